@@ -1,0 +1,1 @@
+"""confect: Convex's programming model on the effects runtime."""

@@ -1,0 +1,229 @@
+"""Why an effect failed: typed failures, defects, interruption, and their combinations."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar, cast
+
+from typing_extensions import TypeVar as DefaultTypeVar
+
+from effects.errors import FailureValue, Interrupted
+
+E = DefaultTypeVar("E", covariant=True, default=Any)
+E2 = TypeVar("E2")
+
+
+class Cause(Generic[E]):
+    """The full story of a failure. Use the constructors on this class to build one."""
+
+    __slots__ = ()
+
+    # --- queries -------------------------------------------------------------------------
+
+    def failures(self) -> list[E]:
+        """Every typed error in this cause, in order."""
+        return [c.error for c in self._leaves() if isinstance(c, Fail)]
+
+    def defects(self) -> list[BaseException]:
+        """Every defect (unexpected exception) in this cause, in order."""
+        return [c.defect for c in self._leaves() if isinstance(c, Die)]
+
+    def is_interrupted(self) -> bool:
+        """True when the cause contains an interruption."""
+        return any(isinstance(c, Interrupt) for c in self._leaves())
+
+    def is_interrupted_only(self) -> bool:
+        """True when every leaf of the cause is an interruption."""
+        leaves = [c for c in self._leaves() if not isinstance(c, Empty)]
+        return bool(leaves) and all(isinstance(c, Interrupt) for c in leaves)
+
+    def squash(self) -> BaseException:
+        """The single exception that best represents this cause: first failure, else first defect."""
+        for leaf in self._leaves():
+            if isinstance(leaf, Fail):
+                error: Any = leaf.error
+                return error if isinstance(error, BaseException) else FailureValue(error)
+        for leaf in self._leaves():
+            if isinstance(leaf, Die):
+                return leaf.defect
+        return Interrupted()
+
+    def map(self, f: Callable[[E], E2]) -> Cause[E2]:
+        """Transform every typed error, keeping the shape."""
+        if isinstance(self, Fail):
+            return Fail(f(self.error))
+        if isinstance(self, Sequential):
+            return Sequential(self.left.map(f), self.right.map(f))
+        if isinstance(self, Parallel):
+            return Parallel(self.left.map(f), self.right.map(f))
+        return self  # pyright: ignore[reportReturnType]  # Empty, Die, Interrupt carry no E
+
+    def pretty(self) -> str:
+        """A readable report: each failure with the user-code frames it passed through."""
+        parts: list[str] = []
+        for leaf in self._leaves():
+            if isinstance(leaf, Fail):
+                parts.append(_describe("Fail", leaf.error))
+            elif isinstance(leaf, Die):
+                parts.append(_describe("Die", leaf.defect))
+            elif isinstance(leaf, Interrupt):
+                parts.append(f"Interrupt: fiber #{leaf.fiber_id} was interrupted")
+        return "\n".join(parts) if parts else "Empty cause"
+
+    def _leaves(self) -> Iterator[Cause[E]]:
+        stack: list[Cause[E]] = [self]
+        while stack:
+            c = stack.pop()
+            if isinstance(c, (Sequential, Parallel)):
+                stack.append(c.right)
+                stack.append(c.left)
+            else:
+                yield c
+
+    # --- constructors --------------------------------------------------------------------
+
+    @staticmethod
+    def fail(error: E2) -> Cause[E2]:
+        return Fail(error)
+
+    @staticmethod
+    def die(defect: BaseException) -> Cause[Any]:
+        return Die(defect)
+
+    @staticmethod
+    def interrupt(fiber_id: int) -> Cause[Any]:
+        return Interrupt(fiber_id)
+
+    @staticmethod
+    def sequential(left: Cause[E2], right: Cause[E2]) -> Cause[E2]:
+        if isinstance(left, Empty):
+            return right
+        if isinstance(right, Empty):
+            return left
+        return Sequential(left, right)
+
+    @staticmethod
+    def parallel(left: Cause[E2], right: Cause[E2]) -> Cause[E2]:
+        if isinstance(left, Empty):
+            return right
+        if isinstance(right, Empty):
+            return left
+        return Parallel(left, right)
+
+    def _key(self) -> tuple[object, ...]:
+        return ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and cast(Cause[Any], other)._key() == self._key()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, *self._key()))
+
+    def __str__(self) -> str:
+        return self.pretty()
+
+
+class Empty(Cause[Any]):
+    """No failure at all (the identity of sequential and parallel combination)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Cause.Empty()"
+
+
+class Fail(Cause[E]):
+    """A typed, expected failure carrying `error`."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: E) -> None:
+        self.error = error
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.error,)
+
+    def __repr__(self) -> str:
+        return f"Cause.Fail({self.error!r})"
+
+
+class Die(Cause[Any]):
+    """A defect: an exception nobody declared, usually a bug."""
+
+    __slots__ = ("defect",)
+
+    def __init__(self, defect: BaseException) -> None:
+        self.defect = defect
+
+    def _key(self) -> tuple[object, ...]:
+        return (id(self.defect),)
+
+    def __repr__(self) -> str:
+        return f"Cause.Die({self.defect!r})"
+
+
+class Interrupt(Cause[Any]):
+    """The fiber `fiber_id` was interrupted."""
+
+    __slots__ = ("fiber_id",)
+
+    def __init__(self, fiber_id: int) -> None:
+        self.fiber_id = fiber_id
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.fiber_id,)
+
+    def __repr__(self) -> str:
+        return f"Cause.Interrupt({self.fiber_id})"
+
+
+class Sequential(Cause[E]):
+    """`left` happened, then `right` (for example a failure, then a failing finalizer)."""
+
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: Cause[E], right: Cause[E]) -> None:
+        self.left = left
+        self.right = right
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.left, self.right)
+
+    def __repr__(self) -> str:
+        return f"Cause.Sequential({self.left!r}, {self.right!r})"
+
+
+class Parallel(Cause[E]):
+    """`left` and `right` happened in concurrent fibers."""
+
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: Cause[E], right: Cause[E]) -> None:
+        self.left = left
+        self.right = right
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.left, self.right)
+
+    def __repr__(self) -> str:
+        return f"Cause.Parallel({self.left!r}, {self.right!r})"
+
+
+_RUNTIME_FILES = ("/effects/effect.py", "/effects/runtime.py", "/effects/fiber.py")
+
+
+def _describe(kind: str, error: object) -> str:
+    head = f"{kind}: {error!r}"
+    if not isinstance(error, BaseException) or error.__traceback__ is None:
+        return head
+    frames = [
+        f
+        for f in traceback.extract_tb(error.__traceback__)
+        if not f.filename.replace("\\", "/").endswith(_RUNTIME_FILES)
+    ]
+    lines = "".join(traceback.format_list(frames))
+    return f"{head}\n{lines}".rstrip()
+
+
+EMPTY: Cause[Any] = Empty()

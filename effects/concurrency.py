@@ -1,0 +1,209 @@
+"""Fibers together: fork, all / for_each with bounded concurrency, race, timeout."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal, Never, TypeVar, cast, overload
+
+from effects.cause import Cause, Parallel
+from effects.clock import sleep
+from effects.effect import (
+    Canceler,
+    Effect,
+    Resume,
+    async_,
+    fail,
+    fail_cause,
+    gen,
+    succeed,
+    suspend,
+    with_fiber,
+)
+from effects.errors import TimeoutError
+from effects.exit import Exit, Failure, Success
+from effects.runtime import FiberRuntime
+
+A = TypeVar("A")
+B = TypeVar("B")
+E = TypeVar("E")
+R = TypeVar("R")
+K = TypeVar("K")
+
+Concurrency = int | Literal["unbounded"] | None
+
+
+def fork(effect: Effect[A, E, R]) -> Effect[FiberRuntime[A, E], Never, R]:
+    """Start `effect` in a child fiber; it is interrupted when the parent ends."""
+    return with_fiber(lambda parent: succeed(parent.fork(effect)))
+
+
+def fork_daemon(effect: Effect[A, E, R]) -> Effect[FiberRuntime[A, E], Never, R]:
+    """Start `effect` in a fiber that outlives its parent."""
+    return with_fiber(lambda parent: succeed(parent.fork(effect, daemon=True)))
+
+
+def for_each(
+    items: Iterable[A], f: Callable[[A], Effect[B, E, R]], concurrency: Concurrency = None
+) -> Effect[list[B], E, R]:
+    """Run `f(item)` for each item; succeed with the results in order.
+
+    `concurrency`: None or 1 runs one at a time; an int bounds how many run at once;
+    "unbounded" runs all at once. The first failure interrupts the others.
+    """
+    items = list(items)
+    if concurrency is None or concurrency == 1:
+        return _sequential(items, f)
+    limit = len(items) if concurrency == "unbounded" else concurrency
+    if limit < 1:
+        raise ValueError(f"concurrency must be >= 1 or 'unbounded', got {concurrency!r}")
+    return with_fiber(lambda parent: _parallel(parent, items, f, limit))
+
+
+@overload
+def all(
+    effects: Mapping[K, Effect[A, E, R]], concurrency: Concurrency = None
+) -> Effect[dict[K, A], E, R]: ...
+@overload
+def all(
+    effects: Iterable[Effect[A, E, R]], concurrency: Concurrency = None
+) -> Effect[list[A], E, R]: ...
+def all(effects: Any, concurrency: Concurrency = None) -> Effect[Any, Any, Any]:
+    """Run every effect; succeed with their values in the same order (or the same keys)."""
+    if isinstance(effects, Mapping):
+        mapping: Mapping[Any, Effect[Any, Any, Any]] = effects  # pyright: ignore[reportUnknownVariableType]
+        keys = list(mapping)
+        return for_each([mapping[k] for k in keys], _identity, concurrency).map(
+            lambda values: dict(zip(keys, values, strict=True))
+        )
+    return for_each(effects, _identity, concurrency)
+
+
+def race(first: Effect[A, E, R], second: Effect[B, E, R]) -> Effect[A | B, E, R]:
+    """The first to succeed wins and the other is interrupted; fails only if both fail."""
+    return with_fiber(lambda parent: _race(parent, [first, second], first_exit=False))
+
+
+def race_first(first: Effect[A, E, R], second: Effect[B, E, R]) -> Effect[A | B, E, R]:
+    """The first to finish, success or failure, wins; the other is interrupted."""
+    return with_fiber(lambda parent: _race(parent, [first, second], first_exit=True))
+
+
+def timeout(effect: Effect[A, E, R], seconds: float) -> Effect[A, E | TimeoutError, R]:
+    """Fail with `TimeoutError(seconds)` unless `effect` ends within `seconds`."""
+    return race_first(effect, sleep(seconds).then(fail(TimeoutError(seconds=seconds))))
+
+
+# --- internals ---------------------------------------------------------------------------------
+
+
+def _identity(x: A) -> A:
+    return x
+
+
+def _sequential(items: list[A], f: Callable[[A], Effect[B, E, R]]) -> Effect[list[B], E, R]:
+    @gen
+    def loop():  # type: ignore[no-untyped-def]
+        out: list[B] = []
+        for item in items:
+            out.append((yield from f(item)))
+        return out
+
+    return loop()
+
+
+def _await_all(fibers: Iterable[FiberRuntime[Any, Any]]) -> Effect[None]:
+    fibers = list(fibers)
+    return for_each(fibers, lambda fb: fb.await_()).as_(None)
+
+
+def _parallel(
+    parent: FiberRuntime[Any, Any], items: list[A], f: Callable[[A], Effect[B, E, R]], limit: int
+) -> Effect[list[B], E, R]:
+    n = len(items)
+    if n == 0:
+        return succeed([])
+    results: list[Any] = [None] * n
+
+    def register(resume: Resume) -> Canceler:
+        running: set[FiberRuntime[Any, Any]] = set()
+        state: dict[str, Any] = {"next": 0, "done": 0, "failure": None}
+
+        def launch() -> None:
+            while state["failure"] is None and state["next"] < n and len(running) < limit:
+                i = state["next"]
+                state["next"] = i + 1
+                child = parent.fork(suspend(functools.partial(f, items[i])))
+                running.add(child)
+                child.add_observer(functools.partial(finished, i, child))
+
+        def finished(i: int, child: FiberRuntime[Any, Any], ex: Exit[Any, Any]) -> None:
+            running.discard(child)
+            if isinstance(ex, Success):
+                results[i] = ex.value
+                state["done"] += 1
+            elif state["failure"] is None:
+                state["failure"] = cast(Failure[Any], ex).cause
+                for other in tuple(running):
+                    other.interrupt_as(parent.id)
+            if state["failure"] is None:
+                if state["done"] == n:
+                    resume(succeed(results))
+                else:
+                    launch()
+            elif not running:
+                resume(fail_cause(state["failure"]))
+
+        launch()
+        return lambda: _interrupt_all(parent, running)
+
+    return async_(register)
+
+
+def _interrupt_all(
+    parent: FiberRuntime[Any, Any], fibers: set[FiberRuntime[Any, Any]]
+) -> Effect[None]:
+    pending = tuple(fibers)
+    for fiber in pending:
+        fiber.interrupt_as(parent.id)
+    return _await_all(pending)
+
+
+def _race(
+    parent: FiberRuntime[Any, Any], contenders: list[Effect[Any, Any, Any]], first_exit: bool
+) -> Effect[Any, Any, Any]:
+    def register(resume: Resume) -> Canceler:
+        fibers = [parent.fork(c) for c in contenders]
+        failures: list[Cause[Any]] = []
+        decided = [False]
+
+        def finished(fiber: FiberRuntime[Any, Any], ex: Exit[Any, Any]) -> None:
+            if decided[0]:
+                return
+            if isinstance(ex, Failure) and not first_exit:
+                failures.append(ex.cause)
+                if len(failures) < len(fibers):
+                    return
+                cause = failures[0]
+                for more in failures[1:]:
+                    cause = Parallel(cause, more)
+                decided[0] = True
+                resume(fail_cause(cause))
+                return
+            decided[0] = True
+            losers = {f for f in fibers if f is not fiber}
+            outcome = (
+                succeed(ex.value)
+                if isinstance(ex, Success)
+                else fail_cause(cast(Failure[Any], ex).cause)
+            )
+            resume(_interrupt_all(parent, losers).then(outcome))
+
+        for fiber in fibers:
+            fiber.add_observer(functools.partial(finished, fiber))
+        return lambda: _interrupt_all(parent, set(fibers))
+
+    return async_(register)
+
+
+__all__ = ["all", "for_each", "fork", "fork_daemon", "race", "race_first", "sleep", "timeout"]

@@ -1,0 +1,89 @@
+"""Service keys (`Tag`) and the immutable map of services an effect runs with (`Context`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Mapping
+from typing import Any, Generic, Never, TypeVar, cast
+
+from effects.effect import OP_SERVICE, Effect, FlatMap, Map
+
+I = TypeVar("I")  # noqa: E741 - the tag's identity type
+S = TypeVar("S")
+B = TypeVar("B")
+E2 = TypeVar("E2")
+R2 = TypeVar("R2")
+
+
+class TagMeta(type):
+    """Metaclass that makes a tag class usable as an effect: `yield from Greeter`."""
+
+    def __iter__(cls: type[Tag[I, S]]) -> Generator[Effect[S, Never, I], Any, S]:  # pyright: ignore[reportGeneralTypeIssues]
+        return (yield cast(Effect[S, Never, I], cls))
+
+    def map(cls: type[Tag[I, S]], f: Callable[[S], B]) -> Effect[B, Never, I]:  # pyright: ignore[reportGeneralTypeIssues]
+        """An effect that reads the service and transforms it."""
+        node = object.__new__(Map)
+        node.first = cast(Effect[Any, Any, Any], cls)
+        node.f = f
+        return node
+
+    def flat_map(
+        cls: type[Tag[I, S]],  # pyright: ignore[reportGeneralTypeIssues]
+        f: Callable[[S], Effect[B, E2, R2]],
+    ) -> Effect[B, E2, I | R2]:
+        """An effect that reads the service and continues with `f(service)`."""
+        node = object.__new__(FlatMap)
+        node.first = cast(Effect[Any, Any, Any], cls)
+        node.f = f
+        return node
+
+    def __repr__(cls) -> str:
+        return f"<tag {cls.__name__}>"
+
+
+class Tag(Generic[I, S], metaclass=TagMeta):
+    """A service key. Subclass it: `class Greeter(Tag["Greeter", GreeterService]): ...`.
+
+    The first type argument is the tag's identity (the class itself), which is what
+    appears in an effect's `R`; the second is the type of the service.
+    """
+
+    _op = OP_SERVICE
+
+
+class Context:
+    """An immutable map from tags to services."""
+
+    __slots__ = ("_services",)
+
+    def __init__(self, services: Mapping[type[Tag[Any, Any]], Any] | None = None) -> None:
+        self._services: dict[Any, Any] = dict(services or {})
+
+    @staticmethod
+    def make(tag: type[Tag[I, S]], service: S) -> Context:
+        return Context({tag: service})
+
+    def add(self, tag: type[Tag[I, S]], service: S) -> Context:
+        return Context({**self._services, tag: service})
+
+    def merge(self, other: Context) -> Context:
+        return Context({**self._services, **other._services})
+
+    def get(self, tag: type[Tag[I, S]]) -> S:
+        try:
+            return self._services[tag]
+        except KeyError:
+            raise KeyError(f"no service for {tag.__name__} in this context") from None
+
+    def __contains__(self, tag: object) -> bool:
+        return tag in self._services
+
+    def __len__(self) -> int:
+        return len(self._services)
+
+    def as_dict(self) -> dict[Any, Any]:
+        return dict(self._services)
+
+    def __repr__(self) -> str:
+        names = ", ".join(t.__name__ for t in self._services)
+        return f"Context({names})"

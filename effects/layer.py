@@ -1,0 +1,193 @@
+"""Layers: recipes that build services, once per build (memoized), with scoped resources."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, Never, TypeVar, overload
+
+from typing_extensions import TypeVar as DefaultTypeVar
+
+from effects.context import Context, Tag
+from effects.effect import Effect, _provide_dict, succeed, suspend, with_fiber  # pyright: ignore[reportPrivateUsage]
+from effects.scope import Scope, ScopeService
+
+if TYPE_CHECKING:
+    from effects.runtime import FiberRuntime
+
+ROut = DefaultTypeVar("ROut", covariant=True, default=Any)
+E = DefaultTypeVar("E", covariant=True, default=Never)
+RIn = DefaultTypeVar("RIn", covariant=True, default=Never)
+I = TypeVar("I")  # noqa: E741
+S = TypeVar("S")
+A = TypeVar("A")
+E2 = TypeVar("E2")
+R2 = TypeVar("R2")
+O2 = TypeVar("O2")
+
+Services = dict[Any, Any]
+Memo = dict["Layer[Any, Any, Any]", Services]
+Builder = Callable[[Memo, ScopeService], Effect[Services, Any, Any]]
+
+
+class Layer(Generic[ROut, E, RIn]):
+    """Builds the services `ROut`, may fail with `E`, needs `RIn`.
+
+    Within one build (one `provide`), each layer object is built once however many
+    times it appears, unless made `fresh()`. Resources acquired by scoped layers are
+    released, in reverse order, when the effect they were provided to ends.
+    """
+
+    __slots__ = ("_build", "_fresh", "_pure")
+
+    def __init__(
+        self, build: Builder | None, pure: Services | None = None, fresh: bool = False
+    ) -> None:
+        self._build = build  # None when `pure` holds the services
+        self._pure = pure  # known services, when building needs no effect at all
+        self._fresh = fresh
+
+    # --- constructors ---------------------------------------------------------------------------
+
+    @staticmethod
+    def succeed(tag: type[Tag[I, S]], service: S) -> Layer[I, Never, Never]:
+        """A layer with a ready service."""
+        return Layer(None, pure={tag: service})
+
+    @staticmethod
+    def succeed_context(context: Context) -> Layer[Any, Never, Never]:
+        """A layer with several ready services."""
+        return Layer(None, pure=context.as_dict())
+
+    @staticmethod
+    def effect(tag: type[Tag[I, S]], effect: Effect[S, E2, R2]) -> Layer[I, E2, R2]:
+        """A layer whose service is made by running `effect`."""
+        return Layer(lambda memo, scope: effect.map(lambda service: {tag: service}))
+
+    @staticmethod
+    def scoped(tag: type[Tag[I, S]], effect: Effect[S, E2, R2]) -> Layer[I, E2, Any]:
+        """Like `effect`, but `effect` may acquire resources in the layer's `Scope`
+        (e.g. with `acquire_release`); they are released when the layer's user ends."""
+        return Layer(
+            lambda memo, scope: effect.provide_service(Scope, scope).map(
+                lambda service: {tag: service}
+            )
+        )
+
+    @staticmethod
+    def merge(*layers: Layer[Any, Any, Any]) -> Layer[Any, Any, Any]:
+        """All the services of `layers`, built in order."""
+        merged: Services | None = {}
+        for layer in layers:
+            if layer._pure is None:
+                merged = None
+                break
+            merged.update(layer._pure)
+        if merged is not None:
+            return Layer(None, pure=merged)
+
+        def build(memo: Memo, scope: ScopeService) -> Effect[Services, Any, Any]:
+            def go() -> Effect[Services, Any, Any]:
+                out: Services = {}
+                effect: Effect[Any, Any, Any] = succeed(None)
+                for layer in layers:
+                    effect = effect.then(layer.build_in(memo, scope)).map(out.update)
+                return effect.as_(out)
+
+            return suspend(go)
+
+        return Layer(build)
+
+    # --- combinators ----------------------------------------------------------------------------
+
+    def provide(self, lower: Layer[O2, E2, R2]) -> Layer[ROut, E | E2, R2]:
+        """Feed `lower`'s services to this layer's build; the result offers only this layer's."""
+        if self._pure is not None:
+            return self  # pyright: ignore[reportReturnType]
+
+        def build(memo: Memo, scope: ScopeService) -> Effect[Services, Any, Any]:
+            return lower.build_in(memo, scope).flat_map(
+                lambda below: _with_services(self.build_in(memo, scope), below)
+            )
+
+        return Layer(build)
+
+    def provide_merge(self, lower: Layer[O2, E2, R2]) -> Layer[ROut | O2, E | E2, R2]:
+        """Like `provide`, but the result offers both layers' services."""
+
+        def build(memo: Memo, scope: ScopeService) -> Effect[Services, Any, Any]:
+            return lower.build_in(memo, scope).flat_map(
+                lambda below: _with_services(self.build_in(memo, scope), below).map(
+                    lambda up: {**below, **up}
+                )
+            )
+
+        return Layer(build)
+
+    def fresh(self) -> Layer[ROut, E, RIn]:
+        """The same recipe, built anew each time it appears (no memoization)."""
+        if self._pure is not None:
+            return self  # ready services: nothing to build again
+        return Layer(self._build, fresh=True)
+
+    # --- building -------------------------------------------------------------------------------
+
+    def build_in(self, memo: Memo, scope: ScopeService) -> Effect[Services, E, RIn]:
+        """The effect that builds this layer's services, sharing `memo` and `scope`."""
+        build = self._build
+        if build is None:
+            return succeed(self._pure or {})
+        if self._fresh:
+            return build(memo, scope)
+        if self in memo:
+            return succeed(memo[self])
+
+        def remember(services: Services) -> Services:
+            memo[self] = services
+            return services
+
+        return suspend(
+            lambda: succeed(memo[self]) if self in memo else build(memo, scope).map(remember)
+        )
+
+    def build(self) -> Effect[Context, E, RIn | Scope]:
+        """Build in the current `Scope`; succeed with the services as a `Context`."""
+        return Scope.flat_map(lambda scope: self.build_in({}, scope)).map(Context)
+
+    def provide_to(self, effect: Effect[A, E2, R2]) -> Effect[A, E | E2, Any]:
+        """Run `effect` with this layer's services (what `effect.provide(layer)` does)."""
+        pure = self._pure
+        if pure is not None:
+            return with_fiber(lambda fiber: _provide_dict(effect, {**fiber.context, **pure}))
+
+        def run() -> Effect[A, E | E2, Any]:
+            scope = ScopeService()
+            built = self.build_in({}, scope)
+            return built.flat_map(lambda services: _with_services(effect, services)).on_exit(
+                scope.close
+            )
+
+        return suspend(run)
+
+
+def _with_services(effect: Effect[A, E2, R2], services: Services) -> Effect[A, E2, R2]:
+    def add(fiber: FiberRuntime[Any, Any]) -> Effect[A, E2, R2]:
+        return _provide_dict(effect, {**fiber.context, **services})
+
+    return with_fiber(add)
+
+
+class provide(Generic[ROut, E, RIn]):
+    """`eff.pipe(provide(layer))`: like `eff.provide(layer)`, but removes the layer's
+    services from `R` where pyright can solve it."""
+
+    __slots__ = ("layer",)
+
+    def __init__(self, layer: Layer[ROut, E, RIn]) -> None:
+        self.layer = layer
+
+    @overload
+    def __call__(self, effect: Effect[A, E2, ROut]) -> Effect[A, E | E2, RIn]: ...
+    @overload
+    def __call__(self, effect: Effect[A, E2, R2 | ROut]) -> Effect[A, E | E2, R2 | RIn]: ...
+    def __call__(self, effect: Effect[Any, Any, Any]) -> Effect[Any, Any, Any]:
+        return self.layer.provide_to(effect)
