@@ -372,9 +372,8 @@ def deep_python_effect() -> int:
 
 
 def deep_run(fn: Callable[[], Any]) -> dict[str, Any]:
-    """Run once; report time, outcome and peak traced memory."""
+    """Run once untraced for time and outcome, then once under tracemalloc for peak memory."""
     gc.collect()
-    tracemalloc.start()
     start = time.perf_counter()
     try:
         fn()
@@ -384,9 +383,13 @@ def deep_run(fn: Callable[[], Any]) -> dict[str, Any]:
     except Exception as exc:  # a peer failing is a result, not a crash
         outcome = type(exc).__name__
     elapsed = (time.perf_counter() - start) * 1000
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return {"ms": round(elapsed, 1), "outcome": outcome, "peak_mb": round(peak / 2**20, 1)}
+    peak_mb = None
+    if outcome == "ok" and not QUICK:
+        tracemalloc.start()
+        fn()
+        peak_mb = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+        tracemalloc.stop()
+    return {"ms": round(elapsed, 1), "outcome": outcome, "peak_mb": peak_mb}
 
 
 # --- driver -------------------------------------------------------------------------------------------------
@@ -517,7 +520,8 @@ def main() -> None:
             continue
         r = deep_run(fn)
         results["deep"][label] = r
-        print(f"{label:<34}{r['ms']:>10.1f}{r['outcome']:>16}{r['peak_mb']:>10.1f}")
+        peak = "-" if r["peak_mb"] is None else f"{r['peak_mb']:.1f}"
+        print(f"{label:<34}{r['ms']:>10.1f}{r['outcome']:>16}{peak:>10}")
 
     out = Path(__file__).parent / "results" / "effects_bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -54,7 +54,7 @@ def for_each(
     items = list(items)
     if concurrency is None or concurrency == 1:
         return _sequential(items, f)
-    limit = len(items) if concurrency == "unbounded" else concurrency
+    limit = max(len(items), 1) if concurrency == "unbounded" else concurrency
     if limit < 1:
         raise ValueError(f"concurrency must be >= 1 or 'unbounded', got {concurrency!r}")
     return with_fiber(lambda parent: _parallel(parent, items, f, limit))

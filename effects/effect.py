@@ -103,8 +103,18 @@ class Effect(Generic[A, E, R]):
         """Run `other` after this effect, keeping `other`'s value."""
         return self.flat_map(lambda _: other)
 
+    @overload
+    def pipe(self, f1: Callable[[Effect[A, E, R]], T], /) -> T: ...
+    @overload
+    def pipe(self, f1: Callable[[Effect[A, E, R]], B], f2: Callable[[B], T], /) -> T: ...
+    @overload
+    def pipe(
+        self, f1: Callable[[Effect[A, E, R]], B], f2: Callable[[B], A2], f3: Callable[[A2], T], /
+    ) -> T: ...
+    @overload
+    def pipe(self, *fs: Callable[[Any], Any]) -> Any: ...
     def pipe(self, *fs: Callable[[Any], Any]) -> Any:
-        """`eff.pipe(f, g)` is `g(f(eff))`. Typed for one function; see `pipe` overloads."""
+        """`eff.pipe(f, g)` is `g(f(eff))` (typed for up to three functions)."""
         result: Any = self
         for f in fs:
             result = f(result)

@@ -1,0 +1,79 @@
+"""A five-minute tour of `effects`: run with `make example`."""
+
+from __future__ import annotations
+
+import effects
+from effects import Layer, Schedule, Tag, TaggedError, TestClock, gen
+
+
+# 1. Typed errors are frozen attrs classes with a `_tag`.
+class UserNotFound(TaggedError):
+    user_id: str
+
+
+# 2. A service and its key.
+class Users:
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+
+
+class UsersTag(Tag["UsersTag", Users]): ...
+
+
+# 3. Effects from generators: `yield from` an effect, a tag, or an error.
+@gen
+def find_name(user_id: str):
+    users = yield from UsersTag
+    if user_id not in users.names:
+        yield from UserNotFound(user_id=user_id)
+    return users.names[user_id]
+
+
+@gen
+def greeting(user_id: str):
+    name = yield from find_name(user_id)
+    return f"Hello, {name}!"
+
+
+def main() -> None:
+    users = Layer.succeed(UsersTag, Users({"u1": "Ada", "u2": "Grace"}))
+
+    # Run it: services come from a layer.
+    print(effects.run_sync(greeting("u1").provide(users)))
+
+    # Handle a typed error by its class.
+    fallback = greeting("nobody").catch_tag(
+        UserNotFound, lambda e: effects.succeed(f"(no user {e.user_id})")
+    )
+    print(effects.run_sync(fallback.provide(users)))
+
+    # Or look at the whole outcome.
+    print(effects.run_sync_exit(greeting("nobody").provide(users)))
+
+    # Concurrency: run many at once, results in order.
+    everyone = effects.all([greeting("u1"), greeting("u2")], concurrency="unbounded")
+    print(effects.run_sync(everyone.provide(users)))
+
+    # Retries on a schedule, with a test clock: no real waiting.
+    attempts: list[float] = []
+
+    @gen
+    def flaky():
+        attempts.append((yield from effects.clock.now()))
+        if len(attempts) < 3:
+            yield from UserNotFound(user_id="not yet")
+        return "third time lucky"
+
+    @gen
+    def with_clock():
+        fiber = yield from effects.fork(
+            flaky().retry(Schedule.exponential(1.0).compose(Schedule.recurs(5)))
+        )
+        yield from TestClock.adjust(60)
+        return (yield from fiber.join())
+
+    print(effects.run_sync(with_clock().provide(TestClock.layer())), "at times", attempts)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""Fibers, all/for_each, race, timeout, interruption, async bridging."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import effects
+from effects import Exit, TaggedError, TestClock, gen
+
+
+class Boom(TaggedError):
+    n: int
+
+
+def test_all_preserves_order_sequential_and_concurrent() -> None:
+    effs = [effects.sleep(0.001 * (5 - i)).as_(i) for i in range(5)]
+    assert effects.run_sync(effects.all(effs)) == [0, 1, 2, 3, 4]
+    assert effects.run_sync(effects.all(effs, concurrency="unbounded")) == [0, 1, 2, 3, 4]
+    assert effects.run_sync(effects.all({"a": effects.succeed(1), "b": effects.succeed(2)})) == {
+        "a": 1,
+        "b": 2,
+    }
+
+
+def test_for_each_bounded_concurrency_never_exceeds_limit() -> None:
+    running = [0]
+    peak = [0]
+
+    @gen
+    def work(i: int):
+        running[0] += 1
+        peak[0] = max(peak[0], running[0])
+        yield from effects.yield_now()
+        yield from effects.yield_now()
+        running[0] -= 1
+        return i * 2
+
+    assert effects.run_sync(effects.for_each(range(10), work, concurrency=3)) == [
+        i * 2 for i in range(10)
+    ]
+    assert peak[0] == 3
+
+
+def test_for_each_first_failure_interrupts_the_rest_and_runs_finalizers() -> None:
+    released: list[int] = []
+
+    def work(i: int) -> effects.Effect[int, Boom]:
+        if i == 0:  # fail once the others are running
+            return effects.yield_now().then(effects.yield_now()).then(effects.fail(Boom(n=0)))
+        return effects.never().ensuring(effects.sync(lambda: released.append(i)))
+
+    with pytest.raises(Boom):
+        effects.run_sync(effects.for_each(range(3), work, concurrency="unbounded"))
+    assert sorted(released) == [1, 2]
+
+
+def test_fork_join_and_interrupt_runs_finalizers() -> None:
+    log: list[str] = []
+
+    @gen
+    def program():
+        fiber = yield from effects.fork(
+            effects.never().ensuring(effects.sync(lambda: log.append("fin")))
+        )
+        yield from effects.yield_now()
+        exit_ = yield from fiber.interrupt()
+        other = yield from effects.fork(effects.succeed(5))
+        return exit_, (yield from other.join())
+
+    exit_, value = effects.run_sync(program())
+    assert isinstance(exit_, Exit.Failure) and exit_.cause.is_interrupted_only()
+    assert value == 5 and log == ["fin"]
+
+
+def test_interruption_closes_generators_so_finally_runs() -> None:
+    log: list[str] = []
+
+    @gen
+    def sleeper():
+        try:
+            yield from effects.never()
+        finally:
+            log.append("closed")
+
+    @gen
+    def program():
+        fiber = yield from effects.fork(sleeper())
+        yield from effects.yield_now()
+        yield from fiber.interrupt()
+
+    effects.run_sync(program())
+    assert log == ["closed"]
+
+
+def test_child_fibers_are_interrupted_when_parent_ends() -> None:
+    log: list[str] = []
+
+    @gen
+    def parent():
+        yield from effects.fork(
+            effects.never().ensuring(effects.sync(lambda: log.append("child stopped")))
+        )
+        yield from effects.yield_now()
+        return "parent done"
+
+    @gen
+    def program():
+        fiber = yield from effects.fork(parent())
+        result = yield from fiber.join()
+        yield from effects.yield_now()
+        yield from effects.yield_now()
+        return result
+
+    assert effects.run_sync(program()) == "parent done"
+    assert log == ["child stopped"]
+
+
+def test_race_with_testclock_adjust() -> None:
+    log: list[str] = []
+
+    @gen
+    def program():
+        slow = (
+            effects.sleep(10)
+            .as_("slow")
+            .ensuring(effects.sync(lambda: log.append("slow interrupted")))
+        )
+        fast = effects.sleep(1).as_("fast")
+        fiber = yield from effects.fork(effects.race(slow, fast))
+        yield from TestClock.adjust(1)
+        return (yield from fiber.join())
+
+    assert effects.run_sync(program().provide(TestClock.layer())) == "fast"
+    assert log == ["slow interrupted"]
+
+
+def test_race_fails_only_when_both_fail() -> None:
+    assert effects.run_sync(effects.race(effects.fail(Boom(n=1)), effects.succeed(2))) == 2
+    exit_ = effects.run_sync_exit(effects.race(effects.fail(Boom(n=1)), effects.fail(Boom(n=2))))
+    assert isinstance(exit_, Exit.Failure) and exit_.cause.failures() == [Boom(n=1), Boom(n=2)]
+
+
+def test_timeout_with_test_clock() -> None:
+    @gen
+    def program():
+        fiber = yield from effects.fork(effects.sleep(5).as_("late").timeout(2).either())
+        yield from TestClock.adjust(2)
+        return (yield from fiber.join())
+
+    assert effects.run_sync(program().provide(TestClock.layer())).failure() == effects.TimeoutError(
+        seconds=2
+    )
+    assert effects.run_sync(effects.succeed("on time").timeout(1)) == "on time"
+
+
+def test_live_sleep_and_timeout_on_private_loop() -> None:
+    assert effects.run_sync(effects.sleep(0.001).as_("ok")) == "ok"
+    with pytest.raises(effects.TimeoutError):
+        effects.run_sync(effects.never().timeout(0.01))
+
+
+async def test_run_in_event_loop_with_promise_and_try_promise() -> None:
+    async def fetch() -> int:
+        await asyncio.sleep(0)
+        return 42
+
+    async def broken() -> int:
+        raise ConnectionError("down")
+
+    assert await effects.run(effects.promise(fetch)) == 42
+    failure = await effects.run(effects.try_promise(broken, lambda e: Boom(n=1)).either())
+    assert failure.failure() == Boom(n=1)
+    with pytest.raises(ConnectionError):
+        await effects.run(effects.promise(broken))
+
+
+async def test_run_sync_inside_running_loop_refuses_async() -> None:
+    with pytest.raises(effects.AsyncInSyncError, match="await effects.run"):
+        effects.run_sync(effects.sleep(0.01))
+    assert effects.run_sync(effects.succeed(1)) == 1  # sync effects are fine
+
+
+async def test_cancelling_the_awaiting_task_interrupts_the_effect() -> None:
+    log: list[str] = []
+    started = asyncio.Event()
+
+    @gen
+    def program():
+        yield from effects.sync(started.set)
+        yield from effects.never().ensuring(effects.sync(lambda: log.append("released")))
+
+    task = asyncio.ensure_future(effects.run(program()))
+    await asyncio.wait_for(started.wait(), 1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert log == ["released"]
+
+
+async def test_interrupting_a_promise_cancels_the_task() -> None:
+    cancelled = asyncio.Event()
+
+    async def slow() -> int:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return 1
+
+    with pytest.raises(effects.TimeoutError):
+        await effects.run(effects.promise(slow).timeout(0.01))
+    assert cancelled.is_set()
+
+
+def test_uninterruptible_region_finishes_before_interruption() -> None:
+    log: list[str] = []
+
+    @gen
+    def critical():
+        yield from effects.yield_now()
+        log.append("critical done")
+
+    @gen
+    def program():
+        fiber = yield from effects.fork(effects.uninterruptible(critical()).then(effects.never()))
+        yield from effects.yield_now()  # the child is now inside its region
+        exit_ = yield from fiber.interrupt()
+        assert exit_.cause.is_interrupted_only()  # type: ignore[attr-defined]
+        return log
+
+    assert effects.run_sync(program()) == ["critical done"]
+
+
+def test_deadlock_is_reported_not_hung() -> None:
+    with pytest.raises(RuntimeError, match="deadlock"):
+        effects.run_sync(effects.sleep(1).provide(TestClock.layer()))
+
+
+def test_interrupt_self() -> None:
+    with pytest.raises(effects.Interrupted):
+        effects.run_sync(effects.interrupt())
