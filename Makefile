@@ -16,7 +16,7 @@ example: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff format --check effects confect tests benchmarks examples
 
 typecheck: $(STAMP)
 	$(VENV)/bin/pyright
