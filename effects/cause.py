@@ -75,7 +75,7 @@ class Cause(Generic[E]):
         stack: list[Cause[E]] = [self]
         while stack:
             c = stack.pop()
-            if isinstance(c, (Sequential, Parallel)):
+            if isinstance(c, _Both):
                 stack.append(c.right)
                 stack.append(c.left)
             else:
@@ -178,36 +178,32 @@ class Interrupt(Cause[Any]):
         return f"Cause.Interrupt({self.fiber_id})"
 
 
-class Sequential(Cause[E]):
+class _Both(Cause[E]):
+    """Two causes together; the subclass says how they relate."""
+
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: Cause[E], right: Cause[E]) -> None:
+        self.left = left
+        self.right = right
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.left, self.right)
+
+    def __repr__(self) -> str:
+        return f"Cause.{type(self).__name__}({self.left!r}, {self.right!r})"
+
+
+class Sequential(_Both[E]):
     """`left` happened, then `right` (for example a failure, then a failing finalizer)."""
 
-    __slots__ = ("left", "right")
-
-    def __init__(self, left: Cause[E], right: Cause[E]) -> None:
-        self.left = left
-        self.right = right
-
-    def _key(self) -> tuple[object, ...]:
-        return (self.left, self.right)
-
-    def __repr__(self) -> str:
-        return f"Cause.Sequential({self.left!r}, {self.right!r})"
+    __slots__ = ()
 
 
-class Parallel(Cause[E]):
+class Parallel(_Both[E]):
     """`left` and `right` happened in concurrent fibers."""
 
-    __slots__ = ("left", "right")
-
-    def __init__(self, left: Cause[E], right: Cause[E]) -> None:
-        self.left = left
-        self.right = right
-
-    def _key(self) -> tuple[object, ...]:
-        return (self.left, self.right)
-
-    def __repr__(self) -> str:
-        return f"Cause.Parallel({self.left!r}, {self.right!r})"
+    __slots__ = ()
 
 
 _RUNTIME_FILES = ("/effects/effect.py", "/effects/runtime.py", "/effects/fiber.py")
