@@ -206,7 +206,12 @@ class Parallel(_Both[E]):
     __slots__ = ()
 
 
-_RUNTIME_FILES = ("/effects/effect.py", "/effects/runtime.py", "/effects/fiber.py")
+#: The interpreter's own files; their frames are hidden from users' tracebacks and reports.
+RUNTIME_FILES = ("/effects/effect.py", "/effects/runtime.py")
+
+
+def is_runtime_file(filename: str) -> bool:
+    return filename.replace("\\", "/").endswith(RUNTIME_FILES)
 
 
 def _describe(kind: str, error: object) -> str:
@@ -214,9 +219,7 @@ def _describe(kind: str, error: object) -> str:
     if not isinstance(error, BaseException) or error.__traceback__ is None:
         return head
     frames = [
-        f
-        for f in traceback.extract_tb(error.__traceback__)
-        if not f.filename.replace("\\", "/").endswith(_RUNTIME_FILES)
+        f for f in traceback.extract_tb(error.__traceback__) if not is_runtime_file(f.filename)
     ]
     lines = "".join(traceback.format_list(frames))
     return f"{head}\n{lines}".rstrip()

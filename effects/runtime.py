@@ -23,7 +23,7 @@ from typing import Any, Generic, Never, cast
 
 from typing_extensions import TypeVar
 
-from effects.cause import Cause, Die, Fail, Interrupt, Sequential
+from effects.cause import Cause, Die, Fail, Interrupt, Sequential, is_runtime_file
 from effects.effect import (
     OP_ASYNC,
     OP_CATCH,
@@ -695,7 +695,7 @@ def _strip_runtime_frames(exc: BaseException) -> None:
     kept: list[types.TracebackType] = []
     tb = exc.__traceback__
     while tb is not None:
-        if not tb.tb_frame.f_code.co_filename.endswith(_RUNTIME_FILES):
+        if not is_runtime_file(tb.tb_frame.f_code.co_filename):
             kept.append(tb)
         tb = tb.tb_next
     rebuilt: types.TracebackType | None = None
@@ -703,7 +703,5 @@ def _strip_runtime_frames(exc: BaseException) -> None:
         rebuilt = types.TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
     exc.__traceback__ = rebuilt
 
-
-_RUNTIME_FILES = ("effects/runtime.py", "effects/effect.py")
 
 Fiber = FiberRuntime
