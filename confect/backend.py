@@ -1,0 +1,357 @@
+"""The backend: runs an app's functions against an engine, each call with its type's layer.
+
+Top-level calls (`query`, `mutation`, `action`) take and give Convex values, as a server
+or a test harness sees them. Calls made from inside functions (runners, the scheduler)
+take and give Python values and typed errors.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import attrs
+
+import effects
+from confect.app import App
+from confect.engine.base import Document, Engine, ReadRange, Write
+from confect.engine.memory import MemoryEngine
+from confect.errors import FunctionNotFoundError, ValidationError, WriteConflict
+from confect.functions import FunctionDefinition, Kind
+from confect.layers import action_services, as_layer, mutation_services, query_services
+from confect.schema import SCHEDULED_TABLE, STORAGE_TABLE
+from confect.services.auth import UserIdentity
+from confect.services.storage import StorageFiles
+from confect.transaction import Transaction
+from confect.validators import bind_tables
+from confect.values import AFTER_PREFIX, Value, encode_key, encode_value
+from effects import Cause, Effect, Exit, Layer, Scope, ScopeService
+
+T = TypeVar("T")
+MAX_COMMIT_ATTEMPTS = 16
+
+
+@attrs.frozen
+class QueryResult:
+    """A query's value, what it read (its reactive dependencies) and the ts it read at."""
+
+    value: Value
+    reads: list[ReadRange]
+    ts: int
+
+
+@attrs.frozen
+class MutationResult:
+    value: Value
+    ts: int
+
+
+CommitListener = Callable[[int, list[Write]], None]
+
+
+class Backend:
+    """One deployment of an app: its engine, files, scheduler, and the way calls are run."""
+
+    def __init__(
+        self,
+        app: App,
+        engine: Engine | None = None,
+        *,
+        now: Callable[[], float] = time.time,
+        base_url: str = "http://127.0.0.1:3210",
+        services: Mapping[Any, Any] | None = None,
+    ) -> None:
+        self.app = app
+        self.schema = app.schema
+        self.engine = engine or MemoryEngine()
+        self.numbers = self.engine.configure(self.schema)
+        bind_tables(self.numbers)
+        self.files = StorageFiles(self.engine, base_url)
+        self.now = now
+        self.scope = ScopeService()  # holds what the app's layer acquired, until `close`
+        app_services = self._build(app.layer) if app.layer is not None else {}
+        self.services = {**app_services, **(services or {})}  # over the per-call services
+        self.commit_listeners: list[CommitListener] = []
+
+    def _build(self, layer: Layer[Any, Any, Any]) -> dict[Any, Any]:
+        return effects.run_sync(layer.build().provide_service(Scope, self.scope)).as_dict()
+
+    def close(self) -> None:
+        """Release what the app's layer acquired."""
+        effects.run_sync(self.scope.close(Exit.succeed(None)))
+
+    def with_services(self, services: Mapping[Any, Any]) -> Backend:
+        """The same deployment, with `services` replacing or adding to each call's."""
+        twin = object.__new__(Backend)
+        twin.__dict__.update(self.__dict__)
+        twin.services = {**self.services, **services}
+        return twin
+
+    def now_ms(self) -> float:
+        return self.now() * 1000
+
+    def new_transaction(self) -> Transaction:
+        return Transaction(self.engine, self.numbers, self.now_ms())
+
+    # --- resolving functions -------------------------------------------------------------------
+
+    def resolve(self, fn: Any, kind: Kind | None = None) -> FunctionDefinition[Any, Any]:
+        """The function for a reference (a definition or a `module:name` path)."""
+        found = self.app.function(fn) if isinstance(fn, str) else fn
+        if not isinstance(found, FunctionDefinition):
+            raise ValidationError(path="function", message=f"{fn!r} is not a confect function")
+        if kind is not None and found.kind != kind:
+            raise ValidationError(
+                path=found.name,
+                message=f"is a {found.kind}, not a {kind}; call it as a {found.kind}",
+            )
+        return found  # pyright: ignore[reportUnknownVariableType]
+
+    def resolve_for_scheduling(
+        self, fn: Any, args: Mapping[str, Any]
+    ) -> tuple[str, dict[str, Value]]:
+        function = self.resolve(fn)
+        path = self.app.path_of(function)
+        if path is None:
+            raise ValidationError(
+                path="scheduler", message=f"{function.name} is not a function of this app"
+            )
+        return path, function.encode_args(args)
+
+    # --- top-level calls -----------------------------------------------------------------------
+
+    def query(
+        self, fn: Any, args: dict[str, Value], identity: UserIdentity | None = None
+    ) -> Effect[QueryResult, Any]:
+        """Run a query in a fresh transaction; re-run if a commit raced its reads."""
+
+        def attempt(n: int) -> Effect[QueryResult, Any]:
+            function = self.resolve(fn, "query")
+            tx = self.new_transaction()
+            body = self._invoke(function, args, query_services(self, tx, identity))
+
+            def check(value: Value) -> Effect[QueryResult, Any]:
+                if n + 1 < MAX_COMMIT_ATTEMPTS and not self.engine.is_valid(tx.begin_ts, tx.reads):
+                    return attempt(n + 1)
+                return effects.succeed(QueryResult(value, tx.reads, tx.begin_ts))
+
+            return body.flat_map(check)
+
+        return effects.suspend(lambda: attempt(0))
+
+    def mutation(
+        self, fn: Any, args: dict[str, Value], identity: UserIdentity | None = None
+    ) -> Effect[MutationResult, Any]:
+        """Run a mutation as a transaction, retried on conflict; nothing commits if it fails."""
+        return effects.suspend(
+            lambda: self._mutation(self.resolve(fn, "mutation"), args, identity, None)
+        )
+
+    def action(
+        self, fn: Any, args: dict[str, Value], identity: UserIdentity | None = None
+    ) -> Effect[Value, Any]:
+        """Run an action (not transactional)."""
+        return effects.suspend(
+            lambda: self._invoke(self.resolve(fn, "action"), args, action_services(self, identity))
+        )
+
+    def _mutation(
+        self,
+        function: FunctionDefinition[Any, Any],
+        args: dict[str, Value],
+        identity: UserIdentity | None,
+        finish: Callable[[Transaction], bool] | None,
+        attempt: int = 0,
+    ) -> Effect[MutationResult, Any]:
+        tx = self.new_transaction()
+        if finish is not None and not finish(tx):
+            return effects.succeed(MutationResult(None, tx.begin_ts))
+
+        def commit(value: Value) -> Effect[MutationResult, Any]:
+            writes = tx.writes()
+            try:
+                ts = tx.commit()
+            except WriteConflict:
+                if attempt + 1 >= MAX_COMMIT_ATTEMPTS:
+                    raise
+                return self._mutation(function, args, identity, finish, attempt + 1)
+            self._committed(ts, writes)
+            return effects.succeed(MutationResult(value, ts))
+
+        body = self._invoke(function, args, mutation_services(self, tx, identity))
+        return body.flat_map(lambda value: effects.suspend(lambda: commit(value)))
+
+    def _invoke(
+        self, function: FunctionDefinition[Any, Any], args: Value, services: dict[Any, Any]
+    ) -> Effect[Value, Any]:
+        def start() -> Effect[Any, Any]:
+            return function.handler(**function.decode_args(args))
+
+        if self.services:
+            services.update(self.services)
+        return as_layer(services).provide_to(effects.suspend(start)).map(function.encode_result)
+
+    # --- calls from inside functions -----------------------------------------------------------
+
+    def nested_query(
+        self, tx: Transaction, identity: UserIdentity | None, fn: Any, args: Mapping[str, Any]
+    ) -> Effect[Any, Any]:
+        """A query run inside the caller's transaction (so it sees the caller's writes)."""
+
+        def start() -> Effect[Any, Any]:
+            function = self.resolve(fn, "query")
+            body = self._invoke(
+                function, function.encode_args(args), query_services(self, tx, identity)
+            )
+            return body.map(function.decode_result)
+
+        return effects.suspend(start)
+
+    def nested_mutation(
+        self, tx: Transaction, identity: UserIdentity | None, fn: Any, args: Mapping[str, Any]
+    ) -> Effect[Any, Any]:
+        """A mutation run as a sub-transaction: its writes are undone if it fails."""
+
+        def start() -> Effect[Any, Any]:
+            function = self.resolve(fn, "mutation")
+            mark = tx.savepoint()
+            body = self._invoke(
+                function, function.encode_args(args), mutation_services(self, tx, identity)
+            )
+
+            def undo_on_failure(exit_: Exit[Any, Any]) -> Effect[None]:
+                return effects.sync(lambda: None if exit_.is_success() else tx.rollback(mark))
+
+            return body.map(function.decode_result).on_exit(undo_on_failure)
+
+        return effects.suspend(start)
+
+    def call_from_action(
+        self, kind: Kind, identity: UserIdentity | None, fn: Any, args: Mapping[str, Any]
+    ) -> Effect[Any, Any]:
+        """A query, mutation or action run on its own, as an action's runners do."""
+
+        def start() -> Effect[Any, Any]:
+            function = self.resolve(fn, kind)
+            encoded = function.encode_args(args)
+            if kind == "query":
+                value = self.query(function, encoded, identity).map(lambda r: r.value)
+            elif kind == "mutation":
+                value = self.mutation(function, encoded, identity).map(lambda r: r.value)
+            else:
+                value = self.action(function, encoded, identity)
+            return value.map(function.decode_result)
+
+        return effects.suspend(start)
+
+    def in_own_transaction(self, f: Callable[[Transaction], T]) -> T:
+        """Run `f` in a new transaction and commit it (retried on conflict)."""
+        for attempt in range(MAX_COMMIT_ATTEMPTS):
+            tx = self.new_transaction()
+            result = f(tx)
+            writes = tx.writes()
+            try:
+                ts = tx.commit()
+            except WriteConflict:
+                if attempt + 1 == MAX_COMMIT_ATTEMPTS:
+                    raise
+                continue
+            self._committed(ts, writes)
+            return result
+        raise AssertionError("unreachable")
+
+    def _committed(self, ts: int, writes: list[Write]) -> None:
+        if not writes:
+            return
+        self._drop_unreferenced_blobs(writes)
+        for listener in self.commit_listeners:
+            listener(ts, writes)
+
+    def _drop_unreferenced_blobs(self, writes: list[Write]) -> None:
+        for write in writes:
+            if write.table == STORAGE_TABLE and write.new is None and write.old is not None:
+                sha = write.old["sha256"]
+                prefix = encode_key((sha,))
+                still = next(
+                    self.engine.scan(
+                        STORAGE_TABLE, "by_sha256", prefix, prefix + AFTER_PREFIX, False
+                    ),
+                    None,
+                )
+                if still is None:
+                    self.engine.delete_blob(str(sha))
+
+    # --- scheduled functions -------------------------------------------------------------------
+
+    def pending_jobs(self, due_by_ms: float | None = None) -> list[Document]:
+        """Pending jobs in time order (only those due by `due_by_ms`, if given)."""
+        prefix = encode_key(("pending",))
+        hi = prefix + (
+            encode_value(due_by_ms) + AFTER_PREFIX if due_by_ms is not None else AFTER_PREFIX
+        )
+        return [
+            document
+            for _, document in self.engine.scan(SCHEDULED_TABLE, "by_state", prefix, hi, False)
+        ]
+
+    def run_due_jobs(self) -> Effect[int]:
+        """Run every job due now, oldest first; succeed with how many ran."""
+
+        def start() -> Effect[int]:
+            jobs = self.pending_jobs(self.now_ms())
+            return effects.for_each(jobs, self._run_job).map(len)
+
+        return effects.suspend(start)
+
+    def _run_job(self, job: Document) -> Effect[None]:
+        job_id = str(job["_id"])
+        try:
+            function = self.app.function(str(job["name"]))
+        except FunctionNotFoundError as error:  # the app changed and the function is gone
+            message = f"no function {error.path} in the app"
+            return effects.sync(lambda: self._finish_job(job_id, "failed", message))
+        args = job["args"]
+        assert isinstance(args, list) and isinstance(args[0], dict)
+        if function.kind == "mutation":
+            body: Effect[Any, Any] = self._mutation(
+                function, args[0], None, lambda tx: self._claim(tx, job_id, "success")
+            )
+        else:
+            self.in_own_transaction(lambda tx: self._set_state(tx, job_id, "inProgress"))
+            body = self.action(function, args[0]).flat_map(
+                lambda _: effects.sync(lambda: self._finish_job(job_id, "success"))
+            )
+        return body.catch_all_cause(
+            lambda cause: effects.sync(lambda: self._finish_job(job_id, "failed", _message(cause)))
+        ).as_(None)
+
+    def _claim(self, tx: Transaction, job_id: str, state: str) -> bool:
+        """In a job's own mutation: mark it done, unless someone else already ran it."""
+        job = tx.get(SCHEDULED_TABLE, job_id)
+        if job is None or job["state"] != {"kind": "pending"}:
+            return False
+        self._set_state(tx, job_id, state)
+        return True
+
+    def _finish_job(self, job_id: str, state: str, error: str | None = None) -> None:
+        self.in_own_transaction(lambda tx: self._set_state(tx, job_id, state, error))
+
+    def _set_state(
+        self, tx: Transaction, job_id: str, state: str, error: str | None = None
+    ) -> None:
+        job = tx.get(SCHEDULED_TABLE, job_id)
+        if job is None:
+            return
+        fields = {k: x for k, x in job.items() if not k.startswith("_")}
+        fields["state"] = {"kind": state} if error is None else {"kind": state, "error": error}
+        if state in ("success", "failed", "canceled"):
+            fields["completedTime"] = self.now_ms()
+        tx.replace(SCHEDULED_TABLE, job, fields)
+
+
+def _message(cause: Cause[Any]) -> str:
+    failures = cause.failures()
+    if failures:
+        return str(failures[0])
+    return str(cause.squash())

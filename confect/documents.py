@@ -1,0 +1,91 @@
+"""Documents: a stored value plus its system fields, as `Doc[T]` in Python code."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+import attrs
+import cattrs
+
+from confect.errors import DocumentDecodeError, ValidationError
+from confect.ids import Id
+
+if TYPE_CHECKING:
+    from confect.validators import Validator
+    from confect.values import Value
+
+T = TypeVar("T")
+
+CONVERTER = cattrs.Converter()
+"""Turns attrs documents into plain Convex-shaped dicts (`unstructure`)."""
+
+_DOCUMENT_VALIDATORS: dict[str, Validator[Any]] = {}
+
+
+def register_tables(validators: Mapping[str, Validator[Any]]) -> None:
+    """Record each table's document validator, so `v.doc(table)` can decode documents."""
+    _DOCUMENT_VALIDATORS.update(validators)
+
+
+@attrs.frozen
+class Doc(Generic[T]):
+    """A document read from the database: `_value` (your attrs class or a dict) with the
+    system fields `_id` and `_creation_time` (ms since the epoch).
+
+    The document's own fields read through: `doc.text` is `doc._value.text`. System names
+    start with `_`, which user fields cannot, so they never hide a field.
+    """
+
+    _id: Id[T] = attrs.field(alias="id")
+    _creation_time: float = attrs.field(alias="creation_time")
+    _value: T = attrs.field(alias="value")
+
+    def __getattr__(self, name: str) -> Any:
+        value = object.__getattribute__(self, "_value")
+        if isinstance(value, dict):
+            try:
+                return cast(dict[str, Any], value)[name]
+            except KeyError:
+                raise AttributeError(name) from None
+        return getattr(value, name)
+
+    def __getitem__(self, name: str) -> Any:
+        if name == "_id":
+            return self._id
+        if name == "_creationTime":
+            return self._creation_time
+        return document_fields(self)[name]
+
+
+def document_fields(doc: Doc[Any]) -> dict[str, Any]:
+    """The user fields of `doc` as a dict (no system fields)."""
+    value = doc._value  # pyright: ignore[reportPrivateUsage]
+    if isinstance(value, dict):
+        return dict(value)  # pyright: ignore[reportUnknownArgumentType]
+    return CONVERTER.unstructure(value)
+
+
+def document_value(doc: Doc[Any]) -> Value:
+    """The stored Convex value of `doc`, system fields included."""
+    return {
+        **document_fields(doc),
+        "_id": str(doc._id),  # pyright: ignore[reportPrivateUsage]
+        "_creationTime": doc._creation_time,  # pyright: ignore[reportPrivateUsage]
+    }
+
+
+def decode_document(table: str, stored: dict[str, Value], path: str = "document") -> Doc[Any]:
+    """`Doc` for a stored document of `table`; `DocumentDecodeError` if it does not fit."""
+    id_ = str(stored["_id"])
+    creation_time = stored.get("_creationTime")
+    validator = _DOCUMENT_VALIDATORS.get(table)
+    fields = {k: x for k, x in stored.items() if not k.startswith("_")}
+    if validator is None:
+        value: Any = fields
+    else:
+        try:
+            value = validator.decode(fields, path)
+        except ValidationError as error:
+            raise DocumentDecodeError(table=table, id=id_, message=str(error)) from None
+    return Doc(Id(id_), float(creation_time) if isinstance(creation_time, float) else 0.0, value)

@@ -1,0 +1,1 @@
+"""Storage engines: one interface (base.py), several implementations."""

@@ -1,0 +1,163 @@
+"""The engine interface every storage backend implements, and what they share.
+
+An engine stores documents (plain dicts of Convex values with `_id` and `_creationTime`),
+keeps each table's indexes as order-preserving byte keys (see `confect.values.encode_key`),
+and commits transactions with optimistic concurrency: a commit names the index ranges its
+transaction read, and fails with `WriteConflict` if a commit after the transaction began
+wrote a document whose key falls in one of them.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from confect.schema import Schema
+from confect.values import UNDEFINED, Value, encode_key, encode_value
+
+Document = dict[str, Value]
+
+BY_ID = "by_id"
+BY_CREATION_TIME = "by_creation_time"
+
+
+@attrs.frozen
+class ReadRange:
+    """A read of the keys in [lo, hi) of one index: the unit of conflict detection."""
+
+    table: str
+    index: str
+    lo: bytes
+    hi: bytes
+
+    def contains(self, key: bytes) -> bool:
+        return self.lo <= key < self.hi
+
+
+@attrs.frozen
+class Write:
+    """A document's change in one commit: `old` None for an insert, `new` None for a delete."""
+
+    table: str
+    id: str
+    old: Document | None
+    new: Document | None
+
+
+@attrs.frozen
+class Commit:
+    ts: int
+    writes: tuple[Write, ...]
+
+
+def field_value(document: Mapping[str, Value], path: str) -> Any:
+    """The value at a dotted path, or `UNDEFINED` when it is missing."""
+    value: Any = document
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return UNDEFINED
+        value = value[part]  # pyright: ignore[reportUnknownVariableType]
+    return value  # pyright: ignore[reportUnknownVariableType]
+
+
+def index_key(document: Mapping[str, Value], index: str, fields: Sequence[str]) -> bytes:
+    """The key of `document` in an index over `fields` (then `_creationTime`, `_id`)."""
+    if index == BY_ID:
+        return encode_value(document["_id"])
+    values = [field_value(document, path) for path in fields]
+    values.append(document["_creationTime"])
+    values.append(document["_id"])
+    return encode_key(tuple(values))
+
+
+class IndexCatalog:
+    """The index fields of every table, from the schema (system indexes included)."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.fields: dict[str, dict[str, tuple[str, ...]]] = {}
+        for name, table in schema.tables.items():
+            indexes: dict[str, tuple[str, ...]] = {BY_ID: (), BY_CREATION_TIME: ()}
+            indexes.update({i.name: i.fields for i in table.indexes.values()})
+            self.fields[name] = indexes
+
+    def keys(self, table: str, document: Mapping[str, Value]) -> dict[str, bytes]:
+        """The document's key in each index of its table."""
+        return {name: index_key(document, name, f) for name, f in self.fields[table].items()}
+
+
+def conflicts(reads: Iterable[ReadRange], commits: Iterable[Commit], catalog: IndexCatalog) -> bool:
+    """Whether any write of `commits` lands in any of `reads`."""
+    by_table: dict[str, list[ReadRange]] = {}
+    for read in reads:
+        by_table.setdefault(read.table, []).append(read)
+    for commit in commits:
+        for write in commit.writes:
+            ranges = by_table.get(write.table)
+            if not ranges:
+                continue
+            fields = catalog.fields[write.table]
+            for document in (write.old, write.new):
+                if document is None:
+                    continue
+                for read in ranges:
+                    if read.contains(index_key(document, read.index, fields.get(read.index, ()))):
+                        return True
+    return False
+
+
+class Engine(abc.ABC):
+    """Storage for one deployment: documents, indexes, commits, blobs."""
+
+    catalog: IndexCatalog
+
+    @abc.abstractmethod
+    def configure(self, schema: Schema) -> dict[str, int]:
+        """Adopt `schema` (create tables and indexes); return each table's number."""
+
+    @abc.abstractmethod
+    def last_ts(self) -> int:
+        """The timestamp of the latest commit (ns), 0 for an empty deployment."""
+
+    @abc.abstractmethod
+    def get(self, table: str, id_: str) -> Document | None:
+        """The latest committed version of a document."""
+
+    @abc.abstractmethod
+    def scan(
+        self, table: str, index: str, lo: bytes, hi: bytes, descending: bool
+    ) -> Iterator[tuple[bytes, Document]]:
+        """Committed documents whose key in `index` is in [lo, hi), in key order."""
+
+    @abc.abstractmethod
+    def commit(self, begin_ts: int, reads: Sequence[ReadRange], writes: Sequence[Write]) -> int:
+        """Apply `writes` atomically unless a later commit hit `reads`; return the new ts.
+
+        Raises `WriteConflict` on conflict.
+        """
+
+    @abc.abstractmethod
+    def commits_since(self, ts: int) -> list[Commit] | None:
+        """Commits after `ts`, oldest first; None when they are no longer known."""
+
+    @abc.abstractmethod
+    def next_creation_time(self, now_ms: float) -> float:
+        """A `_creationTime` (ms) later than every one handed out before."""
+
+    # --- file blobs, content-addressed by sha256 -------------------------------------------------
+
+    @abc.abstractmethod
+    def put_blob(self, sha256: str, data: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def get_blob(self, sha256: str) -> bytes | None: ...
+
+    @abc.abstractmethod
+    def delete_blob(self, sha256: str) -> None: ...
+
+    def is_valid(self, begin_ts: int, reads: Sequence[ReadRange]) -> bool:
+        """Whether what a transaction begun at `begin_ts` read is still current."""
+        commits = self.commits_since(begin_ts)
+        return commits is not None and not conflicts(reads, commits, self.catalog)

@@ -1,0 +1,139 @@
+"""The in-memory engine: dicts and sorted key lists, for tests and `ConfectTest`."""
+
+from __future__ import annotations
+
+import bisect
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+
+from confect.engine.base import (
+    Commit,
+    Document,
+    Engine,
+    IndexCatalog,
+    ReadRange,
+    Write,
+    conflicts,
+)
+from confect.errors import WriteConflict
+from confect.schema import SCHEDULED_TABLE, STORAGE_TABLE, Schema
+
+FIRST_USER_TABLE = 10001
+COMMIT_LOG = 10_000
+
+
+class _Index:
+    """One index: its keys sorted, and the document id under each key."""
+
+    __slots__ = ("ids", "keys")
+
+    def __init__(self) -> None:
+        self.keys: list[bytes] = []
+        self.ids: dict[bytes, str] = {}
+
+    def add(self, key: bytes, id_: str) -> None:
+        bisect.insort(self.keys, key)
+        self.ids[key] = id_
+
+    def remove(self, key: bytes) -> None:
+        del self.keys[bisect.bisect_left(self.keys, key)]
+        del self.ids[key]
+
+
+class MemoryEngine(Engine):
+    """Everything in process memory; gone when the object is."""
+
+    def __init__(self) -> None:
+        self._documents: dict[str, dict[str, Document]] = {}
+        self._indexes: dict[tuple[str, str], _Index] = {}
+        self._numbers: dict[str, int] = {SCHEDULED_TABLE: 1, STORAGE_TABLE: 2}
+        self._log: deque[Commit] = deque(maxlen=COMMIT_LOG)
+        self._ts = 0
+        self._creation = 0.0
+        self._blobs: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def configure(self, schema: Schema) -> dict[str, int]:
+        self.catalog = IndexCatalog(schema)
+        for table, indexes in self.catalog.fields.items():
+            self._numbers.setdefault(table, FIRST_USER_TABLE + len(self._numbers) - 2)
+            documents = self._documents.setdefault(table, {})
+            for name in indexes:
+                if (table, name) not in self._indexes:
+                    index = self._indexes[(table, name)] = _Index()
+                    for document in documents.values():
+                        index.add(self.catalog.keys(table, document)[name], str(document["_id"]))
+        return dict(self._numbers)
+
+    def last_ts(self) -> int:
+        return self._ts
+
+    def get(self, table: str, id_: str) -> Document | None:
+        return self._documents.get(table, {}).get(id_)
+
+    def scan(
+        self, table: str, index: str, lo: bytes, hi: bytes, descending: bool
+    ) -> Iterator[tuple[bytes, Document]]:
+        found = self._indexes[(table, index)]
+        keys = found.keys[bisect.bisect_left(found.keys, lo) : bisect.bisect_left(found.keys, hi)]
+        if descending:
+            keys.reverse()
+        documents = self._documents[table]
+        for key in keys:
+            id_ = found.ids.get(key)
+            document = documents.get(id_) if id_ is not None else None
+            if document is not None:
+                yield key, document
+
+    def commit(self, begin_ts: int, reads: Sequence[ReadRange], writes: Sequence[Write]) -> int:
+        with self._lock:
+            if reads:
+                since = self.commits_since(begin_ts)
+                if since is None or conflicts(reads, since, self.catalog):
+                    raise WriteConflict("a concurrent commit changed what this transaction read")
+            if not writes:
+                return self._ts
+            for write in writes:
+                self._apply(write)
+            self._ts = max(self._ts + 1, time.time_ns())
+            self._log.append(Commit(self._ts, tuple(writes)))
+            return self._ts
+
+    def _apply(self, write: Write) -> None:
+        documents = self._documents[write.table]
+        if write.old is not None:
+            for name, key in self.catalog.keys(write.table, write.old).items():
+                self._indexes[(write.table, name)].remove(key)
+            del documents[write.id]
+        if write.new is not None:
+            for name, key in self.catalog.keys(write.table, write.new).items():
+                self._indexes[(write.table, name)].add(key, write.id)
+            documents[write.id] = write.new
+
+    def commits_since(self, ts: int) -> list[Commit] | None:
+        if ts >= self._ts:
+            return []
+        if len(self._log) == COMMIT_LOG and self._log[0].ts > ts:
+            return None  # older commits were dropped from the log
+        newer: list[Commit] = []
+        for commit in reversed(self._log):
+            if commit.ts <= ts:
+                break
+            newer.append(commit)
+        newer.reverse()
+        return newer
+
+    def next_creation_time(self, now_ms: float) -> float:
+        self._creation = max(now_ms, self._creation + 0.001)
+        return self._creation
+
+    def put_blob(self, sha256: str, data: bytes) -> None:
+        self._blobs[sha256] = data
+
+    def get_blob(self, sha256: str) -> bytes | None:
+        return self._blobs.get(sha256)
+
+    def delete_blob(self, sha256: str) -> None:
+        self._blobs.pop(sha256, None)

@@ -1,0 +1,107 @@
+"""The errors confect functions and their callers can meet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from effects import TaggedError
+
+
+class ConvexError(TaggedError):
+    """An application error whose `data` reaches the client as `errorData`."""
+
+    data: Any
+    message: str = ""
+
+
+class ValidationError(TaggedError):
+    """A value did not match its validator; `path` says where (`args.tags[3]`)."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ValueLimitError(TaggedError):
+    """A value is over one of Convex's size limits."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path} {self.message}"
+
+
+class SchemaError(TaggedError):
+    """A schema definition is invalid (names, index fields, limits)."""
+
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class GetByIdFailure(TaggedError):
+    """No document with this id in this table."""
+
+    id: str
+    table: str
+
+
+class GetByIndexFailure(TaggedError):
+    """No document (or more than one) matched a unique lookup by index."""
+
+    table: str
+    index: str
+    values: tuple[Any, ...]
+    message: str = "no document matched"
+
+
+class DocumentDecodeError(TaggedError):
+    """A stored document does not fit its table's document class."""
+
+    table: str
+    id: str
+    message: str
+
+
+class NotUniqueError(TaggedError):
+    """`unique()` found more than one document."""
+
+    table: str
+    index: str
+
+
+class InvalidCursorError(TaggedError):
+    """A pagination cursor was not made by this query."""
+
+    cursor: str
+
+
+class NoUserIdentityFoundError(TaggedError):
+    """The call is anonymous, but the function asked for the user's identity."""
+
+
+class TransactionLimitError(TaggedError):
+    """A transaction read or wrote more than Convex allows."""
+
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class FunctionNotFoundError(TaggedError):
+    """No function at this path (or it is internal and the caller is not an admin)."""
+
+    path: str
+
+
+class ServiceNotAvailable(Exception):
+    """A defect: a handler used a service its function type does not have."""
+
+
+class WriteConflict(Exception):
+    """An optimistic-concurrency conflict: the transaction must be retried."""

@@ -1,0 +1,154 @@
+"""Function definitions: `@query`, `@mutation`, `@action`, their internal twins, `@http_action`."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Generator, Mapping, Sequence
+from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
+
+import attrs
+
+from confect.errors import ConvexError, ValidationError
+from confect.validators import ObjectV, Validator, encode_any
+from confect.values import Value
+from effects import Effect, TaggedError, gen
+
+A = TypeVar("A")
+E = TypeVar("E")
+P = ParamSpec("P")
+
+Kind = Literal["query", "mutation", "action", "http_action"]
+Visibility = Literal["public", "internal"]
+
+
+@attrs.define(eq=False)
+class FunctionDefinition(Generic[A, E]):
+    """A registered confect function. Call it through a runner, a client or `ConfectTest`."""
+
+    kind: Kind
+    visibility: Visibility
+    handler: Callable[..., Effect[A, E, Any]]
+    args: ObjectV[dict[str, Any]] | None
+    returns: Validator[Any] | None
+    errors: tuple[type[TaggedError], ...]
+    path: str | None = None  # "module:name", set when the app is loaded
+
+    @property
+    def name(self) -> str:
+        return self.path or getattr(self.handler, "__qualname__", "<function>")
+
+    def decode_args(self, args: Value) -> dict[str, Any]:
+        """The handler's keyword arguments from Convex-valued `args` (validated)."""
+        if not isinstance(args, dict):
+            raise ValidationError(path="args", message=f"expected an object, got {args!r}")
+        if self.args is None:
+            return dict(args)
+        return self.args.decode(args, "args")
+
+    def encode_args(self, args: Mapping[str, Any]) -> dict[str, Value]:
+        """Convex-valued args from Python values (validated)."""
+        encoded = (
+            self.args.encode(args, "args") if self.args is not None else encode_any(args, "args")
+        )
+        assert isinstance(encoded, dict)
+        return encoded
+
+    def encode_result(self, value: Any) -> Value:
+        """The Convex value of what the handler returned (checked by `returns`)."""
+        if self.returns is None:
+            return encode_any(value, "return value")
+        return self.returns.encode(value, "return value")
+
+    def decode_result(self, value: Value) -> Any:
+        """What a Python caller gets back (a `Doc` for `v.doc(...)`, attrs objects, ...)."""
+        return value if self.returns is None else self.returns.decode(value, "return value")
+
+    def error_data(self, error: object) -> Value | None:
+        """The `errorData` for a declared typed error, None for any other failure."""
+        if isinstance(error, ConvexError):
+            return encode_any(error.data, "error data")
+        if isinstance(error, self.errors):
+            fields = encode_any(error, "error")
+            assert isinstance(fields, dict)
+            return {"_tag": type(error)._tag, **fields}  # pyright: ignore[reportPrivateUsage]
+        return None
+
+    def decode_error(self, data: Value) -> TaggedError:
+        """The typed error for `errorData`, or a `ConvexError` when it is not a declared one."""
+        if isinstance(data, dict):
+            tag = data.get("_tag")
+            for cls in self.errors:
+                if cls._tag == tag:  # pyright: ignore[reportPrivateUsage]
+                    fields = {k: x for k, x in data.items() if k != "_tag"}
+                    try:
+                        return cls(**fields)
+                    except TypeError:
+                        break
+        return ConvexError(data=data)
+
+
+class _Wrap:
+    """Turns a handler into a `FunctionDefinition` (the second step of `@query(...)`)."""
+
+    def __init__(
+        self,
+        kind: Kind,
+        visibility: Visibility,
+        args: Mapping[str, Validator[Any]] | None,
+        returns: Validator[Any] | None,
+        errors: Sequence[type[TaggedError]],
+    ) -> None:
+        self._kind: Kind = kind
+        self._visibility: Visibility = visibility
+        self._args: ObjectV[dict[str, Any]] | None = (
+            ObjectV(dict(args)) if args is not None else None
+        )
+        self._returns = returns
+        self._errors = tuple(errors)
+
+    @overload
+    def __call__(
+        self, handler: Callable[P, Generator[Effect[Any, E, Any], Any, A]]
+    ) -> FunctionDefinition[A, E]: ...
+    @overload
+    def __call__(self, handler: Callable[P, Effect[A, E, Any]]) -> FunctionDefinition[A, E]: ...
+    def __call__(self, handler: Callable[..., Any]) -> FunctionDefinition[Any, Any]:
+        as_effect = gen(handler) if inspect.isgeneratorfunction(handler) else handler
+        return FunctionDefinition(
+            self._kind, self._visibility, as_effect, self._args, self._returns, self._errors
+        )
+
+
+class _Definer:
+    """`@query(args=..., returns=..., errors=...)` and its siblings."""
+
+    def __init__(self, kind: Kind, visibility: Visibility, doc: str) -> None:
+        self._kind: Kind = kind
+        self._visibility: Visibility = visibility
+        self.__doc__ = doc
+
+    def __call__(
+        self,
+        *,
+        args: Mapping[str, Validator[Any]] | None = None,
+        returns: Validator[Any] | None = None,
+        errors: Sequence[type[TaggedError]] = (),
+    ) -> _Wrap:
+        return _Wrap(self._kind, self._visibility, args, returns, errors)
+
+
+query = _Definer("query", "public", "A public query: reads the database, reactive, deterministic.")
+mutation = _Definer("mutation", "public", "A public mutation: a serializable transaction.")
+action = _Definer(
+    "action", "public", "A public action: may do I/O; calls queries and mutations through runners."
+)
+internal_query = _Definer("query", "internal", "A query only other functions and admins can call.")
+internal_mutation = _Definer(
+    "mutation", "internal", "A mutation only other functions and admins can call."
+)
+internal_action = _Definer(
+    "action", "internal", "An action only other functions and admins can call."
+)
+http_action = _Definer(
+    "http_action", "public", "A handler for an HTTP route; gets the request, returns a response."
+)

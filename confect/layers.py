@@ -1,0 +1,222 @@
+"""The per-call layers: for each function type, the services a call of that type gets.
+
+| service             | query | mutation | action | http action |
+|---------------------|-------|----------|--------|-------------|
+| DatabaseReader      | yes   | yes      |        |             |
+| DatabaseWriter      |       | yes      |        |             |
+| Auth                | yes   | yes      | yes    | yes         |
+| StorageReader       | yes   | yes      | yes    | yes         |
+| StorageWriter       |       | yes      | yes    | yes         |
+| StorageActionWriter |       |          | yes    | yes         |
+| Scheduler           |       | yes      | yes    | yes         |
+| QueryRunner         | yes   | yes      | yes    | yes         |
+| MutationRunner      |       | yes      | yes    | yes         |
+| ActionRunner        |       |          | yes    | yes         |
+
+A service the type does not have is present as a stand-in that fails with a defect naming
+the service and the type as soon as the handler uses it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from confect.ctx import ActionCtx, FunctionCtx, MutationCtx, QueryCtx
+from confect.errors import ServiceNotAvailable
+from confect.services.auth import Auth, AuthService, UserIdentity
+from confect.services.database import (
+    DatabaseReader,
+    DatabaseReaderService,
+    DatabaseWriter,
+    DatabaseWriterService,
+)
+from confect.services.runners import (
+    ActionRunner,
+    ActionRunnerService,
+    MutationRunner,
+    MutationRunnerService,
+    QueryRunner,
+    QueryRunnerService,
+)
+from confect.services.scheduler import Scheduler, SchedulerService
+from confect.services.storage import (
+    StorageActionWriter,
+    StorageActionWriterService,
+    StorageReader,
+    StorageReaderService,
+    StorageWriter,
+    StorageWriterService,
+)
+from effects import Layer
+
+if TYPE_CHECKING:
+    from confect.backend import Backend
+    from confect.transaction import Transaction
+
+ALL_TAGS: tuple[Any, ...] = (
+    DatabaseReader,
+    DatabaseWriter,
+    Auth,
+    StorageReader,
+    StorageWriter,
+    StorageActionWriter,
+    Scheduler,
+    QueryRunner,
+    MutationRunner,
+    ActionRunner,
+    QueryCtx,
+    MutationCtx,
+    ActionCtx,
+)
+
+
+class Unavailable:
+    """Stands in for a service the function type does not have."""
+
+    __slots__ = ("_message",)
+
+    def __init__(self, service: str, kind: str) -> None:
+        self._message = (
+            f"{service} is not available in a {kind.replace('_', ' ')}: "
+            f"{_WHERE.get(service, 'see the services table in confect.layers')}"
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        raise ServiceNotAvailable(self._message)
+
+
+_WHERE = {
+    "DatabaseReader": "read the database from a query or mutation, or call one with QueryRunner",
+    "DatabaseWriter": "write from a mutation, or call one with MutationRunner",
+    "StorageWriter": "use it from a mutation or an action",
+    "StorageActionWriter": "store and read file bytes from an action",
+    "Scheduler": "schedule from a mutation or an action",
+    "MutationRunner": "run mutations from a mutation or an action",
+    "ActionRunner": "run actions from an action",
+}
+
+
+def _stand_ins(kind: str, available: set[Any]) -> dict[Any, Any]:
+    return {tag: Unavailable(tag.__name__, kind) for tag in ALL_TAGS if tag not in available}
+
+
+_QUERY_MISSING = _stand_ins("query", {DatabaseReader, Auth, StorageReader, QueryRunner, QueryCtx})
+_MUTATION_MISSING = _stand_ins(
+    "mutation",
+    {
+        DatabaseReader,
+        DatabaseWriter,
+        Auth,
+        StorageReader,
+        StorageWriter,
+        Scheduler,
+        QueryRunner,
+        MutationRunner,
+        MutationCtx,
+    },
+)
+_ACTION_MISSING = _stand_ins(
+    "action",
+    {
+        Auth,
+        StorageReader,
+        StorageWriter,
+        StorageActionWriter,
+        Scheduler,
+        QueryRunner,
+        MutationRunner,
+        ActionRunner,
+        ActionCtx,
+    },
+)
+
+
+def query_services(
+    backend: Backend, tx: Transaction, identity: UserIdentity | None
+) -> dict[Any, Any]:
+    """The services of a query running in `tx`."""
+    in_tx = tx.run_with
+    services: dict[Any, Any] = {
+        **_QUERY_MISSING,
+        DatabaseReader: DatabaseReaderService(tx, backend.schema),
+        Auth: AuthService(identity),
+        StorageReader: StorageReaderService(backend.files, in_tx),
+        QueryRunner: QueryRunnerService(
+            lambda fn, args: backend.nested_query(tx, identity, fn, args)
+        ),
+    }
+    services[QueryCtx] = _ctx("query", services)
+    return services
+
+
+def mutation_services(
+    backend: Backend, tx: Transaction, identity: UserIdentity | None
+) -> dict[Any, Any]:
+    """The services of a mutation running in `tx`."""
+    in_tx = tx.run_with
+    services: dict[Any, Any] = {
+        **_MUTATION_MISSING,
+        DatabaseReader: DatabaseReaderService(tx, backend.schema),
+        DatabaseWriter: DatabaseWriterService(tx, backend.schema),
+        Auth: AuthService(identity),
+        StorageReader: StorageReaderService(backend.files, in_tx),
+        StorageWriter: StorageWriterService(backend.files, in_tx),
+        Scheduler: SchedulerService(in_tx, backend.resolve_for_scheduling, backend.now_ms),
+        QueryRunner: QueryRunnerService(
+            lambda fn, args: backend.nested_query(tx, identity, fn, args)
+        ),
+        MutationRunner: MutationRunnerService(
+            lambda fn, args: backend.nested_mutation(tx, identity, fn, args)
+        ),
+    }
+    services[MutationCtx] = _ctx("mutation", services)
+    return services
+
+
+def action_services(
+    backend: Backend, identity: UserIdentity | None, kind: str = "action"
+) -> dict[Any, Any]:
+    """The services of an action (or http action): each database use is its own transaction."""
+    in_tx = backend.in_own_transaction
+    services: dict[Any, Any] = {
+        **_ACTION_MISSING,
+        Auth: AuthService(identity),
+        StorageReader: StorageReaderService(backend.files, in_tx),
+        StorageWriter: StorageWriterService(backend.files, in_tx),
+        StorageActionWriter: StorageActionWriterService(backend.files, in_tx),
+        Scheduler: SchedulerService(in_tx, backend.resolve_for_scheduling, backend.now_ms),
+        QueryRunner: QueryRunnerService(
+            lambda fn, args: backend.call_from_action("query", identity, fn, args)
+        ),
+        MutationRunner: MutationRunnerService(
+            lambda fn, args: backend.call_from_action("mutation", identity, fn, args)
+        ),
+        ActionRunner: ActionRunnerService(
+            lambda fn, args: backend.call_from_action("action", identity, fn, args)
+        ),
+    }
+    services[ActionCtx] = _ctx(kind, services)
+    return services
+
+
+_CTX_NAMES: dict[str, tuple[Any, str | None]] = {
+    "db": (DatabaseReader, None),
+    "db_writer": (DatabaseWriter, None),
+    "auth": (Auth, None),
+    "storage": (StorageReader, None),
+    "storage_writer": (StorageWriter, None),
+    "storage_action_writer": (StorageActionWriter, None),
+    "scheduler": (Scheduler, None),
+    "run_query": (QueryRunner, "run_query"),
+    "run_mutation": (MutationRunner, "run_mutation"),
+    "run_action": (ActionRunner, "run_action"),
+}
+
+
+def _ctx(kind: str, services: dict[Any, Any]) -> FunctionCtx:
+    return FunctionCtx(kind, services, _CTX_NAMES)
+
+
+def as_layer(services: dict[Any, Any]) -> Layer[Any, Any, Any]:
+    """A layer offering `services` (what tests swap for mocks, service by service)."""
+    return Layer(None, pure=services)

@@ -1,0 +1,182 @@
+"""Schema: tables, their document validators and their indexes, checked at definition time."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Generic, TypeVar, cast, overload
+
+import attrs
+
+from confect.documents import register_tables
+from confect.errors import SchemaError
+from confect.validators import ObjectV, OptionalV, Validator, object_of, v
+
+T = TypeVar("T")
+
+MAX_INDEXES = 64
+MAX_INDEX_FIELDS = 16
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+SYSTEM_INDEXES = ("by_id", "by_creation_time")
+STORAGE_TABLE = "_storage"
+SCHEDULED_TABLE = "_scheduled_functions"
+
+
+@attrs.frozen
+class Index:
+    """A database index: documents ordered by `fields`, then `_creationTime`, `_id`."""
+
+    name: str
+    fields: tuple[str, ...]
+
+
+@attrs.frozen
+class SearchIndex:
+    """A full-text index over one string field, with equality filter fields."""
+
+    name: str
+    search_field: str
+    filter_fields: tuple[str, ...]
+
+
+@attrs.frozen
+class VectorIndex:
+    name: str
+    vector_field: str
+    dimensions: int
+    filter_fields: tuple[str, ...]
+
+
+class TableDefinition(Generic[T]):
+    """A table: its document validator (and attrs class, if any) and its indexes."""
+
+    def __init__(self, validator: ObjectV[T]) -> None:
+        self.validator = validator
+        self.indexes: dict[str, Index] = {}
+        self.search_indexes: dict[str, SearchIndex] = {}
+        self.vector_indexes: dict[str, VectorIndex] = {}
+
+    @property
+    def document_class(self) -> type[T] | None:
+        return self.validator.cls
+
+    def index(self, name: str, fields: Sequence[str]) -> TableDefinition[T]:
+        """Add an index over `fields` (dotted paths reach into nested objects)."""
+        self._check_new_index(name)
+        if not fields:
+            raise SchemaError(message=f"index {name!r} needs at least one field")
+        if len(fields) > MAX_INDEX_FIELDS:
+            raise SchemaError(
+                message=f"index {name!r} has {len(fields)} fields (max {MAX_INDEX_FIELDS})"
+            )
+        if len(set(fields)) != len(fields):
+            raise SchemaError(message=f"index {name!r} repeats a field: {list(fields)}")
+        for field in fields:
+            self._check_field(name, field)
+        self.indexes[name] = Index(name, tuple(fields))
+        return self
+
+    def search_index(
+        self, name: str, *, search_field: str, filter_fields: Sequence[str] = ()
+    ) -> TableDefinition[T]:
+        """Add a full-text search index over the string field `search_field`."""
+        self._check_new_index(name)
+        for field in (search_field, *filter_fields):
+            self._check_field(name, field)
+        self.search_indexes[name] = SearchIndex(name, search_field, tuple(filter_fields))
+        return self
+
+    def vector_index(
+        self, name: str, *, vector_field: str, dimensions: int, filter_fields: Sequence[str] = ()
+    ) -> TableDefinition[T]:
+        """Declare a vector index (vector search itself is not implemented yet)."""
+        self._check_new_index(name)
+        if not 2 <= dimensions <= 4096:
+            raise SchemaError(message=f"vector index {name!r}: dimensions must be 2..4096")
+        for field in (vector_field, *filter_fields):
+            self._check_field(name, field)
+        self.vector_indexes[name] = VectorIndex(
+            name, vector_field, dimensions, tuple(filter_fields)
+        )
+        return self
+
+    def _check_new_index(self, name: str) -> None:
+        if not _NAME.match(name):
+            raise SchemaError(message=f"index name {name!r} must be an identifier")
+        if name in SYSTEM_INDEXES:
+            raise SchemaError(message=f"index name {name!r} is reserved")
+        taken = {**self.indexes, **self.search_indexes, **self.vector_indexes}
+        if name in taken:
+            raise SchemaError(message=f"index {name!r} is defined twice")
+        if len(taken) >= MAX_INDEXES:
+            raise SchemaError(message=f"a table has at most {MAX_INDEXES} indexes")
+
+    def _check_field(self, index: str, path: str) -> None:
+        validator: Validator[Any] = self.validator
+        for part in path.split("."):
+            while isinstance(validator, OptionalV):
+                validator = validator.inner  # pyright: ignore[reportUnknownMemberType]
+            fields = validator.fields if isinstance(validator, ObjectV) else {}  # pyright: ignore[reportUnknownMemberType]
+            if part not in fields:
+                raise SchemaError(
+                    message=f"index {index!r} names the field {path!r}, which the table does not have"
+                )
+            validator = fields[part]
+
+
+@overload
+def define_table(document: Mapping[str, Validator[Any]]) -> TableDefinition[dict[str, Any]]: ...
+@overload
+def define_table(document: type[T]) -> TableDefinition[T]: ...
+def define_table(document: type[Any] | Mapping[str, Validator[Any]]) -> TableDefinition[Any]:
+    """A table whose documents are instances of an attrs class, or match a validator dict."""
+    if isinstance(document, Mapping):
+        return TableDefinition(ObjectV(dict(document)))
+    if not attrs.has(document):
+        raise SchemaError(
+            message=f"define_table takes an attrs class or a dict of validators, not {document!r}"
+        )
+    try:
+        return TableDefinition(object_of(cast(type[Any], document)))
+    except TypeError as error:
+        raise SchemaError(message=str(error)) from None
+
+
+class Schema:
+    """All tables of an app (system tables `_storage` and `_scheduled_functions` included)."""
+
+    def __init__(self, tables: Mapping[str, TableDefinition[Any]]) -> None:
+        self.tables: dict[str, TableDefinition[Any]] = {**_system_tables(), **tables}
+        register_tables({name: table.validator for name, table in self.tables.items()})
+
+    def table(self, name: str) -> TableDefinition[Any]:
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise SchemaError(message=f"no table named {name!r} in the schema") from None
+
+
+def define_schema(**tables: TableDefinition[Any]) -> Schema:
+    """The app's schema. Table names are identifiers that do not start with `_`."""
+    for name in tables:
+        if not _NAME.match(name):
+            raise SchemaError(
+                message=f"table name {name!r} must be an identifier not starting with _"
+            )
+    return Schema(tables)
+
+
+def _system_tables() -> dict[str, TableDefinition[Any]]:
+    storage: TableDefinition[Any] = define_table(
+        {"sha256": v.string(), "size": v.float64(), "contentType": v.optional(v.string())}
+    ).index("by_sha256", ["sha256"])
+    scheduled: TableDefinition[Any] = define_table(
+        {
+            "name": v.string(),
+            "args": v.array(v.any()),
+            "scheduledTime": v.float64(),
+            "completedTime": v.optional(v.float64()),
+            "state": v.object({"kind": v.string(), "error": v.optional(v.string())}),
+        }
+    ).index("by_state", ["state.kind", "scheduledTime"])
+    return {STORAGE_TABLE: storage, SCHEDULED_TABLE: scheduled}

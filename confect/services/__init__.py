@@ -1,0 +1,1 @@
+"""The services confect functions use, one module per service."""

@@ -1,0 +1,75 @@
+"""Scheduler: run a function later. Jobs are documents of `_scheduled_functions`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import effects
+from confect.ids import Id, table_number_of
+from confect.schema import SCHEDULED_TABLE
+from confect.services.storage import InTransaction
+from confect.transaction import Transaction
+from effects import Effect, Tag
+
+Resolve = Callable[[Any, Mapping[str, Any]], tuple[str, dict[str, Any]]]
+"""(function ref, args) -> (path, encoded args); raises if the function is not in the app."""
+
+
+class SchedulerService:
+    """What `yield from Scheduler` gives: `run_after`, `run_at`, `cancel`."""
+
+    __slots__ = ("_now_ms", "_resolve", "_run")
+
+    def __init__(self, run: InTransaction, resolve: Resolve, now_ms: Callable[[], float]) -> None:
+        self._run = run
+        self._resolve = resolve
+        self._now_ms = now_ms
+
+    def run_after(
+        self, seconds: float, fn: Any, args: Mapping[str, Any] | None = None
+    ) -> Effect[Id[Any]]:
+        """Run `fn(args)` `seconds` from now; succeed with the job's id."""
+        return effects.suspend(
+            lambda: self._schedule(self._now_ms() + max(seconds, 0) * 1000, fn, args)
+        )
+
+    def run_at(
+        self, when: dt.datetime | float, fn: Any, args: Mapping[str, Any] | None = None
+    ) -> Effect[Id[Any]]:
+        """Run `fn(args)` at `when` (a datetime, or ms since the epoch)."""
+        at = when.timestamp() * 1000 if isinstance(when, dt.datetime) else float(when)
+        return effects.suspend(lambda: self._schedule(at, fn, args))
+
+    def cancel(self, job_id: str) -> Effect[None]:
+        """Cancel a job that has not started; a started or finished job is left as it is."""
+
+        def run(tx: Transaction) -> None:
+            if table_number_of(job_id) != tx.numbers[SCHEDULED_TABLE]:
+                return
+            job = tx.get(SCHEDULED_TABLE, job_id)
+            if job is not None and job["state"] == {"kind": "pending"}:
+                fields = {k: x for k, x in job.items() if not k.startswith("_")}
+                tx.replace(SCHEDULED_TABLE, job, {**fields, "state": {"kind": "canceled"}})
+
+        return effects.sync(lambda: self._run(run))
+
+    def _schedule(self, at_ms: float, fn: Any, args: Mapping[str, Any] | None) -> Effect[Id[Any]]:
+        path, encoded = self._resolve(fn, args or {})
+
+        def run(tx: Transaction) -> Id[Any]:
+            tx.count_scheduled()
+            fields: dict[str, Any] = {
+                "name": path,
+                "args": [encoded],
+                "scheduledTime": at_ms,
+                "state": {"kind": "pending"},
+            }
+            return Id(tx.insert(SCHEDULED_TABLE, fields))
+
+        return effects.succeed(self._run(run))
+
+
+class Scheduler(Tag["Scheduler", SchedulerService]):
+    """Scheduling functions: in mutations, actions and http actions."""

@@ -1,0 +1,149 @@
+"""File storage: StorageReader, StorageWriter, StorageActionWriter.
+
+Blobs live in the engine's blob store, addressed by sha256; each stored file is a document
+of the `_storage` system table holding its sha256, size and content type.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import effects
+from confect.engine.base import Engine
+from confect.ids import Id, table_number_of
+from confect.schema import STORAGE_TABLE
+from confect.transaction import Transaction
+from effects import Effect, Tag
+
+T = TypeVar("T")
+InTransaction = Callable[[Callable[[Transaction], Any]], Any]
+"""Runs a function with a transaction: the caller's own, or (in actions) a fresh one that commits."""
+
+
+class StorageFiles:
+    """What the storage services share: the engine's blobs, the URL base, upload tokens."""
+
+    def __init__(self, engine: Engine, base_url: str) -> None:
+        self.engine = engine
+        self.base_url = base_url.rstrip("/")
+        self.upload_tokens: set[str] = set()
+
+    def url(self, storage_id: str) -> str:
+        return f"{self.base_url}/api/storage/{storage_id}"
+
+    def metadata(self, tx: Transaction, storage_id: str) -> dict[str, Any] | None:
+        if table_number_of(storage_id) != tx.numbers[STORAGE_TABLE]:
+            return None
+        document = tx.get(STORAGE_TABLE, storage_id)
+        if document is None:
+            return None
+        return {
+            "storage_id": storage_id,
+            "sha256": document["sha256"],
+            "size": document["size"],
+            "content_type": document.get("contentType"),
+        }
+
+    def store(self, tx: Transaction, data: bytes, content_type: str | None) -> Id[Any]:
+        sha = hashlib.sha256(data).hexdigest()
+        self.engine.put_blob(sha, data)
+        fields: dict[str, Any] = {"sha256": sha, "size": float(len(data))}
+        if content_type is not None:
+            fields["contentType"] = content_type
+        return Id(tx.insert(STORAGE_TABLE, fields))
+
+    def new_upload_token(self) -> str:
+        token = secrets.token_urlsafe(24)
+        self.upload_tokens.add(token)
+        return token
+
+
+class StorageReaderService:
+    """`get_url(id)`, `get_metadata(id)`: in every function type."""
+
+    __slots__ = ("_files", "_run")
+
+    def __init__(self, files: StorageFiles, run: InTransaction) -> None:
+        self._files = files
+        self._run = run
+
+    def get_url(self, storage_id: str) -> Effect[str | None]:
+        """A URL serving the file, or None if there is no such file."""
+        return effects.sync(
+            lambda: (
+                self._files.url(storage_id)
+                if self._run(lambda tx: self._files.metadata(tx, storage_id))
+                else None
+            )
+        )
+
+    def get_metadata(self, storage_id: str) -> Effect[dict[str, Any] | None]:
+        """`{storage_id, sha256, size, content_type}`, or None."""
+        return effects.sync(lambda: self._run(lambda tx: self._files.metadata(tx, storage_id)))
+
+
+class StorageWriterService:
+    """`generate_upload_url()`, `delete(id)`: in mutations, actions and http actions."""
+
+    __slots__ = ("_files", "_run")
+
+    def __init__(self, files: StorageFiles, run: InTransaction) -> None:
+        self._files = files
+        self._run = run
+
+    def generate_upload_url(self) -> Effect[str]:
+        """A one-time URL a client POSTs a file to; the reply holds its storage id."""
+        return effects.sync(
+            lambda: (
+                f"{self._files.base_url}/api/storage/upload?token={self._files.new_upload_token()}"
+            )
+        )
+
+    def delete(self, storage_id: str) -> Effect[None]:
+        """Delete the file (its blob goes once no document refers to it)."""
+
+        def run(tx: Transaction) -> None:
+            if self._files.metadata(tx, storage_id) is not None:
+                document = tx.get(STORAGE_TABLE, storage_id)
+                assert document is not None
+                tx.delete(STORAGE_TABLE, document)
+
+        return effects.sync(lambda: self._run(run))
+
+
+class StorageActionWriterService:
+    """`store(data)`, `get(id)`: in actions and http actions."""
+
+    __slots__ = ("_files", "_run")
+
+    def __init__(self, files: StorageFiles, run: InTransaction) -> None:
+        self._files = files
+        self._run = run
+
+    def store(self, data: bytes, content_type: str | None = None) -> Effect[Id[Any]]:
+        """Store `data` as a new file; succeed with its storage id."""
+        return effects.sync(lambda: self._run(lambda tx: self._files.store(tx, data, content_type)))
+
+    def get(self, storage_id: str) -> Effect[bytes | None]:
+        """The file's bytes, or None."""
+
+        def run() -> bytes | None:
+            metadata = self._run(lambda tx: self._files.metadata(tx, storage_id))
+            return None if metadata is None else self._files.engine.get_blob(metadata["sha256"])
+
+        return effects.sync(run)
+
+
+class StorageReader(Tag["StorageReader", StorageReaderService]):
+    """File URLs and metadata."""
+
+
+class StorageWriter(Tag["StorageWriter", StorageWriterService]):
+    """Upload URLs and deletes."""
+
+
+class StorageActionWriter(Tag["StorageActionWriter", StorageActionWriterService]):
+    """Storing and reading file bytes (actions)."""

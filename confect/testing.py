@@ -1,0 +1,196 @@
+"""`ConfectTest`: call an app's functions in tests, on a fresh in-memory database with a test clock.
+
+Arguments and results cross the same encoding a client's do (Convex values on the wire),
+and a declared typed error comes back as that typed error. Every call has an async twin
+(`aquery`, `amutation`, ...).
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
+
+import effects
+from confect.app import App, load_app
+from confect.backend import Backend
+from confect.engine.base import Engine
+from confect.engine.memory import MemoryEngine
+from confect.functions import FunctionDefinition, Kind
+from confect.layers import mutation_services
+from confect.services.auth import UserIdentity
+from confect.values import Value, from_wire, to_wire
+from effects import Effect, Layer, TestClock
+
+A = TypeVar("A")
+E = TypeVar("E")
+
+DEFAULT_START = 1_700_000_000.0
+"""The test clock's start: 2023-11-14T22:13:20Z, so `_creationTime`s look real."""
+DEFAULT_ISSUER = "https://confect.test"
+
+
+class ConfectTest:
+    """A test deployment of `app` (a package, its name, or a loaded `App`)."""
+
+    def __init__(
+        self,
+        app: App | types.ModuleType | str,
+        *,
+        engine: Engine | None = None,
+        start_time: float = DEFAULT_START,
+    ) -> None:
+        self.app = app if isinstance(app, App) else load_app(app)
+        self.clock = TestClock(start=start_time)
+        self.backend = Backend(self.app, engine or MemoryEngine(), now=self.clock.now)
+        self.identity: UserIdentity | None = None
+
+    def _twin(
+        self, backend: Backend | None = None, identity: UserIdentity | None = None
+    ) -> ConfectTest:
+        twin = object.__new__(ConfectTest)
+        twin.__dict__.update(self.__dict__)
+        twin.backend = backend or self.backend
+        twin.identity = identity or self.identity
+        return twin
+
+    # --- environment ---------------------------------------------------------------------------
+
+    def with_identity(
+        self, subject: str = "user", issuer: str = DEFAULT_ISSUER, **claims: Any
+    ) -> ConfectTest:
+        """The same deployment, calling as a signed-in user with these claims."""
+        return self._twin(
+            identity=UserIdentity.from_claims({"sub": subject, "iss": issuer, **claims})
+        )
+
+    def with_layer(self, layer: Layer[Any, Any, Any]) -> ConfectTest:
+        """The same deployment, with the layer's services replacing or adding to each call's
+        (mock a service: `t.with_layer(Layer.succeed(Mailer, FakeMailer()))`)."""
+        built = self.backend._build(layer)  # pyright: ignore[reportPrivateUsage]
+        return self._twin(backend=self.backend.with_services(built))
+
+    def close(self) -> None:
+        """Release what the app's layer and `with_layer` layers acquired."""
+        self.backend.close()
+
+    # --- calls ---------------------------------------------------------------------------------
+
+    def query(self, fn: FunctionDefinition[A, E] | str, args: Mapping[str, Any] | None = None) -> A:
+        """Run a query; returns what a Python client would get (documents as `Doc`)."""
+        return effects.run_sync(self._call("query", fn, args))
+
+    def mutation(
+        self, fn: FunctionDefinition[A, E] | str, args: Mapping[str, Any] | None = None
+    ) -> A:
+        """Run a mutation (committed unless it fails)."""
+        return effects.run_sync(self._call("mutation", fn, args))
+
+    def action(
+        self, fn: FunctionDefinition[A, E] | str, args: Mapping[str, Any] | None = None
+    ) -> A:
+        """Run an action."""
+        return effects.run_sync(self._call("action", fn, args))
+
+    def run(self, effect: Effect[A, Any, Any] | Callable[[], Effect[A, Any, Any]]) -> A:
+        """Run any effect with a mutation's services (db reader and writer, ...) and commit."""
+        return effects.run_sync(self._run(effect))
+
+    async def aquery(
+        self, fn: FunctionDefinition[A, E] | str, args: Mapping[str, Any] | None = None
+    ) -> A:
+        return await effects.run(self._call("query", fn, args))
+
+    async def amutation(
+        self, fn: FunctionDefinition[A, E] | str, args: Mapping[str, Any] | None = None
+    ) -> A:
+        return await effects.run(self._call("mutation", fn, args))
+
+    async def aaction(
+        self, fn: FunctionDefinition[A, E] | str, args: Mapping[str, Any] | None = None
+    ) -> A:
+        return await effects.run(self._call("action", fn, args))
+
+    async def arun(self, effect: Effect[A, Any, Any] | Callable[[], Effect[A, Any, Any]]) -> A:
+        return await effects.run(self._run(effect))
+
+    def _call(self, kind: Kind, fn: Any, args: Mapping[str, Any] | None) -> Effect[Any, Any]:
+        def start() -> Effect[Any, Any]:
+            function = self.backend.resolve(fn, kind)
+            encoded = _over_the_wire(function.encode_args(args or {}))
+            assert isinstance(encoded, dict)
+            backend, identity = self.backend, self.identity
+            if kind == "query":
+                result = backend.query(function, encoded, identity).map(lambda r: r.value)
+            elif kind == "mutation":
+                result = backend.mutation(function, encoded, identity).map(lambda r: r.value)
+            else:
+                result = backend.action(function, encoded, identity)
+            return result.map(
+                lambda value: function.decode_result(_over_the_wire(value))
+            ).catch_all(lambda error: effects.fail(_as_caller_sees(function, error)))
+
+        return effects.suspend(start)
+
+    def _run(
+        self, effect: Effect[A, Any, Any] | Callable[[], Effect[A, Any, Any]]
+    ) -> Effect[A, Any]:
+        def start() -> Effect[A, Any]:
+            body = effect() if callable(effect) else effect
+            tx = self.backend.new_transaction()
+            services = {
+                **mutation_services(self.backend, tx, self.identity),
+                **self.backend.services,
+            }
+
+            def commit(value: A) -> A:
+                writes = tx.writes()
+                self.backend._committed(tx.commit(), writes)  # pyright: ignore[reportPrivateUsage]
+                return value
+
+            return Layer(None, pure=services).provide_to(body).map(commit)
+
+        return effects.suspend(start)
+
+    # --- time and scheduled functions ----------------------------------------------------------
+
+    def advance_time(self, seconds: float) -> None:
+        """Move the test clock forward (scheduled functions do not run until asked to)."""
+        effects.run_sync(self.clock.advance(seconds))
+
+    def finish_in_progress(self) -> int:
+        """Run the scheduled functions that are due now (and any they make due now)."""
+        total = 0
+        while ran := effects.run_sync(self.backend.run_due_jobs()):
+            total += ran
+        return total
+
+    def finish_scheduled_functions(self, max_rounds: int = 1000) -> int:
+        """Run every scheduled function, moving the clock to each one's time."""
+        total = 0
+        for _ in range(max_rounds):
+            total += self.finish_in_progress()
+            pending = self.backend.pending_jobs()
+            if not pending:
+                return total
+            due = cast(float, pending[0]["scheduledTime"]) / 1000
+            self.advance_time(max(0.0, due - self.clock.now()))
+        raise RuntimeError(f"scheduled functions still pending after {max_rounds} rounds")
+
+    def scheduled_jobs(self) -> list[dict[str, Value]]:
+        """Every `_scheduled_functions` document, oldest first."""
+        return [
+            dict(d)
+            for _, d in self.backend.engine.scan(
+                "_scheduled_functions", "by_creation_time", b"", b"\xff", False
+            )
+        ]
+
+
+def _over_the_wire(value: Value) -> Value:
+    return from_wire(to_wire(value))
+
+
+def _as_caller_sees(function: FunctionDefinition[Any, Any], error: object) -> object:
+    data = function.error_data(error)
+    return error if data is None else function.decode_error(_over_the_wire(data))

@@ -1,0 +1,182 @@
+"""A transaction over any engine: reads with their ranges recorded, writes buffered until commit.
+
+Reads see the transaction's own writes. Each read records the index range it covered (only
+as far as it actually read), which is what the commit checks for conflicts and what makes
+a query reactive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+from confect.engine.base import BY_ID, Document, Engine, ReadRange, Write, index_key
+from confect.errors import TransactionLimitError
+from confect.ids import new_id
+from confect.values import AFTER_PREFIX, Value, check_limits, encode_value
+
+T = TypeVar("T")
+
+MAX_READS = 32_000
+MAX_WRITES = 16_000
+MAX_SCHEDULED = 1_000
+
+
+class Transaction:
+    """One transaction's view of the engine, begun at the latest commit."""
+
+    def __init__(self, engine: Engine, numbers: Mapping[str, int], now_ms: float) -> None:
+        self.engine = engine
+        self.numbers = numbers
+        self.now_ms = now_ms
+        self.begin_ts = engine.last_ts()
+        self.reads: list[ReadRange] = []
+        self.read_count = 0
+        self.scheduled = 0
+        self._writes: dict[str, tuple[str, Document | None]] = {}  # id -> (table, new version)
+        self._originals: dict[str, Document | None] = {}  # id -> committed version
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def get(self, table: str, id_: str) -> Document | None:
+        """The document `id_` of `table` as this transaction sees it."""
+        key = encode_value(id_)
+        self.reads.append(ReadRange(table, BY_ID, key, key + AFTER_PREFIX))
+        self._count_read()
+        pending = self._writes.get(id_)
+        if pending is not None:
+            return pending[1] if pending[0] == table else None
+        return self.engine.get(table, id_)
+
+    def scan(
+        self, table: str, index: str, lo: bytes, hi: bytes, descending: bool = False
+    ) -> Iterator[Document]:
+        """Documents with keys in [lo, hi) of `index`, in order, own writes included."""
+        return (document for _, document in self.scan_keyed(table, index, lo, hi, descending))
+
+    def scan_keyed(
+        self, table: str, index: str, lo: bytes, hi: bytes, descending: bool = False
+    ) -> Iterator[tuple[bytes, Document]]:
+        """Like `scan`, with each document's index key."""
+        fields = self.engine.catalog.fields[table][index]
+        mine = sorted(
+            (index_key(new, index, fields), new)
+            for written_table, new in self._writes.values()
+            if written_table == table and new is not None
+        )
+        mine = [(key, doc) for key, doc in mine if lo <= key < hi]
+        if descending:
+            mine.reverse()
+        theirs = (
+            (key, doc)
+            for key, doc in self.engine.scan(table, index, lo, hi, descending)
+            if str(doc["_id"]) not in self._writes
+        )
+        last: bytes | None = None
+        try:
+            for key, document in _merge(mine, theirs, descending):
+                last = key
+                self._count_read()
+                yield key, document
+            last = None  # read to the end of the range
+        finally:
+            if last is None:
+                self.reads.append(ReadRange(table, index, lo, hi))
+            elif descending:
+                self.reads.append(ReadRange(table, index, last, hi))
+            else:
+                self.reads.append(ReadRange(table, index, lo, last + b"\x00"))
+
+    def _count_read(self) -> None:
+        self.read_count += 1
+        if self.read_count > MAX_READS:
+            raise TransactionLimitError(
+                message=f"this function read more than {MAX_READS} documents in one transaction"
+            )
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def insert(self, table: str, fields: dict[str, Value]) -> str:
+        """Insert a validated document; return its new id."""
+        id_ = str(new_id(self.numbers[table]))
+        document: Document = {
+            **fields,
+            "_id": id_,
+            "_creationTime": self.engine.next_creation_time(self.now_ms),
+        }
+        self._write(table, id_, document, original=None)
+        return id_
+
+    def replace(self, table: str, current: Document, fields: dict[str, Value]) -> None:
+        """Replace the user fields of `current` (as read in this transaction)."""
+        id_ = str(current["_id"])
+        document = {**fields, "_id": id_, "_creationTime": current["_creationTime"]}
+        self._write(table, id_, document, original=current)
+
+    def delete(self, table: str, current: Document) -> None:
+        """Delete `current` (as read in this transaction)."""
+        self._write(table, str(current["_id"]), None, original=current)
+
+    def _write(self, table: str, id_: str, new: Document | None, original: Document | None) -> None:
+        if new is not None:
+            check_limits(new, "document")
+        if id_ not in self._originals:
+            self._originals[id_] = None if original is None else self.engine.get(table, id_)
+        self._writes[id_] = (table, new)
+        if len(self._writes) > MAX_WRITES:
+            raise TransactionLimitError(
+                message=f"this function wrote more than {MAX_WRITES} documents in one transaction"
+            )
+
+    def count_scheduled(self) -> None:
+        self.scheduled += 1
+        if self.scheduled > MAX_SCHEDULED:
+            raise TransactionLimitError(
+                message=f"this function scheduled more than {MAX_SCHEDULED} functions"
+            )
+
+    def run_with(self, f: Callable[[Transaction], T]) -> T:
+        """`f(self)`: lets services share code between "in this transaction" and "in a new one"."""
+        return f(self)
+
+    # --- savepoints and commit -----------------------------------------------------------------
+
+    def savepoint(self) -> tuple[dict[str, Any], dict[str, Any], int]:
+        """A mark to roll back to (for a sub-mutation that fails)."""
+        return dict(self._writes), dict(self._originals), self.scheduled
+
+    def rollback(self, mark: tuple[dict[str, Any], dict[str, Any], int]) -> None:
+        self._writes, self._originals, self.scheduled = dict(mark[0]), dict(mark[1]), mark[2]
+
+    @property
+    def has_writes(self) -> bool:
+        return bool(self._writes)
+
+    def writes(self) -> list[Write]:
+        """The net change of each written document."""
+        out: list[Write] = []
+        for id_, (table, new) in self._writes.items():
+            old = self._originals.get(id_)
+            if old is None and new is None:
+                continue  # inserted and deleted again
+            out.append(Write(table, id_, old, new))
+        return out
+
+    def commit(self) -> int:
+        """Commit; raises `WriteConflict` if a concurrent commit changed what was read."""
+        return self.engine.commit(self.begin_ts, self.reads, self.writes())
+
+
+def _merge(
+    mine: list[tuple[bytes, Document]],
+    theirs: Iterator[tuple[bytes, Document]],
+    descending: bool,
+) -> Iterator[tuple[bytes, Document]]:
+    """Merge two key-ordered streams."""
+    index = 0
+    for key, document in theirs:
+        while index < len(mine) and (mine[index][0] > key if descending else mine[index][0] < key):
+            yield mine[index]
+            index += 1
+        yield key, document
+    yield from mine[index:]

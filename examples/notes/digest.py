@@ -1,0 +1,30 @@
+"""An action that summarizes an author's notes (where a real app would call an AI service)."""
+
+from confect import MutationRunner, QueryRunner, internal_action, v
+from effects import Tag
+
+
+class Summarizer(Tag["Summarizer", "SummarizerService"]):
+    """Turns notes into a summary. Tests swap it for a fake."""
+
+
+class SummarizerService:
+    def summarize(self, texts: list[str]) -> str:
+        words = sum(len(text.split()) for text in texts)
+        return f"{len(texts)} notes, {words} words"
+
+
+@internal_action(args={"author": v.string()})
+def make_digest(author: str):
+    """Read the author's notes, summarize them, and save the digest."""
+    from .notes import list_by_author, save_digest
+
+    queries = yield from QueryRunner
+    notes = yield from queries.run_query(list_by_author, {"author": author})
+    summarizer = yield from Summarizer
+    summary = summarizer.summarize([note.text for note in notes])
+    mutations = yield from MutationRunner
+    yield from mutations.run_mutation(
+        save_digest, {"author": author, "summary": summary, "count": len(notes)}
+    )
+    return summary

@@ -1,0 +1,135 @@
+"""Queries and mutations over notes."""
+
+from confect import (
+    Auth,
+    DatabaseReader,
+    DatabaseWriter,
+    Scheduler,
+    internal_mutation,
+    mutation,
+    query,
+    v,
+)
+from effects import TaggedError
+
+from .schema import Note
+
+
+class NotAllowed(TaggedError):
+    """The caller may not change this note."""
+
+    note_id: str
+    reason: str
+
+
+@query(args={"author": v.string()}, returns=v.array(v.doc("notes")))
+def list_by_author(author: str):
+    """The author's latest 20 notes, newest first."""
+    db = yield from DatabaseReader
+    return (
+        yield from db.table("notes")
+        .index("by_author", lambda q: q.eq("author", author))
+        .order("desc")
+        .take(20)
+    )
+
+
+@query(args={"text": v.string(), "author": v.optional(v.string())}, returns=v.array(v.doc("notes")))
+def search(text: str, author: str | None):
+    """Notes whose text matches, most relevant first."""
+    db = yield from DatabaseReader
+
+    def terms(q):
+        q = q.search("text", text)
+        return q.eq("author", author) if author else q
+
+    return (yield from db.table("notes").search("search_text", terms).take(10))
+
+
+@query(args={"cursor": v.optional(v.string()), "num_items": v.number()})
+def page(cursor: str | None, num_items: float):
+    """All notes, oldest first, a page at a time."""
+    db = yield from DatabaseReader
+    result = yield from db.table("notes").paginate(num_items=int(num_items), cursor=cursor)
+    return {
+        "page": [note.text for note in result.page],
+        "is_done": result.is_done,
+        "continue_cursor": result.continue_cursor,
+    }
+
+
+@mutation(args={"text": v.string(), "tags": v.optional(v.array(v.string()))}, returns=v.id("notes"))
+def add(text: str, tags: list[str] | None):
+    """Add a note as the signed-in user; bumps the user's note counter."""
+    auth = yield from Auth
+    me = yield from auth.get_user_identity()
+    db = yield from DatabaseWriter
+    note_id = yield from db.table("notes").insert(
+        Note(author=me.subject, text=text, tags=tags or [])
+    )
+    yield from bump(me.subject)
+    return note_id
+
+
+def bump(name: str):
+    reader = yield from DatabaseReader
+    writer = yield from DatabaseWriter
+    counter = (
+        yield from reader.table("counters").index("by_name", lambda q: q.eq("name", name)).unique()
+    )
+    if counter is None:
+        yield from writer.table("counters").insert({"name": name, "value": 1})
+    else:
+        yield from writer.table("counters").patch(counter._id, {"value": counter.value + 1})
+
+
+@mutation(args={"note_id": v.id("notes"), "text": v.string()}, errors=[NotAllowed])
+def edit(note_id: str, text: str):
+    """Change a note's text; only its author may."""
+    auth = yield from Auth
+    me = yield from auth.get_user_identity()
+    db = yield from DatabaseReader
+    note = yield from db.table("notes").get(note_id)
+    if note.author != me.subject:
+        yield from NotAllowed(note_id=note_id, reason="only the author can edit a note")
+    writer = yield from DatabaseWriter
+    yield from writer.table("notes").patch(note_id, {"text": text})
+
+
+@mutation(args={"note_id": v.id("notes")})
+def remove(note_id: str):
+    """Delete a note."""
+    writer = yield from DatabaseWriter
+    yield from writer.table("notes").delete(note_id)
+
+
+@mutation(
+    args={"author": v.string(), "delay_seconds": v.number()}, returns=v.id("_scheduled_functions")
+)
+def schedule_digest(author: str, delay_seconds: float):
+    """Ask for a digest of the author's notes, made later by an action."""
+    scheduler = yield from Scheduler
+    from .digest import make_digest
+
+    return (yield from scheduler.run_after(delay_seconds, make_digest, {"author": author}))
+
+
+@internal_mutation(args={"author": v.string(), "summary": v.string(), "count": v.number()})
+def save_digest(author: str, summary: str, count: float):
+    """Store a digest (called by the digest action)."""
+    writer = yield from DatabaseWriter
+    yield from writer.table("digests").insert(
+        {"author": author, "summary": summary, "count": count}
+    )
+
+
+@query(args={"author": v.string()})
+def digests(author: str):
+    """The author's digests, oldest first."""
+    db = yield from DatabaseReader
+    found = (
+        yield from db.table("digests")
+        .index("by_author", lambda q: q.eq("author", author))
+        .collect()
+    )
+    return [d.summary for d in found]
