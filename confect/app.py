@@ -59,7 +59,7 @@ def load_app(package: types.ModuleType | str) -> App:
     modules: dict[str, types.ModuleType] = {}
     if hasattr(root, "__path__"):
         for info in pkgutil.walk_packages(root.__path__, prefix=root.__name__ + "."):
-            if _is_test_module(info.name):
+            if _is_test_module(info.name.removeprefix(root.__name__ + ".")):
                 continue
             modules[info.name.removeprefix(root.__name__ + ".").replace(".", "/")] = (
                 importlib.import_module(info.name)

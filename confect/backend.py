@@ -24,7 +24,7 @@ from confect.schema import SCHEDULED_TABLE, STORAGE_TABLE
 from confect.services.auth import UserIdentity
 from confect.services.storage import StorageFiles
 from confect.transaction import Transaction
-from confect.validators import bind_tables
+from confect.validators import bind
 from confect.values import AFTER_PREFIX, Value, encode_key, encode_value
 from effects import Cause, Effect, Exit, Layer, Scope, ScopeService
 
@@ -66,7 +66,7 @@ class Backend:
         self.schema = app.schema
         self.engine = engine or MemoryEngine()
         self.numbers = self.engine.configure(self.schema)
-        bind_tables(self.numbers)
+        self._bind_validators()
         self.files = StorageFiles(self.engine, base_url)
         self.now = now
         self.scope = ScopeService()  # holds what the app's layer acquired, until `close`
@@ -80,6 +80,14 @@ class Backend:
     def close(self) -> None:
         """Release what the app's layer acquired."""
         effects.run_sync(self.scope.close(Exit.succeed(None)))
+
+    def _bind_validators(self) -> None:
+        documents = {name: table.validator for name, table in self.schema.tables.items()}
+        for table in documents.values():
+            bind(table, self.numbers, documents)
+        for function in self.app.functions.values():
+            bind(function.args, self.numbers, documents)
+            bind(function.returns, self.numbers, documents)
 
     def with_services(self, services: Mapping[Any, Any]) -> Backend:
         """The same deployment, with `services` replacing or adding to each call's."""

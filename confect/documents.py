@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import attrs
@@ -19,13 +18,6 @@ T = TypeVar("T")
 
 CONVERTER = cattrs.Converter()
 """Turns attrs documents into plain Convex-shaped dicts (`unstructure`)."""
-
-_DOCUMENT_VALIDATORS: dict[str, Validator[Any]] = {}
-
-
-def register_tables(validators: Mapping[str, Validator[Any]]) -> None:
-    """Record each table's document validator, so `v.doc(table)` can decode documents."""
-    _DOCUMENT_VALIDATORS.update(validators)
 
 
 @attrs.frozen
@@ -75,11 +67,13 @@ def document_value(doc: Doc[Any]) -> Value:
     }
 
 
-def decode_document(table: str, stored: dict[str, Value], path: str = "document") -> Doc[Any]:
-    """`Doc` for a stored document of `table`; `DocumentDecodeError` if it does not fit."""
+def decode_document(
+    table: str, stored: dict[str, Value], validator: Validator[Any] | None, path: str = "document"
+) -> Doc[Any]:
+    """`Doc` for a stored document of `table` (decoded by its table's `validator`, if known);
+    `DocumentDecodeError` if it does not fit."""
     id_ = str(stored["_id"])
     creation_time = stored.get("_creationTime")
-    validator = _DOCUMENT_VALIDATORS.get(table)
     fields = {k: x for k, x in stored.items() if not k.startswith("_")}
     if validator is None:
         value: Any = fields

@@ -77,7 +77,8 @@ class Unavailable:
 
     def __init__(self, service: str, kind: str) -> None:
         self._message = (
-            f"{service} is not available in a {kind.replace('_', ' ')}: "
+            f"{service} is not available in {'an' if kind[0] in 'aeiou' else 'a'} "
+            f"{kind.replace('_', ' ')}: "
             f"{_WHERE.get(service, 'see the services table in confect.layers')}"
         )
 

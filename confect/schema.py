@@ -8,7 +8,6 @@ from typing import Any, Generic, TypeVar, cast, overload
 
 import attrs
 
-from confect.documents import register_tables
 from confect.errors import SchemaError
 from confect.validators import ObjectV, OptionalV, Validator, object_of, v
 
@@ -147,7 +146,6 @@ class Schema:
 
     def __init__(self, tables: Mapping[str, TableDefinition[Any]]) -> None:
         self.tables: dict[str, TableDefinition[Any]] = {**_system_tables(), **tables}
-        register_tables({name: table.validator for name, table in self.tables.items()})
 
     def table(self, name: str) -> TableDefinition[Any]:
         try:

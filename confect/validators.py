@@ -9,7 +9,7 @@ Convex value and gives what a handler or caller works with. A mismatch raises
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
@@ -150,17 +150,17 @@ class AnyV(_Leaf[Any]):
 
 
 class IdV(_Leaf[Id[Any]]):
-    """An id of one table. The table's number is looked up in the bound schema."""
+    """An id of one table (checked against the table's number once a backend binds it)."""
 
     def __init__(self, table: str) -> None:
         self.table = table
+        self.number: int | None = None
 
     def check(self, value: Any, path: str) -> Id[Any]:
         if not isinstance(value, str):
             raise _bad(path, f"id of table {self.table!r}", value)
         number = table_number_of(value)
-        expected = TABLE_NUMBERS.get(self.table)
-        if number is None or (expected is not None and number != expected):
+        if number is None or (self.number is not None and number != self.number):
             raise _bad(path, f"id of table {self.table!r}", value)
         return Id(value)
 
@@ -168,14 +168,37 @@ class IdV(_Leaf[Id[Any]]):
         return f"id({self.table!r})"
 
 
-TABLE_NUMBERS: dict[str, int] = {}
-"""Table name -> table number, as the running deployment assigned them (see `bind_tables`)."""
+def bind(
+    validator: Validator[Any] | None,
+    numbers: Mapping[str, int],
+    documents: Mapping[str, Validator[Any]],
+) -> None:
+    """Tell the id and doc validators inside `validator` their tables' numbers and
+    document validators (a backend does this for its app when it starts)."""
+    for node in _walk(validator):
+        if isinstance(node, IdV):
+            node.number = numbers.get(node.table)
+        elif isinstance(node, DocV):
+            node.validator = documents.get(node.table)
 
 
-def bind_tables(numbers: Mapping[str, int]) -> None:
-    """Tell id validators which number each table has."""
-    TABLE_NUMBERS.clear()
-    TABLE_NUMBERS.update(numbers)
+def _walk(validator: Validator[Any] | None) -> Iterator[Validator[Any]]:
+    if validator is None:
+        return
+    yield validator
+    children: list[Validator[Any]] = []
+    if isinstance(validator, ArrayV):
+        children.append(cast(ArrayV[Any], validator).item)
+    elif isinstance(validator, OptionalV):
+        children.append(cast(OptionalV[Any], validator).inner)
+    elif isinstance(validator, ObjectV):
+        children.extend(validator.fields.values())
+    elif isinstance(validator, RecordV):
+        children.append(cast(RecordV[Any], validator).values)
+    elif isinstance(validator, UnionV):
+        children.extend(validator.members)
+    for child in children:
+        yield from _walk(child)
 
 
 class ArrayV(Validator[list[T]]):
@@ -318,6 +341,7 @@ class DocV(Validator[Any]):
 
     def __init__(self, table: str) -> None:
         self.table = table
+        self.validator: Validator[Any] | None = None  # the table's, once a backend binds it
 
     def encode(self, value: Any, path: str = "value") -> Value:
         if isinstance(value, Doc):
@@ -329,7 +353,7 @@ class DocV(Validator[Any]):
     def decode(self, value: Value, path: str = "value") -> Any:
         if not isinstance(value, dict) or not isinstance(value.get("_id"), str):
             raise _bad(path, f"document of {self.table!r}", value)
-        return decode_document(self.table, value, path)
+        return decode_document(self.table, value, self.validator, path)
 
     def describe(self) -> str:
         return f"doc({self.table!r})"

@@ -27,7 +27,7 @@ from confect.ids import Id, table_number_of
 from confect.schema import Schema
 from confect.services.query_builder import Expression, FilterBuilder, IndexRangeBuilder
 from confect.transaction import Transaction
-from confect.validators import encode_any
+from confect.validators import Validator, encode_any
 from confect.values import AFTER_PREFIX, Value
 from effects import Effect, Tag
 
@@ -61,6 +61,7 @@ class Query:
 
     tx: Transaction = attrs.field(repr=False)
     table: str
+    validator: Validator[Any] | None = attrs.field(default=None, repr=False)
     index: str = BY_CREATION_TIME
     lo: bytes = b""
     hi: bytes = AFTER_PREFIX
@@ -163,7 +164,7 @@ class Query:
         return (document for _, _, document in scored[:MAX_SEARCH_RESULTS])
 
     def _decode(self, document: Document) -> Doc[Any]:
-        return decode_document(self.table, document)
+        return decode_document(self.table, document, self.validator)
 
 
 _END = AFTER_PREFIX * 2  # after every key: a cursor past the end
@@ -245,7 +246,7 @@ class TableReader:
         document = self._tx.get(self._table, id_) if self._owns(id_) else None
         if document is None:
             raise GetByIdFailure(id=id_, table=self._table)
-        return decode_document(self._table, document)
+        return decode_document(self._table, document, self._definition.validator)
 
     def _get_by_index(self, index: str, values: tuple[Any, ...]) -> Doc[Any]:
         builder = IndexRangeBuilder(index, self._definition.indexes[index].fields)
@@ -256,7 +257,7 @@ class TableReader:
         if len(found) != 1:
             message = "no document matched" if not found else "more than one document matched"
             raise GetByIndexFailure(table=self._table, index=index, values=values, message=message)
-        return decode_document(self._table, found[0])
+        return decode_document(self._table, found[0], self._definition.validator)
 
     def _owns(self, id_: str) -> bool:
         return table_number_of(id_) == self._tx.numbers.get(self._table)
@@ -278,7 +279,7 @@ class TableReader:
         if range_fn is not None:
             range_fn(builder)
         lo, hi = builder.bounds()
-        return Query(self._tx, self._table, name, lo, hi).order(order)
+        return Query(self._tx, self._table, self._definition.validator, name, lo, hi).order(order)
 
     def search(
         self, name: str, search_fn: Callable[[SearchFilterBuilder], SearchFilterBuilder]
@@ -300,12 +301,11 @@ class TableReader:
                 raise ValidationError(
                     path=f"search index {name!r}", message=f"{field!r} is not a filter field"
                 )
-        return Query(
-            self._tx, self._table, search=(index.search_field, built.text, tuple(built.equalities))
-        )
+        search = (index.search_field, built.text, tuple(built.equalities))
+        return Query(self._tx, self._table, self._definition.validator, search=search)
 
     def _all(self) -> Query:
-        return Query(self._tx, self._table)
+        return Query(self._tx, self._table, self._definition.validator)
 
     def filter(self, predicate: Callable[[FilterBuilder], Expression]) -> Query:
         return self._all().filter(predicate)
@@ -357,7 +357,9 @@ class DatabaseReaderService:
             number = table_number_of(id_)
             table = self._by_number.get(number) if number is not None else None
             document = self._tx.get(table, id_) if table is not None else None
-            return decode_document(table, document) if table and document else None
+            if table is None or document is None:
+                return None
+            return decode_document(table, document, self._schema.table(table).validator)
 
         return _op(run)
 

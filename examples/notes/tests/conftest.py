@@ -1,0 +1,6 @@
+import pytest
+
+
+@pytest.fixture
+def confect_app() -> str:
+    return "examples.notes"

@@ -1,0 +1,113 @@
+"""Validators and schema definitions."""
+
+from typing import Literal
+
+import attrs
+import pytest
+
+from confect import SchemaError, ValidationError, define_schema, define_table, v
+from confect.validators import object_of
+
+
+def test_errors_name_the_path_of_the_first_bad_field():
+    args = v.object({"tags": v.array(v.string())})
+    with pytest.raises(ValidationError) as raised:
+        args.decode({"tags": ["a", "b", "c", 12]}, "args")
+    assert str(raised.value) == "args.tags[3]: expected string, got 12"
+
+
+def test_numbers_int64_and_conversions():
+    assert v.number().encode(3) == 3.0 and isinstance(v.number().encode(3), float)
+    assert v.int64().encode(3) == 3
+    with pytest.raises(ValidationError, match="expected int64"):
+        v.int64().encode(3.0)
+    with pytest.raises(ValidationError, match="int64"):
+        v.int64().encode(2**70)
+    with pytest.raises(ValidationError, match="expected boolean"):
+        v.boolean().encode(1)
+
+
+def test_objects_optional_missing_and_unexpected_fields():
+    shape = v.object({"a": v.string(), "b": v.optional(v.number())})
+    assert shape.decode({"a": "x"}) == {"a": "x", "b": None}
+    assert shape.encode({"a": "x", "b": None}) == {"a": "x"}
+    with pytest.raises(ValidationError, match=r"value\.a: required field is missing"):
+        shape.decode({})
+    with pytest.raises(ValidationError, match=r"value\.c: unexpected field"):
+        shape.decode({"a": "x", "c": 1})
+
+
+def test_union_literal_record_bytes_null_any():
+    status = v.union(v.literal("open"), v.literal("closed"))
+    assert status.decode("open") == "open"
+    with pytest.raises(ValidationError) as raised:
+        status.decode("other")
+    assert str(raised.value) == "value: expected literal('open') | literal('closed'), got 'other'"
+    assert v.record(v.string(), v.int64()).decode({"a": 1}) == {"a": 1}
+    assert v.bytes().decode(b"\x00") == b"\x00"
+    assert v.null().decode(None) is None
+    assert v.any().encode({"x": [1, 2.5]}) == {"x": [1, 2.5]}
+
+
+@attrs.frozen
+class Address:
+    city: str
+
+
+@attrs.frozen
+class Person:
+    name: str
+    age: int
+    score: float
+    address: Address
+    nick: str | None = None
+    kind: Literal["a", "b"] = "a"
+    tags: list[str] = attrs.field(factory=list)
+
+
+def test_attrs_classes_become_object_validators():
+    person = object_of(Person)
+    encoded = person.encode(Person("ann", 3, 1, Address("Oslo")))
+    assert encoded == {
+        "name": "ann",
+        "age": 3,
+        "score": 1.0,
+        "address": {"city": "Oslo"},
+        "kind": "a",
+        "tags": [],
+    }
+    assert person.decode(encoded) == Person("ann", 3, 1.0, Address("Oslo"))
+    with pytest.raises(ValidationError, match=r"person\.address\.city: expected string"):
+        person.decode({**encoded, "address": {"city": 5}}, "person")
+
+
+def test_id_validator_rejects_ids_of_other_tables():
+    from confect.ids import new_id
+    from confect.validators import bind
+
+    note_ref = v.object({"note": v.id("notes")})
+    bind(note_ref, {"notes": 10001, "users": 10002}, {})
+    assert note_ref.decode({"note": new_id(10001)})
+    with pytest.raises(ValidationError, match="id of table 'notes'"):
+        note_ref.decode({"note": new_id(10002)})
+    with pytest.raises(ValidationError):
+        note_ref.decode({"note": "not-an-id"})
+
+
+def test_schema_checks_names_and_index_fields_at_definition_time():
+    table = define_table(Person)
+    with pytest.raises(SchemaError, match="does not have"):
+        table.index("by_x", ["missing"])
+    with pytest.raises(SchemaError, match="reserved"):
+        table.index("by_id", ["name"])
+    with pytest.raises(SchemaError, match="repeats"):
+        table.index("twice", ["name", "name"])
+    table.index("by_city", ["address.city"])
+    with pytest.raises(SchemaError, match="defined twice"):
+        table.index("by_city", ["name"])
+    with pytest.raises(SchemaError, match="identifier"):
+        define_schema(**{"_private": define_table({"a": v.string()})})
+    with pytest.raises(SchemaError, match="attrs class or a dict"):
+        define_table(int)  # type: ignore[arg-type]
+    schema = define_schema(people=table)
+    assert {"people", "_storage", "_scheduled_functions"} <= set(schema.tables)

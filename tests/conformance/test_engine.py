@@ -1,0 +1,229 @@
+"""The conformance suite: what every engine must do. Parametrized by engine."""
+
+from collections.abc import Callable
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import effects
+from confect import (
+    App,
+    Backend,
+    DatabaseReader,
+    DatabaseWriter,
+    define_schema,
+    define_table,
+    mutation,
+    query,
+    v,
+)
+from confect.engine.base import Engine
+from confect.engine.memory import MemoryEngine
+from confect.errors import WriteConflict
+from confect.values import encode_key
+
+ENGINES: dict[str, Callable[[], Engine]] = {"memory": MemoryEngine}
+
+
+@attrs.frozen
+class Row:
+    group: str
+    n: float
+
+
+SCHEMA = define_schema(
+    rows=define_table(Row).index("by_group_n", ["group", "n"]),
+    counters=define_table({"value": v.int64()}),
+)
+
+
+@query(
+    args={
+        "group": v.string(),
+        "lo": v.optional(v.number()),
+        "hi": v.optional(v.number()),
+        "order": v.string(),
+    }
+)
+def in_range(group: str, lo: float | None, hi: float | None, order: str):
+    db = yield from DatabaseReader
+
+    def bounds(q):
+        q = q.eq("group", group)
+        if lo is not None:
+            q = q.gte("n", lo)
+        if hi is not None:
+            q = q.lt("n", hi)
+        return q
+
+    docs = yield from db.table("rows").index("by_group_n", bounds, order=order).collect()  # type: ignore[arg-type]
+    return [d.n for d in docs]
+
+
+@query(args={"cursor": v.optional(v.string()), "size": v.number()})
+def page(cursor: str | None, size: float):
+    db = yield from DatabaseReader
+    result = yield from db.table("rows").index("by_group_n").paginate(int(size), cursor)
+    return {
+        "rows": [[d.group, d.n] for d in result.page],
+        "ids": [d._id for d in result.page],
+        "done": result.is_done,
+        "cursor": result.continue_cursor,
+    }
+
+
+@mutation(args={"group": v.string(), "n": v.number()}, returns=v.id("rows"))
+def insert(group: str, n: float):
+    db = yield from DatabaseWriter
+    return (yield from db.table("rows").insert(Row(group, n)))
+
+
+@mutation(args={"id": v.id("rows")})
+def delete(id: str):
+    db = yield from DatabaseWriter
+    yield from db.table("rows").delete(id)
+
+
+@mutation(args={"id": v.id("counters")})
+def increment(id: str):
+    reader = yield from DatabaseReader
+    counter = yield from reader.table("counters").get(id)
+    yield from effects.yield_now()  # let the other mutations interleave here
+    writer = yield from DatabaseWriter
+    yield from writer.table("counters").patch(id, {"value": counter.value + 1})
+
+
+@mutation()
+def new_counter():
+    db = yield from DatabaseWriter
+    return (yield from db.table("counters").insert({"value": 0}))
+
+
+@query(args={"id": v.id("counters")})
+def counter(id: str):
+    db = yield from DatabaseReader
+    return (yield from db.table("counters").get(id)).value
+
+
+APP = App(
+    {
+        f"t:{f.handler.__name__}": f
+        for f in (in_range, page, insert, delete, increment, new_counter, counter)
+    },
+    SCHEMA,
+)
+
+
+@pytest.fixture(params=sorted(ENGINES))
+def make_backend(request: pytest.FixtureRequest) -> Callable[[], Backend]:
+    return lambda: Backend(APP, ENGINES[request.param]())
+
+
+def call(backend: Backend, kind: str, fn, args: dict | None = None):
+    runner = getattr(backend, kind)
+    encoded = backend.resolve(fn).encode_args(args or {})
+    return effects.run_sync(runner(fn, encoded)).value if kind != "action" else None
+
+
+values = st.lists(
+    st.tuples(st.sampled_from(["a", "b"]), st.integers(min_value=-5, max_value=5).map(float)),
+    max_size=25,
+)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=values,
+    lo=st.none() | st.integers(-6, 6),
+    hi=st.none() | st.integers(-6, 6),
+    desc=st.booleans(),
+)
+def test_index_ranges_match_a_sorted_list(make_backend, rows, lo, hi, desc):
+    backend = make_backend()
+    for group, n in rows:
+        call(backend, "mutation", insert, {"group": group, "n": n})
+    got = call(
+        backend,
+        "query",
+        in_range,
+        {"group": "a", "lo": lo, "hi": hi, "order": "desc" if desc else "asc"},
+    )
+    model = sorted(
+        n for g, n in rows if g == "a" and (lo is None or n >= lo) and (hi is None or n < hi)
+    )
+    assert got == (model[::-1] if desc else model)
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=values, size=st.integers(1, 6), churn=st.booleans())
+def test_pagination_visits_every_document_once_despite_writes(make_backend, rows, size, churn):
+    backend = make_backend()
+    for group, n in rows:
+        call(backend, "mutation", insert, {"group": group, "n": n})
+    seen: list[tuple[str, float]] = []
+    added: list[tuple[str, float]] = []
+    cursor = None
+    for round_ in range(100):
+        result = call(backend, "query", page, {"cursor": cursor, "size": size})
+        seen += [(g, n) for g, n in result["rows"]]
+        if result["done"]:
+            break
+        cursor = result["cursor"]
+        if (
+            churn and round_ < 3
+        ):  # delete what was seen, insert after the cursor: nothing skipped or repeated
+            call(backend, "mutation", delete, {"id": result["ids"][0]})
+            added.append(("c", float(round_)))
+            call(backend, "mutation", insert, {"group": "c", "n": float(round_)})
+    expected = sorted(rows + added, key=lambda r: encode_key(r))
+    assert seen == expected
+
+
+def test_concurrent_conflicting_mutations_serialize(make_backend):
+    backend = make_backend()
+    counter_id = call(backend, "mutation", new_counter)
+    encoded = backend.resolve(increment).encode_args({"id": counter_id})
+    runs = [backend.mutation(increment, encoded) for _ in range(10)]
+    effects.run_sync(effects.all(runs, concurrency="unbounded"))
+    assert call(backend, "query", counter, {"id": counter_id}) == 10
+
+
+def test_a_commit_that_read_a_changed_range_conflicts(make_backend):
+    backend = make_backend()
+    call(backend, "mutation", insert, {"group": "a", "n": 1})
+    reader = backend.new_transaction()
+    list(reader.scan("rows", "by_group_n", encode_key(("a",)), encode_key(("a",)) + b"\xff"))
+    reader.insert("rows", {"group": "z", "n": 0.0})
+    call(backend, "mutation", insert, {"group": "a", "n": 2})  # lands in what `reader` read
+    with pytest.raises(WriteConflict):
+        reader.commit()
+
+
+def test_a_write_outside_the_read_range_does_not_conflict(make_backend):
+    backend = make_backend()
+    tx = backend.new_transaction()
+    list(tx.scan("rows", "by_group_n", encode_key(("a",)), encode_key(("a",)) + b"\xff"))
+    tx.insert("rows", {"group": "z", "n": 0.0})
+    call(backend, "mutation", insert, {"group": "b", "n": 2})
+    assert tx.commit() > 0
+
+
+def test_queries_report_the_ranges_they_read(make_backend):
+    backend = make_backend()
+    encoded = backend.resolve(in_range).encode_args(
+        {"group": "a", "lo": None, "hi": None, "order": "asc"}
+    )
+    result = effects.run_sync(backend.query(in_range, encoded))
+    [read] = result.reads
+    assert (read.table, read.index) == ("rows", "by_group_n")
+    assert read.contains(encode_key(("a", 3.0, 0.0, "id")))
+    assert not read.contains(encode_key(("b", 3.0, 0.0, "id")))
+
+
+def test_commit_timestamps_increase(make_backend):
+    backend = make_backend()
+    first = effects.run_sync(backend.mutation(insert, {"group": "a", "n": 1.0})).ts
+    second = effects.run_sync(backend.mutation(insert, {"group": "a", "n": 2.0})).ts
+    assert second > first
