@@ -392,6 +392,33 @@ def encode_any(value: Any, path: str = "value") -> Value:
     return _generic_encode(value, path)
 
 
+class FieldEncoder:
+    """Encodes a value compared with a document field the way that field stores it, so that
+    `q.gt("rank", 1)` on a `v.number()` field compares with the float64 1.0, not the int64 1."""
+
+    def __init__(self, document: Validator[Any] | None) -> None:
+        self._document = document
+
+    def __call__(self, path: str, value: Any) -> Value:
+        validator = self._field(path)
+        if validator is not None:
+            try:
+                return validator.encode(value, path)
+            except ValidationError:
+                pass  # a value of another type: compare it as it is
+        return _generic_encode(value, path)
+
+    def _field(self, path: str) -> Validator[Any] | None:
+        validator = self._document
+        for part in path.split("."):
+            while isinstance(validator, OptionalV):
+                validator = cast(OptionalV[Any], validator).inner
+            if not isinstance(validator, ObjectV):
+                return None
+            validator = validator.fields.get(part)
+        return validator
+
+
 # --- from Python type hints --------------------------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ from confect.ids import Id, table_number_of
 from confect.schema import Schema
 from confect.services.query_builder import Expression, FilterBuilder, IndexRangeBuilder
 from confect.transaction import Transaction
-from confect.validators import Validator, encode_any
+from confect.validators import FieldEncoder, Validator, encode_any
 from confect.values import AFTER_PREFIX, Value
 from effects import Effect, Tag
 
@@ -77,7 +77,8 @@ class Query:
 
     def filter(self, predicate: Callable[[FilterBuilder], Expression]) -> Query:
         """Keep the documents for which `predicate(q)` holds (evaluated while scanning)."""
-        return attrs.evolve(self, filters=(*self.filters, predicate(FilterBuilder())))
+        builder = FilterBuilder(FieldEncoder(self.validator))
+        return attrs.evolve(self, filters=(*self.filters, predicate(builder)))
 
     def collect(self) -> Effect[list[Doc[Any]], DecodeFailure]:
         """All matching documents."""
@@ -212,7 +213,8 @@ def tokenize_all(text: str) -> list[str]:
 class SearchFilterBuilder:
     """`q` in `.search("search_text", lambda q: q.search("text", "hello").eq("author", a))`."""
 
-    def __init__(self) -> None:
+    def __init__(self, encode: FieldEncoder) -> None:
+        self._encode = encode
         self.field: str | None = None
         self.text = ""
         self.equalities: list[tuple[str, Any]] = []
@@ -222,7 +224,7 @@ class SearchFilterBuilder:
         return self
 
     def eq(self, field: str, value: Any) -> SearchFilterBuilder:
-        self.equalities.append((field, encode_any(value, field)))
+        self.equalities.append((field, self._encode(field, value)))
         return self
 
 
@@ -249,7 +251,9 @@ class TableReader:
         return decode_document(self._table, document, self._definition.validator)
 
     def _get_by_index(self, index: str, values: tuple[Any, ...]) -> Doc[Any]:
-        builder = IndexRangeBuilder(index, self._definition.indexes[index].fields)
+        builder = IndexRangeBuilder(
+            index, self._definition.indexes[index].fields, FieldEncoder(self._definition.validator)
+        )
         for field, value in zip(self._definition.indexes[index].fields, values, strict=False):
             builder.eq(field, value)
         lo, hi = builder.bounds()
@@ -275,7 +279,7 @@ class TableReader:
             fields = self._definition.indexes[name].fields
         else:
             raise ValidationError(path=f"table {self._table!r}", message=f"no index named {name!r}")
-        builder = IndexRangeBuilder(name, fields)
+        builder = IndexRangeBuilder(name, fields, FieldEncoder(self._definition.validator))
         if range_fn is not None:
             range_fn(builder)
         lo, hi = builder.bounds()
@@ -290,7 +294,7 @@ class TableReader:
             raise ValidationError(
                 path=f"table {self._table!r}", message=f"no search index named {name!r}"
             )
-        built = search_fn(SearchFilterBuilder())
+        built = search_fn(SearchFilterBuilder(FieldEncoder(self._definition.validator)))
         if built.field != index.search_field:
             raise ValidationError(
                 path=f"search index {name!r}",

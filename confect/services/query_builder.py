@@ -9,7 +9,7 @@ import attrs
 
 from confect.engine.base import field_value
 from confect.errors import ValidationError
-from confect.validators import encode_any
+from confect.validators import FieldEncoder, encode_any
 from confect.values import AFTER_PREFIX, Value, encode_key, encode_value
 
 
@@ -17,8 +17,9 @@ class IndexRangeBuilder:
     """Builds an index range: equalities on a prefix of the index's fields, then at most one
     lower bound (gt/gte) and one upper bound (lt/lte) on the next field."""
 
-    def __init__(self, index: str, fields: Sequence[str]) -> None:
+    def __init__(self, index: str, fields: Sequence[str], encode: FieldEncoder) -> None:
         self._index = index
+        self._encode = encode
         self._fields = [*fields, "_creationTime"]
         self._equal: list[Any] = []
         self._lower: tuple[str, Any] | None = None
@@ -28,7 +29,7 @@ class IndexRangeBuilder:
         if self._lower or self._upper:
             raise self._error("eq() must come before gt/gte/lt/lte")
         self._expect(field, len(self._equal))
-        self._equal.append(encode_any(value, field))
+        self._equal.append(self._encode(field, value))
         return self
 
     def gt(self, field: str, value: Any) -> IndexRangeBuilder:
@@ -47,7 +48,7 @@ class IndexRangeBuilder:
         self._expect(field, len(self._equal))
         if (self._lower if side == "lower" else self._upper) is not None:
             raise self._error(f"two {side} bounds on {field!r}")
-        bound = (op, encode_any(value, field))
+        bound = (op, self._encode(field, value))
         if side == "lower":
             self._lower = bound
         else:
@@ -91,6 +92,9 @@ Expression = Callable[[Mapping[str, Value]], Any]
 class FilterBuilder:
     """`q` in `.filter(lambda q: q.and_(q.eq(q.field("a"), 1), q.gt(q.field("b"), 2)))`."""
 
+    def __init__(self, encode: FieldEncoder) -> None:
+        self._encode = encode
+
     @staticmethod
     def field(path: str) -> Field:
         return Field(path)
@@ -126,7 +130,7 @@ class FilterBuilder:
         return lambda document: not part(document)
 
     def _compare(self, a: Any, b: Any, test: Callable[[int], bool]) -> Expression:
-        left, right = _operand(a), _operand(b)
+        left, right = self._operand(a, b), self._operand(b, a)
 
         def evaluate(document: Mapping[str, Value]) -> bool:
             ka, kb = encode_value(left(document)), encode_value(right(document))
@@ -134,10 +138,9 @@ class FilterBuilder:
 
         return evaluate
 
-
-def _operand(x: Any) -> Callable[[Mapping[str, Value]], Any]:
-    if isinstance(x, Field):
-        path = x.path
-        return lambda document: field_value(document, path)
-    value = encode_any(x)
-    return lambda document: value
+    def _operand(self, x: Any, other: Any) -> Callable[[Mapping[str, Value]], Any]:
+        if isinstance(x, Field):
+            path = x.path
+            return lambda document: field_value(document, path)
+        value = self._encode(other.path, x) if isinstance(other, Field) else encode_any(x)
+        return lambda document: value

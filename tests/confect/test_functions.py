@@ -195,3 +195,84 @@ async def test_async_twins(t: ConfectTest):
     await t.amutation(fns.add, {"owner": "as", "rank": 1, "label": "x"})
     assert len(await t.aquery(fns.by_owner, {"owner": "as"})) == 1
     assert await t.aaction(fns.whoami) is None
+
+
+def test_reads_first_ranges_filters_unique_and_normalize_id(t: ConfectTest):
+    for rank, label in [(1, "a"), (2, "b"), (3, "c")]:
+        t.mutation(fns.add, {"owner": "o", "rank": rank, "label": label})
+    assert t.query(fns.reads_variety, {"owner": "o"}) == {
+        "first": "a",
+        "high": ["b", "c"],
+        "filtered": ["b", "c"],
+        "unique": "b",
+        "normalized": True,
+        "not_items": None,
+    }
+    from confect import NotUniqueError
+
+    with pytest.raises(NotUniqueError):
+        t.query(fns.not_unique)
+
+
+def test_patch_merges_replace_swaps_and_writes_are_validated(t: ConfectTest):
+    item_id = t.mutation(fns.add, {"owner": "p", "rank": 1, "label": "x"})
+    assert t.mutation(fns.patch_and_replace, {"id": item_id}) == ["patched", "other", "replaced"]
+    with pytest.raises(ValidationError, match=r"document\.label: required field is missing"):
+        t.mutation(fns.remove_required_field, {"id": item_id})
+    with pytest.raises(ValidationError, match=r"document\.rank: expected number, got 'high'"):
+        t.mutation(fns.insert_bad_document)
+
+
+def test_return_values_are_validated(t: ConfectTest):
+    with pytest.raises(ValidationError, match="return value: expected string, got 5"):
+        t.query(fns.returns_wrong_type)
+
+
+def test_transaction_write_limit_is_a_typed_error(t: ConfectTest, monkeypatch: pytest.MonkeyPatch):
+    from confect import TransactionLimitError, transaction
+
+    monkeypatch.setattr(transaction, "MAX_WRITES", 5)
+    t.mutation(fns.write_many, {"n": 5})
+    with pytest.raises(TransactionLimitError, match="more than 5 documents"):
+        t.mutation(fns.write_many, {"n": 6})
+    assert len(t.query(fns.logs)) == 5  # the failed mutation wrote nothing
+
+
+def test_a_failure_shows_the_users_code_lines(t: ConfectTest):
+    import traceback
+
+    with pytest.raises(RuntimeError) as raised:
+        t.mutation(fns.add_then_crash, {"label": "x"})
+    frames = [frame.filename for frame in traceback.extract_tb(raised.value.__traceback__)]
+    assert frames[-1].endswith("sample_app/fns.py")  # the raise in the handler is the last line
+    assert frames.count(frames[-1]) == 1
+
+
+def test_crons_compute_their_next_runs():
+    import datetime as dt
+
+    from confect import Crons, SchemaError
+
+    crons = Crons()
+    crons.interval("tick", fns.log, {"message": "t"}, minutes=5)
+    crons.cron("quarter", "*/15 9-17 * * 1-5", fns.log)
+    crons.daily("nightly", fns.log, hour_utc=3, minute_utc=30)
+    start = dt.datetime(2026, 11, 27, 16, 50, tzinfo=dt.UTC).timestamp() * 1000  # a Friday
+    assert crons.jobs["tick"].next_after(start) == start + 300_000
+
+    def at(ms: float) -> dt.datetime:
+        return dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+
+    quarter = crons.jobs["quarter"]
+    assert at(quarter.next_after(start)) == dt.datetime(2026, 11, 27, 17, 0, tzinfo=dt.UTC)
+    moment = start
+    for _ in range(5):  # 17:00, 17:15, 17:30, 17:45, then Monday morning
+        moment = quarter.next_after(moment)
+    assert at(moment) == dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)  # Monday
+    assert at(crons.jobs["nightly"].next_after(start)) == dt.datetime(
+        2026, 11, 28, 3, 30, tzinfo=dt.UTC
+    )
+    with pytest.raises(SchemaError, match="two cron jobs"):
+        crons.daily("nightly", fns.log)
+    with pytest.raises(SchemaError, match="outside 0-59"):
+        crons.cron("bad", "61 * * * *", fns.log)

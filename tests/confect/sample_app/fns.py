@@ -19,6 +19,7 @@ from confect import (
     v,
 )
 from effects import TaggedError
+from effects import succeed as effects_succeed
 
 from .schema import Item
 
@@ -154,3 +155,66 @@ def with_ctx():
     item_id = yield from ctx.db_writer.table("items").insert(Item("ctx", 2, "via ctx"))
     found = yield from ctx.db.table("items").get(item_id)
     return found.label
+
+
+@query(args={"owner": v.string()})
+def reads_variety(owner: str):
+    db = yield from DatabaseReader
+    items = db.table("items")
+    first = yield from items.index("by_owner_rank", lambda q: q.eq("owner", owner)).first()
+    high = yield from items.index(
+        "by_owner_rank", lambda q: q.eq("owner", owner).gt("rank", 1)
+    ).collect()
+    labelled = yield from items.filter(
+        lambda q: q.or_(q.eq(q.field("label"), "b"), q.gte(q.field("rank"), 3))
+    ).collect()
+    unique = yield from items.get("by_owner_rank", owner, 2.0)
+    return {
+        "first": None if first is None else first.label,
+        "high": [d.label for d in high],
+        "filtered": sorted(d.label for d in labelled),
+        "unique": unique.label,
+        "normalized": db.normalize_id("items", str(first._id)) == first._id if first else None,
+        "not_items": db.normalize_id("logs", str(first._id)) if first else None,
+    }
+
+
+@query()
+def not_unique():
+    db = yield from DatabaseReader
+    return (yield from db.table("items").index("by_owner_rank").unique())
+
+
+@mutation(args={"id": v.id("items")})
+def patch_and_replace(id: str):
+    db = yield from DatabaseWriter
+    yield from db.table("items").patch(id, {"label": "patched"})
+    reader = yield from DatabaseReader
+    patched = yield from reader.table("items").get(id)
+    yield from db.table("items").replace(id, Item("other", 9, "replaced"))
+    replaced = yield from reader.table("items").get(id)
+    return [patched.label, replaced.owner, replaced.label]
+
+
+@mutation(args={"id": v.id("items")})
+def remove_required_field(id: str):
+    db = yield from DatabaseWriter
+    yield from db.table("items").patch(id, {"label": None})
+
+
+@mutation()
+def insert_bad_document():
+    db = yield from DatabaseWriter
+    yield from db.table("items").insert({"owner": "x", "rank": "high", "label": "l"})
+
+
+@query(returns=v.string())
+def returns_wrong_type():
+    return effects_succeed(5)
+
+
+@mutation(args={"n": v.number()})
+def write_many(n: float):
+    db = yield from DatabaseWriter
+    for i in range(int(n)):
+        yield from db.table("logs").insert({"message": str(i)})

@@ -1,0 +1,167 @@
+"""Benchmark of confect's per-call machinery, against the effects and plain-Python baselines.
+
+Rows (best of a few repeats, µs per call, same run):
+- query layer build: the services of a query call (db reader over a transaction, auth,
+  storage reader, query runner, ctx, stand-ins) made into a layer; vs the effects
+  per-request layer of effects_bench (four ready services merged) and a plain dict.
+- query call, layer + handler: run a handler touching each query service once under the
+  per-call layer; vs the same handler under a prebuilt effects layer, and plain Python.
+- ConfectTest round trip: `t.mutation(insert)` then `t.query(get)`; vs the same insert and
+  get straight on the in-memory engine (a transaction, no functions, no validation).
+
+    python benchmarks/confect_bench.py [--quick]
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import effects
+from confect import (
+    App,
+    Auth,
+    DatabaseReader,
+    DatabaseWriter,
+    QueryRunner,
+    StorageReader,
+    define_schema,
+    define_table,
+    mutation,
+    query,
+    v,
+)
+from confect.backend import Backend
+from confect.layers import as_layer, query_services
+from confect.testing import ConfectTest
+from effects import Layer, Tag, gen
+
+QUICK = "--quick" in sys.argv
+N = 5_000 if QUICK else 20_000
+REPEAT = 3 if QUICK else 5
+
+SCHEMA = define_schema(items=define_table({"n": v.number()}))
+
+
+@query(args={"id": v.id("items")})
+def get_item(id: str):
+    db = yield from DatabaseReader
+    return (yield from db.table("items").get(id)).n
+
+
+@mutation(args={"n": v.number()})
+def insert_item(n: float):
+    db = yield from DatabaseWriter
+    return (yield from db.table("items").insert({"n": n}))
+
+
+APP = App({"items:get": get_item, "items:insert": insert_item}, SCHEMA)
+
+
+def per_call_us(fn: Callable[[], Any], n: int = N) -> float:
+    best = float("inf")
+    for _ in range(REPEAT):
+        gc.collect()
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter() - start) / n * 1e6)
+    return best
+
+
+# --- the handler touching each query service once -------------------------------------------------
+
+
+@gen
+def touch_services():
+    db = yield from DatabaseReader
+    auth = yield from Auth
+    storage = yield from StorageReader
+    runner = yield from QueryRunner
+    return (db is not None) + (auth is not None) + (storage is not None) + (runner is not None)
+
+
+class S1(Tag["S1", object]): ...
+
+
+class S2(Tag["S2", object]): ...
+
+
+class S3(Tag["S3", object]): ...
+
+
+class S4(Tag["S4", object]): ...
+
+
+@gen
+def touch_four():
+    a = yield from S1
+    b = yield from S2
+    c = yield from S3
+    d = yield from S4
+    return (a is not None) + (b is not None) + (c is not None) + (d is not None)
+
+
+def main() -> None:
+    backend = Backend(APP)
+    tx = backend.new_transaction()
+    four = Layer.merge(*(Layer.succeed(tag, object()) for tag in (S1, S2, S3, S4)))
+
+    rows: dict[str, dict[str, float]] = {}
+    rows["query layer build"] = {
+        "plain dict": per_call_us(lambda: {1: tx, 2: None, 3: backend.files, 4: backend}),
+        "effects 4-service layer": per_call_us(
+            lambda: Layer.merge(*(Layer.succeed(tag, tx) for tag in (S1, S2, S3, S4)))
+        ),
+        "confect query layer": per_call_us(lambda: as_layer(query_services(backend, tx, None))),
+    }
+    rows["query call: layer + handler"] = {
+        "plain function": per_call_us(lambda: sum(x is not None for x in (tx, None, backend, 1))),
+        "effects prebuilt layer": per_call_us(lambda: effects.run_sync(touch_four().provide(four))),
+        "confect per-call layer": per_call_us(
+            lambda: effects.run_sync(
+                as_layer(query_services(backend, tx, None)).provide_to(touch_services())
+            )
+        ),
+    }
+
+    t = ConfectTest(APP)
+    engine_backend = Backend(APP)
+
+    def raw_round_trip() -> Any:
+        write = engine_backend.new_transaction()
+        id_ = write.insert("items", {"n": 1.0})
+        write.commit()
+        return engine_backend.new_transaction().get("items", id_)
+
+    def harness_round_trip() -> Any:
+        return t.query(get_item, {"id": t.mutation(insert_item, {"n": 1})})
+
+    n_trip = N // 10
+    rows["mutation + query round trip"] = {
+        "engine, no functions": per_call_us(raw_round_trip, n_trip),
+        "ConfectTest": per_call_us(harness_round_trip, n_trip),
+    }
+
+    print(f"confect per-call benchmark · Python {platform.python_version()} · µs per call")
+    for name, figures in rows.items():
+        base = next(iter(figures.values()))
+        print(f"\n{name}")
+        for label, us in figures.items():
+            print(f"  {label:<28} {us:9.2f} µs   {us / base:6.1f}×")
+    out = Path(__file__).parent / "results" / "confect_bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(
+        json.dumps({"python": platform.python_version(), "quick": QUICK, "us": rows}, indent=2)
+    )
+    print(f"\nwrote {out}")
+
+
+if __name__ == "__main__":
+    main()
