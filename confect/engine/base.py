@@ -10,6 +10,7 @@ wrote a document whose key falls in one of them.
 from __future__ import annotations
 
 import abc
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -106,6 +107,30 @@ def conflicts(reads: Iterable[ReadRange], commits: Iterable[Commit], catalog: In
                     if read.contains(index_key(document, read.index, fields.get(read.index, ()))):
                         return True
     return False
+
+
+class CommitLog:
+    """The recent commits of this process, for conflict checks (oldest are forgotten)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._log: deque[Commit] = deque(maxlen=size)
+
+    def append(self, commit: Commit) -> None:
+        self._log.append(commit)
+
+    def since(self, ts: int, last_ts: int) -> list[Commit] | None:
+        """Commits after `ts`; None if some of them were forgotten."""
+        if ts >= last_ts:
+            return []
+        if len(self._log) == self._log.maxlen and self._log[0].ts > ts:
+            return None
+        newer: list[Commit] = []
+        for commit in reversed(self._log):
+            if commit.ts <= ts:
+                break
+            newer.append(commit)
+        newer.reverse()
+        return newer
 
 
 class Engine(abc.ABC):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import bisect
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator, Sequence
 
 from confect.engine.base import (
     Commit,
+    CommitLog,
     Document,
     Engine,
     IndexCatalog,
@@ -21,7 +21,6 @@ from confect.errors import WriteConflict
 from confect.schema import SCHEDULED_TABLE, STORAGE_TABLE, Schema
 
 FIRST_USER_TABLE = 10001
-COMMIT_LOG = 10_000
 
 
 class _Index:
@@ -49,7 +48,7 @@ class MemoryEngine(Engine):
         self._documents: dict[str, dict[str, Document]] = {}
         self._indexes: dict[tuple[str, str], _Index] = {}
         self._numbers: dict[str, int] = {SCHEDULED_TABLE: 1, STORAGE_TABLE: 2}
-        self._log: deque[Commit] = deque(maxlen=COMMIT_LOG)
+        self._log = CommitLog()
         self._ts = 0
         self._creation = 0.0
         self._blobs: dict[str, bytes] = {}
@@ -113,17 +112,7 @@ class MemoryEngine(Engine):
             documents[write.id] = write.new
 
     def commits_since(self, ts: int) -> list[Commit] | None:
-        if ts >= self._ts:
-            return []
-        if len(self._log) == COMMIT_LOG and self._log[0].ts > ts:
-            return None  # older commits were dropped from the log
-        newer: list[Commit] = []
-        for commit in reversed(self._log):
-            if commit.ts <= ts:
-                break
-            newer.append(commit)
-        newer.reverse()
-        return newer
+        return self._log.since(ts, self._ts)
 
     def next_creation_time(self, now_ms: float) -> float:
         self._creation = max(now_ms, self._creation + 0.001)

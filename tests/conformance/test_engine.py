@@ -1,6 +1,8 @@
 """The conformance suite: what every engine must do. Parametrized by engine."""
 
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 
 import attrs
 import pytest
@@ -21,10 +23,17 @@ from confect import (
 )
 from confect.engine.base import Engine
 from confect.engine.memory import MemoryEngine
+from confect.engine.sqlite import SqliteEngine
 from confect.errors import WriteConflict
 from confect.values import encode_key
 
-ENGINES: dict[str, Callable[[], Engine]] = {"memory": MemoryEngine}
+
+def _sqlite() -> Engine:
+    return SqliteEngine(tempfile.mkdtemp(prefix="confect-conformance-"))
+
+
+ENGINES: dict[str, Callable[[], Engine]] = {"memory": MemoryEngine, "sqlite": _sqlite}
+"""Every engine runs this suite: a new engine is added here."""
 
 
 @attrs.frozen
@@ -117,8 +126,18 @@ APP = App(
 
 
 @pytest.fixture(params=sorted(ENGINES))
-def make_backend(request: pytest.FixtureRequest) -> Callable[[], Backend]:
-    return lambda: Backend(APP, ENGINES[request.param]())
+def make_backend(request: pytest.FixtureRequest) -> Iterator[Callable[[], Backend]]:
+    engines: list[Engine] = []
+
+    def make() -> Backend:
+        engines.append(ENGINES[request.param]())
+        return Backend(APP, engines[-1])
+
+    yield make
+    for engine in engines:
+        if isinstance(engine, SqliteEngine):
+            engine.close()
+            shutil.rmtree(engine.directory)
 
 
 def call(backend: Backend, kind: str, fn, args: dict | None = None):

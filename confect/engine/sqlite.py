@@ -1,0 +1,322 @@
+"""The SQLite engine: the durable, embedded default (stdlib `sqlite3`, WAL, fsync on commit).
+
+Documents are rows of JSON (Convex's wire encoding); every index is rows of
+(table, index, key, id) whose BLOB keys sort as Convex values do, so range reads are
+SQLite B-tree range scans. File blobs are files next to the database, named by sha256.
+One process owns a data directory at a time (a lock file says so).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from confect.engine.base import (
+    Commit,
+    CommitLog,
+    Document,
+    Engine,
+    IndexCatalog,
+    ReadRange,
+    Write,
+    conflicts,
+)
+from confect.errors import SchemaError, ValidationError, WriteConflict
+from confect.schema import SCHEDULED_TABLE, STORAGE_TABLE, Schema
+from confect.values import from_wire, to_wire
+
+FIRST_USER_TABLE = 10001
+SCAN_CHUNK = 256
+MAX_REPORTED = 20
+
+_SETUP = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tables (name TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS documents (id TEXT PRIMARY KEY, tbl TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_by_table ON documents (tbl);
+CREATE TABLE IF NOT EXISTS entries (
+    tbl TEXT NOT NULL, idx TEXT NOT NULL, key BLOB NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (tbl, idx, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entries_by_id ON entries (id);
+"""
+
+
+class EngineLockedError(Exception):
+    """Another process has this data directory open."""
+
+
+class SqliteEngine(Engine):
+    """A deployment's data in `directory` (`data.sqlite3` and `blobs/`)."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(self.directory / "lock", "w")  # noqa: SIM115 - held while open
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            raise EngineLockedError(f"{self.directory} is in use by another process") from None
+        self._blobs = self.directory / "blobs"
+        self._db = sqlite3.connect(
+            self.directory / "data.sqlite3", isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SETUP)
+        self._ts = int(self._meta("last_ts", "0"))
+        self._creation = float(self._meta("last_creation", "0"))
+        self._log = CommitLog()
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        """Close the database and release the directory."""
+        with self._lock:
+            self._db.close()
+            self._lock_file.close()
+
+    def _meta(self, key: str, default: str) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # --- schema ------------------------------------------------------------------------------
+
+    def configure(self, schema: Schema) -> dict[str, int]:
+        with self._lock:
+            self._check_documents(schema)
+            self.catalog = IndexCatalog(schema)
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                numbers = self._number_tables(schema)
+                self._rebuild_changed_indexes()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            return numbers
+
+    def _number_tables(self, schema: Schema) -> dict[str, int]:
+        numbers = {str(n): int(x) for n, x in self._db.execute("SELECT name, number FROM tables")}
+        fixed = {SCHEDULED_TABLE: 1, STORAGE_TABLE: 2}
+        for name in schema.tables:
+            if name not in numbers:
+                number = fixed.get(name) or max([FIRST_USER_TABLE - 1, *numbers.values()]) + 1
+                numbers[name] = number
+                self._db.execute("INSERT INTO tables (name, number) VALUES (?, ?)", (name, number))
+        return numbers
+
+    def _rebuild_changed_indexes(self) -> None:
+        before: dict[str, dict[str, list[str]]] = json.loads(self._meta("indexes", "{}"))
+        now = {t: {i: list(f) for i, f in idx.items()} for t, idx in self.catalog.fields.items()}
+        for table, indexes in before.items():
+            for index, fields in indexes.items():
+                if now.get(table, {}).get(index) != fields:
+                    self._db.execute(
+                        "DELETE FROM entries WHERE tbl = ? AND idx = ?", (table, index)
+                    )
+        for table, indexes in now.items():
+            for index, fields in indexes.items():
+                if before.get(table, {}).get(index) != fields:
+                    self._backfill(table, index)
+        self._set_meta("indexes", json.dumps(now, sort_keys=True))
+
+    def _backfill(self, table: str, index: str) -> None:
+        rows = self._db.execute("SELECT body FROM documents WHERE tbl = ?", (table,)).fetchall()
+        for (body,) in rows:
+            document = _decode(body)
+            key = self.catalog.keys(table, document)[index]
+            self._db.execute(
+                "INSERT INTO entries (tbl, idx, key, id) VALUES (?, ?, ?, ?)",
+                (table, index, key, document["_id"]),
+            )
+
+    def _check_documents(self, schema: Schema) -> None:
+        """Refuse a schema that existing documents do not match, with a report of them."""
+        bad: list[str] = []
+        count = 0
+        for name, table in schema.tables.items():
+            if name.startswith("_"):
+                continue
+            for (body,) in self._db.execute("SELECT body FROM documents WHERE tbl = ?", (name,)):
+                document = _decode(body)
+                fields = {k: x for k, x in document.items() if not k.startswith("_")}
+                try:
+                    table.validator.decode(fields, "document")
+                except ValidationError as error:
+                    count += 1
+                    if len(bad) < MAX_REPORTED:
+                        bad.append(f"  {name} {document['_id']}: {error}")
+        if count:
+            more = f"\n  ... and {count - len(bad)} more" if count > len(bad) else ""
+            raise SchemaError(
+                message=f"{count} stored document(s) do not match the new schema; "
+                f"fix the schema or the data, then start again:\n" + "\n".join(bad) + more
+            )
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def last_ts(self) -> int:
+        return self._ts
+
+    def get(self, table: str, id_: str) -> Document | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT body FROM documents WHERE id = ? AND tbl = ?", (id_, table)
+            ).fetchone()
+        return None if row is None else _decode(row[0])
+
+    def scan(
+        self, table: str, index: str, lo: bytes, hi: bytes, descending: bool
+    ) -> Iterator[tuple[bytes, Document]]:
+        query = (
+            "SELECT e.key, d.body FROM entries e JOIN documents d ON d.id = e.id "
+            "WHERE e.tbl = ? AND e.idx = ? AND e.key >= ? AND e.key < ? "
+            f"ORDER BY e.key {'DESC' if descending else 'ASC'} LIMIT {SCAN_CHUNK}"
+        )
+        while True:
+            with self._lock:
+                rows = self._db.execute(query, (table, index, lo, hi)).fetchall()
+            for key, body in rows:
+                yield bytes(key), _decode(body)
+            if len(rows) < SCAN_CHUNK:
+                return
+            last = bytes(rows[-1][0])
+            if descending:
+                hi = last
+            else:
+                lo = last + b"\x00"
+
+    # --- commits -----------------------------------------------------------------------------
+
+    def commit(self, begin_ts: int, reads: Sequence[ReadRange], writes: Sequence[Write]) -> int:
+        result = self.commit_many([(begin_ts, reads, writes)])[0]
+        if isinstance(result, WriteConflict):
+            raise result
+        return result
+
+    def commit_many(
+        self, requests: Sequence[tuple[int, Sequence[ReadRange], Sequence[Write]]]
+    ) -> list[int | WriteConflict]:
+        """Commit several transactions with one SQLite transaction (one fsync): each is
+        checked against earlier commits and the batch members before it."""
+        with self._lock:
+            results: list[int | WriteConflict] = []
+            accepted: list[Commit] = []
+            ts = self._ts
+            for begin_ts, reads, writes in requests:
+                since = self._log.since(begin_ts, self._ts)
+                if reads and (since is None or conflicts(reads, [*since, *accepted], self.catalog)):
+                    results.append(WriteConflict("a concurrent commit changed what this read"))
+                    continue
+                if not writes:
+                    results.append(ts)
+                    continue
+                ts = max(ts + 1, time.time_ns())
+                accepted.append(Commit(ts, tuple(writes)))
+                results.append(ts)
+            if accepted:
+                self._apply(accepted)
+            return results
+
+    def _apply(self, commits: list[Commit]) -> None:
+        db = self._db
+        creation = self._creation
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for commit in commits:
+                for write in commit.writes:
+                    db.execute("DELETE FROM entries WHERE id = ?", (write.id,))
+                    if write.new is None:
+                        db.execute("DELETE FROM documents WHERE id = ?", (write.id,))
+                        continue
+                    db.execute(
+                        "INSERT OR REPLACE INTO documents (id, tbl, body) VALUES (?, ?, ?)",
+                        (write.id, write.table, _encode(write.new)),
+                    )
+                    db.executemany(
+                        "INSERT INTO entries (tbl, idx, key, id) VALUES (?, ?, ?, ?)",
+                        [
+                            (write.table, index, key, write.id)
+                            for index, key in self.catalog.keys(write.table, write.new).items()
+                        ],
+                    )
+                    created = write.new["_creationTime"]
+                    if isinstance(created, float) and created > creation:
+                        creation = created
+            self._set_meta("last_ts", str(commits[-1].ts))
+            self._set_meta("last_creation", repr(creation))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self._ts = commits[-1].ts
+        for commit in commits:
+            self._log.append(commit)
+
+    def commits_since(self, ts: int) -> list[Commit] | None:
+        return self._log.since(ts, self._ts)
+
+    def next_creation_time(self, now_ms: float) -> float:
+        with self._lock:
+            self._creation = max(now_ms, self._creation + 0.001)
+            return self._creation
+
+    # --- blobs -------------------------------------------------------------------------------
+
+    def _blob_path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+            raise ValueError(f"not a sha256: {sha256!r}")
+        return self._blobs / sha256[:2] / sha256
+
+    def put_blob(self, sha256: str, data: bytes) -> None:
+        path = self._blob_path(sha256)
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        with open(temporary, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+        _fsync_directory(path.parent)
+
+    def get_blob(self, sha256: str) -> bytes | None:
+        try:
+            return self._blob_path(sha256).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def delete_blob(self, sha256: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._blob_path(sha256).unlink()
+
+
+def _encode(document: Document) -> str:
+    return json.dumps(to_wire(document), separators=(",", ":"))
+
+
+def _decode(body: Any) -> Document:
+    value = from_wire(json.loads(body))
+    assert isinstance(value, dict)
+    return value
+
+
+def _fsync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
