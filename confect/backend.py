@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import attrs
 
 import effects
 from confect.app import App
-from confect.engine.base import Document, Engine, ReadRange, Write
+from confect.engine.base import BY_CREATION_TIME, Document, Engine, ReadRange, Write
 from confect.engine.memory import MemoryEngine
 from confect.errors import FunctionNotFoundError, ValidationError, WriteConflict
 from confect.functions import FunctionDefinition, Kind
 from confect.layers import action_services, as_layer, mutation_services, query_services
-from confect.schema import SCHEDULED_TABLE, STORAGE_TABLE
+from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE
 from confect.services.auth import UserIdentity
 from confect.services.storage import StorageFiles
 from confect.transaction import Transaction
@@ -73,6 +73,8 @@ class Backend:
         app_services = self._build(app.layer) if app.layer is not None else {}
         self.services = {**app_services, **(services or {})}  # over the per-call services
         self.commit_listeners: list[CommitListener] = []
+        self.recover()
+        self.sync_crons()
 
     def _build(self, layer: Layer[Any, Any, Any]) -> dict[Any, Any]:
         return effects.run_sync(layer.build().provide_service(Scope, self.scope)).as_dict()
@@ -88,6 +90,12 @@ class Backend:
         for function in self.app.functions.values():
             bind(function.args, self.numbers, documents)
             bind(function.returns, self.numbers, documents)
+
+    def renumber_tables(self, numbers: dict[str, int]) -> None:
+        """Adopt another deployment's table numbers (its ids name them); only when empty."""
+        self.numbers = {**self.numbers, **numbers}
+        self.engine.set_table_numbers(self.numbers)
+        self._bind_validators()
 
     def with_services(self, services: Mapping[Any, Any]) -> Backend:
         """The same deployment, with `services` replacing or adding to each call's."""
@@ -290,7 +298,88 @@ class Backend:
                 if still is None:
                     self.engine.delete_blob(str(sha))
 
-    # --- scheduled functions -------------------------------------------------------------------
+    # --- scheduled functions and crons --------------------------------------------------------
+
+    def recover(self) -> int:
+        """After a restart: an action job that was running is marked failed (actions run at
+        most once); a mutation job never committed, so it is still pending and runs again.
+        Returns how many jobs were marked failed."""
+        prefix = encode_key(("inProgress",))
+        running = [
+            d
+            for _, d in self.engine.scan(
+                SCHEDULED_TABLE, "by_state", prefix, prefix + AFTER_PREFIX, False
+            )
+        ]
+        for job in running:
+            self._finish_job(
+                str(job["_id"]), "failed", "interrupted: the server stopped while it ran"
+            )
+        return len(running)
+
+    def sync_crons(self) -> None:
+        """Make `_cron_jobs` match the app's crons (new ones get their first run time)."""
+        wanted = self.app.crons.jobs
+
+        def sync(tx: Transaction) -> None:
+            stored = {
+                str(d["name"]): d for d in tx.scan(CRONS_TABLE, BY_CREATION_TIME, b"", AFTER_PREFIX)
+            }
+            for name, document in stored.items():
+                if name not in wanted or document["schedule"] != wanted[name].describe():
+                    tx.delete(CRONS_TABLE, document)
+            for name, job in wanted.items():
+                if name not in stored or stored[name]["schedule"] != job.describe():
+                    fields: dict[str, Value] = {
+                        "name": name,
+                        "schedule": job.describe(),
+                        "nextRun": job.next_after(self.now_ms()),
+                    }
+                    tx.insert(CRONS_TABLE, fields)
+
+        self.in_own_transaction(sync)
+
+    def enqueue_due_crons(self) -> int:
+        """Schedule a run of every cron that is due, advancing its next run in the same
+        transaction (so a restart never runs one twice). Returns how many were due."""
+        now = self.now_ms()
+
+        def enqueue(tx: Transaction) -> int:
+            due = 0
+            for cron in list(tx.scan(CRONS_TABLE, BY_CREATION_TIME, b"", AFTER_PREFIX)):
+                job = self.app.crons.jobs.get(str(cron["name"]))
+                if job is None or float(cast(float, cron["nextRun"])) > now:
+                    continue
+                due += 1
+                path, args = self.resolve_for_scheduling(job.function, job.args)
+                fields: dict[str, Value] = {
+                    "name": path,
+                    "args": [args],
+                    "scheduledTime": now,
+                    "state": {"kind": "pending"},
+                }
+                tx.insert(SCHEDULED_TABLE, fields)
+                tx.replace(
+                    CRONS_TABLE, cron, {**_user_fields(cron), "nextRun": job.next_after(now)}
+                )
+            return due
+
+        return self.in_own_transaction(enqueue)
+
+    def next_wake_ms(self) -> float | None:
+        """When the next job or cron is due, if any."""
+        times = [cast(float, j["scheduledTime"]) for j in self.pending_jobs()[:1]]
+        times += [
+            cast(float, c["nextRun"])
+            for _, c in self.engine.scan(CRONS_TABLE, BY_CREATION_TIME, b"", AFTER_PREFIX, False)
+        ]
+        return min(times, default=None)
+
+    def tick(self) -> Effect[int]:
+        """Enqueue due crons and run due jobs; succeed with how many jobs ran."""
+        return effects.suspend(
+            lambda: effects.sync(self.enqueue_due_crons).then(self.run_due_jobs())
+        )
 
     def pending_jobs(self, due_by_ms: float | None = None) -> list[Document]:
         """Pending jobs in time order (only those due by `due_by_ms`, if given)."""
@@ -351,11 +440,15 @@ class Backend:
         job = tx.get(SCHEDULED_TABLE, job_id)
         if job is None:
             return
-        fields = {k: x for k, x in job.items() if not k.startswith("_")}
+        fields = _user_fields(job)
         fields["state"] = {"kind": state} if error is None else {"kind": state, "error": error}
         if state in ("success", "failed", "canceled"):
             fields["completedTime"] = self.now_ms()
         tx.replace(SCHEDULED_TABLE, job, fields)
+
+
+def _user_fields(document: Document) -> dict[str, Value]:
+    return {k: x for k, x in document.items() if not k.startswith("_")}
 
 
 def _message(cause: Cause[Any]) -> str:

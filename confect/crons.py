@@ -92,6 +92,11 @@ class CronJob:
     interval_ms: float | None = None
     spec: CronSpec | None = None
 
+    def describe(self) -> str:
+        """The schedule in words that change when the definition does."""
+        when = f"every {self.interval_ms} ms" if self.interval_ms is not None else repr(self.spec)
+        return f"{when} {getattr(self.function, 'path', self.function)} {sorted(self.args.items())}"
+
     def next_after(self, after_ms: float) -> float:
         """When the job runs next, after `after_ms`."""
         if self.interval_ms is not None:

@@ -19,6 +19,7 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 SYSTEM_INDEXES = ("by_id", "by_creation_time")
 STORAGE_TABLE = "_storage"
 SCHEDULED_TABLE = "_scheduled_functions"
+CRONS_TABLE = "_cron_jobs"
 
 
 @attrs.frozen
@@ -142,7 +143,8 @@ def define_table(document: type[Any] | Mapping[str, Validator[Any]]) -> TableDef
 
 
 class Schema:
-    """All tables of an app (system tables `_storage` and `_scheduled_functions` included)."""
+    """All tables of an app, with the system tables `_storage`, `_scheduled_functions`
+    and `_cron_jobs`."""
 
     def __init__(self, tables: Mapping[str, TableDefinition[Any]]) -> None:
         self.tables: dict[str, TableDefinition[Any]] = {**_system_tables(), **tables}
@@ -177,4 +179,7 @@ def _system_tables() -> dict[str, TableDefinition[Any]]:
             "state": v.object({"kind": v.string(), "error": v.optional(v.string())}),
         }
     ).index("by_state", ["state.kind", "scheduledTime"])
-    return {STORAGE_TABLE: storage, SCHEDULED_TABLE: scheduled}
+    crons: TableDefinition[Any] = define_table(
+        {"name": v.string(), "schedule": v.string(), "nextRun": v.float64()}
+    ).index("by_name", ["name"])
+    return {STORAGE_TABLE: storage, SCHEDULED_TABLE: scheduled, CRONS_TABLE: crons}

@@ -255,9 +255,9 @@ class ObjectV(Validator[T]):
         out: dict[str, Value] = {}
         for name, validator in self.fields.items():
             item = given.get(name)
-            if item is None and not isinstance(validator, NullV):
-                if validator.is_optional:
-                    continue
+            if item is None and validator.is_optional:
+                continue
+            if name not in given:
                 raise ValidationError(path=f"{path}.{name}", message="required field is missing")
             out[name] = validator.encode(item, f"{path}.{name}")
         for name in given:

@@ -143,6 +143,10 @@ class Engine(abc.ABC):
         """Adopt `schema` (create tables and indexes); return each table's number."""
 
     @abc.abstractmethod
+    def set_table_numbers(self, numbers: dict[str, int]) -> None:
+        """Give tables these numbers (for an import into an empty deployment)."""
+
+    @abc.abstractmethod
     def last_ts(self) -> int:
         """The timestamp of the latest commit (ns), 0 for an empty deployment."""
 

@@ -18,7 +18,7 @@ from confect.engine.base import (
     conflicts,
 )
 from confect.errors import WriteConflict
-from confect.schema import SCHEDULED_TABLE, STORAGE_TABLE, Schema
+from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE, Schema
 
 FIRST_USER_TABLE = 10001
 
@@ -47,7 +47,7 @@ class MemoryEngine(Engine):
     def __init__(self) -> None:
         self._documents: dict[str, dict[str, Document]] = {}
         self._indexes: dict[tuple[str, str], _Index] = {}
-        self._numbers: dict[str, int] = {SCHEDULED_TABLE: 1, STORAGE_TABLE: 2}
+        self._numbers: dict[str, int] = {SCHEDULED_TABLE: 1, STORAGE_TABLE: 2, CRONS_TABLE: 3}
         self._log = CommitLog()
         self._ts = 0
         self._creation = 0.0
@@ -57,7 +57,7 @@ class MemoryEngine(Engine):
     def configure(self, schema: Schema) -> dict[str, int]:
         self.catalog = IndexCatalog(schema)
         for table, indexes in self.catalog.fields.items():
-            self._numbers.setdefault(table, FIRST_USER_TABLE + len(self._numbers) - 2)
+            self._numbers.setdefault(table, FIRST_USER_TABLE + len(self._numbers) - 3)
             documents = self._documents.setdefault(table, {})
             for name in indexes:
                 if (table, name) not in self._indexes:
@@ -65,6 +65,9 @@ class MemoryEngine(Engine):
                     for document in documents.values():
                         index.add(self.catalog.keys(table, document)[name], str(document["_id"]))
         return dict(self._numbers)
+
+    def set_table_numbers(self, numbers: dict[str, int]) -> None:
+        self._numbers.update(numbers)
 
     def last_ts(self) -> int:
         return self._ts
@@ -107,6 +110,9 @@ class MemoryEngine(Engine):
                 self._indexes[(write.table, name)].remove(key)
             del documents[write.id]
         if write.new is not None:
+            created = write.new["_creationTime"]
+            if isinstance(created, float) and created > self._creation:
+                self._creation = created
             for name, key in self.catalog.keys(write.table, write.new).items():
                 self._indexes[(write.table, name)].add(key, write.id)
             documents[write.id] = write.new

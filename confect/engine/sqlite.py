@@ -30,7 +30,7 @@ from confect.engine.base import (
     conflicts,
 )
 from confect.errors import SchemaError, ValidationError, WriteConflict
-from confect.schema import SCHEDULED_TABLE, STORAGE_TABLE, Schema
+from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE, Schema
 from confect.values import from_wire, to_wire
 
 FIRST_USER_TABLE = 10001
@@ -109,7 +109,7 @@ class SqliteEngine(Engine):
 
     def _number_tables(self, schema: Schema) -> dict[str, int]:
         numbers = {str(n): int(x) for n, x in self._db.execute("SELECT name, number FROM tables")}
-        fixed = {SCHEDULED_TABLE: 1, STORAGE_TABLE: 2}
+        fixed = {SCHEDULED_TABLE: 1, STORAGE_TABLE: 2, CRONS_TABLE: 3}
         for name in schema.tables:
             if name not in numbers:
                 number = fixed.get(name) or max([FIRST_USER_TABLE - 1, *numbers.values()]) + 1
@@ -164,6 +164,13 @@ class SqliteEngine(Engine):
                 message=f"{count} stored document(s) do not match the new schema; "
                 f"fix the schema or the data, then start again:\n" + "\n".join(bad) + more
             )
+
+    def set_table_numbers(self, numbers: dict[str, int]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM tables")
+            self._db.executemany("INSERT INTO tables (name, number) VALUES (?, ?)", numbers.items())
+            self._db.execute("COMMIT")
 
     # --- reads -------------------------------------------------------------------------------
 

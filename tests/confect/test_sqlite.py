@@ -181,3 +181,97 @@ def test_range_reads_use_the_index_not_a_table_scan(tmp_path: Path):
     text = " ".join(str(row[-1]) for row in plan)
     assert "SEARCH e USING PRIMARY KEY" in text and "SCAN e" not in text
     engine.close()
+
+
+# --- the scheduler across restarts ---------------------------------------------------------------
+
+
+@mutation(args={"message": v.string()})
+def record(message: str):
+    db = yield from DatabaseWriter
+    yield from db.table("records").insert({"message": message})
+
+
+def _scheduler_app(crons=None) -> App:
+    from confect import Crons
+
+    schema = define_schema(records=define_table({"message": v.string()}))
+    app = App({"records:record": record}, schema, crons or Crons())
+    return app
+
+
+def _records(engine: SqliteEngine) -> list[str]:
+    return [
+        str(d["message"])
+        for _, d in engine.scan("records", "by_creation_time", b"", b"\xff", False)
+    ]
+
+
+def test_pending_jobs_survive_a_restart_and_run_once(tmp_path: Path):
+    now = [1_800_000_000.0]
+    engine = SqliteEngine(tmp_path)
+    backend = Backend(_scheduler_app(), engine, now=lambda: now[0])
+    from confect.services.scheduler import SchedulerService
+
+    scheduler = SchedulerService(
+        backend.in_own_transaction, backend.resolve_for_scheduling, backend.now_ms
+    )
+    effects.run_sync(scheduler.run_after(60, record, {"message": "later"}))
+    engine.close()  # the process stops before the job is due
+
+    now[0] += 61
+    engine = SqliteEngine(tmp_path)
+    backend = Backend(_scheduler_app(), engine, now=lambda: now[0])
+    assert effects.run_sync(backend.tick()) == 1
+    assert effects.run_sync(backend.tick()) == 0
+    assert _records(engine) == ["later"]
+    engine.close()
+
+
+def test_an_action_job_cut_off_by_a_restart_is_marked_failed(tmp_path: Path):
+    engine = SqliteEngine(tmp_path)
+    backend = Backend(_scheduler_app(), engine)
+    job_id = backend.in_own_transaction(
+        lambda tx: tx.insert(
+            "_scheduled_functions",
+            {
+                "name": "records:record",
+                "args": [{"message": "x"}],
+                "scheduledTime": 0.0,
+                "state": {"kind": "inProgress"},
+            },
+        )
+    )
+    engine.close()
+
+    engine = SqliteEngine(tmp_path)
+    Backend(_scheduler_app(), engine)  # recovery runs as the backend starts
+    job = engine.get("_scheduled_functions", job_id)
+    assert job is not None and job["state"] == {
+        "kind": "failed",
+        "error": "interrupted: the server stopped while it ran",
+    }
+    engine.close()
+
+
+def test_crons_fire_on_schedule_and_never_twice_across_restarts(tmp_path: Path):
+    from confect import Crons
+
+    crons = Crons()
+    crons.interval("heartbeat", record, {"message": "beat"}, minutes=1)
+    now = [1_800_000_000.0]
+    engine = SqliteEngine(tmp_path)
+    backend = Backend(_scheduler_app(crons), engine, now=lambda: now[0])
+    assert backend.enqueue_due_crons() == 0
+    now[0] += 60
+    assert backend.enqueue_due_crons() == 1  # enqueued, then the process dies before running it
+    engine.close()
+
+    engine = SqliteEngine(tmp_path)
+    backend = Backend(_scheduler_app(crons), engine, now=lambda: now[0])
+    assert effects.run_sync(backend.tick()) == 1  # the enqueued run, and no second one
+    assert _records(engine) == ["beat"]
+    now[0] += 60
+    assert effects.run_sync(backend.tick()) == 1
+    assert _records(engine) == ["beat", "beat"]
+    engine.close()

@@ -1,0 +1,166 @@
+"""The `confect` command line."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import itertools
+import json
+import sys
+from collections.abc import Generator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+import effects
+from confect.app import App, load_app
+from confect.backend import Backend
+from confect.engine.base import BY_CREATION_TIME
+from confect.engine.sqlite import EngineLockedError, SqliteEngine
+from confect.errors import FunctionNotFoundError
+from confect.snapshot import export_snapshot, import_snapshot
+from confect.values import AFTER_PREFIX, from_wire, to_wire
+from effects import TaggedError
+from effects.exit import Failure, Success
+
+cli = typer.Typer(
+    help="Run confect apps: serve them, call their functions, move their data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+AppArg = Annotated[Path, typer.Argument(help="The app's package directory (it holds schema.py).")]
+
+
+@contextlib.contextmanager
+def reported() -> Generator[None]:
+    """Turn a confect error into a one-line message and exit status 1."""
+    try:
+        yield
+    except (TaggedError, EngineLockedError) as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from None
+
+
+def open_app(path: Path) -> tuple[App, Path]:
+    """Import the app package at `path`; return it and its data directory (`path/.confect`)."""
+    path = path.resolve()
+    if not (path / "__init__.py").exists():
+        raise typer.BadParameter(f"{path} is not a Python package (no __init__.py)")
+    sys.path.insert(0, str(path.parent))
+    importlib.invalidate_caches()
+    return load_app(path.name), path / ".confect"
+
+
+@contextlib.contextmanager
+def open_backend(path: Path) -> Generator[Backend]:
+    """The app's deployment on its SQLite data, closed afterwards."""
+    app, data = open_app(path)
+    with reported():
+        engine = SqliteEngine(data)
+        try:
+            backend = Backend(app, engine)
+            yield backend
+            backend.close()
+        finally:
+            engine.close()
+
+
+@cli.command()
+def run(
+    app: AppArg,
+    function: Annotated[str, typer.Argument(help="module:name")],
+    args: Annotated[str, typer.Argument(help="Arguments as JSON (Convex wire JSON).")] = "{}",
+) -> None:
+    """Call a function (internal ones too) and print its result as JSON."""
+    try:
+        decoded = from_wire(json.loads(args))
+    except ValueError as error:
+        raise typer.BadParameter(f"the arguments are not valid JSON values: {error}") from None
+    if not isinstance(decoded, dict):
+        raise typer.BadParameter("the arguments must be a JSON object")
+    with open_backend(app) as backend:
+        try:
+            target = backend.resolve(function)
+        except FunctionNotFoundError:
+            known = ", ".join(sorted(backend.app.functions))
+            raise typer.BadParameter(f"no function {function!r}; the app has: {known}") from None
+        if target.kind == "query":
+            call = backend.query(target, decoded).map(lambda r: r.value)
+        elif target.kind == "mutation":
+            call = backend.mutation(target, decoded).map(lambda r: r.value)
+        else:
+            call = backend.action(target, decoded)
+        outcome = effects.run_sync_exit(call)
+    if isinstance(outcome, Failure):
+        console.print(f"[red]failed:[/red] {outcome.cause.pretty()}")
+        raise typer.Exit(1)
+    if isinstance(outcome, Success):
+        console.print_json(json.dumps(to_wire(outcome.value)))
+
+
+@cli.command()
+def data(
+    app: AppArg,
+    table: Annotated[str | None, typer.Argument(help="A table to list documents of.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many documents.")] = 20,
+) -> None:
+    """List the tables with their document counts, or the newest documents of one table."""
+    with open_backend(app) as backend:
+        engine = backend.engine
+        if table is None:
+            listing = Table("table", "documents")
+            for name in backend.schema.tables:
+                count = sum(
+                    1 for _ in engine.scan(name, BY_CREATION_TIME, b"", AFTER_PREFIX, False)
+                )
+                listing.add_row(name, str(count))
+            console.print(listing)
+            return
+        if table not in backend.schema.tables:
+            raise typer.BadParameter(
+                f"no table {table!r}; tables: {', '.join(backend.schema.tables)}"
+            )
+        newest = engine.scan(table, BY_CREATION_TIME, b"", AFTER_PREFIX, True)
+        for _, document in itertools.islice(newest, limit):
+            console.print_json(json.dumps(to_wire(document)))
+
+
+def _progress(progress: Progress) -> Any:
+    tasks: dict[str, Any] = {}
+
+    def update(table: str, done: int) -> None:
+        if table not in tasks:
+            tasks[table] = progress.add_task(table, total=None)
+        progress.update(tasks[table], completed=done, description=f"{table}: {done}")
+
+    return update
+
+
+@cli.command("export")
+def export_(
+    app: AppArg, directory: Annotated[Path, typer.Argument(help="Where to write the snapshot.")]
+) -> None:
+    """Write every document and file of the app's data to a snapshot directory."""
+    with open_backend(app) as backend, reported(), Progress(console=console) as progress:
+        counts = export_snapshot(backend, directory, _progress(progress))
+    console.print(f"exported {sum(counts.values())} documents to {directory}")
+
+
+@cli.command("import")
+def import_(
+    app: AppArg, directory: Annotated[Path, typer.Argument(help="A snapshot made by export.")]
+) -> None:
+    """Load a snapshot into the app's (empty) data, with a progress display."""
+    with open_backend(app) as backend, reported(), Progress(console=console) as progress:
+        counts = import_snapshot(backend, directory, _progress(progress))
+    console.print(f"imported {sum(counts.values())} documents from {directory}")
+
+
+def main() -> None:
+    """The `confect` entry point."""
+    cli()

@@ -1,0 +1,55 @@
+"""The command line: run, data, export and import on an app directory."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from confect.cli import cli
+
+NOTES = Path(__file__).resolve().parents[2] / "examples" / "notes"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    copy = tmp_path / "notes_copy"
+    shutil.copytree(NOTES, copy, ignore=shutil.ignore_patterns(".confect", "__pycache__"))
+    return copy
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_run_calls_functions_and_prints_json(app: Path):
+    saved = invoke("run", app, "notes:save_digest", '{"author": "a", "summary": "s", "count": 1}')
+    assert saved.exit_code == 0, saved.output
+    listed = invoke("run", app, "notes:digests", '{"author": "a"}')
+    assert json.loads(listed.output) == ["s"]
+    assert (app / ".confect" / "data.sqlite3").exists()
+
+
+def test_bad_input_gets_a_message_not_a_traceback(app: Path):
+    unknown = invoke("run", app, "notes:nope")
+    assert unknown.exit_code == 2 and "no function 'notes:nope'" in unknown.output
+    bad_json = invoke("run", app, "notes:digests", "{bad")
+    assert bad_json.exit_code == 2 and "not valid JSON" in bad_json.output
+    failing = invoke("run", app, "notes:add", '{"text": "x"}')
+    assert failing.exit_code == 1 and "NoUserIdentityFoundError" in failing.output
+    assert "Traceback" not in unknown.output + bad_json.output
+
+
+def test_export_then_import_into_an_empty_copy(app: Path, tmp_path: Path):
+    invoke("run", app, "notes:save_digest", '{"author": "a", "summary": "s", "count": 1}')
+    exported = invoke("export", app, tmp_path / "snap")
+    assert exported.exit_code == 0 and "exported 1 documents" in exported.output
+    refused = invoke("import", app, tmp_path / "snap")
+    assert refused.exit_code == 1 and "not empty" in refused.output
+    shutil.rmtree(app / ".confect")
+    imported = invoke("import", app, tmp_path / "snap")
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(invoke("run", app, "notes:digests", '{"author": "a"}').output) == ["s"]
+    tables = invoke("data", app)
+    assert "digests" in tables.output and "1" in tables.output
