@@ -29,6 +29,7 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(PY) benchmarks/effects_bench.py
 	$(PY) benchmarks/confect_bench.py
+	$(PY) benchmarks/sqlite_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

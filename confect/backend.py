@@ -19,6 +19,7 @@ from confect.engine.base import BY_CREATION_TIME, Document, Engine, ReadRange, W
 from confect.engine.memory import MemoryEngine
 from confect.errors import FunctionNotFoundError, ValidationError, WriteConflict
 from confect.functions import FunctionDefinition, Kind
+from confect.group_commit import GroupCommitter
 from confect.layers import action_services, as_layer, mutation_services, query_services
 from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE
 from confect.services.auth import UserIdentity
@@ -29,7 +30,7 @@ from confect.values import AFTER_PREFIX, Value, encode_key, encode_value
 from effects import Cause, Effect, Exit, Layer, Scope, ScopeService
 
 T = TypeVar("T")
-MAX_COMMIT_ATTEMPTS = 16
+MAX_COMMIT_ATTEMPTS = 100
 
 
 @attrs.frozen
@@ -61,6 +62,7 @@ class Backend:
         now: Callable[[], float] = time.time,
         base_url: str = "http://127.0.0.1:3210",
         services: Mapping[Any, Any] | None = None,
+        group_commit: bool = False,
     ) -> None:
         self.app = app
         self.schema = app.schema
@@ -73,6 +75,8 @@ class Backend:
         app_services = self._build(app.layer) if app.layer is not None else {}
         self.services = {**app_services, **(services or {})}  # over the per-call services
         self.commit_listeners: list[CommitListener] = []
+        # with group_commit, mutations must run on an asyncio loop (the server's)
+        self.committer = GroupCommitter(self.engine) if group_commit else None
         self.recover()
         self.sync_crons()
 
@@ -186,17 +190,31 @@ class Backend:
 
         def commit(value: Value) -> Effect[MutationResult, Any]:
             writes = tx.writes()
-            try:
-                ts = tx.commit()
-            except WriteConflict:
+
+            def done(ts: int) -> MutationResult:
+                self._committed(ts, writes)
+                return MutationResult(value, ts)
+
+            def retry(conflict: WriteConflict) -> Effect[MutationResult, Any]:
                 if attempt + 1 >= MAX_COMMIT_ATTEMPTS:
-                    raise
+                    return effects.die(conflict)
                 return self._mutation(function, args, identity, finish, attempt + 1)
-            self._committed(ts, writes)
-            return effects.succeed(MutationResult(value, ts))
+
+            return (
+                self._commit(tx.begin_ts, tx.reads, writes)
+                .map(done)
+                .catch_tag(WriteConflict, retry)
+            )
 
         body = self._invoke(function, args, mutation_services(self, tx, identity))
         return body.flat_map(lambda value: effects.suspend(lambda: commit(value)))
+
+    def _commit(
+        self, begin_ts: int, reads: list[ReadRange], writes: list[Write]
+    ) -> Effect[int, WriteConflict]:
+        if self.committer is not None:
+            return self.committer.commit(begin_ts, reads, writes)
+        return effects.sync(lambda: self.engine.commit(begin_ts, reads, writes))
 
     def _invoke(
         self, function: FunctionDefinition[Any, Any], args: Value, services: dict[Any, Any]

@@ -103,5 +103,7 @@ class ServiceNotAvailable(Exception):
     """A defect: a handler used a service its function type does not have."""
 
 
-class WriteConflict(Exception):
+class WriteConflict(TaggedError):
     """An optimistic-concurrency conflict: the transaction must be retried."""
+
+    message: str = "a concurrent commit changed what this transaction read"

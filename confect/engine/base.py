@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from confect.errors import WriteConflict
 from confect.schema import Schema
 from confect.values import UNDEFINED, Value, encode_key, encode_value
 
@@ -166,6 +167,22 @@ class Engine(abc.ABC):
 
         Raises `WriteConflict` on conflict.
         """
+
+    def commit_many(
+        self, requests: Sequence[tuple[int, Sequence[ReadRange], Sequence[Write]]]
+    ) -> list[int | WriteConflict]:
+        """Commit several transactions in order; engines that can share one fsync override it."""
+        results: list[int | WriteConflict] = []
+        for begin_ts, reads, writes in requests:
+            try:
+                results.append(self.commit(begin_ts, reads, writes))
+            except WriteConflict as conflict:
+                results.append(conflict)
+        return results
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the engine's resources."""
 
     @abc.abstractmethod
     def commits_since(self, ts: int) -> list[Commit] | None:

@@ -66,6 +66,9 @@ class MemoryEngine(Engine):
                         index.add(self.catalog.keys(table, document)[name], str(document["_id"]))
         return dict(self._numbers)
 
+    def close(self) -> None:
+        """Nothing to release: the data goes with the object."""
+
     def set_table_numbers(self, numbers: dict[str, int]) -> None:
         self._numbers.update(numbers)
 
@@ -94,7 +97,7 @@ class MemoryEngine(Engine):
             if reads:
                 since = self.commits_since(begin_ts)
                 if since is None or conflicts(reads, since, self.catalog):
-                    raise WriteConflict("a concurrent commit changed what this transaction read")
+                    raise WriteConflict()
             if not writes:
                 return self._ts
             for write in writes:

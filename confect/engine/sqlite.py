@@ -225,7 +225,7 @@ class SqliteEngine(Engine):
             for begin_ts, reads, writes in requests:
                 since = self._log.since(begin_ts, self._ts)
                 if reads and (since is None or conflicts(reads, [*since, *accepted], self.catalog)):
-                    results.append(WriteConflict("a concurrent commit changed what this read"))
+                    results.append(WriteConflict())
                     continue
                 if not writes:
                     results.append(ts)
