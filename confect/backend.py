@@ -75,6 +75,8 @@ class Backend:
         app_services = self._build(app.layer) if app.layer is not None else {}
         self.services = {**app_services, **(services or {})}  # over the per-call services
         self.commit_listeners: list[CommitListener] = []
+        self._open: dict[int, int] = {}  # begin ts -> transactions still reading
+        self._doomed_blobs: list[tuple[int, str]] = []  # (ts of the delete, sha256)
         # with group_commit, mutations must run on an asyncio loop (the server's)
         self.committer = GroupCommitter(self.engine) if group_commit else None
         self.recover()
@@ -112,7 +114,22 @@ class Backend:
         return self.now() * 1000
 
     def new_transaction(self) -> Transaction:
-        return Transaction(self.engine, self.numbers, self.now_ms())
+        """A transaction begun now; `finish` it when done (deleted files wait for it)."""
+        tx = Transaction(self.engine, self.numbers, self.now_ms())
+        self._open[tx.begin_ts] = self._open.get(tx.begin_ts, 0) + 1
+        return tx
+
+    def finish(self, tx: Transaction) -> None:
+        """The transaction will read no more: files deleted since it began may go."""
+        left = self._open.get(tx.begin_ts, 0) - 1
+        if left > 0:
+            self._open[tx.begin_ts] = left
+        else:
+            self._open.pop(tx.begin_ts, None)
+        self._collect_blobs()
+
+    def _finishing(self, tx: Transaction) -> Callable[[Exit[Any, Any]], Effect[None]]:
+        return lambda _: effects.sync(lambda: self.finish(tx))
 
     # --- resolving functions -------------------------------------------------------------------
 
@@ -149,7 +166,9 @@ class Backend:
         def attempt(n: int) -> Effect[QueryResult, Any]:
             function = self.resolve(fn, "query")
             tx = self.new_transaction()
-            body = self._invoke(function, args, query_services(self, tx, identity))
+            body = self._invoke(function, args, query_services(self, tx, identity)).on_exit(
+                self._finishing(tx)
+            )
 
             def check(value: Value) -> Effect[QueryResult, Any]:
                 if n + 1 < MAX_COMMIT_ATTEMPTS and not self.engine.is_valid(tx.begin_ts, tx.reads):
@@ -186,6 +205,7 @@ class Backend:
     ) -> Effect[MutationResult, Any]:
         tx = self.new_transaction()
         if finish is not None and not finish(tx):
+            self.finish(tx)
             return effects.succeed(MutationResult(None, tx.begin_ts))
 
         def commit(value: Value) -> Effect[MutationResult, Any]:
@@ -207,7 +227,9 @@ class Backend:
             )
 
         body = self._invoke(function, args, mutation_services(self, tx, identity))
-        return body.flat_map(lambda value: effects.suspend(lambda: commit(value)))
+        return body.flat_map(lambda value: effects.suspend(lambda: commit(value))).on_exit(
+            self._finishing(tx)
+        )
 
     def _commit(
         self, begin_ts: int, reads: list[ReadRange], writes: list[Write]
@@ -283,14 +305,16 @@ class Backend:
         """Run `f` in a new transaction and commit it (retried on conflict)."""
         for attempt in range(MAX_COMMIT_ATTEMPTS):
             tx = self.new_transaction()
-            result = f(tx)
-            writes = tx.writes()
             try:
+                result = f(tx)
+                writes = tx.writes()
                 ts = tx.commit()
             except WriteConflict:
                 if attempt + 1 == MAX_COMMIT_ATTEMPTS:
                     raise
                 continue
+            finally:
+                self.finish(tx)
             self._committed(ts, writes)
             return result
         raise AssertionError("unreachable")
@@ -298,23 +322,36 @@ class Backend:
     def _committed(self, ts: int, writes: list[Write]) -> None:
         if not writes:
             return
-        self._drop_unreferenced_blobs(writes)
+        for write in writes:
+            if write.table == STORAGE_TABLE and write.new is None and write.old is not None:
+                self._doomed_blobs.append((ts, str(write.old["sha256"])))
+        self._collect_blobs()
         for listener in self.commit_listeners:
             listener(ts, writes)
 
-    def _drop_unreferenced_blobs(self, writes: list[Write]) -> None:
-        for write in writes:
-            if write.table == STORAGE_TABLE and write.new is None and write.old is not None:
-                sha = write.old["sha256"]
-                prefix = encode_key((sha,))
-                still = next(
+    def _collect_blobs(self) -> None:
+        """Delete the blobs of deleted files once no open transaction began before the
+        delete (it could still read the file) and no other file has the same bytes."""
+        if not self._doomed_blobs:
+            return
+        oldest = min(self._open, default=None)
+        keep: list[tuple[int, str]] = []
+        for ts, sha in self._doomed_blobs:
+            if oldest is not None and oldest < ts:
+                keep.append((ts, sha))
+                continue
+            prefix = encode_key((sha,))
+            if (
+                next(
                     self.engine.scan(
                         STORAGE_TABLE, "by_sha256", prefix, prefix + AFTER_PREFIX, False
                     ),
                     None,
                 )
-                if still is None:
-                    self.engine.delete_blob(str(sha))
+                is None
+            ):
+                self.engine.delete_blob(sha)
+        self._doomed_blobs = keep
 
     # --- scheduled functions and crons --------------------------------------------------------
 

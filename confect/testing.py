@@ -148,7 +148,10 @@ class ConfectTest:
                 self.backend._committed(tx.commit(), writes)  # pyright: ignore[reportPrivateUsage]
                 return value
 
-            return Layer(None, pure=services).provide_to(body).map(commit)
+            def finish(_: object) -> Effect[None]:
+                return effects.sync(lambda: self.backend.finish(tx))
+
+            return Layer(None, pure=services).provide_to(body).map(commit).on_exit(finish)
 
         return effects.suspend(start)
 

@@ -276,3 +276,19 @@ def test_crons_compute_their_next_runs():
         crons.daily("nightly", fns.log)
     with pytest.raises(SchemaError, match="outside 0-59"):
         crons.cron("bad", "61 * * * *", fns.log)
+
+
+def test_a_deleted_files_blob_waits_for_transactions_that_could_still_read_it(t: ConfectTest):
+    stored = t.action(fns.store_file, {"data": b"kept a while"})
+    sha = t.run(lambda: _metadata(stored["id"]))["sha256"]
+    reader = t.backend.new_transaction()  # began before the delete: may still read the file
+    t.action(fns.delete_file, {"file_id": stored["id"]})
+    assert t.backend.engine.get_blob(sha) == b"kept a while"
+    t.backend.finish(reader)
+    assert t.backend.engine.get_blob(sha) is None
+
+
+def _metadata(file_id: str):
+    from confect import StorageReader
+
+    return StorageReader.flat_map(lambda storage: storage.get_metadata(file_id))
