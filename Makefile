@@ -3,13 +3,23 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: example test lint typecheck unit bench clean
+JS := tests/integration/js
+JS_STAMP := $(JS)/node_modules/.installed
+
+.PHONY: dev example test lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
+
+$(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
+	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(JS_STAMP)
+
+dev: $(STAMP)
+	$(VENV)/bin/confect dev examples/notes
 
 example: $(STAMP)
 	$(PY) examples/effects_tour.py
@@ -21,7 +31,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/pyright
 
-unit: $(STAMP)
+unit: $(STAMP) $(JS_STAMP)
 	$(VENV)/bin/pytest
 
 test: lint typecheck unit
@@ -32,4 +42,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/sqlite_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(JS)/node_modules examples/notes/.confect

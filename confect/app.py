@@ -19,8 +19,9 @@ from effects import Layer
 
 
 class App:
-    """The loaded app: functions by path, schema, crons, HTTP routes, and `layer`: the
-    app's own services (from `services.py`), built once per deployment."""
+    """The loaded app: functions by path, schema, crons, HTTP routes (`http.py`), auth
+    providers (`auth_config.py`), and `layer`: the app's own services (from
+    `services.py`), built once per deployment."""
 
     def __init__(
         self,
@@ -29,9 +30,11 @@ class App:
         crons: Crons | None = None,
         http: Any = None,
         layer: Layer[Any, Any, Any] | None = None,
+        auth_providers: list[Any] | None = None,
     ) -> None:
         self.functions = functions
         self.layer = layer
+        self.auth_providers = auth_providers or []  # JwtProviders, from auth_config.py
         self.schema = schema
         self.crons = crons or Crons()
         self.http = http
@@ -71,6 +74,7 @@ def load_app(package: types.ModuleType | str) -> App:
     crons: Crons | None = None
     http: Any = None
     layer: Layer[Any, Any, Any] | None = None
+    providers: list[Any] = []
     for module_path, module in sorted(modules.items()):
         for name, found in vars(module).items():
             value: Any = found
@@ -82,9 +86,11 @@ def load_app(package: types.ModuleType | str) -> App:
                 crons = value
             elif name == "http" and module_path.endswith("http"):
                 http = cast(Any, value)
+            elif name == "providers" and module_path.endswith("auth_config"):
+                providers = list(cast(list[Any], value))
             elif isinstance(value, Layer) and module_path.endswith("services") and name == "layer":
                 layer = cast(Layer[Any, Any, Any], value)
-    return App(functions, schema or define_schema(), crons, http, layer)
+    return App(functions, schema or define_schema(), crons, http, layer, providers)
 
 
 def _is_test_module(name: str) -> bool:

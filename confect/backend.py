@@ -97,6 +97,15 @@ class Backend:
             bind(function.args, self.numbers, documents)
             bind(function.returns, self.numbers, documents)
 
+    def reload(self, app: App) -> None:
+        """Switch to a new version of the app (same data): schema, functions, crons.
+
+        Raises `SchemaError` (and keeps the old version) if the data does not fit."""
+        numbers = self.engine.configure(app.schema)
+        self.app, self.schema, self.numbers = app, app.schema, numbers
+        self._bind_validators()
+        self.sync_crons()
+
     def renumber_tables(self, numbers: dict[str, int]) -> None:
         """Adopt another deployment's table numbers (its ids name them); only when empty."""
         self.numbers = {**self.numbers, **numbers}
@@ -194,6 +203,18 @@ class Backend:
         return effects.suspend(
             lambda: self._invoke(self.resolve(fn, "action"), args, action_services(self, identity))
         )
+
+    def http_action(
+        self, fn: Any, request: Any, identity: UserIdentity | None = None
+    ) -> Effect[Any, Any]:
+        """Run an http action with the request; succeed with its response."""
+
+        def start() -> Effect[Any, Any]:
+            function = self.resolve(fn, "http_action")
+            services = {**action_services(self, identity, "http_action"), **self.services}
+            return as_layer(services).provide_to(effects.suspend(lambda: function.handler(request)))
+
+        return effects.suspend(start)
 
     def _mutation(
         self,

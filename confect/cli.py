@@ -6,13 +6,20 @@ import contextlib
 import importlib
 import itertools
 import json
+import logging
+import os
+import secrets
+import socket
 import sys
-from collections.abc import Generator
+from collections.abc import AsyncGenerator, Generator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import uvicorn
+import watchfiles
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.progress import Progress
 from rich.table import Table
 
@@ -22,6 +29,7 @@ from confect.backend import Backend
 from confect.engine.base import BY_CREATION_TIME
 from confect.engine.sqlite import EngineLockedError, SqliteEngine
 from confect.errors import FunctionNotFoundError
+from confect.server.app import Server, create_app
 from confect.snapshot import export_snapshot, import_snapshot
 from confect.values import AFTER_PREFIX, from_wire, to_wire
 from effects import TaggedError
@@ -161,6 +169,103 @@ def import_(
     console.print(f"imported {sum(counts.values())} documents from {directory}")
 
 
+def _admin_key(data: Path) -> str:
+    """The deployment's admin key, made on first use and kept in the data directory."""
+    path = data / "admin_key"
+    if not path.exists():
+        data.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _reload_app(path: Path) -> App:
+    """Import the app package at `path` afresh (its modules changed on disk)."""
+    name = path.resolve().name
+    for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        del sys.modules[module]
+    importlib.invalidate_caches()
+    return load_app(name)
+
+
+def _serve(
+    app_path: Path, host: str, port: int, engine_url: str | None, watch: bool, fd: int | None = None
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False)],
+    )
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    app, data = open_app(app_path)
+    if engine_url is not None and engine_url.startswith("sqlite:"):
+        data = Path(engine_url.removeprefix("sqlite:"))
+    elif engine_url is not None:
+        raise typer.BadParameter(f"unknown engine {engine_url!r} (sqlite:PATH is supported)")
+    if fd is not None:
+        with socket.socket(fileno=os.dup(fd)) as listening:
+            host, port = listening.getsockname()[:2]
+    base_url = f"http://{host}:{port}"  # where file URLs point
+    with reported():
+        engine = SqliteEngine(data)
+        backend = Backend(app, engine, group_commit=True, base_url=base_url)
+        server = Server(backend, admin_key=_admin_key(data))
+
+    async def watch_files() -> None:
+        changes: AsyncGenerator[Any] = watchfiles.awatch(  # pyright: ignore[reportUnknownMemberType]
+            app_path, watch_filter=lambda _, name: name.endswith(".py")
+        )
+        async for _ in changes:
+            try:
+                server.reload(_reload_app(app_path))
+                console.print(
+                    f"[green]reloaded[/green] {len(server.backend.app.functions)} functions"
+                )
+            except Exception as error:
+                console.print(
+                    f"[red]reload failed, still serving the previous version:[/red] {error}"
+                )
+
+    background = (watch_files,) if watch else ()
+    asgi = create_app(server, on_shutdown=engine.close, background=background)
+    console.print(f"confect serving {app_path} at [bold]{base_url}[/bold] (data in {data})")
+    console.print(f"admin key: {data / 'admin_key'}")
+    if fd is None:
+        uvicorn.run(asgi, host=host, port=port, log_level="warning", ws="websockets-sansio")
+    else:
+        uvicorn.run(asgi, fd=fd, log_level="warning", ws="websockets-sansio")
+
+
+@cli.command()
+def dev(
+    app: Annotated[Path, typer.Argument(help="The app's package directory.")] = Path("."),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3210,
+) -> None:
+    """Serve the app for development: SQLite data in APP/.confect/, functions reloaded when
+    files change (connections stay open), each call printed with its duration and logs."""
+    _serve(app, host, port, None, watch=True)
+
+
+@cli.command()
+def serve(
+    app: AppArg,
+    engine: Annotated[str | None, typer.Option(help="sqlite:PATH (default: APP/.confect).")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3210,
+    fd: Annotated[
+        int | None,
+        typer.Option(help="Serve on this already-listening socket (for supervisors and tests)."),
+    ] = None,
+) -> None:
+    """Serve the app (no reloading)."""
+    _serve(app, host, port, engine, watch=False, fd=fd)
+
+
 def main() -> None:
     """The `confect` entry point."""
     cli()
+
+
+if __name__ == "__main__":
+    main()

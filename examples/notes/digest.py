@@ -1,6 +1,6 @@
 """An action that summarizes an author's notes (where a real app would call an AI service)."""
 
-from confect import MutationRunner, QueryRunner, internal_action, v
+from confect import ActionRunner, Auth, MutationRunner, QueryRunner, action, internal_action, v
 from effects import Tag
 
 
@@ -28,3 +28,12 @@ def make_digest(author: str):
         save_digest, {"author": author, "summary": summary, "count": len(notes)}
     )
     return summary
+
+
+@action()
+def my_digest():
+    """Summarize the signed-in user's notes now."""
+    auth = yield from Auth
+    me = yield from auth.get_user_identity()
+    actions = yield from ActionRunner
+    return (yield from actions.run_action(make_digest, {"author": me.subject}))

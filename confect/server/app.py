@@ -1,0 +1,318 @@
+"""The server: Convex's HTTP API and sync WebSocket, file storage, and the app's HTTP routes,
+as one Starlette (ASGI) application.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+import effects
+from confect.app import App
+from confect.auth_config import AuthenticationError, TokenVerifier
+from confect.backend import Backend
+from confect.engine.base import Write
+from confect.http import HttpRequest, HttpResponse, HttpRouter
+from confect.ids import table_number_of
+from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE
+from confect.server.calls import Caller, Functions, Limits, RequestError, outcome_json
+from confect.server.subscriptions import Subscriptions
+from confect.server.sync import SyncSession, encode_ts
+from effects.exit import Failure, Success
+
+log = logging.getLogger("confect.server")
+MAX_BODY_BYTES = 16 << 20
+MAX_UPLOAD_BYTES = 256 << 20
+UDF_FAILED = 560
+
+
+class Server:
+    """Everything one served deployment needs: its backend, calls, subscriptions, auth."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        admin_key: str | None = None,
+        http_prefix: str = "/http",
+        limits: Limits | None = None,
+    ) -> None:
+        self.backend = backend
+        self.functions = Functions(backend, limits)
+        self.subscriptions = Subscriptions(self.functions)
+        self.verifier = TokenVerifier(backend.app.auth_providers)
+        self.admin_key = admin_key
+        self.http_prefix = http_prefix.rstrip("/")
+        self.router: HttpRouter = backend.app.http or HttpRouter()
+        self._jobs_changed = asyncio.Event()
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        backend.commit_listeners.append(self._notice_jobs)
+
+    def reload(self, app: App) -> None:
+        """Serve a new version of the app; connections stay and get fresh results."""
+        self.backend.reload(app)
+        self.router = app.http or HttpRouter()
+        self.verifier = TokenVerifier(app.auth_providers)
+        self.subscriptions.invalidate_all()
+        self._jobs_changed.set()
+
+    # --- callers ---------------------------------------------------------------------------------
+
+    def caller(self, request: Request) -> Caller:
+        """Who calls, from the Authorization header; raises `RequestError` 401 if refused."""
+        header = request.headers.get("authorization")
+        if header is None:
+            return Caller()
+        scheme, _, value = header.partition(" ")
+        if scheme == "Bearer":
+            try:
+                return Caller(self.verifier.verify(value.strip()))
+            except AuthenticationError as error:
+                raise RequestError(401, "Unauthenticated", str(error)) from None
+        if scheme == "Convex" and self.admin_key is not None and value.strip() == self.admin_key:
+            return Caller(admin=True)
+        raise RequestError(
+            401, "Unauthenticated", "the Authorization header is not a valid token or admin key"
+        )
+
+    # --- in-flight calls, for a graceful shutdown ------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def in_flight(self) -> AsyncGenerator[None]:
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def drain(self, seconds: float = 30.0) -> None:
+        """Wait (up to `seconds`) for calls in flight to finish."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), seconds)
+
+    # --- the scheduler ---------------------------------------------------------------------------
+
+    def _notice_jobs(self, ts: int, writes: list[Write]) -> None:
+        if any(w.table in (SCHEDULED_TABLE, CRONS_TABLE) for w in writes):
+            self._jobs_changed.set()
+
+    async def run_scheduler(self) -> None:
+        """Run scheduled functions and crons when they are due, for as long as the server runs."""
+        while True:
+            self._jobs_changed.clear()
+            try:
+                await effects.run(self.backend.tick())
+            except Exception:
+                log.exception("the scheduler failed; trying again shortly")
+            next_ms = self.backend.next_wake_ms()
+            timeout = None if next_ms is None else max(0.0, next_ms / 1000 - time.time())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._jobs_changed.wait(), timeout)
+
+
+# --- HTTP handlers ---------------------------------------------------------------------------------
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message}, status_code=status)
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise RequestError(
+            413, "RequestTooLarge", f"the request body is over {MAX_BODY_BYTES} bytes"
+        )
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise RequestError(
+                413, "RequestTooLarge", f"the request body is over {MAX_BODY_BYTES} bytes"
+            )
+    try:
+        parsed = json.loads(body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise RequestError(400, "BadJsonBody", "the request body is not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise RequestError(400, "BadJsonBody", "the request body must be a JSON object")
+    return parsed  # pyright: ignore[reportUnknownVariableType]
+
+
+Handler = Callable[[Server, Request], Awaitable[Response]]
+
+
+def _guarded(server: Server, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            async with server.in_flight():
+                return await handler(server, request)
+        except RequestError as error:
+            return _error(error.status, error.code, error.message)
+        except Exception:
+            log.exception("request %s %s failed", request.method, request.url.path)
+            return _error(500, "InternalServerError", "the server failed to handle this request")
+
+    return endpoint
+
+
+def _function_call(kind: str | None) -> Handler:
+    async def handle(server: Server, request: Request) -> Response:
+        caller = server.caller(request)
+        body = await _json_body(request)
+        path = request.path_params.get("function_path")
+        if path is not None:
+            module, _, name = str(path).rpartition("/")
+            path = f"{module}:{name}" if module else name
+        else:
+            path = body.get("path")
+        if not isinstance(path, str) or not path:
+            raise RequestError(400, "BadRequest", "the request names no function (`path`)")
+        outcome = await server.functions.call(path, body.get("args", {}), caller, kind)
+        return JSONResponse(
+            outcome_json(outcome), status_code=200 if outcome.success else UDF_FAILED
+        )
+
+    return handle
+
+
+async def _query_ts(server: Server, request: Request) -> Response:
+    return JSONResponse({"ts": encode_ts(server.backend.engine.last_ts())})
+
+
+async def _upload(server: Server, request: Request) -> Response:
+    token = request.query_params.get("token", "")
+    files = server.backend.files
+    if token not in files.upload_tokens:
+        raise RequestError(
+            400, "InvalidUploadToken", "the upload URL is not valid (or was used already)"
+        )
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise RequestError(
+                413, "RequestTooLarge", f"files are at most {MAX_UPLOAD_BYTES} bytes"
+            )
+    files.upload_tokens.discard(token)
+    content_type = request.headers.get("content-type")
+    storage_id = server.backend.in_own_transaction(
+        lambda tx: files.store(tx, bytes(data), content_type)
+    )
+    return JSONResponse({"storageId": storage_id})
+
+
+async def _download(server: Server, request: Request) -> Response:
+    storage_id = str(request.path_params["storage_id"])
+    numbers = server.backend.numbers
+    if table_number_of(storage_id) != numbers[STORAGE_TABLE]:
+        raise RequestError(404, "NotFound", "no such file")
+    document = server.backend.engine.get(STORAGE_TABLE, storage_id)
+    data = server.backend.engine.get_blob(str(document["sha256"])) if document else None
+    if document is None or data is None:
+        raise RequestError(404, "NotFound", "no such file")
+    content_type = document.get("contentType")
+    return Response(data, headers={"content-type": str(content_type or "application/octet-stream")})
+
+
+async def _http_route(server: Server, request: Request) -> Response:
+    path = "/" + str(request.path_params.get("route_path", ""))
+    origin = request.headers.get("origin")
+    cors = server.router.cors_headers(origin)
+    if request.method == "OPTIONS" and cors:
+        methods = server.router.allows_path(path)
+        return Response(
+            status_code=204, headers={**cors, "access-control-allow-methods": ", ".join(methods)}
+        )
+    route = server.router.lookup(request.method, path)
+    if route is None:
+        raise RequestError(404, "NoRoute", f"no HTTP route for {request.method} {path}")
+    caller = server.caller(request)
+    http_request = HttpRequest(
+        method=request.method,
+        url=str(request.url),
+        path=path,
+        query=dict(request.query_params),
+        headers=dict(request.headers),
+        body=await request.body(),
+    )
+    exit_ = await effects.run_exit(
+        server.backend.http_action(route.handler, http_request, caller.identity)
+    )
+    if isinstance(exit_, Failure):
+        log.error("http action %s failed:\n%s", route.handler.name, exit_.cause.pretty())
+        return Response(b"the http action failed", status_code=500, headers=cors)
+    assert isinstance(exit_, Success)
+    result: Any = exit_.value
+    if not isinstance(result, HttpResponse):
+        log.error("http action %s returned %r, not an HttpResponse", route.handler.name, result)
+        return Response(b"the http action returned no response", status_code=500, headers=cors)
+    return Response(result.body, status_code=result.status, headers={**result.headers, **cors})
+
+
+def create_app(
+    server: Server,
+    on_shutdown: Callable[[], None] | None = None,
+    background: tuple[Callable[[], Coroutine[Any, Any, None]], ...] = (),
+) -> Starlette:
+    """The ASGI application serving `server` (running `background` tasks while it serves)."""
+
+    async def sync(websocket: WebSocket) -> None:
+        session = SyncSession(
+            websocket, server.functions, server.subscriptions, server.verifier, server.admin_key
+        )
+        await session.run()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncGenerator[None]:
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(server.run_scheduler())]
+        tasks += [loop.create_task(task()) for task in background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await server.drain()
+            if on_shutdown is not None:
+                on_shutdown()
+
+    def post(path: str, handler: Handler) -> Route:
+        return Route(path, _guarded(server, handler), methods=["POST"])
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    routes = [
+        post("/api/query", _function_call("query")),
+        post("/api/query_at_ts", _function_call("query")),
+        post("/api/mutation", _function_call("mutation")),
+        post("/api/action", _function_call("action")),
+        post("/api/function", _function_call(None)),
+        post("/api/run/{function_path:path}", _function_call(None)),
+        post("/api/query_ts", _query_ts),
+        post("/api/storage/upload", _upload),
+        Route("/api/storage/{storage_id}", _guarded(server, _download), methods=["GET"]),
+        Route(
+            server.http_prefix + "/{route_path:path}",
+            _guarded(server, _http_route),
+            methods=methods,
+        ),
+        WebSocketRoute("/api/sync", sync),
+        WebSocketRoute("/api/{version}/sync", sync),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,236 @@
+"""Running function calls for clients: paths and wire JSON in, wire outcomes out.
+
+Shared by the HTTP API and the WebSocket sync protocol. A request that cannot run (no
+such function, malformed arguments) is a `RequestError`; a call that ran and failed is an
+`Outcome` with `success=False`, whose message names the error but never the server's
+own stack.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import time
+from collections.abc import Generator
+from typing import Any, cast
+
+import attrs
+
+import effects
+from confect.backend import Backend
+from confect.engine.base import ReadRange
+from confect.errors import FunctionNotFoundError, ValidationError
+from confect.functions import FunctionDefinition
+from confect.services.auth import UserIdentity
+from confect.values import Value, from_wire, to_wire
+from effects import Cause, Effect, TimeoutError
+from effects.exit import Failure, Success
+
+log = logging.getLogger("confect.server")
+_lines: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "confect_log_lines", default=None
+)
+
+
+class RequestError(Exception):
+    """A request the server refuses before running anything (HTTP 4xx)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@attrs.frozen
+class Caller:
+    """Who calls: a verified user (or nobody), and whether with the admin key."""
+
+    identity: UserIdentity | None = None
+    admin: bool = False
+
+
+@attrs.frozen
+class Outcome:
+    """A finished call, ready for the wire."""
+
+    success: bool
+    value: Any = None
+    error_message: str = ""
+    error_data: Any = None
+    has_error_data: bool = False
+    log_lines: list[str] = attrs.field(factory=list[str])
+    ts: int | None = None
+    reads: list[ReadRange] = attrs.field(factory=list[ReadRange])
+
+
+@attrs.frozen
+class Limits:
+    """Seconds a query or mutation (`transaction`) and an action may run."""
+
+    transaction: float = 1.0
+    action: float = 600.0
+
+
+class _LineCollector(logging.Handler):
+    """Adds the log records of a running call to its log lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        lines = _lines.get()
+        if lines is not None:
+            lines.append(f"[{record.levelname}] {record.getMessage()}")
+
+
+_collector = _LineCollector()
+
+
+@contextlib.contextmanager
+def collecting() -> Generator[list[str]]:
+    """Collect what functions log (Python `logging`) while the block runs."""
+    root = logging.getLogger()
+    if _collector not in root.handlers:
+        root.addHandler(_collector)
+    lines: list[str] = []
+    token = _lines.set(lines)
+    try:
+        yield lines
+    finally:
+        _lines.reset(token)
+
+
+class Functions:
+    """Runs an app's functions for clients."""
+
+    def __init__(self, backend: Backend, limits: Limits | None = None) -> None:
+        self.backend = backend
+        self.limits = limits or Limits()
+
+    def find(self, path: str, kind: str | None, caller: Caller) -> FunctionDefinition[Any, Any]:
+        """The function at `path` that `caller` may call as `kind` (any kind if None)."""
+        try:
+            function = self.backend.app.function(path)
+        except FunctionNotFoundError:
+            raise RequestError(
+                404, "FunctionNotFound", f"Could not find function for '{path}'"
+            ) from None
+        if function.visibility == "internal" and not caller.admin:
+            raise RequestError(
+                404, "FunctionNotFound", f"Could not find public function for '{path}'"
+            )
+        if kind is not None and function.kind != kind:
+            raise RequestError(
+                400,
+                "BadRequest",
+                f"Trying to execute {path} as a {kind}, but it is defined as a {function.kind}",
+            )
+        return function
+
+    @staticmethod
+    def decode_args(raw: Any) -> dict[str, Value]:
+        """Arguments from the wire: an object, or (npm client) a one-element array of one."""
+        if isinstance(raw, list) and len(cast(list[Any], raw)) == 1:
+            raw = cast(list[Any], raw)[0]
+        if raw is None:
+            raw = {}
+        try:
+            args = from_wire(raw)
+        except (ValueError, TypeError) as error:
+            raise RequestError(
+                400, "BadRequest", f"Arguments are not valid Convex values: {error}"
+            ) from None
+        if not isinstance(args, dict):
+            raise RequestError(400, "BadRequest", "Arguments must be an object")
+        return args
+
+    async def call(
+        self, path: str, raw_args: Any, caller: Caller, kind: str | None = None
+    ) -> Outcome:
+        """Run the function at `path` with wire arguments; raises `RequestError`."""
+        function = self.find(path, kind, caller)
+        args = self.decode_args(raw_args)
+        backend, identity = self.backend, caller.identity
+        if function.kind == "query":
+            body: Effect[Any, Any] = backend.query(function, args, identity).map(
+                lambda r: (r.value, r.ts, r.reads)
+            )
+            seconds = self.limits.transaction
+        elif function.kind == "mutation":
+            body = backend.mutation(function, args, identity).map(lambda r: (r.value, r.ts, []))
+            seconds = self.limits.transaction
+        elif function.kind == "action":
+            body = backend.action(function, args, identity).map(lambda v: (v, None, []))
+            seconds = self.limits.action
+        else:
+            raise RequestError(
+                400, "BadRequest", f"{path} is an http action; call it through its route"
+            )
+        started = time.perf_counter()
+        with collecting() as lines:
+            exit_ = await effects.run_exit(body.timeout(seconds))
+        outcome = self._outcome(function, exit_, lines, seconds)
+        log.info(
+            "%s %s %s %.1f ms",
+            function.kind,
+            path,
+            "ok" if outcome.success else "failed",
+            (time.perf_counter() - started) * 1000,
+        )
+        for line in lines:
+            log.info("  %s", line)
+        return outcome
+
+    def _outcome(
+        self, function: FunctionDefinition[Any, Any], exit_: Any, lines: list[str], seconds: float
+    ) -> Outcome:
+        if isinstance(exit_, Success):
+            value, ts, reads = exit_.value  # pyright: ignore[reportUnknownVariableType, reportUnknownMemberType]
+            return Outcome(True, to_wire(value), log_lines=lines, ts=ts, reads=reads)  # pyright: ignore[reportUnknownArgumentType]
+        assert isinstance(exit_, Failure)
+        cause = cast(Cause[Any], exit_.cause)  # pyright: ignore[reportUnknownMemberType]
+        failures = cause.failures()
+        if failures:
+            error = failures[0]
+            if isinstance(error, TimeoutError):
+                return Outcome(
+                    False,
+                    error_message=f"Function execution timed out (it may run {seconds:g} s)",
+                    log_lines=lines,
+                )
+            if isinstance(error, ValidationError) and error.path.startswith("args"):
+                raise RequestError(400, "BadRequest", f"ArgumentValidationError: {error}")
+            data = function.error_data(error)
+            if data is not None:
+                return Outcome(
+                    False,
+                    error_message=f"Uncaught ConvexError: {error}",
+                    error_data=to_wire(data),
+                    has_error_data=True,
+                    log_lines=lines,
+                )
+            return Outcome(
+                False, error_message=f"Uncaught {type(error).__name__}: {error}", log_lines=lines
+            )
+        if cause.is_interrupted_only():
+            return Outcome(False, error_message="The function was interrupted", log_lines=lines)
+        defect = cause.squash()
+        log.error("%s failed with a defect:\n%s", function.name, cause.pretty())
+        return Outcome(
+            False,
+            error_message=f"Server Error: Uncaught {type(defect).__name__}: {defect}",
+            log_lines=lines,
+        )
+
+
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    """The HTTP API's JSON body for an outcome."""
+    if outcome.success:
+        return {"status": "success", "value": outcome.value, "logLines": outcome.log_lines}
+    body: dict[str, Any] = {
+        "status": "error",
+        "errorMessage": outcome.error_message,
+        "logLines": outcome.log_lines,
+    }
+    if outcome.has_error_data:
+        body["errorData"] = outcome.error_data
+    return body

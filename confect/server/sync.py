@@ -1,0 +1,327 @@
+"""The WebSocket sync protocol, one `SyncSession` per connection.
+
+The session keeps the client's version (query set, identity, ts) and answers each change
+with one `Transition` from the version the client holds to the next. Incoming messages
+and wake-ups from commits go through one queue, so transitions and responses leave in
+order. Mutations of a connection run one after another (in send order); actions run
+side by side. Each mutation response is followed by a transition that reaches its ts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import struct
+from typing import Any, cast
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from confect.auth_config import AuthenticationError, TokenVerifier
+from confect.server.calls import Caller, Functions, Outcome, RequestError
+from confect.server.subscriptions import QueryKey, Subscriptions, query_key
+
+log = logging.getLogger("confect.server")
+PING_SECONDS = 15.0
+MAX_MESSAGE_BYTES = 16 << 20
+
+
+def encode_ts(ts: int) -> str:
+    """A timestamp as the clients read it: base64 of 8 little-endian bytes."""
+    return base64.b64encode(struct.pack("<Q", ts)).decode()
+
+
+class ProtocolError(Exception):
+    """The client broke the protocol: the connection ends with a FatalError."""
+
+
+class SyncSession:
+    """One client connection."""
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        functions: Functions,
+        subscriptions: Subscriptions,
+        verifier: TokenVerifier,
+        admin_key: str | None,
+    ) -> None:
+        self._socket = websocket
+        self._functions = functions
+        self._subscriptions = subscriptions
+        self._verifier = verifier
+        self._admin_key = admin_key
+        self._caller = Caller()
+        self._query_set = 0
+        self._identity = 0
+        self._ts = 0
+        self._queries: dict[int, tuple[QueryKey, Any]] = {}  # id -> (key, wire args)
+        self._sent: dict[int, str] = {}  # id -> the JSON of the last modification sent
+        self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._mutations: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def _wake(self) -> None:
+        self._events.put_nowait(("refresh", None))
+
+    # --- the connection's life -------------------------------------------------------------------
+
+    async def run(self) -> None:
+        await self._socket.accept()
+        self._spawn(self._read())
+        self._spawn(self._run_mutations())
+        try:
+            await self._work()
+        except ProtocolError as error:
+            await self._send({"type": "FatalError", "error": str(error)})
+            await self._socket.close(code=1008)
+        except (WebSocketDisconnect, RuntimeError):
+            pass  # the client went away
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            for key, _ in self._queries.values():
+                self._subscriptions.unsubscribe(key, self._wake)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _read(self) -> None:
+        try:
+            while True:
+                text = await self._socket.receive_text()
+                if len(text) > MAX_MESSAGE_BYTES:
+                    await self._events.put(("invalid", "message too large"))
+                    return
+                try:
+                    message = json.loads(text)
+                except json.JSONDecodeError:
+                    await self._events.put(("invalid", "a message was not JSON"))
+                    return
+                await self._events.put(("message", message))
+        except (WebSocketDisconnect, RuntimeError, KeyError):
+            await self._events.put(("closed", None))
+
+    async def _work(self) -> None:
+        while True:
+            try:
+                kind, payload = await asyncio.wait_for(self._events.get(), PING_SECONDS)
+            except TimeoutError:
+                await self._send({"type": "Ping"})
+                continue
+            if kind == "closed":
+                return
+            if kind == "invalid":
+                raise ProtocolError(payload)
+            if kind == "message":
+                await self._handle(payload)
+            elif kind == "refresh":
+                await self._transition()
+            elif kind == "response":
+                await self._send(payload)
+                if payload["type"] == "MutationResponse":
+                    await self._transition(always=True)
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        await self._socket.send_text(json.dumps(message))
+
+    # --- client messages -------------------------------------------------------------------------
+
+    async def _handle(self, message: Any) -> None:
+        if not isinstance(message, dict):
+            raise ProtocolError("a message was not a JSON object")
+        kind = message.get("type")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        if kind == "Connect" or kind == "Event":
+            return
+        if kind == "ModifyQuerySet":
+            await self._modify_query_set(message)  # pyright: ignore[reportUnknownArgumentType]
+        elif kind == "Authenticate":
+            await self._authenticate(message)  # pyright: ignore[reportUnknownArgumentType]
+        elif kind == "Mutation":
+            self._mutations.put_nowait(message)  # pyright: ignore[reportUnknownArgumentType]
+        elif kind == "Action":
+            self._spawn(self._action(message))  # pyright: ignore[reportUnknownArgumentType]
+        else:
+            raise ProtocolError(f"unknown message type {kind!r}")
+
+    async def _modify_query_set(self, message: dict[str, Any]) -> None:
+        if message.get("baseVersion") != self._query_set:
+            raise ProtocolError(
+                f"ModifyQuerySet from version {message.get('baseVersion')}, but the query set is at {self._query_set}"
+            )
+        removed: list[int] = []
+        changes: list[Any] = message.get("modifications") or []
+        for item in changes:
+            change = cast(dict[str, Any], item) if isinstance(item, dict) else {}
+            query_id = change.get("queryId")
+            if not isinstance(query_id, int):
+                raise ProtocolError("a query set modification has no queryId")
+            if change.get("type") == "Add":
+                path, args = str(change.get("udfPath", "")), change.get("args", [{}])
+                key = query_key(path, args, self._caller)
+                self._queries[query_id] = (key, args)
+                self._subscriptions.subscribe(key, self._wake)
+            elif change.get("type") == "Remove":
+                entry = self._queries.pop(query_id, None)
+                if entry is not None:
+                    self._subscriptions.unsubscribe(entry[0], self._wake)
+                self._sent.pop(query_id, None)
+                removed.append(query_id)
+            else:
+                raise ProtocolError(f"unknown query set modification {change.get('type')!r}")
+        await self._transition(
+            query_set=int(message.get("newVersion", self._query_set)), removed=removed
+        )
+
+    async def _authenticate(self, message: dict[str, Any]) -> None:
+        base = message.get("baseVersion")
+        token_type = message.get("tokenType")
+        try:
+            if token_type == "User":
+                caller = Caller(self._verifier.verify(str(message.get("value", ""))))
+            elif token_type == "Admin":
+                if self._admin_key is None or message.get("value") != self._admin_key:
+                    raise AuthenticationError(message="the admin key is not valid")
+                caller = Caller(admin=True)
+            elif token_type == "None":
+                caller = Caller()
+            else:
+                raise ProtocolError(f"unknown tokenType {token_type!r}")
+        except AuthenticationError as error:
+            await self._send(
+                {
+                    "type": "AuthError",
+                    "error": str(error),
+                    "baseVersion": base,
+                    "authUpdateAttempted": True,
+                }
+            )
+            return
+        self._caller = caller
+        for query_id, (old_key, args) in list(self._queries.items()):
+            self._subscriptions.unsubscribe(old_key, self._wake)
+            key = query_key(old_key[0], args, caller)
+            self._queries[query_id] = (key, args)
+            self._subscriptions.subscribe(key, self._wake)
+        self._sent.clear()  # every result is sent again under the new identity
+        await self._transition(identity=(base if isinstance(base, int) else self._identity) + 1)
+
+    async def _run_mutations(self) -> None:
+        while True:
+            message = await self._mutations.get()
+            response = await self._request("MutationResponse", message)
+            await self._events.put(("response", response))
+
+    async def _action(self, message: dict[str, Any]) -> None:
+        response = await self._request("ActionResponse", message)
+        await self._events.put(("response", response))
+
+    async def _request(self, kind: str, message: dict[str, Any]) -> dict[str, Any]:
+        request_id = message.get("requestId")
+        try:
+            outcome = await self._functions.call(
+                str(message.get("udfPath", "")),
+                message.get("args", [{}]),
+                self._caller,
+                "mutation" if kind == "MutationResponse" else "action",
+            )
+        except RequestError as error:
+            outcome = Outcome(False, error_message=error.message)
+        response: dict[str, Any] = {
+            "type": kind,
+            "requestId": request_id,
+            "success": outcome.success,
+            "logLines": outcome.log_lines,
+        }
+        if outcome.success:
+            response["result"] = outcome.value
+            if kind == "MutationResponse":
+                response["ts"] = encode_ts(outcome.ts or self._functions.backend.engine.last_ts())
+        else:
+            response["result"] = outcome.error_message
+            response["errorMessage"] = outcome.error_message
+            if outcome.has_error_data:
+                response["errorData"] = outcome.error_data
+        return response
+
+    # --- transitions -----------------------------------------------------------------------------
+
+    async def _transition(
+        self,
+        query_set: int | None = None,
+        identity: int | None = None,
+        removed: list[int] | None = None,
+        always: bool = False,
+    ) -> None:
+        """Bring the client's queries up to date and send one Transition."""
+        modifications: list[dict[str, Any]] = [
+            {"type": "QueryRemoved", "queryId": q} for q in removed or []
+        ]
+        engine = self._functions.backend.engine
+        for _ in range(100):
+            changed = await self._refresh()
+            modifications += changed
+            if not any(self._subscriptions.is_stale(key) for key, _ in self._queries.values()):
+                break  # every result is current as of now: the transition can say so
+        end_ts = max(self._ts, engine.last_ts())
+        end = {
+            "querySet": self._query_set if query_set is None else query_set,
+            "identity": self._identity if identity is None else identity,
+            "ts": end_ts,
+        }
+        unchanged = end == {"querySet": self._query_set, "identity": self._identity, "ts": self._ts}
+        if not modifications and unchanged and not always:
+            return
+        await self._send(
+            {
+                "type": "Transition",
+                "startVersion": {
+                    "querySet": self._query_set,
+                    "identity": self._identity,
+                    "ts": encode_ts(self._ts),
+                },
+                "endVersion": {**end, "ts": encode_ts(end_ts)},
+                "modifications": modifications,
+            }
+        )
+        self._query_set, self._identity, self._ts = end["querySet"], end["identity"], end_ts
+
+    async def _refresh(self) -> list[dict[str, Any]]:
+        modifications: list[dict[str, Any]] = []
+        for query_id, (key, args) in list(self._queries.items()):
+            try:
+                outcome = await self._subscriptions.result(key, args, self._caller)
+            except RequestError as error:
+                outcome = Outcome(False, error_message=error.message)
+            if query_id not in self._queries:
+                continue  # removed meanwhile
+            modification = _modification(query_id, outcome)
+            text = json.dumps(modification, sort_keys=True)
+            if self._sent.get(query_id) != text:
+                self._sent[query_id] = text
+                modifications.append(modification)
+        return modifications
+
+
+def _modification(query_id: int, outcome: Outcome) -> dict[str, Any]:
+    if outcome.success:
+        return {
+            "type": "QueryUpdated",
+            "queryId": query_id,
+            "value": outcome.value,
+            "logLines": outcome.log_lines,
+            "journal": None,
+        }
+    failed: dict[str, Any] = {
+        "type": "QueryFailed",
+        "queryId": query_id,
+        "errorMessage": outcome.error_message,
+        "logLines": outcome.log_lines,
+        "journal": None,
+    }
+    if outcome.has_error_data:
+        failed["errorData"] = outcome.error_data
+    return failed

@@ -1,0 +1,27 @@
+"""HTTP routes, served under /http (e.g. GET http://127.0.0.1:3210/http/count)."""
+
+import effects
+from confect import QueryRunner, http_action
+from confect.http import HttpRequest, HttpResponse, HttpRouter
+
+
+@http_action()
+def count(request: HttpRequest):
+    """The number of notes of `?author=...`."""
+    runner = yield from QueryRunner
+    from .notes import list_by_author
+
+    notes = yield from runner.run_query(list_by_author, {"author": request.query.get("author", "")})
+    return HttpResponse.json({"author": request.query.get("author", ""), "count": len(notes)})
+
+
+@http_action()
+def echo(request: HttpRequest):
+    """Sends the request body back (a handler may return an effect instead of yielding)."""
+    content_type = request.headers.get("content-type", "text/plain")
+    return effects.succeed(HttpResponse(200, request.body, {"content-type": content_type}))
+
+
+http = HttpRouter(cors_origins=["*"])
+http.route(path="/count", method="GET", handler=count)
+http.route(path_prefix="/echo/", method="POST", handler=echo)

@@ -1,0 +1,85 @@
+"""A live confect server for the integration tests: the notes example (with an auth
+provider whose keys the tests hold), served by `confect serve` in a child process."""
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parents[2]
+ISSUER = "https://issuer.confect.test"
+AUDIENCE = "confect-tests"
+
+
+@attrs.frozen
+class Live:
+    url: str
+    app: Path
+    key: rsa.RSAPrivateKey
+
+    def token(self, subject: str, lifetime: float = 600) -> str:
+        claims = {
+            "iss": ISSUER,
+            "sub": subject,
+            "aud": AUDIENCE,
+            "exp": int(time.time() + lifetime),
+            "name": subject,
+        }
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": "test-key"})
+
+    def admin_key(self) -> str:
+        return (self.app / ".confect" / "admin_key").read_text().strip()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    app = tmp_path_factory.mktemp("live") / "notes"
+    shutil.copytree(
+        ROOT / "examples" / "notes",
+        app,
+        ignore=shutil.ignore_patterns(".confect", "__pycache__", "tests"),
+    )
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwks = {"keys": [{**public, "kid": "test-key", "alg": "RS256", "use": "sig"}]}
+    (app / "auth_config.py").write_text(
+        "from confect.auth_config import JwtProvider\n\n"
+        f"providers = [JwtProvider(issuer={ISSUER!r}, application_id={AUDIENCE!r}, jwks={json.dumps(jwks)!r})]\n"
+    )
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(
+        128
+    )  # clients may connect at once: the kernel queues them until the server accepts
+    port = listener.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "confect.cli", "serve", str(app), "--fd", str(listener.fileno())],
+        pass_fds=[listener.fileno()],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    listener.close()
+    try:
+        yield Live(f"http://127.0.0.1:{port}", app, key)
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+        print(output)
+
+
+def run_driver(command: list[str], timeout: float = 60) -> list[dict]:
+    """Run a client driver; its JSON lines, or a failure showing what it printed."""
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{command[:3]} failed:\n{done.stdout}\n{done.stderr}"
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]

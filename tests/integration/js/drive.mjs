@@ -1,0 +1,60 @@
+// Drives a confect server with the official npm `convex` clients; prints one JSON line per step.
+// Usage: node drive.mjs <url> <scenario> [token]
+import { ConvexClient, ConvexHttpClient } from "convex/browser";
+import { anyApi } from "convex/server";
+import WebSocket from "ws";
+
+const [url, scenario, token] = process.argv.slice(2);
+const api = anyApi;
+const report = (step, value) => console.log(JSON.stringify({ step, value }));
+const failure = (error) => ({ message: String(error.message ?? error), data: error.data ?? null });
+
+async function http() {
+  const client = new ConvexHttpClient(url);
+  report("query", await client.query(api.notes.list_by_author, { author: "nobody" }));
+  try {
+    await client.mutation(api.notes.add, { text: "anonymous" });
+  } catch (error) {
+    report("anonymous mutation", failure(error));
+  }
+  if (token) {
+    client.setAuth(token);
+    const id = await client.mutation(api.notes.add, { text: "from npm http" });
+    report("authed mutation", typeof id);
+    report("listed", (await client.query(api.notes.list_by_author, { author: "npm-user" })).map((n) => n.text));
+  }
+}
+
+async function subscribe() {
+  const client = new ConvexClient(url, { webSocketConstructor: WebSocket, unsavedChangesWarning: false });
+  if (token) client.setAuth(async () => token);
+  const updates = [];
+  const done = new Promise((resolve) => {
+    client.onUpdate(api.notes.list_by_author, { author: "npm-user" }, (notes) => {
+      updates.push(notes.map((n) => n.text));
+      report("update", notes.map((n) => n.text));
+      if (notes.length >= 2) resolve();
+    });
+  });
+  const first = await client.mutation(api.notes.add, { text: "ws one" });
+  report("mutation result", typeof first);
+  await client.mutation(api.notes.add, { text: "ws two" });
+  await done;
+  try {
+    await client.mutation(api.notes.edit, { note_id: first, text: "not mine" });
+    report("edit", "allowed");
+  } catch (error) {
+    report("edit", failure(error));
+  }
+  report("action", await client.action(api.digest.my_digest, {}).catch(failure));
+  await client.close();
+}
+
+const scenarios = { http, subscribe };
+scenarios[scenario]().then(
+  () => process.exit(0),
+  (error) => {
+    report("crashed", failure(error));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,79 @@
+"""Drives a confect server with the official PyPI `convex` client, in its own process
+(the client blocks holding the GIL). Prints one JSON line per step.
+
+    python -m tests.integration.python_client URL SCENARIO [TOKEN]
+"""
+
+import json
+import sys
+import urllib.request
+
+from convex import ConvexClient, ConvexError
+
+
+def report(step: str, value: object) -> None:
+    print(json.dumps({"step": step, "value": value}), flush=True)
+
+
+def basics(url: str, token: str) -> None:
+    anonymous = ConvexClient(url)
+    report("empty", anonymous.query("notes:list_by_author", {"author": "py-user"}))
+    try:
+        anonymous.mutation("notes:add", {"text": "nope"})
+    except Exception as error:
+        report("anonymous mutation", str(error))
+    user = ConvexClient(url)
+    user.set_auth(token)
+    for i in range(5):
+        user.mutation("notes:add", {"text": f"py note {i}"})
+    report("listed", [n["text"] for n in user.query("notes:list_by_author", {"author": "py-user"})])
+    first = user.query("notes:page", {"num_items": 2})
+    second = user.query("notes:page", {"num_items": 2, "cursor": first["continue_cursor"]})
+    third = user.query("notes:page", {"num_items": 2, "cursor": second["continue_cursor"]})
+    report("pages", [first["page"], second["page"], third["page"], third["is_done"]])
+
+
+def subscription(url: str, token: str) -> None:
+    watcher = ConvexClient(url)
+    updates = iter(watcher.subscribe("notes:list_by_author", {"author": "py-user"}))
+    before = [n["text"] for n in next(updates)]
+    writer = ConvexClient(url)  # another client's mutation reaches the subscriber
+    writer.set_auth(token)
+    writer.mutation("notes:add", {"text": "seen by the watcher"})
+    after = [n["text"] for n in next(updates)]
+    report("subscription", {"before": before, "after": after})
+
+
+def errors(url: str, tokens: str) -> None:
+    owner_token, stranger_token = tokens.split(",")
+    owner = ConvexClient(url)
+    owner.set_auth(owner_token)
+    note_id = owner.mutation("notes:add", {"text": "mine"})
+    stranger = ConvexClient(url)
+    stranger.set_auth(stranger_token)
+    try:
+        stranger.mutation("notes:edit", {"note_id": note_id, "text": "x"})
+    except ConvexError as error:
+        report("convex error", error.data)
+    except Exception as error:
+        report("other error", str(error))
+
+
+def files(url: str, token: str) -> None:
+    client = ConvexClient(url)
+    upload_url = client.mutation("files:generate_upload_url")
+    request = urllib.request.Request(
+        upload_url, data=b"file body", method="POST", headers={"Content-Type": "text/plain"}
+    )
+    with urllib.request.urlopen(request) as response:
+        storage_id = json.loads(response.read())["storageId"]
+    download = client.query("files:file_url", {"storage_id": storage_id})
+    with urllib.request.urlopen(download) as response:
+        report("file", {"body": response.read().decode(), "type": response.headers["content-type"]})
+
+
+if __name__ == "__main__":
+    url, scenario, token = sys.argv[1], sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else "")
+    {"basics": basics, "subscription": subscription, "errors": errors, "files": files}[scenario](
+        url, token
+    )
