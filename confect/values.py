@@ -41,6 +41,12 @@ def from_wire(data: Any) -> Value:
     return _untag_ints(cv.json_to_convex(_ints_to_floats(data)))
 
 
+def with_int64_markers(value: Value) -> Any:
+    """`value` with each int64 as a `convex.ConvexInt64`, as the `convex` client expects
+    (it sends a plain `int` as a float64)."""
+    return _tag_ints(value)
+
+
 def _tag_ints(value: Any) -> Any:
     if type(value) is int:
         return cv.ConvexInt64(value)

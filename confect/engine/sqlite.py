@@ -223,7 +223,7 @@ class SqliteEngine(Engine):
             accepted: list[Commit] = []
             ts = self._ts
             for begin_ts, reads, writes in requests:
-                since = self._log.since(begin_ts, self._ts)
+                since = self._log.since(begin_ts, self._ts) if reads else []
                 if reads and (since is None or conflicts(reads, [*since, *accepted], self.catalog)):
                     results.append(WriteConflict())
                     continue
@@ -244,7 +244,8 @@ class SqliteEngine(Engine):
         try:
             for commit in commits:
                 for write in commit.writes:
-                    db.execute("DELETE FROM entries WHERE id = ?", (write.id,))
+                    if write.old is not None:
+                        db.execute("DELETE FROM entries WHERE id = ?", (write.id,))
                     if write.new is None:
                         db.execute("DELETE FROM documents WHERE id = ?", (write.id,))
                         continue

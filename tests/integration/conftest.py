@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 ROOT = Path(__file__).resolve().parents[2]
 ISSUER = "https://issuer.confect.test"
 AUDIENCE = "confect-tests"
+ADMIN_KEY = "integration-test-admin-key"
 
 
 @attrs.frozen
@@ -37,7 +38,7 @@ class Live:
         return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": "test-key"})
 
     def admin_key(self) -> str:
-        return (self.app / ".confect" / "admin_key").read_text().strip()
+        return ADMIN_KEY
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +56,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         "from confect.auth_config import JwtProvider\n\n"
         f"providers = [JwtProvider(issuer={ISSUER!r}, application_id={AUDIENCE!r}, jwks={json.dumps(jwks)!r})]\n"
     )
+    (app / ".confect").mkdir()
+    (app / ".confect" / "admin_key").write_text(ADMIN_KEY)  # the server adopts it
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(

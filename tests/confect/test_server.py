@@ -1,0 +1,159 @@
+"""The server in this process (uvicorn on this test's loop): time limits, graceful
+shutdown, identity changes on the socket, and reloading the app under open connections."""
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import AsyncIterator
+
+import uvicorn
+import websockets
+
+import effects
+from confect import (
+    App,
+    Backend,
+    DatabaseReader,
+    DatabaseWriter,
+    define_schema,
+    define_table,
+    mutation,
+    query,
+    v,
+)
+from confect.server.app import Server, create_app
+from confect.server.calls import Limits
+
+SCHEMA = define_schema(items=define_table({"name": v.string()}))
+
+
+@query()
+def names():
+    db = yield from DatabaseReader
+    return [d.name for d in (yield from db.table("items").collect())]
+
+
+@query()
+def shouted_names():
+    db = yield from DatabaseReader
+    return [d.name.upper() for d in (yield from db.table("items").collect())]
+
+
+@query()
+def slow():
+    yield from effects.sleep(5)
+    return "too late"
+
+
+@mutation(args={"name": v.string(), "delay": v.number()})
+def add(name: str, delay: float):
+    yield from effects.sleep(delay)
+    db = yield from DatabaseWriter
+    yield from db.table("items").insert({"name": name})
+
+
+def app(listing=names) -> App:
+    return App({"items:names": listing, "items:slow": slow, "items:add": add}, SCHEMA)
+
+
+@contextlib.asynccontextmanager
+async def served(server: Server) -> AsyncIterator[str]:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    config = uvicorn.Config(
+        create_app(server), log_level="warning", ws="websockets-sansio", lifespan="on"
+    )
+    running = uvicorn.Server(config)
+    task = asyncio.get_running_loop().create_task(running.serve(sockets=[listener]))
+    try:
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        running.should_exit = True
+        await task
+        listener.close()
+
+
+async def post(address: str, path: str, body: dict) -> tuple[int, dict]:
+    reader, writer = await asyncio.open_connection(*address.split(":"))
+    payload = json.dumps(body).encode()
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+        + payload
+    )
+    response = await reader.read()
+    writer.close()
+    head, _, body_bytes = response.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body_bytes)
+
+
+async def test_a_function_over_its_time_limit_fails_and_the_server_carries_on():
+    server = Server(Backend(app()), limits=Limits(transaction=0.1))
+    async with served(server) as address:
+        status, body = await post(address, "/api/query", {"path": "items:slow", "args": {}})
+        assert status == 560 and "timed out" in body["errorMessage"]
+        status, body = await post(address, "/api/query", {"path": "items:names", "args": {}})
+        assert (status, body["value"]) == (200, [])
+
+
+async def test_shutdown_waits_for_mutations_in_flight():
+    backend = Backend(app())
+    server = Server(backend)
+    async with served(server) as address:
+        call = asyncio.ensure_future(
+            post(
+                address,
+                "/api/mutation",
+                {"path": "items:add", "args": {"name": "late", "delay": 0.3}},
+            )
+        )
+        while server._in_flight == 0:
+            await asyncio.sleep(0)
+    # the server has shut down: the mutation it had started was finished and answered
+    status, body = await call
+    assert (status, body["status"]) == (200, "success")
+    assert [
+        d["name"] for _, d in backend.engine.scan("items", "by_creation_time", b"", b"\xff", False)
+    ] == ["late"]
+
+
+async def test_reload_swaps_functions_under_an_open_subscription():
+    server = Server(Backend(app()))
+    async with served(server) as address, websockets.connect(f"ws://{address}/api/sync") as socket_:
+        add_query = {"type": "Add", "queryId": 1, "udfPath": "items:names", "args": [{}]}
+        await socket_.send(
+            json.dumps(
+                {
+                    "type": "ModifyQuerySet",
+                    "baseVersion": 0,
+                    "newVersion": 1,
+                    "modifications": [add_query],
+                }
+            )
+        )
+        assert json.loads(await socket_.recv())["modifications"][0]["value"] == []
+        await socket_.send(
+            json.dumps(
+                {
+                    "type": "Mutation",
+                    "requestId": 0,
+                    "udfPath": "items:add",
+                    "args": [{"name": "x", "delay": 0}],
+                }
+            )
+        )
+        seen: list[dict] = []
+        while not (
+            any(m["type"] == "MutationResponse" for m in seen)
+            and any(m["type"] == "Transition" and m["modifications"] for m in seen)
+        ):
+            seen.append(json.loads(await asyncio.wait_for(socket_.recv(), 10)))
+        [updated] = [m for m in seen if m["type"] == "Transition" and m["modifications"]]
+        assert updated["modifications"][0]["value"] == ["x"]
+        server.reload(app(listing=shouted_names))
+        reloaded = {"type": "Transition", "modifications": []}
+        while not reloaded["modifications"]:  # skip the empty transition that followed the mutation
+            reloaded = json.loads(await asyncio.wait_for(socket_.recv(), 10))
+        assert reloaded["type"] == "Transition" and reloaded["modifications"][0]["value"] == ["X"]
