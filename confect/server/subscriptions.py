@@ -55,35 +55,45 @@ class Subscriptions:
 
     def is_stale(self, key: QueryKey) -> bool:
         shared = self._queries.get(key)
-        return shared is None or shared.stale
+        return shared is None or shared.stale or shared.running is not None
 
     async def result(self, key: QueryKey, raw_args: Any, caller: Caller) -> Outcome:
         """The query's current outcome: cached if nothing it read changed, else run once
         for every subscriber that asks meanwhile. Raises `RequestError` for bad requests."""
         shared = self._queries.setdefault(key, SharedQuery())
-        while shared.stale or shared.outcome is None:
-            if shared.running is None:
-                shared.stale = False
-                shared.running = asyncio.get_running_loop().create_future()
-                running = shared.running
-                try:
-                    outcome = await self._functions.call(key[0], raw_args, caller, "query")
-                except BaseException as error:
-                    shared.stale = True
-                    running.set_exception(error)
-                    running.exception()  # retrieved: whoever awaits it re-raises
-                    raise
-                finally:
-                    shared.running = None
-                shared.outcome = outcome
-                if outcome.success and outcome.ts is not None:
-                    # a commit may have landed after the run checked its reads
-                    engine = self._functions.backend.engine
-                    shared.stale = shared.stale or not engine.is_valid(outcome.ts, outcome.reads)
-                running.set_result(outcome)
-            else:
-                await asyncio.shield(shared.running)
-        return shared.outcome
+        while True:
+            running = shared.running
+            if running is not None:  # a fresh run is under way: its outcome is the answer
+                await asyncio.wait({running})
+                if not running.cancelled() and running.exception() is not None:
+                    raise running.exception()  # pyright: ignore[reportGeneralTypeIssues]
+                continue
+            if not shared.stale and shared.outcome is not None:
+                return shared.outcome
+            await self._run(shared, key, raw_args, caller)
+
+    async def _run(self, shared: SharedQuery, key: QueryKey, raw_args: Any, caller: Caller) -> None:
+        shared.stale = False
+        running = shared.running = asyncio.get_running_loop().create_future()
+        try:
+            outcome = await self._functions.call(key[0], raw_args, caller, "query")
+        except asyncio.CancelledError:
+            shared.stale = True
+            running.cancel()  # whoever waited for this run starts its own
+            raise
+        except Exception as error:
+            shared.stale = True
+            running.set_exception(error)
+            running.exception()  # marked retrieved: waiters (if any) re-raise it themselves
+            raise
+        finally:
+            shared.running = None
+        shared.outcome = outcome
+        if outcome.success and outcome.ts is not None:
+            # a commit may have landed after the run checked its reads
+            engine = self._functions.backend.engine
+            shared.stale = shared.stale or not engine.is_valid(outcome.ts, outcome.reads)
+        running.set_result(outcome)
 
     def invalidate_all(self) -> None:
         """Mark every query stale and wake its subscribers (after the app was reloaded)."""

@@ -157,3 +157,44 @@ async def test_reload_swaps_functions_under_an_open_subscription():
         while not reloaded["modifications"]:  # skip the empty transition that followed the mutation
             reloaded = json.loads(await asyncio.wait_for(socket_.recv(), 10))
         assert reloaded["type"] == "Transition" and reloaded["modifications"][0]["value"] == ["X"]
+
+
+async def test_every_subscriber_of_a_shared_query_gets_the_update():
+    server = Server(Backend(app()))
+    async with served(server) as address:
+        sockets = [await websockets.connect(f"ws://{address}/api/sync") for _ in range(20)]
+        add_query = {"type": "Add", "queryId": 0, "udfPath": "items:names", "args": [{}]}
+        for connection in sockets:
+            await connection.send(
+                json.dumps(
+                    {
+                        "type": "ModifyQuerySet",
+                        "baseVersion": 0,
+                        "newVersion": 1,
+                        "modifications": [add_query],
+                    }
+                )
+            )
+        for connection in sockets:
+            assert (
+                json.loads(await asyncio.wait_for(connection.recv(), 10))["modifications"][0][
+                    "value"
+                ]
+                == []
+            )
+        status, _ = await post(
+            address, "/api/mutation", {"path": "items:add", "args": {"name": "shared", "delay": 0}}
+        )
+        assert status == 200
+        for connection in sockets:
+            message = json.loads(await asyncio.wait_for(connection.recv(), 10))
+            assert message["modifications"] == [
+                {
+                    "type": "QueryUpdated",
+                    "queryId": 0,
+                    "value": ["shared"],
+                    "logLines": [],
+                    "journal": None,
+                }
+            ]
+            await connection.close()
