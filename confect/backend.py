@@ -216,6 +216,19 @@ class Backend:
 
         return effects.suspend(start)
 
+    def call(
+        self,
+        function: FunctionDefinition[Any, Any],
+        args: dict[str, Value],
+        identity: UserIdentity | None = None,
+    ) -> Effect[Value, Any]:
+        """Run a query, mutation or action by its kind; succeed with its Convex value."""
+        if function.kind == "query":
+            return self.query(function, args, identity).map(lambda r: r.value)
+        if function.kind == "mutation":
+            return self.mutation(function, args, identity).map(lambda r: r.value)
+        return self.action(function, args, identity)
+
     def _mutation(
         self,
         function: FunctionDefinition[Any, Any],
@@ -312,13 +325,7 @@ class Backend:
         def start() -> Effect[Any, Any]:
             function = self.resolve(fn, kind)
             encoded = function.encode_args(args)
-            if kind == "query":
-                value = self.query(function, encoded, identity).map(lambda r: r.value)
-            elif kind == "mutation":
-                value = self.mutation(function, encoded, identity).map(lambda r: r.value)
-            else:
-                value = self.action(function, encoded, identity)
-            return value.map(function.decode_result)
+            return self.call(function, encoded, identity).map(function.decode_result)
 
         return effects.suspend(start)
 

@@ -97,13 +97,7 @@ def run(
         except FunctionNotFoundError:
             known = ", ".join(sorted(backend.app.functions))
             raise typer.BadParameter(f"no function {function!r}; the app has: {known}") from None
-        if target.kind == "query":
-            call = backend.query(target, decoded).map(lambda r: r.value)
-        elif target.kind == "mutation":
-            call = backend.mutation(target, decoded).map(lambda r: r.value)
-        else:
-            call = backend.action(target, decoded)
-        outcome = effects.run_sync_exit(call)
+        outcome = effects.run_sync_exit(backend.call(target, decoded))
     if isinstance(outcome, Failure):
         console.print(f"[red]failed:[/red] {outcome.cause.pretty()}")
         raise typer.Exit(1)

@@ -119,13 +119,7 @@ class ConfectTest:
             function = self.backend.resolve(fn, kind)
             encoded = _over_the_wire(function.encode_args(args or {}))
             assert isinstance(encoded, dict)
-            backend, identity = self.backend, self.identity
-            if kind == "query":
-                result = backend.query(function, encoded, identity).map(lambda r: r.value)
-            elif kind == "mutation":
-                result = backend.mutation(function, encoded, identity).map(lambda r: r.value)
-            else:
-                result = backend.action(function, encoded, identity)
+            result = self.backend.call(function, encoded, self.identity)
             return result.map(
                 lambda value: function.decode_result(_over_the_wire(value))
             ).catch_all(lambda error: effects.fail(_as_caller_sees(function, error)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from typing import Any, TypeAlias
 
 import convex.values as cv
@@ -30,7 +31,7 @@ MAX_INT64 = (1 << 63) - 1
 
 def to_wire(value: Value) -> Any:
     """The convex_encoded_json form of `value` (int64 as `{"$integer": ...}`)."""
-    return cv.convex_to_json(_tag_ints(value))
+    return cv.convex_to_json(_map_leaves(value, _tag_int))
 
 
 def from_wire(data: Any) -> Value:
@@ -38,43 +39,34 @@ def from_wire(data: Any) -> Value:
 
     A plain JSON integer (what `json.loads` gives for `5`) is a float64, as in Convex.
     """
-    return _untag_ints(cv.json_to_convex(_ints_to_floats(data)))
+    return _map_leaves(cv.json_to_convex(_map_leaves(data, _int_to_float)), _untag_int)
 
 
 def with_int64_markers(value: Value) -> Any:
     """`value` with each int64 as a `convex.ConvexInt64`, as the `convex` client expects
     (it sends a plain `int` as a float64)."""
-    return _tag_ints(value)
+    return _map_leaves(value, _tag_int)
 
 
-def _tag_ints(value: Any) -> Any:
-    if type(value) is int:
-        return cv.ConvexInt64(value)
+def _tag_int(value: Any) -> Any:
+    return cv.ConvexInt64(value) if type(value) is int else value
+
+
+def _untag_int(value: Any) -> Any:
+    return value.value if isinstance(value, cv.ConvexInt64) else value
+
+
+def _int_to_float(value: Any) -> Any:
+    return float(value) if type(value) is int else value
+
+
+def _map_leaves(value: Any, leaf: Callable[[Any], Any]) -> Any:
+    """`value` with `leaf` applied to everything that is not a list or a dict."""
     if isinstance(value, list):
-        return [_tag_ints(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
+        return [_map_leaves(item, leaf) for item in value]  # pyright: ignore[reportUnknownVariableType]
     if isinstance(value, dict):
-        return {key: _tag_ints(item) for key, item in value.items()}  # pyright: ignore[reportUnknownVariableType]
-    return value
-
-
-def _untag_ints(value: Any) -> Any:
-    if isinstance(value, cv.ConvexInt64):
-        return value.value
-    if isinstance(value, list):
-        return [_untag_ints(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
-    if isinstance(value, dict):
-        return {key: _untag_ints(item) for key, item in value.items()}  # pyright: ignore[reportUnknownVariableType]
-    return value
-
-
-def _ints_to_floats(data: Any) -> Any:
-    if type(data) is int:
-        return float(data)
-    if isinstance(data, list):
-        return [_ints_to_floats(item) for item in data]  # pyright: ignore[reportUnknownVariableType]
-    if isinstance(data, dict):
-        return {key: _ints_to_floats(item) for key, item in data.items()}  # pyright: ignore[reportUnknownVariableType]
-    return data
+        return {key: _map_leaves(item, leaf) for key, item in value.items()}  # pyright: ignore[reportUnknownVariableType]
+    return leaf(value)
 
 
 # --- checks ----------------------------------------------------------------------------------------

@@ -133,19 +133,22 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"code": code, "message": message}, status_code=status)
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (413) past `limit` bytes without reading it all."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise RequestError(
-            413, "RequestTooLarge", f"the request body is over {MAX_BODY_BYTES} bytes"
-        )
+    too_large = RequestError(413, "RequestTooLarge", f"the request body is over {limit} bytes")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise RequestError(
-                413, "RequestTooLarge", f"the request body is over {MAX_BODY_BYTES} bytes"
-            )
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    body = await _read_body(request, MAX_BODY_BYTES)
     try:
         parsed = json.loads(body or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -203,18 +206,10 @@ async def _upload(server: Server, request: Request) -> Response:
         raise RequestError(
             400, "InvalidUploadToken", "the upload URL is not valid (or was used already)"
         )
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise RequestError(
-                413, "RequestTooLarge", f"files are at most {MAX_UPLOAD_BYTES} bytes"
-            )
+    data = await _read_body(request, MAX_UPLOAD_BYTES)
     files.upload_tokens.discard(token)
     content_type = request.headers.get("content-type")
-    storage_id = server.backend.in_own_transaction(
-        lambda tx: files.store(tx, bytes(data), content_type)
-    )
+    storage_id = server.backend.in_own_transaction(lambda tx: files.store(tx, data, content_type))
     return JSONResponse({"storageId": storage_id})
 
 
