@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from typing import Generic, TypeVar
 
@@ -69,11 +70,13 @@ def _read_varint(data: bytes) -> tuple[int | None, int]:
     return None, 0
 
 
+_FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET.encode())
+
+
 def _base32(data: bytes) -> str:
-    bits = len(data) * 8
-    n = int.from_bytes(data, "big") << (-bits % 5)
-    count = (bits + 4) // 5
-    return "".join(ALPHABET[(n >> (5 * (count - 1 - i))) & 31] for i in range(count))
+    # RFC 4648 base32 packs bits the same way (most significant first, the last group
+    # padded with zero bits): only the alphabet differs.
+    return base64.b32encode(data).rstrip(b"=").translate(_FROM_RFC4648).decode()
 
 
 def _unbase32(text: str) -> bytes | None:

@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from confect.engine.base import BY_ID, Document, Engine, ReadRange, Write, index_key
+from confect.engine.base import (
+    BY_CREATION_TIME,
+    BY_ID,
+    Document,
+    Engine,
+    ReadRange,
+    Write,
+    index_key,
+)
 from confect.errors import TransactionLimitError
 from confect.ids import new_id
 from confect.values import AFTER_PREFIX, Value, check_limits, encode_value
@@ -86,6 +94,23 @@ class Transaction:
                 self.reads.append(ReadRange(table, index, last, hi))
             else:
                 self.reads.append(ReadRange(table, index, lo, last + b"\x00"))
+
+    def search(self, table: str, index: str, terms: list[str]) -> list[Document]:
+        """Documents whose text in search index `index` has one of `terms` (the last as a
+        prefix), own writes included, in no particular order. Reads the whole table, as far
+        as conflicts and reactivity are concerned: any change to it may change the result."""
+        self.reads.append(ReadRange(table, BY_CREATION_TIME, b"", AFTER_PREFIX))
+        found: list[Document] = []
+        for id_ in self.engine.search_candidates(table, index, terms):
+            document = None if id_ in self._writes else self.engine.get(table, id_)
+            if document is not None:
+                found.append(document)
+        found += [
+            new for written, new in self._writes.values() if written == table and new is not None
+        ]
+        for _ in found:
+            self._count_read()
+        return found
 
     def _count_read(self) -> None:
         self.read_count += 1

@@ -18,6 +18,7 @@ import attrs
 
 from confect.errors import WriteConflict
 from confect.schema import Schema
+from confect.search import words
 from confect.values import UNDEFINED, Value, encode_key, encode_value
 
 Document = dict[str, Value]
@@ -80,14 +81,24 @@ class IndexCatalog:
 
     def __init__(self, schema: Schema) -> None:
         self.fields: dict[str, dict[str, tuple[str, ...]]] = {}
+        self.search: dict[str, dict[str, str]] = {}  # table -> search index -> its text field
         for name, table in schema.tables.items():
             indexes: dict[str, tuple[str, ...]] = {BY_ID: (), BY_CREATION_TIME: ()}
             indexes.update({i.name: i.fields for i in table.indexes.values()})
             self.fields[name] = indexes
+            self.search[name] = {i.name: i.search_field for i in table.search_indexes.values()}
 
     def keys(self, table: str, document: Mapping[str, Value]) -> dict[str, bytes]:
         """The document's key in each index of its table."""
         return {name: index_key(document, name, f) for name, f in self.fields[table].items()}
+
+    def terms(self, table: str, document: Mapping[str, Value]) -> dict[str, set[str]]:
+        """The document's words in each search index of its table."""
+        out: dict[str, set[str]] = {}
+        for index, field in self.search[table].items():
+            text = field_value(document, field)
+            out[index] = set(words(text)) if isinstance(text, str) else set()
+        return out
 
 
 def conflicts(reads: Iterable[ReadRange], commits: Iterable[Commit], catalog: IndexCatalog) -> bool:
@@ -160,6 +171,11 @@ class Engine(abc.ABC):
         self, table: str, index: str, lo: bytes, hi: bytes, descending: bool
     ) -> Iterator[tuple[bytes, Document]]:
         """Committed documents whose key in `index` is in [lo, hi), in key order."""
+
+    @abc.abstractmethod
+    def search_candidates(self, table: str, index: str, terms: Sequence[str]) -> set[str]:
+        """Ids of committed documents whose indexed text has one of `terms` as a word, or a
+        word starting with the last term."""
 
     @abc.abstractmethod
     def commit(self, begin_ts: int, reads: Sequence[ReadRange], writes: Sequence[Write]) -> int:

@@ -41,12 +41,50 @@ class _Index:
         del self.ids[key]
 
 
+class _TermIndex:
+    """One search index: the ids of the documents holding each word, and the words sorted
+    (for prefix matches)."""
+
+    __slots__ = ("ids", "words")
+
+    def __init__(self) -> None:
+        self.ids: dict[str, set[str]] = {}
+        self.words: list[str] = []
+
+    def add(self, word: str, id_: str) -> None:
+        holders = self.ids.get(word)
+        if holders is None:
+            holders = self.ids[word] = set()
+            bisect.insort(self.words, word)
+        holders.add(id_)
+
+    def remove(self, word: str, id_: str) -> None:
+        holders = self.ids[word]
+        holders.discard(id_)
+        if not holders:
+            del self.ids[word]
+            del self.words[bisect.bisect_left(self.words, word)]
+
+    def candidates(self, terms: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for term in terms[:-1]:
+            found |= self.ids.get(term, set())
+        if terms:
+            prefix = terms[-1]
+            for word in self.words[bisect.bisect_left(self.words, prefix) :]:
+                if not word.startswith(prefix):
+                    break
+                found |= self.ids[word]
+        return found
+
+
 class MemoryEngine(Engine):
     """Everything in process memory; gone when the object is."""
 
     def __init__(self) -> None:
         self._documents: dict[str, dict[str, Document]] = {}
         self._indexes: dict[tuple[str, str], _Index] = {}
+        self._term_indexes: dict[tuple[str, str], _TermIndex] = {}
         self._numbers: dict[str, int] = {SCHEDULED_TABLE: 1, STORAGE_TABLE: 2, CRONS_TABLE: 3}
         self._log = CommitLog()
         self._ts = 0
@@ -64,6 +102,12 @@ class MemoryEngine(Engine):
                     index = self._indexes[(table, name)] = _Index()
                     for document in documents.values():
                         index.add(self.catalog.keys(table, document)[name], str(document["_id"]))
+            for name in self.catalog.search[table]:
+                if (table, name) not in self._term_indexes:
+                    terms = self._term_indexes[(table, name)] = _TermIndex()
+                    for document in documents.values():
+                        for word in self.catalog.terms(table, document)[name]:
+                            terms.add(word, str(document["_id"]))
         return dict(self._numbers)
 
     def close(self) -> None:
@@ -92,6 +136,9 @@ class MemoryEngine(Engine):
             if document is not None:
                 yield key, document
 
+    def search_candidates(self, table: str, index: str, terms: Sequence[str]) -> set[str]:
+        return self._term_indexes[(table, index)].candidates(terms)
+
     def commit(self, begin_ts: int, reads: Sequence[ReadRange], writes: Sequence[Write]) -> int:
         with self._lock:
             if reads:
@@ -111,6 +158,9 @@ class MemoryEngine(Engine):
         if write.old is not None:
             for name, key in self.catalog.keys(write.table, write.old).items():
                 self._indexes[(write.table, name)].remove(key)
+            for name, found in self.catalog.terms(write.table, write.old).items():
+                for word in found:
+                    self._term_indexes[(write.table, name)].remove(word, write.id)
             del documents[write.id]
         if write.new is not None:
             created = write.new["_creationTime"]
@@ -118,6 +168,9 @@ class MemoryEngine(Engine):
                 self._creation = created
             for name, key in self.catalog.keys(write.table, write.new).items():
                 self._indexes[(write.table, name)].add(key, write.id)
+            for name, found in self.catalog.terms(write.table, write.new).items():
+                for word in found:
+                    self._term_indexes[(write.table, name)].add(word, write.id)
             documents[write.id] = write.new
 
     def commits_since(self, ts: int) -> list[Commit] | None:

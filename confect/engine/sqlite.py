@@ -47,6 +47,11 @@ CREATE TABLE IF NOT EXISTS entries (
     PRIMARY KEY (tbl, idx, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entries_by_id ON entries (id);
+CREATE TABLE IF NOT EXISTS terms (
+    tbl TEXT NOT NULL, idx TEXT NOT NULL, term TEXT NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (tbl, idx, term, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS terms_by_id ON terms (id);
 """
 
 
@@ -131,6 +136,17 @@ class SqliteEngine(Engine):
                 if before.get(table, {}).get(index) != fields:
                     self._backfill(table, index)
         self._set_meta("indexes", json.dumps(now, sort_keys=True))
+        searched: dict[str, dict[str, str]] = json.loads(self._meta("search", "{}"))
+        for table, indexes in self.catalog.search.items():
+            for index, field in indexes.items():
+                if searched.get(table, {}).get(index) != field:
+                    self._db.execute("DELETE FROM terms WHERE tbl = ? AND idx = ?", (table, index))
+                    self._backfill_terms(table, index)
+        for table, indexes in searched.items():
+            for index in indexes:
+                if index not in self.catalog.search.get(table, {}):
+                    self._db.execute("DELETE FROM terms WHERE tbl = ? AND idx = ?", (table, index))
+        self._set_meta("search", json.dumps(self.catalog.search, sort_keys=True))
 
     def _backfill(self, table: str, index: str) -> None:
         rows = self._db.execute("SELECT body FROM documents WHERE tbl = ?", (table,)).fetchall()
@@ -141,6 +157,20 @@ class SqliteEngine(Engine):
                 "INSERT INTO entries (tbl, idx, key, id) VALUES (?, ?, ?, ?)",
                 (table, index, key, document["_id"]),
             )
+
+    def _backfill_terms(self, table: str, index: str) -> None:
+        rows = self._db.execute("SELECT body FROM documents WHERE tbl = ?", (table,)).fetchall()
+        for (body,) in rows:
+            document = _decode(body)
+            self._insert_terms(
+                table, str(document["_id"]), {index: self.catalog.terms(table, document)[index]}
+            )
+
+    def _insert_terms(self, table: str, id_: str, terms: dict[str, set[str]]) -> None:
+        self._db.executemany(
+            "INSERT INTO terms (tbl, idx, term, id) VALUES (?, ?, ?, ?)",
+            [(table, index, word, id_) for index, found in terms.items() for word in found],
+        )
 
     def _check_documents(self, schema: Schema) -> None:
         """Refuse a schema that existing documents do not match, with a report of them."""
@@ -205,6 +235,18 @@ class SqliteEngine(Engine):
             else:
                 lo = last + b"\x00"
 
+    def search_candidates(self, table: str, index: str, terms: Sequence[str]) -> set[str]:
+        if not terms:
+            return set()
+        *whole, prefix = terms
+        query = "SELECT id FROM terms WHERE tbl = ? AND idx = ? AND term >= ? AND term < ?"
+        params: list[Any] = [table, index, prefix, prefix + "\U0010ffff"]
+        if whole:
+            query += f" UNION SELECT id FROM terms WHERE tbl = ? AND idx = ? AND term IN ({','.join('?' * len(whole))})"
+            params += [table, index, *whole]
+        with self._lock:
+            return {str(row[0]) for row in self._db.execute(query, params)}
+
     # --- commits -----------------------------------------------------------------------------
 
     def commit(self, begin_ts: int, reads: Sequence[ReadRange], writes: Sequence[Write]) -> int:
@@ -246,6 +288,7 @@ class SqliteEngine(Engine):
                 for write in commit.writes:
                     if write.old is not None:
                         db.execute("DELETE FROM entries WHERE id = ?", (write.id,))
+                        db.execute("DELETE FROM terms WHERE id = ?", (write.id,))
                     if write.new is None:
                         db.execute("DELETE FROM documents WHERE id = ?", (write.id,))
                         continue
@@ -259,6 +302,9 @@ class SqliteEngine(Engine):
                             (write.table, index, key, write.id)
                             for index, key in self.catalog.keys(write.table, write.new).items()
                         ],
+                    )
+                    self._insert_terms(
+                        write.table, write.id, self.catalog.terms(write.table, write.new)
                     )
                     created = write.new["_creationTime"]
                     if isinstance(created, float) and created > creation:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
-import math
-import re
 from collections.abc import Callable, Iterator
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import attrs
 
@@ -25,6 +23,7 @@ from confect.errors import (
 )
 from confect.ids import Id, table_number_of
 from confect.schema import Schema
+from confect.search import query_terms, relevance
 from confect.services.query_builder import Expression, FilterBuilder, IndexRangeBuilder
 from confect.transaction import Transaction
 from confect.validators import FieldEncoder, Validator, encode_any
@@ -67,7 +66,9 @@ class Query:
     hi: bytes = AFTER_PREFIX
     order_: Order = "asc"
     filters: tuple[Expression, ...] = ()
-    search: tuple[str, str, tuple[tuple[str, Any], ...]] | None = None
+    search: tuple[str, str, str, tuple[tuple[str, Any], ...]] | None = (
+        None  # index, field, text, equalities
+    )
 
     def order(self, order: Order) -> Query:
         """Order by the index (ascending or descending)."""
@@ -152,15 +153,17 @@ class Query:
 
     def _search_documents(self) -> Iterator[Document]:
         assert self.search is not None
-        field, text, equalities = self.search
-        terms = tokenize(text)
-        scored: list[tuple[float, int, Document]] = []
-        for position, (_, document) in enumerate(self._keyed_documents()):
+        index, field, text, equalities = self.search
+        terms = query_terms(text)
+        scored: list[tuple[float, float, Document]] = []
+        for document in self.tx.search(self.table, index, terms):
             if any(field_value(document, f) != value for f, value in equalities):
+                continue
+            if not all(f(document) for f in self.filters):
                 continue
             score = relevance(terms, field_value(document, field))
             if score > 0:
-                scored.append((-score, position, document))
+                scored.append((-score, float(cast(float, document["_creationTime"])), document))
         scored.sort(key=lambda item: (item[0], item[1]))
         return (document for _, _, document in scored[:MAX_SEARCH_RESULTS])
 
@@ -180,34 +183,6 @@ def _uncursor(cursor: str) -> bytes:
         return base64.urlsafe_b64decode(cursor.encode())
     except (binascii.Error, ValueError):
         raise InvalidCursorError(cursor=cursor) from None
-
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased words of `text`, as full-text search sees them."""
-    return [word.lower() for word in _WORD.findall(text)][:16]
-
-
-def relevance(terms: list[str], value: Any) -> float:
-    """A BM25-like score of a field value for the search terms; the last term matches as a prefix."""
-    if not isinstance(value, str) or not terms:
-        return 0.0
-    words = tokenize_all(value)
-    if not words:
-        return 0.0
-    score = 0.0
-    for position, term in enumerate(terms):
-        last = position == len(terms) - 1
-        hits = sum(1 for w in words if w == term or (last and w.startswith(term)))
-        if hits:
-            score += hits * 2.2 / (hits + 1.2 * (0.25 + 0.75 * len(words) / 16))
-    return score / math.sqrt(len(terms))
-
-
-def tokenize_all(text: str) -> list[str]:
-    return [word.lower() for word in _WORD.findall(text)]
 
 
 class SearchFilterBuilder:
@@ -305,7 +280,7 @@ class TableReader:
                 raise ValidationError(
                     path=f"search index {name!r}", message=f"{field!r} is not a filter field"
                 )
-        search = (index.search_field, built.text, tuple(built.equalities))
+        search = (name, index.search_field, built.text, tuple(built.equalities))
         return Query(self._tx, self._table, self._definition.validator, search=search)
 
     def _all(self) -> Query:

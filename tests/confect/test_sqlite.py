@@ -275,3 +275,16 @@ def test_crons_fire_on_schedule_and_never_twice_across_restarts(tmp_path: Path):
     assert effects.run_sync(backend.tick()) == 1
     assert _records(engine) == ["beat", "beat"]
     engine.close()
+
+
+def test_a_new_search_index_is_backfilled(tmp_path: Path):
+    engine = SqliteEngine(tmp_path)
+    backend = Backend(_app(define_table(Thing)), engine)
+    effects.run_sync(backend.mutation(add_thing, {"name": "red apple", "size": 1.0}))
+    engine.close()
+
+    engine = SqliteEngine(tmp_path)
+    Backend(_app(define_table(Thing).search_index("by_words", search_field="name")), engine)
+    assert len(engine.search_candidates("things", "by_words", ["app"])) == 1
+    assert engine.search_candidates("things", "by_words", ["pear"]) == set()
+    engine.close()

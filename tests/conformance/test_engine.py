@@ -45,6 +45,9 @@ class Row:
 SCHEMA = define_schema(
     rows=define_table(Row).index("by_group_n", ["group", "n"]),
     counters=define_table({"value": v.int64()}),
+    posts=define_table({"body": v.string(), "topic": v.string()}).search_index(
+        "search_body", search_field="body", filter_fields=["topic"]
+    ),
 )
 
 
@@ -116,11 +119,46 @@ def counter(id: str):
     return (yield from db.table("counters").get(id)).value
 
 
+@query(args={"text": v.string(), "topic": v.optional(v.string())})
+def search_posts(text: str, topic: str | None):
+    db = yield from DatabaseReader
+
+    def terms(q):
+        q = q.search("body", text)
+        return q.eq("topic", topic) if topic else q
+
+    return [d.body for d in (yield from db.table("posts").search("search_body", terms).collect())]
+
+
+@mutation(args={"body": v.string(), "topic": v.string()}, returns=v.id("posts"))
+def post(body: str, topic: str):
+    db = yield from DatabaseWriter
+    return (yield from db.table("posts").insert({"body": body, "topic": topic}))
+
+
+@mutation(args={"id": v.id("posts"), "body": v.optional(v.string())})
+def edit_post(id: str, body: str | None):
+    db = yield from DatabaseWriter
+    if body is None:
+        yield from db.table("posts").delete(id)
+    else:
+        yield from db.table("posts").patch(id, {"body": body})
+
+
+FUNCTIONS = (
+    in_range,
+    page,
+    insert,
+    delete,
+    increment,
+    new_counter,
+    counter,
+    search_posts,
+    post,
+    edit_post,
+)
 APP = App(
-    {
-        f"t:{f.handler.__name__}": f
-        for f in (in_range, page, insert, delete, increment, new_counter, counter)
-    },
+    {f"t:{f.handler.__name__}": f for f in FUNCTIONS},
     SCHEMA,
 )
 
@@ -246,3 +284,47 @@ def test_commit_timestamps_increase(make_backend):
     first = effects.run_sync(backend.mutation(insert, {"group": "a", "n": 1.0})).ts
     second = effects.run_sync(backend.mutation(insert, {"group": "a", "n": 2.0})).ts
     assert second > first
+
+
+WORDS = ["milk", "mild", "oat", "oats", "plumber", "call", "buy", "the"]
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    bodies=st.lists(
+        st.lists(st.sampled_from(WORDS), min_size=1, max_size=5).map(" ".join), max_size=12
+    ),
+    query_words=st.lists(st.sampled_from([*WORDS, "mi", "pl", "o"]), min_size=1, max_size=3).map(
+        " ".join
+    ),
+)
+def test_search_matches_a_scan_of_every_document(make_backend, bodies, query_words):
+    from confect.search import query_terms, relevance
+
+    backend = make_backend()
+    for i, body in enumerate(bodies):
+        call(backend, "mutation", post, {"body": body, "topic": "a" if i % 2 else "b"})
+    got = call(backend, "query", search_posts, {"text": query_words, "topic": None})
+    terms = query_terms(query_words)
+    scored = [
+        (-relevance(terms, body), i, body)
+        for i, body in enumerate(bodies)
+        if relevance(terms, body) > 0
+    ]
+    assert got == [body for _, _, body in sorted(scored)]
+
+
+def test_search_sees_updates_deletes_and_filters(make_backend):
+    backend = make_backend()
+    first = call(backend, "mutation", post, {"body": "buy oat milk", "topic": "shopping"})
+    call(backend, "mutation", post, {"body": "milk the cows", "topic": "farm"})
+    assert call(backend, "query", search_posts, {"text": "milk", "topic": "farm"}) == [
+        "milk the cows"
+    ]
+    call(backend, "mutation", edit_post, {"id": first, "body": "buy bread"})
+    assert call(backend, "query", search_posts, {"text": "milk", "topic": None}) == [
+        "milk the cows"
+    ]
+    assert call(backend, "query", search_posts, {"text": "bre", "topic": None}) == ["buy bread"]
+    call(backend, "mutation", edit_post, {"id": first, "body": None})
+    assert call(backend, "query", search_posts, {"text": "bread", "topic": None}) == []

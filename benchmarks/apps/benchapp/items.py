@@ -1,0 +1,20 @@
+from confect import DatabaseReader, DatabaseWriter, mutation, query, v
+
+
+@query(args={"key": v.string()})
+def by_key(key: str):
+    db = yield from DatabaseReader
+    found = yield from db.table("items").index("by_key", lambda q: q.eq("key", key)).first()
+    return None if found is None else {"key": found.key, "n": found.n}
+
+
+@mutation(args={"key": v.string(), "n": v.number()})
+def insert(key: str, n: float):
+    db = yield from DatabaseWriter
+    yield from db.table("items").insert({"key": key, "n": n})
+
+
+@query()
+def count():
+    db = yield from DatabaseReader
+    return len((yield from db.table("items").take(10_000)))

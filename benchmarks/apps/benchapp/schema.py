@@ -1,0 +1,5 @@
+from confect import define_schema, define_table, v
+
+schema = define_schema(
+    items=define_table({"key": v.string(), "n": v.number()}).index("by_key", ["key"])
+)

@@ -1,0 +1,230 @@
+"""Benchmark of the confect server against a bare Starlette + sqlite3 handler and FastAPI +
+SQLAlchemy, in one run. Servers run in child processes; the load comes from this one.
+
+1. query by index returning one document, over HTTP: requests/s (32 concurrent clients).
+2. a mutation inserting one small document, durable: commits/s at 1, 16, 64 clients.
+3. reactivity (confect only): N WebSocket subscriptions to a query over one table; one
+   mutation commits; time until every subscriber has its Transition (p50, p99).
+4. connections (confect only): N idle WebSocket connections held; the server's RSS.
+
+    python benchmarks/server_bench.py [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+QUICK = "--quick" in sys.argv
+HERE = Path(__file__).parent
+N_READS = 1_000 if QUICK else 5_000
+N_WRITES = 300 if QUICK else 1_000
+READERS = 32
+SUBSCRIBERS = 200 if QUICK else 1_000
+IDLE = 1_000 if QUICK else 10_000
+SEED = 1_000
+
+
+@contextmanager
+def serving(kind: str, workdir: Path) -> Iterator[tuple[str, int]]:
+    """Start a server in a child process on a socket bound here; yield (url, pid)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4096)
+    fd = listener.fileno()
+    port = listener.getsockname()[1]
+    if kind == "confect":
+        app = workdir / "benchapp"
+        shutil.copytree(
+            HERE / "apps" / "benchapp",
+            app,
+            ignore=shutil.ignore_patterns(".confect", "__pycache__"),
+        )
+        command = [sys.executable, "-m", "confect.cli", "serve", str(app), "--fd", str(fd)]
+    else:
+        module = {"starlette": "starlette_sqlite", "fastapi": "fastapi_sqlalchemy"}[kind]
+        database = workdir / f"{kind}.sqlite3"
+        code = (
+            f"import sys, uvicorn; sys.argv = ['x', {str(database)!r}]; sys.path.insert(0, {str(HERE / 'baselines')!r}); "
+            f"import {module}; uvicorn.run({module}.app, fd={fd}, log_level='warning')"
+        )
+        command = [sys.executable, "-c", code]
+    process = subprocess.Popen(
+        command, pass_fds=[fd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    listener.close()
+    try:
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def call(client: httpx.AsyncClient, kind: str, path: str, args: dict[str, Any]) -> Any:
+    response = await client.post(
+        f"/api/{kind}", json={"path": path, "args": args, "format": "convex_encoded_json"}
+    )
+    body = response.json()
+    assert body["status"] == "success", body
+    return body["value"]
+
+
+async def seed(url: str) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        await asyncio.gather(
+            *(
+                call(client, "mutation", "items:insert", {"key": f"k{i}", "n": float(i)})
+                for i in range(SEED)
+            )
+        )
+
+
+async def reads_per_second(url: str) -> float:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=60, limits=httpx.Limits(max_connections=READERS)
+    ) as client:
+        queue = iter(range(N_READS))
+
+        async def reader() -> None:
+            for i in queue:
+                value = await call(client, "query", "items:by_key", {"key": f"k{i % SEED}"})
+                assert value is not None
+
+        start = time.perf_counter()
+        await asyncio.gather(*(reader() for _ in range(READERS)))
+        return N_READS / (time.perf_counter() - start)
+
+
+async def writes_per_second(url: str, clients: int) -> float:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=60, limits=httpx.Limits(max_connections=clients)
+    ) as client:
+        queue = iter(range(N_WRITES))
+
+        async def writer() -> None:
+            for i in queue:
+                await call(client, "mutation", "items:insert", {"key": f"w{clients}-{i}", "n": 1.0})
+
+        start = time.perf_counter()
+        await asyncio.gather(*(writer() for _ in range(clients)))
+        return N_WRITES / (time.perf_counter() - start)
+
+
+async def reactivity(url: str) -> tuple[float, float]:
+    """p50 and p99 ms from a commit to each subscriber's Transition."""
+    ws_url = url.replace("http", "ws") + "/api/sync"
+    sockets = [await websockets.connect(ws_url, max_queue=None) for _ in range(SUBSCRIBERS)]
+    add = {"type": "Add", "queryId": 0, "udfPath": "items:count", "args": [{}]}
+    for connection in sockets:
+        await connection.send(
+            json.dumps(
+                {
+                    "type": "ModifyQuerySet",
+                    "baseVersion": 0,
+                    "newVersion": 1,
+                    "modifications": [add],
+                }
+            )
+        )
+    for connection in sockets:
+        await connection.recv()  # the first result
+
+    async def next_update(connection: Any) -> float:
+        while True:
+            message = json.loads(await connection.recv())
+            if message["type"] == "Transition" and message["modifications"]:
+                return time.perf_counter()
+
+    waiting = [asyncio.ensure_future(next_update(c)) for c in sockets]
+    start = time.perf_counter()
+    async with httpx.AsyncClient(base_url=url) as client:
+        await call(client, "mutation", "items:insert", {"key": "reactive", "n": 1.0})
+    latencies = sorted((t - start) * 1000 for t in await asyncio.gather(*waiting))
+    for connection in sockets:
+        await connection.close()
+    return statistics.median(latencies), latencies[int(len(latencies) * 0.99) - 1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def idle_connections(url: str, pid: int) -> tuple[int, float, float]:
+    before = rss_mb(pid)
+    ws_url = url.replace("http", "ws") + "/api/sync"
+    held = []
+    for _ in range(IDLE):
+        held.append(await websockets.connect(ws_url, ping_interval=None))
+    after = rss_mb(pid)
+    for connection in held:
+        await connection.close()
+    return len(held), before, after
+
+
+def main() -> None:
+    results: dict[str, Any] = {"quick": QUICK, "python": platform.python_version()}
+    print(f"server benchmark · Python {platform.python_version()} · load from a second process")
+    with tempfile.TemporaryDirectory(prefix="confect-server-bench-") as temporary:
+        workdir = Path(temporary)
+        reads: dict[str, float] = {}
+        writes: dict[str, dict[int, float]] = {}
+        for kind in ("starlette", "fastapi", "confect"):
+            with serving(kind, workdir) as (url, pid):
+                asyncio.run(seed(url))
+                reads[kind] = asyncio.run(reads_per_second(url))
+                writes[kind] = {c: asyncio.run(writes_per_second(url, c)) for c in (1, 16, 64)}
+                if kind == "confect":
+                    results["reactivity_ms"] = asyncio.run(reactivity(url))
+                    results["idle"] = asyncio.run(idle_connections(url, pid))
+        results["reads_per_s"] = reads
+        results["writes_per_s"] = writes
+    base = reads["starlette"]
+    print(
+        f"\n1. query by index, {N_READS} requests, {READERS} clients (requests/s; ratio to bare Starlette + sqlite3)"
+    )
+    for kind, rate in reads.items():
+        print(
+            f"   {kind:<10} {rate:8.0f}/s   {rate / base:5.2f}×   ({rate / reads['fastapi']:.2f}× FastAPI + SQLAlchemy)"
+        )
+    print(
+        f"\n2. durable inserts, {N_WRITES} mutations (commits/s; ratio to bare Starlette + sqlite3)"
+    )
+    for clients in (1, 16, 64):
+        row = "   ".join(
+            f"{kind} {writes[kind][clients]:7.0f}/s {writes[kind][clients] / writes['starlette'][clients]:4.2f}×"
+            for kind in writes
+        )
+        print(f"   {clients:>2} clients: {row}")
+    p50, p99 = results["reactivity_ms"]
+    print(
+        f"\n3. reactivity: {SUBSCRIBERS} subscriptions, one commit: p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+    )
+    count, before, after = results["idle"]
+    print(
+        f"\n4. idle connections: {count} held; server RSS {before:.0f} MB before, {after:.0f} MB with them"
+    )
+    out = HERE / "results" / "server_bench.json"
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nwrote {out}")
+
+
+if __name__ == "__main__":
+    main()
