@@ -61,7 +61,8 @@ def serving(kind: str, workdir: Path) -> Iterator[tuple[str, int]]:
         database = workdir / f"{kind}.sqlite3"
         code = (
             f"import sys, uvicorn; sys.argv = ['x', {str(database)!r}]; sys.path.insert(0, {str(HERE / 'baselines')!r}); "
-            f"import {module}; uvicorn.run({module}.app, fd={fd}, log_level='warning')"
+            f"import {module}, socket; config = uvicorn.Config({module}.app, log_level='warning'); "
+            f"uvicorn.Server(config).run(sockets=[socket.socket(fileno={fd})])"
         )
         command = [sys.executable, "-c", code]
     process = subprocess.Popen(

@@ -59,7 +59,9 @@ def app(listing=names) -> App:
 
 @contextlib.asynccontextmanager
 async def served(server: Server) -> AsyncIterator[str]:
-    listener = socket.socket()
+    listener = socket.socket(
+        socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
+    )  # TCP: asyncio turns Nagle off
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
     config = uvicorn.Config(
