@@ -27,7 +27,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import websockets
 
 QUICK = "--quick" in sys.argv
@@ -76,54 +75,82 @@ def serving(kind: str, workdir: Path) -> Iterator[tuple[str, int]]:
         process.wait(timeout=30)
 
 
-async def call(client: httpx.AsyncClient, kind: str, path: str, args: dict[str, Any]) -> Any:
-    response = await client.post(
-        f"/api/{kind}", json={"path": path, "args": args, "format": "convex_encoded_json"}
-    )
-    body = response.json()
-    assert body["status"] == "success", body
-    return body["value"]
+class Connection:
+    """A minimal keep-alive HTTP/1.1 client connection: the load generator must not be the
+    bottleneck (httpx's pool slows down sharply with many concurrent connections)."""
+
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str
+    ) -> None:
+        self._reader, self._writer, self._host = reader, writer, host
+
+    @staticmethod
+    async def open(url: str) -> Connection:
+        host, port = url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        return Connection(reader, writer, f"{host}:{port}")
+
+    async def call(self, kind: str, path: str, args: dict[str, Any]) -> Any:
+        body = json.dumps({"path": path, "args": args, "format": "convex_encoded_json"}).encode()
+        self._writer.write(
+            f"POST /api/{kind} HTTP/1.1\r\nHost: {self._host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        answer = json.loads(await self._reader.readexactly(length))
+        assert answer["status"] == "success", answer
+        return answer["value"]
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+async def run_clients(
+    url: str, clients: int, requests: int, kind: str, path: str, args_of: Any
+) -> float:
+    """Requests per second with `clients` connections sharing `requests` calls."""
+    connections = [await Connection.open(url) for _ in range(clients)]
+    queue = iter(range(requests))
+
+    async def client(connection: Connection) -> None:
+        for i in queue:
+            await connection.call(kind, path, args_of(i))
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client(c) for c in connections))
+    elapsed = time.perf_counter() - start
+    for connection in connections:
+        connection.close()
+    return requests / elapsed
 
 
 async def seed(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-        await asyncio.gather(
-            *(
-                call(client, "mutation", "items:insert", {"key": f"k{i}", "n": float(i)})
-                for i in range(SEED)
-            )
-        )
+    await run_clients(
+        url, 16, SEED, "mutation", "items:insert", lambda i: {"key": f"k{i}", "n": float(i)}
+    )
 
 
 async def reads_per_second(url: str) -> float:
-    async with httpx.AsyncClient(
-        base_url=url, timeout=60, limits=httpx.Limits(max_connections=READERS)
-    ) as client:
-        queue = iter(range(N_READS))
-
-        async def reader() -> None:
-            for i in queue:
-                value = await call(client, "query", "items:by_key", {"key": f"k{i % SEED}"})
-                assert value is not None
-
-        start = time.perf_counter()
-        await asyncio.gather(*(reader() for _ in range(READERS)))
-        return N_READS / (time.perf_counter() - start)
+    return await run_clients(
+        url, READERS, N_READS, "query", "items:by_key", lambda i: {"key": f"k{i % SEED}"}
+    )
 
 
 async def writes_per_second(url: str, clients: int) -> float:
-    async with httpx.AsyncClient(
-        base_url=url, timeout=60, limits=httpx.Limits(max_connections=clients)
-    ) as client:
-        queue = iter(range(N_WRITES))
-
-        async def writer() -> None:
-            for i in queue:
-                await call(client, "mutation", "items:insert", {"key": f"w{clients}-{i}", "n": 1.0})
-
-        start = time.perf_counter()
-        await asyncio.gather(*(writer() for _ in range(clients)))
-        return N_WRITES / (time.perf_counter() - start)
+    return await run_clients(
+        url,
+        clients,
+        N_WRITES,
+        "mutation",
+        "items:insert",
+        lambda i: {"key": f"w{clients}-{i}", "n": 1.0},
+    )
 
 
 async def reactivity(url: str) -> tuple[float, float]:
@@ -153,8 +180,9 @@ async def reactivity(url: str) -> tuple[float, float]:
 
     waiting = [asyncio.ensure_future(next_update(c)) for c in sockets]
     start = time.perf_counter()
-    async with httpx.AsyncClient(base_url=url) as client:
-        await call(client, "mutation", "items:insert", {"key": "reactive", "n": 1.0})
+    writer = await Connection.open(url)
+    await writer.call("mutation", "items:insert", {"key": "reactive", "n": 1.0})
+    writer.close()
     latencies = sorted((t - start) * 1000 for t in await asyncio.gather(*waiting))
     for connection in sockets:
         await connection.close()

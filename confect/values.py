@@ -7,6 +7,8 @@ produced and read by the `convex` package's `convex.values`.
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import struct
 from collections.abc import Callable
@@ -58,6 +60,23 @@ def _untag_int(value: Any) -> Any:
 
 def _int_to_float(value: Any) -> Any:
     return float(value) if type(value) is int else value
+
+
+def from_stored_json(text: str | bytes) -> Value:
+    """Decode wire JSON that confect itself wrote (stored documents): one pass, no checks."""
+    return json.loads(text, parse_int=float, object_hook=_special_value)
+
+
+def _special_value(fields: dict[str, Any]) -> Any:
+    if len(fields) == 1:
+        ((key, data),) = fields.items()
+        if key == "$integer":
+            return struct.unpack("<q", base64.b64decode(data))[0]
+        if key == "$float":
+            return struct.unpack("<d", base64.b64decode(data))[0]
+        if key == "$bytes":
+            return base64.b64decode(data)
+    return fields
 
 
 def _map_leaves(value: Any, leaf: Callable[[Any], Any]) -> Any:

@@ -31,7 +31,7 @@ from confect.engine.base import (
 )
 from confect.errors import SchemaError, ValidationError, WriteConflict
 from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE, Schema
-from confect.values import from_wire, to_wire
+from confect.values import from_stored_json, to_wire
 
 FIRST_USER_TABLE = 10001
 SCAN_CHUNK = 256
@@ -363,7 +363,7 @@ def _encode(document: Document) -> str:
 
 
 def _decode(body: Any) -> Document:
-    value = from_wire(json.loads(body))
+    value = from_stored_json(body)
     assert isinstance(value, dict)
     return value
 

@@ -8,6 +8,7 @@ own stack.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import logging
@@ -24,7 +25,7 @@ from confect.errors import FunctionNotFoundError, ValidationError
 from confect.functions import FunctionDefinition
 from confect.services.auth import UserIdentity
 from confect.values import Value, from_wire, to_wire
-from effects import Cause, Effect, TimeoutError
+from effects import Cause, Effect
 from effects.exit import Failure, Success
 
 log = logging.getLogger("confect.server")
@@ -167,21 +168,24 @@ class Functions:
             )
         started = time.perf_counter()
         with collecting() as lines:
-            exit_ = await effects.run_exit(body.timeout(seconds))
-        outcome = self._outcome(function, exit_, lines, seconds)
-        log.info(
-            "%s %s %s %.1f ms",
-            function.kind,
-            path,
-            "ok" if outcome.success else "failed",
-            (time.perf_counter() - started) * 1000,
-        )
-        for line in lines:
-            log.info("  %s", line)
+            try:
+                async with asyncio.timeout(seconds):  # cancelling the run interrupts the effect
+                    exit_ = await effects.run_exit(body)
+            except TimeoutError:
+                message = f"Function execution timed out (it may run {seconds:g} s)"
+                return Outcome(False, error_message=message, log_lines=lines)
+        outcome = self._outcome(function, exit_, lines)
+        if log.isEnabledFor(logging.INFO):
+            took = (time.perf_counter() - started) * 1000
+            log.info(
+                "%s %s %s %.1f ms", function.kind, path, "ok" if outcome.success else "failed", took
+            )
+            for line in lines:
+                log.info("  %s", line)
         return outcome
 
     def _outcome(
-        self, function: FunctionDefinition[Any, Any], exit_: Any, lines: list[str], seconds: float
+        self, function: FunctionDefinition[Any, Any], exit_: Any, lines: list[str]
     ) -> Outcome:
         if isinstance(exit_, Success):
             value, ts, reads = exit_.value  # pyright: ignore[reportUnknownVariableType, reportUnknownMemberType]
@@ -191,12 +195,6 @@ class Functions:
         failures = cause.failures()
         if failures:
             error = failures[0]
-            if isinstance(error, TimeoutError):
-                return Outcome(
-                    False,
-                    error_message=f"Function execution timed out (it may run {seconds:g} s)",
-                    log_lines=lines,
-                )
             if isinstance(error, ValidationError) and error.path.startswith("args"):
                 raise RequestError(400, "BadRequest", f"ArgumentValidationError: {error}")
             data = function.error_data(error)
