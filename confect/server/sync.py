@@ -57,7 +57,7 @@ class SyncSession:
         self._identity = 0
         self._ts = 0
         self._queries: dict[int, tuple[QueryKey, Any]] = {}  # id -> (key, wire args)
-        self._sent: dict[int, str] = {}  # id -> the JSON of the last modification sent
+        self._sent: dict[int, Outcome] = {}  # id -> the outcome last sent
         self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._mutations: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -298,12 +298,29 @@ class SyncSession:
                 outcome = Outcome(False, error_message=error.message)
             if query_id not in self._queries:
                 continue  # removed meanwhile
-            modification = _modification(query_id, outcome)
-            text = json.dumps(modification, sort_keys=True)
-            if self._sent.get(query_id) != text:
-                self._sent[query_id] = text
-                modifications.append(modification)
+            if not _same(self._sent.get(query_id), outcome):
+                self._sent[query_id] = outcome
+                modifications.append(_modification(query_id, outcome))
         return modifications
+
+
+def _same(sent: Outcome | None, outcome: Outcome) -> bool:
+    """Whether the client already has this result (shared outcomes are often the very
+    same object, which makes the comparison instant)."""
+    if sent is None:
+        return False
+    if sent is outcome:
+        return True
+    before = (sent.success, sent.value, sent.error_message, sent.error_data, sent.log_lines)
+    after = (
+        outcome.success,
+        outcome.value,
+        outcome.error_message,
+        outcome.error_data,
+        outcome.log_lines,
+    )
+    # `==` takes True for 1.0 and 1.0 for 1: equal values are confirmed as JSON, types and all
+    return before == after and json.dumps(before) == json.dumps(after)
 
 
 def _modification(query_id: int, outcome: Outcome) -> dict[str, Any]:

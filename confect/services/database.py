@@ -12,7 +12,7 @@ import attrs
 
 import effects
 from confect.documents import Doc, decode_document
-from confect.engine.base import BY_CREATION_TIME, BY_ID, Document, field_value
+from confect.engine.base import BY_CREATION_TIME, Document, field_value
 from confect.errors import (
     DocumentDecodeError,
     GetByIdFailure,
@@ -425,7 +425,6 @@ class DatabaseWriter(Tag["DatabaseWriter", DatabaseWriterService]):
 
 
 __all__ = [
-    "BY_ID",
     "DatabaseReader",
     "DatabaseReaderService",
     "DatabaseWriter",
