@@ -150,6 +150,10 @@ class Functions:
         """Run the function at `path` with wire arguments; raises `RequestError`."""
         function = self.find(path, kind, caller)
         args = self.decode_args(raw_args)
+        try:
+            function.decode_args(args)  # checked here so a bad call is the caller's error
+        except ValidationError as error:
+            raise RequestError(400, "BadRequest", f"ArgumentValidationError: {error}") from None
         backend, identity = self.backend, caller.identity
         if function.kind == "query":
             body: Effect[Any, Any] = backend.query(function, args, identity).map(
@@ -195,8 +199,6 @@ class Functions:
         failures = cause.failures()
         if failures:
             error = failures[0]
-            if isinstance(error, ValidationError) and error.path.startswith("args"):
-                raise RequestError(400, "BadRequest", f"ArgumentValidationError: {error}")
             data = function.error_data(error)
             if data is not None:
                 return Outcome(
