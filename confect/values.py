@@ -93,23 +93,22 @@ def _map_leaves(value: Any, leaf: Callable[[Any], Any]) -> Any:
 
 def type_name(value: object) -> str:
     """The Convex type name of a Python value, for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "int64"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bytes):
-        return "bytes"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
+    for cls, name in _TYPE_NAMES:
+        if isinstance(value, cls):
+            return name
     return type(value).__name__
+
+
+_TYPE_NAMES: tuple[tuple[type, str], ...] = (
+    (type(None), "null"),
+    (bool, "boolean"),  # before int: a bool is an int in Python
+    (int, "int64"),
+    (float, "float64"),
+    (str, "string"),
+    (bytes, "bytes"),
+    (list, "array"),
+    (dict, "object"),
+)
 
 
 def check_limits(value: Value, what: str = "value") -> int:
