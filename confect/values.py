@@ -62,6 +62,32 @@ def _int_to_float(value: Any) -> Any:
     return float(value) if type(value) is int else value
 
 
+def to_stored_json(value: Value) -> Any:
+    """The wire JSON form of a value confect has validated already (stored documents): one
+    pass, no checks. `from_stored_json` reads it back."""
+    if type(value) is int:
+        return {"$integer": base64.b64encode(_pack_q_le(value)).decode()}
+    if type(value) is float:
+        if (
+            value != value
+            or value in (math.inf, -math.inf)
+            or (value == 0 and math.copysign(1, value) < 0)
+        ):
+            return {"$float": base64.b64encode(_pack_d_le(value)).decode()}
+        return value
+    if isinstance(value, bytes):
+        return {"$bytes": base64.b64encode(value).decode()}
+    if isinstance(value, list):
+        return [to_stored_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_stored_json(item) for key, item in value.items()}
+    return value
+
+
+_pack_q_le = struct.Struct("<q").pack
+_pack_d_le = struct.Struct("<d").pack
+
+
 def from_stored_json(text: str | bytes) -> Value:
     """Decode wire JSON that confect itself wrote (stored documents): one pass, no checks."""
     return json.loads(text, parse_int=float, object_hook=_special_value)

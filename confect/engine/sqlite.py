@@ -31,7 +31,7 @@ from confect.engine.base import (
 )
 from confect.errors import SchemaError, ValidationError, WriteConflict
 from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE, Schema
-from confect.values import from_stored_json, to_wire
+from confect.values import from_stored_json, to_stored_json
 
 FIRST_USER_TABLE = 10001
 SCAN_CHUNK = 256
@@ -167,10 +167,9 @@ class SqliteEngine(Engine):
             )
 
     def _insert_terms(self, table: str, id_: str, terms: dict[str, set[str]]) -> None:
-        self._db.executemany(
-            "INSERT INTO terms (tbl, idx, term, id) VALUES (?, ?, ?, ?)",
-            [(table, index, word, id_) for index, found in terms.items() for word in found],
-        )
+        rows = [(table, index, word, id_) for index, found in terms.items() for word in found]
+        if rows:
+            self._db.executemany("INSERT INTO terms (tbl, idx, term, id) VALUES (?, ?, ?, ?)", rows)
 
     def _check_documents(self, schema: Schema) -> None:
         """Refuse a schema that existing documents do not match, with a report of them."""
@@ -359,7 +358,7 @@ class SqliteEngine(Engine):
 
 
 def _encode(document: Document) -> str:
-    return json.dumps(to_wire(document), separators=(",", ":"))
+    return json.dumps(to_stored_json(document), separators=(",", ":"))
 
 
 def _decode(body: Any) -> Document:

@@ -18,6 +18,7 @@ from confect.values import (
     encode_key,
     from_stored_json,
     from_wire,
+    to_stored_json,
     to_wire,
 )
 
@@ -100,6 +101,7 @@ def test_wire_round_trip_keeps_every_value_and_type(value):
     assert encode_key((back,)) == encode_key((value,))
     stored = from_stored_json(json.dumps(to_wire(value)))  # the engines' fast reader agrees
     assert encode_key((stored,)) == encode_key((value,))
+    assert json.dumps(to_stored_json(value)) == json.dumps(to_wire(value))  # and its writer
 
 
 def test_wire_forms_match_convex():
