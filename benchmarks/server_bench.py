@@ -3,8 +3,9 @@ SQLAlchemy, in one run. Servers run in child processes; the load comes from this
 
 1. query by index returning one document, over HTTP: requests/s (32 concurrent clients).
 2. a mutation inserting one small document, durable: commits/s at 1, 16, 64 clients.
-3. reactivity (confect only): N WebSocket subscriptions to a query over one table; one
-   mutation commits; time until every subscriber has its Transition (p50, p99).
+3. reactivity (confect only): N WebSocket subscriptions to a query over one table (the
+   ten newest messages); one mutation posts a message; time until every subscriber has
+   its Transition (p50, p99).
 4. connections (confect only): N idle WebSocket connections held; the server's RSS.
 
     python benchmarks/server_bench.py [--quick]
@@ -157,7 +158,7 @@ async def reactivity(url: str) -> tuple[float, float]:
     """p50 and p99 ms from a commit to each subscriber's Transition."""
     ws_url = url.replace("http", "ws") + "/api/sync"
     sockets = [await websockets.connect(ws_url, max_queue=None) for _ in range(SUBSCRIBERS)]
-    add = {"type": "Add", "queryId": 0, "udfPath": "items:count", "args": [{}]}
+    add = {"type": "Add", "queryId": 0, "udfPath": "items:latest", "args": [{}]}
     for connection in sockets:
         await connection.send(
             json.dumps(
@@ -181,7 +182,7 @@ async def reactivity(url: str) -> tuple[float, float]:
     waiting = [asyncio.ensure_future(next_update(c)) for c in sockets]
     start = time.perf_counter()
     writer = await Connection.open(url)
-    await writer.call("mutation", "items:insert", {"key": "reactive", "n": 1.0})
+    await writer.call("mutation", "items:post", {"text": "hello, subscribers"})
     writer.close()
     latencies = sorted((t - start) * 1000 for t in await asyncio.gather(*waiting))
     for connection in sockets:

@@ -142,32 +142,53 @@ def check_limits(value: Value, what: str = "value") -> int:
 
     Raises `ValueLimitError` naming the path of the offending part.
     """
-    size = _check(value, what, 0)
+    size = _check(value, (what,), 0)
     if size > MAX_DOCUMENT_BYTES:
         raise ValueLimitError(path=what, message=f"is {size} bytes, over the limit of 1 MiB")
     return size
 
 
-def _check(value: Value, path: str, depth: int) -> int:
+Where = tuple[Any, ...]
+"""A place inside a value: `(name,)` for the root, `(parent, key or index)` below it.
+Rendered as a path string only when an error needs it."""
+
+
+def _check(value: Value, where: Where, depth: int) -> int:
     if depth > MAX_DEPTH:
-        raise ValueLimitError(path=path, message=f"nests deeper than {MAX_DEPTH} levels")
+        raise ValueLimitError(path=_path(where), message=f"nests deeper than {MAX_DEPTH} levels")
     if isinstance(value, list):
         if len(value) > MAX_ARRAY:
-            raise ValueLimitError(path=path, message=f"has {len(value)} items (max {MAX_ARRAY})")
-        return 2 + sum(_check(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))
+            raise ValueLimitError(
+                path=_path(where), message=f"has {len(value)} items (max {MAX_ARRAY})"
+            )
+        size = 2
+        for index, item in enumerate(value):
+            size += _check(item, (where, index), depth + 1)
+        return size
     if isinstance(value, dict):
         if len(value) > MAX_FIELDS:
-            raise ValueLimitError(path=path, message=f"has {len(value)} fields (max {MAX_FIELDS})")
-        return 2 + sum(
-            len(key) + _check(item, f"{path}.{key}", depth + 1) for key, item in value.items()
-        )
+            raise ValueLimitError(
+                path=_path(where), message=f"has {len(value)} fields (max {MAX_FIELDS})"
+            )
+        size = 2
+        for key, item in value.items():
+            size += len(key) + _check(item, (where, key), depth + 1)
+        return size
     if isinstance(value, str):
         return len(value.encode()) + 2
     if isinstance(value, bytes):
         return len(value) + 2
     if type(value) is int and not MIN_INT64 <= value <= MAX_INT64:
-        raise ValueLimitError(path=path, message=f"{value} does not fit in an int64")
+        raise ValueLimitError(path=_path(where), message=f"{value} does not fit in an int64")
     return 8
+
+
+def _path(where: Where) -> str:
+    parts: list[str] = []
+    while len(where) == 2:
+        where, part = where
+        parts.append(f"[{part}]" if isinstance(part, int) else f".{part}")
+    return str(where[0]) + "".join(reversed(parts))
 
 
 # --- the total order -------------------------------------------------------------------------------

@@ -319,7 +319,6 @@ class DatabaseReaderService:
     def __init__(self, tx: Transaction, schema: Schema) -> None:
         self._tx = tx
         self._schema = schema
-        self._by_number = {number: name for name, number in tx.numbers.items()}
 
     def table(self, name: str) -> TableReader:
         return TableReader(self._tx, self._schema, name)
@@ -334,7 +333,8 @@ class DatabaseReaderService:
 
         def run() -> Doc[Any] | None:
             number = table_number_of(id_)
-            table = self._by_number.get(number) if number is not None else None
+            by_number = {n: name for name, n in self._tx.numbers.items()}
+            table = by_number.get(number) if number is not None else None
             document = self._tx.get(table, id_) if table is not None else None
             if table is None or document is None:
                 return None

@@ -15,6 +15,13 @@ def insert(key: str, n: float):
 
 
 @query()
-def count():
+def latest():
+    """The ten newest messages (what a chat client subscribes to)."""
     db = yield from DatabaseReader
-    return len((yield from db.table("items").take(10_000)))
+    return [m.text for m in (yield from db.table("messages").order("desc").take(10))]
+
+
+@mutation(args={"text": v.string()})
+def post(text: str):
+    db = yield from DatabaseWriter
+    yield from db.table("messages").insert({"text": text})
