@@ -224,7 +224,14 @@ def _serve(
     asgi = create_app(server, on_shutdown=engine.close, background=background)
     console.print(f"confect serving {app_path} at [bold]{base_url}[/bold] (data in {data})")
     console.print(f"admin key: {data / 'admin_key'}")
-    config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", ws="websockets-sansio")
+    config = uvicorn.Config(
+        asgi,
+        host=host,
+        port=port,
+        log_level="warning",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,  # compressing every transition costs more than it saves on small messages
+    )
     # uvicorn's own `fd` option takes every socket for a Unix one, and so leaves Nagle's
     # algorithm on for TCP (40 ms stalls): give it the socket as what it is
     sockets = [socket.socket(fileno=fd)] if fd is not None else None

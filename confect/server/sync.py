@@ -14,6 +14,7 @@ import base64
 import json
 import logging
 import struct
+import time
 from typing import Any, cast
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -61,6 +62,7 @@ class SyncSession:
         self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._mutations: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._last_sent = time.monotonic()
 
     def _wake(self) -> None:
         self._events.put_nowait(("refresh", None))
@@ -71,6 +73,7 @@ class SyncSession:
         await self._socket.accept()
         self._spawn(self._read())
         self._spawn(self._run_mutations())
+        self._spawn(self._ping())
         try:
             await self._work()
         except ProtocolError as error:
@@ -105,18 +108,25 @@ class SyncSession:
         except (WebSocketDisconnect, RuntimeError, KeyError):
             await self._events.put(("closed", None))
 
+    async def _ping(self) -> None:
+        """Ask for a Ping whenever the connection has been quiet for PING_SECONDS."""
+        while True:
+            quiet = time.monotonic() - self._last_sent
+            if quiet >= PING_SECONDS:
+                self._events.put_nowait(("ping", None))
+                quiet = 0.0
+            await asyncio.sleep(PING_SECONDS - quiet)
+
     async def _work(self) -> None:
         while True:
-            try:
-                kind, payload = await asyncio.wait_for(self._events.get(), PING_SECONDS)
-            except TimeoutError:
+            kind, payload = await self._events.get()
+            if kind == "ping":
                 await self._send({"type": "Ping"})
-                continue
-            if kind == "closed":
+            elif kind == "closed":
                 return
-            if kind == "invalid":
+            elif kind == "invalid":
                 raise ProtocolError(payload)
-            if kind == "message":
+            elif kind == "message":
                 await self._handle(payload)
             elif kind == "refresh":
                 await self._transition()
@@ -126,6 +136,7 @@ class SyncSession:
                     await self._transition(always=True)
 
     async def _send(self, message: dict[str, Any]) -> None:
+        self._last_sent = time.monotonic()
         await self._socket.send_text(json.dumps(message))
 
     # --- client messages -------------------------------------------------------------------------

@@ -65,7 +65,11 @@ async def served(server: Server) -> AsyncIterator[str]:
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
     config = uvicorn.Config(
-        create_app(server), log_level="warning", ws="websockets-sansio", lifespan="on"
+        create_app(server),
+        log_level="warning",
+        ws="websockets-sansio",
+        lifespan="on",
+        ws_per_message_deflate=False,
     )
     running = uvicorn.Server(config)
     task = asyncio.get_running_loop().create_task(running.serve(sockets=[listener]))
@@ -200,3 +204,12 @@ async def test_every_subscriber_of_a_shared_query_gets_the_update():
                 }
             ]
             await connection.close()
+
+
+async def test_a_quiet_connection_is_pinged(monkeypatch):
+    from confect.server import sync
+
+    monkeypatch.setattr(sync, "PING_SECONDS", 0.05)
+    server = Server(Backend(app()))
+    async with served(server) as address, websockets.connect(f"ws://{address}/api/sync") as socket_:
+        assert json.loads(await asyncio.wait_for(socket_.recv(), 10)) == {"type": "Ping"}
