@@ -15,6 +15,7 @@ import attrs
 
 import effects
 from confect.app import App
+from confect.documents import user_fields
 from confect.engine.base import BY_CREATION_TIME, Document, Engine, ReadRange, Write
 from confect.engine.memory import MemoryEngine
 from confect.errors import FunctionNotFoundError, ValidationError, WriteConflict
@@ -26,7 +27,7 @@ from confect.services.auth import UserIdentity
 from confect.services.storage import StorageFiles
 from confect.transaction import Transaction
 from confect.validators import bind
-from confect.values import AFTER_PREFIX, Value, encode_key, encode_value
+from confect.values import AFTER_PREFIX, Value, encode_value, prefix_range
 from effects import Cause, Effect, Exit, Layer, Scope, ScopeService
 
 T = TypeVar("T")
@@ -368,16 +369,8 @@ class Backend:
             if oldest is not None and oldest < ts:
                 keep.append((ts, sha))
                 continue
-            prefix = encode_key((sha,))
-            if (
-                next(
-                    self.engine.scan(
-                        STORAGE_TABLE, "by_sha256", prefix, prefix + AFTER_PREFIX, False
-                    ),
-                    None,
-                )
-                is None
-            ):
+            lo, hi = prefix_range(sha)
+            if next(self.engine.scan(STORAGE_TABLE, "by_sha256", lo, hi, False), None) is None:
                 self.engine.delete_blob(sha)
         self._doomed_blobs = keep
 
@@ -387,13 +380,8 @@ class Backend:
         """After a restart: an action job that was running is marked failed (actions run at
         most once); a mutation job never committed, so it is still pending and runs again.
         Returns how many jobs were marked failed."""
-        prefix = encode_key(("inProgress",))
-        running = [
-            d
-            for _, d in self.engine.scan(
-                SCHEDULED_TABLE, "by_state", prefix, prefix + AFTER_PREFIX, False
-            )
-        ]
+        lo, hi = prefix_range("inProgress")
+        running = [d for _, d in self.engine.scan(SCHEDULED_TABLE, "by_state", lo, hi, False)]
         for job in running:
             self._finish_job(
                 str(job["_id"]), "failed", "interrupted: the server stopped while it ran"
@@ -406,7 +394,7 @@ class Backend:
 
         def sync(tx: Transaction) -> None:
             stored = {
-                str(d["name"]): d for d in tx.scan(CRONS_TABLE, BY_CREATION_TIME, b"", AFTER_PREFIX)
+                str(d["name"]): d for d in tx.scan(CRONS_TABLE, BY_CREATION_TIME, *prefix_range())
             }
             for name, document in stored.items():
                 if name not in wanted or document["schedule"] != wanted[name].describe():
@@ -429,7 +417,7 @@ class Backend:
 
         def enqueue(tx: Transaction) -> int:
             due = 0
-            for cron in list(tx.scan(CRONS_TABLE, BY_CREATION_TIME, b"", AFTER_PREFIX)):
+            for cron in list(tx.scan(CRONS_TABLE, BY_CREATION_TIME, *prefix_range())):
                 job = self.app.crons.jobs.get(str(cron["name"]))
                 if job is None or float(cast(float, cron["nextRun"])) > now:
                     continue
@@ -442,9 +430,7 @@ class Backend:
                     "state": {"kind": "pending"},
                 }
                 tx.insert(SCHEDULED_TABLE, fields)
-                tx.replace(
-                    CRONS_TABLE, cron, {**_user_fields(cron), "nextRun": job.next_after(now)}
-                )
+                tx.replace(CRONS_TABLE, cron, {**user_fields(cron), "nextRun": job.next_after(now)})
             return due
 
         return self.in_own_transaction(enqueue)
@@ -452,10 +438,7 @@ class Backend:
     def next_wake_ms(self) -> float | None:
         """When the next job or cron is due, if any."""
         times = [cast(float, j["scheduledTime"]) for j in self.pending_jobs()[:1]]
-        times += [
-            cast(float, c["nextRun"])
-            for _, c in self.engine.scan(CRONS_TABLE, BY_CREATION_TIME, b"", AFTER_PREFIX, False)
-        ]
+        times += [cast(float, c["nextRun"]) for c in self.engine.documents(CRONS_TABLE)]
         return min(times, default=None)
 
     def tick(self) -> Effect[int]:
@@ -466,13 +449,11 @@ class Backend:
 
     def pending_jobs(self, due_by_ms: float | None = None) -> list[Document]:
         """Pending jobs in time order (only those due by `due_by_ms`, if given)."""
-        prefix = encode_key(("pending",))
-        hi = prefix + (
-            encode_value(due_by_ms) + AFTER_PREFIX if due_by_ms is not None else AFTER_PREFIX
-        )
+        lo, hi = prefix_range("pending")
+        if due_by_ms is not None:
+            hi = lo + encode_value(due_by_ms) + AFTER_PREFIX
         return [
-            document
-            for _, document in self.engine.scan(SCHEDULED_TABLE, "by_state", prefix, hi, False)
+            document for _, document in self.engine.scan(SCHEDULED_TABLE, "by_state", lo, hi, False)
         ]
 
     def run_due_jobs(self) -> Effect[int]:
@@ -523,15 +504,11 @@ class Backend:
         job = tx.get(SCHEDULED_TABLE, job_id)
         if job is None:
             return
-        fields = _user_fields(job)
+        fields = user_fields(job)
         fields["state"] = {"kind": state} if error is None else {"kind": state, "error": error}
         if state in ("success", "failed", "canceled"):
             fields["completedTime"] = self.now_ms()
         tx.replace(SCHEDULED_TABLE, job, fields)
-
-
-def _user_fields(document: Document) -> dict[str, Value]:
-    return {k: x for k, x in document.items() if not k.startswith("_")}
 
 
 def _message(cause: Cause[Any]) -> str:

@@ -26,12 +26,11 @@ from rich.table import Table
 import effects
 from confect.app import App, load_app
 from confect.backend import Backend
-from confect.engine.base import BY_CREATION_TIME
 from confect.engine.sqlite import EngineLockedError, SqliteEngine
 from confect.errors import FunctionNotFoundError
 from confect.server.app import Server, create_app
 from confect.snapshot import export_snapshot, import_snapshot
-from confect.values import AFTER_PREFIX, from_wire, to_wire
+from confect.values import from_wire, to_wire
 from effects import TaggedError
 from effects.exit import Failure, Success
 
@@ -117,9 +116,7 @@ def data(
         if table is None:
             listing = Table("table", "documents")
             for name in backend.schema.tables:
-                count = sum(
-                    1 for _ in engine.scan(name, BY_CREATION_TIME, b"", AFTER_PREFIX, False)
-                )
+                count = sum(1 for _ in engine.documents(name))
                 listing.add_row(name, str(count))
             console.print(listing)
             return
@@ -127,8 +124,7 @@ def data(
             raise typer.BadParameter(
                 f"no table {table!r}; tables: {', '.join(backend.schema.tables)}"
             )
-        newest = engine.scan(table, BY_CREATION_TIME, b"", AFTER_PREFIX, True)
-        for _, document in itertools.islice(newest, limit):
+        for document in itertools.islice(engine.documents(table, descending=True), limit):
             console.print_json(json.dumps(to_wire(document)))
 
 

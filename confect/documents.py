@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import attrs
@@ -67,6 +68,11 @@ def document_value(doc: Doc[Any]) -> Value:
     }
 
 
+def user_fields(document: Mapping[str, Value]) -> dict[str, Value]:
+    """A stored document's own fields, without the system ones (`_id`, `_creationTime`)."""
+    return {name: value for name, value in document.items() if not name.startswith("_")}
+
+
 def decode_document(
     table: str, stored: dict[str, Value], validator: Validator[Any] | None, path: str = "document"
 ) -> Doc[Any]:
@@ -74,7 +80,7 @@ def decode_document(
     `DocumentDecodeError` if it does not fit."""
     id_ = str(stored["_id"])
     creation_time = stored.get("_creationTime")
-    fields = {k: x for k, x in stored.items() if not k.startswith("_")}
+    fields = user_fields(stored)
     if validator is None:
         value: Any = fields
     else:

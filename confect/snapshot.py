@@ -11,10 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from confect.backend import Backend
-from confect.engine.base import BY_CREATION_TIME, Write
+from confect.documents import user_fields
+from confect.engine.base import Write
 from confect.errors import SchemaError, ValidationError
 from confect.schema import CRONS_TABLE, STORAGE_TABLE
-from confect.values import AFTER_PREFIX, Value, from_wire, to_wire
+from confect.values import Value, from_wire, to_wire
 
 Progress = Callable[[str, int], None]
 """Called with (table, documents done so far)."""
@@ -36,9 +37,7 @@ def export_snapshot(
             continue
         count = 0
         with open(directory / "documents" / f"{table}.jsonl", "w") as out:
-            for _, document in backend.engine.scan(
-                table, BY_CREATION_TIME, b"", AFTER_PREFIX, False
-            ):
+            for document in backend.engine.documents(table):
                 out.write(json.dumps(to_wire(document), separators=(",", ":")) + "\n")
                 if table == STORAGE_TABLE:
                     _export_file(backend, directory, str(document["sha256"]))
@@ -52,9 +51,9 @@ def export_snapshot(
 
 
 def _check(backend: Backend, table: str, document: dict[str, Value]) -> None:
-    fields = {k: x for k, x in document.items() if not k.startswith("_")}
     try:
-        backend.schema.table(table).validator.decode(fields, f"{table} {document.get('_id')}")
+        where = f"{table} {document.get('_id')}"
+        backend.schema.table(table).validator.decode(user_fields(document), where)
     except ValidationError as error:
         raise SchemaError(message=f"the snapshot does not match the schema: {error}") from None
 
@@ -70,9 +69,7 @@ def import_snapshot(
 ) -> dict[str, int]:
     """Load a snapshot into an empty deployment; return counts per table."""
     for table in backend.schema.tables:
-        if table != CRONS_TABLE and next(
-            backend.engine.scan(table, BY_CREATION_TIME, b"", AFTER_PREFIX, False), None
-        ):
+        if table != CRONS_TABLE and next(backend.engine.documents(table), None):
             raise SchemaError(
                 message=f"the deployment is not empty (table {table!r} has documents)"
             )

@@ -18,6 +18,7 @@ from confect.engine.base import Engine
 from confect.engine.memory import MemoryEngine
 from confect.functions import FunctionDefinition, Kind
 from confect.layers import mutation_services
+from confect.schema import SCHEDULED_TABLE
 from confect.services.auth import UserIdentity
 from confect.values import Value, from_wire, to_wire
 from effects import Effect, Layer, TestClock
@@ -176,12 +177,7 @@ class ConfectTest:
 
     def scheduled_jobs(self) -> list[dict[str, Value]]:
         """Every `_scheduled_functions` document, oldest first."""
-        return [
-            dict(d)
-            for _, d in self.backend.engine.scan(
-                "_scheduled_functions", "by_creation_time", b"", b"\xff", False
-            )
-        ]
+        return [dict(d) for d in self.backend.engine.documents(SCHEDULED_TABLE)]
 
 
 def _over_the_wire(value: Value) -> Value:

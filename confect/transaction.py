@@ -21,7 +21,7 @@ from confect.engine.base import (
 )
 from confect.errors import TransactionLimitError
 from confect.ids import new_id
-from confect.values import AFTER_PREFIX, Value, check_limits, encode_value
+from confect.values import AFTER_PREFIX, Value, check_limits, encode_value, prefix_range
 
 T = TypeVar("T")
 
@@ -99,7 +99,7 @@ class Transaction:
         """Documents whose text in search index `index` has one of `terms` (the last as a
         prefix), own writes included, in no particular order. Reads the whole table, as far
         as conflicts and reactivity are concerned: any change to it may change the result."""
-        self.reads.append(ReadRange(table, BY_CREATION_TIME, b"", AFTER_PREFIX))
+        self.reads.append(ReadRange(table, BY_CREATION_TIME, *prefix_range()))
         found: list[Document] = []
         for id_ in self.engine.search_candidates(table, index, terms):
             document = None if id_ in self._writes else self.engine.get(table, id_)

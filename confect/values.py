@@ -219,6 +219,12 @@ def encode_key(values: tuple[Any, ...]) -> bytes:
     return bytes(out)
 
 
+def prefix_range(*values: Any) -> tuple[bytes, bytes]:
+    """The key range [lo, hi) of every key that starts with `values` (all keys for none)."""
+    prefix = encode_key(values)
+    return prefix, prefix + AFTER_PREFIX
+
+
 def encode_value(value: Any) -> bytes:
     """Order-preserving bytes for one value."""
     out = bytearray()

@@ -19,7 +19,7 @@ import attrs
 from confect.errors import WriteConflict
 from confect.schema import Schema
 from confect.search import words
-from confect.values import UNDEFINED, Value, encode_key, encode_value
+from confect.values import UNDEFINED, Value, encode_key, encode_value, prefix_range
 
 Document = dict[str, Value]
 
@@ -218,6 +218,11 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def delete_blob(self, sha256: str) -> None: ...
+
+    def documents(self, table: str, descending: bool = False) -> Iterator[Document]:
+        """Every committed document of `table`, oldest first (newest first if `descending`)."""
+        lo, hi = prefix_range()
+        return (document for _, document in self.scan(table, BY_CREATION_TIME, lo, hi, descending))
 
     def is_valid(self, begin_ts: int, reads: Sequence[ReadRange]) -> bool:
         """Whether what a transaction begun at `begin_ts` read is still current."""

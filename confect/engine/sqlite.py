@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from confect.documents import user_fields
 from confect.engine.base import (
     Commit,
     CommitLog,
@@ -180,9 +181,8 @@ class SqliteEngine(Engine):
                 continue
             for (body,) in self._db.execute("SELECT body FROM documents WHERE tbl = ?", (name,)):
                 document = _decode(body)
-                fields = {k: x for k, x in document.items() if not k.startswith("_")}
                 try:
-                    table.validator.decode(fields, "document")
+                    table.validator.decode(user_fields(document), "document")
                 except ValidationError as error:
                     count += 1
                     if len(bad) < MAX_REPORTED:

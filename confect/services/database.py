@@ -11,7 +11,7 @@ from typing import Any, Literal, TypeVar, cast
 import attrs
 
 import effects
-from confect.documents import Doc, decode_document
+from confect.documents import Doc, decode_document, user_fields
 from confect.engine.base import BY_CREATION_TIME, Document, field_value
 from confect.errors import (
     DocumentDecodeError,
@@ -369,7 +369,7 @@ class TableWriter:
 
         def run() -> None:
             current = self._current(id_)
-            merged = {k: x for k, x in current.items() if not k.startswith("_")}
+            merged = user_fields(current)
             for name, value in fields.items():
                 if name.startswith("_"):
                     raise ValidationError(

@@ -10,7 +10,7 @@ import attrs
 from confect.engine.base import field_value
 from confect.errors import ValidationError
 from confect.validators import FieldEncoder, encode_any
-from confect.values import AFTER_PREFIX, Value, encode_key, encode_value
+from confect.values import AFTER_PREFIX, Value, encode_value, prefix_range
 
 
 class IndexRangeBuilder:
@@ -65,8 +65,8 @@ class IndexRangeBuilder:
 
     def bounds(self) -> tuple[bytes, bytes]:
         """The byte range [lo, hi) this builder describes."""
-        prefix = encode_key(tuple(self._equal))
-        lo, hi = prefix, prefix + AFTER_PREFIX
+        lo, hi = prefix_range(*self._equal)
+        prefix = lo
         if self._lower is not None:
             op, value = self._lower
             lo = prefix + encode_value(value) + (AFTER_PREFIX if op == "gt" else b"")

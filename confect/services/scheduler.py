@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import effects
+from confect.documents import user_fields
 from confect.ids import Id, table_number_of
 from confect.schema import SCHEDULED_TABLE
 from confect.services.storage import InTransaction
@@ -50,8 +51,9 @@ class SchedulerService:
                 return
             job = tx.get(SCHEDULED_TABLE, job_id)
             if job is not None and job["state"] == {"kind": "pending"}:
-                fields = {k: x for k, x in job.items() if not k.startswith("_")}
-                tx.replace(SCHEDULED_TABLE, job, {**fields, "state": {"kind": "canceled"}})
+                tx.replace(
+                    SCHEDULED_TABLE, job, {**user_fields(job), "state": {"kind": "canceled"}}
+                )
 
         return effects.sync(lambda: self._run(run))
 
