@@ -461,7 +461,10 @@ class Backend:
 
         def start() -> Effect[int]:
             jobs = self.pending_jobs(self.now_ms())
-            return effects.for_each(jobs, self._run_job).map(len)
+            # each job's effect is built when its turn comes: building one starts its work
+            return effects.for_each(
+                jobs, lambda job: effects.suspend(lambda: self._run_job(job))
+            ).map(len)
 
         return effects.suspend(start)
 
