@@ -10,6 +10,7 @@ from confect.crons import Crons
 from confect.ctx import ActionCtx, MutationCtx, QueryCtx
 from confect.documents import Doc
 from confect.errors import (
+    ArgumentValidationError,
     ConvexError,
     DocumentDecodeError,
     GetByIdFailure,
@@ -46,6 +47,7 @@ __all__ = [
     "ActionCtx",
     "ActionRunner",
     "App",
+    "ArgumentValidationError",
     "Auth",
     "Backend",
     "ConvexError",

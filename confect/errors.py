@@ -24,6 +24,10 @@ class ValidationError(TaggedError):
         return f"{self.path}: {self.message}"
 
 
+class ArgumentValidationError(ValidationError):
+    """A call's arguments did not match the function's `args`: the caller's mistake."""
+
+
 class ValueLimitError(TaggedError):
     """A value is over one of Convex's size limits."""
 

@@ -8,7 +8,7 @@ from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 
 import attrs
 
-from confect.errors import ConvexError, ValidationError
+from confect.errors import ArgumentValidationError, ConvexError, ValidationError
 from confect.validators import ObjectV, Validator, encode_any
 from confect.values import Value
 from effects import Effect, TaggedError, gen
@@ -40,10 +40,13 @@ class FunctionDefinition(Generic[A, E]):
     def decode_args(self, args: Value) -> dict[str, Any]:
         """The handler's keyword arguments from Convex-valued `args` (validated)."""
         if not isinstance(args, dict):
-            raise ValidationError(path="args", message=f"expected an object, got {args!r}")
+            raise ArgumentValidationError(path="args", message=f"expected an object, got {args!r}")
         if self.args is None:
             return dict(args)
-        return self.args.decode(args, "args")
+        try:
+            return self.args.decode(args, "args")
+        except ValidationError as error:
+            raise ArgumentValidationError(path=error.path, message=error.message) from None
 
     def encode_args(self, args: Mapping[str, Any]) -> dict[str, Value]:
         """Convex-valued args from Python values (validated)."""

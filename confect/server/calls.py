@@ -21,7 +21,7 @@ import attrs
 import effects
 from confect.backend import Backend
 from confect.engine.base import ReadRange
-from confect.errors import FunctionNotFoundError, ValidationError
+from confect.errors import ArgumentValidationError, FunctionNotFoundError
 from confect.functions import FunctionDefinition
 from confect.services.auth import UserIdentity
 from confect.values import Value, from_wire, to_wire
@@ -150,10 +150,6 @@ class Functions:
         """Run the function at `path` with wire arguments; raises `RequestError`."""
         function = self.find(path, kind, caller)
         args = self.decode_args(raw_args)
-        try:
-            function.decode_args(args)  # checked here so a bad call is the caller's error
-        except ValidationError as error:
-            raise RequestError(400, "BadRequest", f"ArgumentValidationError: {error}") from None
         backend, identity = self.backend, caller.identity
         if function.kind == "query":
             body: Effect[Any, Any] = backend.query(function, args, identity).map(
@@ -199,6 +195,10 @@ class Functions:
         failures = cause.failures()
         if failures:
             error = failures[0]
+            if isinstance(
+                error, ArgumentValidationError
+            ):  # this call's own arguments, not a nested call's
+                raise RequestError(400, "BadRequest", f"ArgumentValidationError: {error}")
             data = function.error_data(error)
             if data is not None:
                 return Outcome(

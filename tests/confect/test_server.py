@@ -16,6 +16,7 @@ from confect import (
     Backend,
     DatabaseReader,
     DatabaseWriter,
+    MutationRunner,
     define_schema,
     define_table,
     mutation,
@@ -53,8 +54,20 @@ def add(name: str, delay: float):
     yield from db.table("items").insert({"name": name})
 
 
+@mutation()
+def calls_add_badly():
+    runner = yield from MutationRunner
+    yield from runner.run_mutation(add, {"name": 5, "delay": 0})
+
+
 def app(listing=names) -> App:
-    return App({"items:names": listing, "items:slow": slow, "items:add": add}, SCHEMA)
+    functions = {
+        "items:names": listing,
+        "items:slow": slow,
+        "items:add": add,
+        "items:bad": calls_add_badly,
+    }
+    return App(functions, SCHEMA)
 
 
 @contextlib.asynccontextmanager
@@ -213,3 +226,17 @@ async def test_a_quiet_connection_is_pinged(monkeypatch):
     server = Server(Backend(app()))
     async with served(server) as address, websockets.connect(f"ws://{address}/api/sync") as socket_:
         assert json.loads(await asyncio.wait_for(socket_.recv(), 10)) == {"type": "Ping"}
+
+
+async def test_bad_arguments_are_the_callers_error_only_for_the_call_itself():
+    server = Server(Backend(app()))
+    async with served(server) as address:
+        status, body = await post(
+            address, "/api/mutation", {"path": "items:add", "args": {"name": 5, "delay": 0}}
+        )
+        assert (status, body["code"]) == (400, "BadRequest")
+        assert (
+            body["message"] == "ArgumentValidationError: args.name: expected string, got 5.0"
+        )  # JSON 5 is a float64
+        status, body = await post(address, "/api/mutation", {"path": "items:bad", "args": {}})
+        assert status == 560 and "args.name: expected string, got 5" in body["errorMessage"]
