@@ -54,9 +54,9 @@ class SyncSession:
         self._verifier = verifier
         self._admin_key = admin_key
         self._caller = Caller()
-        self._query_set = 0
-        self._identity = 0
-        self._ts = 0
+        self._query_set: int = 0
+        self._identity: int = 0
+        self._ts: int = 0
         self._queries: dict[int, tuple[QueryKey, Any]] = {}  # id -> (key, wire args)
         self._sent: dict[int, Outcome] = {}  # id -> the outcome last sent
         self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -277,28 +277,23 @@ class SyncSession:
             modifications += changed
             if not any(self._subscriptions.is_stale(key) for key, _ in self._queries.values()):
                 break  # every result is current as of now: the transition can say so
-        end_ts = max(self._ts, engine.last_ts())
-        end = {
-            "querySet": self._query_set if query_set is None else query_set,
-            "identity": self._identity if identity is None else identity,
-            "ts": end_ts,
-        }
-        unchanged = end == {"querySet": self._query_set, "identity": self._identity, "ts": self._ts}
-        if not modifications and unchanged and not always:
+        start: tuple[int, int, int] = (self._query_set, self._identity, self._ts)
+        end: tuple[int, int, int] = (
+            self._query_set if query_set is None else query_set,
+            self._identity if identity is None else identity,
+            max(self._ts, engine.last_ts()),
+        )
+        if not modifications and end == start and not always:
             return
         await self._send(
             {
                 "type": "Transition",
-                "startVersion": {
-                    "querySet": self._query_set,
-                    "identity": self._identity,
-                    "ts": encode_ts(self._ts),
-                },
-                "endVersion": {**end, "ts": encode_ts(end_ts)},
+                "startVersion": _version(*start),
+                "endVersion": _version(*end),
                 "modifications": modifications,
             }
         )
-        self._query_set, self._identity, self._ts = end["querySet"], end["identity"], end_ts
+        self._query_set, self._identity, self._ts = end
 
     async def _refresh(self) -> list[dict[str, Any]]:
         modifications: list[dict[str, Any]] = []
@@ -313,6 +308,10 @@ class SyncSession:
                 self._sent[query_id] = outcome
                 modifications.append(_modification(query_id, outcome))
         return modifications
+
+
+def _version(query_set: int, identity: int, ts: int) -> dict[str, Any]:
+    return {"querySet": query_set, "identity": identity, "ts": encode_ts(ts)}
 
 
 def _same(sent: Outcome | None, outcome: Outcome) -> bool:
