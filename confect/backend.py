@@ -45,7 +45,9 @@ class QueryResult:
 
 @attrs.frozen
 class MutationResult:
-    value: Value
+    """What a transaction's body returned (a Convex value for a mutation) and its commit ts."""
+
+    value: Any
     ts: int
 
 
@@ -236,14 +238,37 @@ class Backend:
         args: dict[str, Value],
         identity: UserIdentity | None,
         finish: Callable[[Transaction], bool] | None,
+    ) -> Effect[MutationResult, Any]:
+        def body(tx: Transaction) -> Effect[Value, Any]:
+            return self._invoke(function, args, mutation_services(self, tx, identity))
+
+        return self._transact(body, finish)
+
+    def transact(
+        self, effect: Callable[[], Effect[Any, Any, Any]], identity: UserIdentity | None = None
+    ) -> Effect[MutationResult, Any]:
+        """Run any effect with a mutation's services, as one transaction (retried on conflict)."""
+
+        def body(tx: Transaction) -> Effect[Any, Any]:
+            services = {**mutation_services(self, tx, identity), **self.services}
+            return as_layer(services).provide_to(effects.suspend(effect))
+
+        return effects.suspend(lambda: self._transact(body, None))
+
+    def _transact(
+        self,
+        body_of: Callable[[Transaction], Effect[Any, Any]],
+        finish: Callable[[Transaction], bool] | None,
         attempt: int = 0,
     ) -> Effect[MutationResult, Any]:
+        """`body_of(tx)` in a new transaction, committed when it succeeds. `finish(tx)`, if
+        given, runs first and may call the whole thing off (a job someone already ran)."""
         tx = self.new_transaction()
         if finish is not None and not finish(tx):
             self.finish(tx)
             return effects.succeed(MutationResult(None, tx.begin_ts))
 
-        def commit(value: Value) -> Effect[MutationResult, Any]:
+        def commit(value: Any) -> Effect[MutationResult, Any]:
             writes = tx.writes()
 
             def done(ts: int) -> MutationResult:
@@ -253,7 +278,7 @@ class Backend:
             def retry(conflict: WriteConflict) -> Effect[MutationResult, Any]:
                 if attempt + 1 >= MAX_COMMIT_ATTEMPTS:
                     return effects.die(conflict)
-                return self._mutation(function, args, identity, finish, attempt + 1)
+                return self._transact(body_of, finish, attempt + 1)
 
             return (
                 self._commit(tx.begin_ts, tx.reads, writes)
@@ -261,9 +286,10 @@ class Backend:
                 .catch_tag(WriteConflict, retry)
             )
 
-        body = self._invoke(function, args, mutation_services(self, tx, identity))
-        return body.flat_map(lambda value: effects.suspend(lambda: commit(value))).on_exit(
-            self._finishing(tx)
+        return (
+            body_of(tx)
+            .flat_map(lambda value: effects.suspend(lambda: commit(value)))
+            .on_exit(self._finishing(tx))
         )
 
     def _commit(

@@ -17,7 +17,6 @@ from confect.backend import Backend
 from confect.engine.base import Engine
 from confect.engine.memory import MemoryEngine
 from confect.functions import FunctionDefinition, Kind
-from confect.layers import mutation_services
 from confect.schema import SCHEDULED_TABLE
 from confect.services.auth import UserIdentity
 from confect.values import Value, from_wire, to_wire
@@ -130,25 +129,8 @@ class ConfectTest:
     def _run(
         self, effect: Effect[A, Any, Any] | Callable[[], Effect[A, Any, Any]]
     ) -> Effect[A, Any]:
-        def start() -> Effect[A, Any]:
-            body = effect() if callable(effect) else effect
-            tx = self.backend.new_transaction()
-            services = {
-                **mutation_services(self.backend, tx, self.identity),
-                **self.backend.services,
-            }
-
-            def commit(value: A) -> A:
-                writes = tx.writes()
-                self.backend._committed(tx.commit(), writes)  # pyright: ignore[reportPrivateUsage]
-                return value
-
-            def finish(_: object) -> Effect[None]:
-                return effects.sync(lambda: self.backend.finish(tx))
-
-            return Layer(None, pure=services).provide_to(body).map(commit).on_exit(finish)
-
-        return effects.suspend(start)
+        body = effect if callable(effect) else (lambda: effect)
+        return self.backend.transact(body, self.identity).map(lambda result: result.value)
 
     # --- time and scheduled functions ----------------------------------------------------------
 
