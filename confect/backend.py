@@ -214,8 +214,8 @@ class Backend:
 
         def start() -> Effect[Any, Any]:
             function = self.resolve(fn, "http_action")
-            services = {**action_services(self, identity, "http_action"), **self.services}
-            return as_layer(services).provide_to(effects.suspend(lambda: function.handler(request)))
+            services = action_services(self, identity, "http_action")
+            return self._provide(services, lambda: function.handler(request))
 
         return effects.suspend(start)
 
@@ -250,8 +250,7 @@ class Backend:
         """Run any effect with a mutation's services, as one transaction (retried on conflict)."""
 
         def body(tx: Transaction) -> Effect[Any, Any]:
-            services = {**mutation_services(self, tx, identity), **self.services}
-            return as_layer(services).provide_to(effects.suspend(effect))
+            return self._provide(mutation_services(self, tx, identity), effect)
 
         return effects.suspend(lambda: self._transact(body, None))
 
@@ -305,9 +304,15 @@ class Backend:
         def start() -> Effect[Any, Any]:
             return function.handler(**function.decode_args(args))
 
+        return self._provide(services, start).map(function.encode_result)
+
+    def _provide(
+        self, services: dict[Any, Any], effect: Callable[[], Effect[Any, Any, Any]]
+    ) -> Effect[Any, Any]:
+        """`effect()` with a call's services, the app's and tests' own laid over them."""
         if self.services:
             services.update(self.services)
-        return as_layer(services).provide_to(effects.suspend(start)).map(function.encode_result)
+        return as_layer(services).provide_to(effects.suspend(effect))
 
     # --- calls from inside functions -----------------------------------------------------------
 
