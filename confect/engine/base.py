@@ -17,11 +17,14 @@ from typing import Any
 import attrs
 
 from confect.errors import WriteConflict
-from confect.schema import Schema
+from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE, Schema
 from confect.search import words
 from confect.values import UNDEFINED, Value, encode_key, encode_value, prefix_range
 
 Document = dict[str, Value]
+
+SYSTEM_TABLE_NUMBERS = {SCHEDULED_TABLE: 1, STORAGE_TABLE: 2, CRONS_TABLE: 3}
+FIRST_USER_TABLE = 10001
 
 BY_ID = "by_id"
 BY_CREATION_TIME = "by_creation_time"
@@ -74,6 +77,18 @@ def index_key(document: Mapping[str, Value], index: str, fields: Sequence[str]) 
     values.append(document["_creationTime"])
     values.append(document["_id"])
     return encode_key(tuple(values))
+
+
+def number_new_tables(numbers: Mapping[str, int], tables: Iterable[str]) -> dict[str, int]:
+    """`numbers`, plus a number for each table that has none: a system table its fixed one,
+    a user table the next free one from FIRST_USER_TABLE. A table keeps its number forever."""
+    out = dict(numbers)
+    for name in tables:
+        if name not in out:
+            out[name] = (
+                SYSTEM_TABLE_NUMBERS.get(name) or max([FIRST_USER_TABLE - 1, *out.values()]) + 1
+            )
+    return out
 
 
 class IndexCatalog:

@@ -16,11 +16,10 @@ from confect.engine.base import (
     ReadRange,
     Write,
     conflicts,
+    number_new_tables,
 )
 from confect.errors import WriteConflict
-from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE, Schema
-
-FIRST_USER_TABLE = 10001
+from confect.schema import Schema
 
 
 class _Index:
@@ -85,7 +84,7 @@ class MemoryEngine(Engine):
         self._documents: dict[str, dict[str, Document]] = {}
         self._indexes: dict[tuple[str, str], _Index] = {}
         self._term_indexes: dict[tuple[str, str], _TermIndex] = {}
-        self._numbers: dict[str, int] = {SCHEDULED_TABLE: 1, STORAGE_TABLE: 2, CRONS_TABLE: 3}
+        self._numbers: dict[str, int] = {}
         self._log = CommitLog()
         self._ts = 0
         self._creation = 0.0
@@ -94,8 +93,8 @@ class MemoryEngine(Engine):
 
     def configure(self, schema: Schema) -> dict[str, int]:
         self.catalog = IndexCatalog(schema)
+        self._numbers = number_new_tables(self._numbers, self.catalog.fields)
         for table, indexes in self.catalog.fields.items():
-            self._numbers.setdefault(table, FIRST_USER_TABLE + len(self._numbers) - 3)
             documents = self._documents.setdefault(table, {})
             for name in indexes:
                 if (table, name) not in self._indexes:

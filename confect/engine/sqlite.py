@@ -29,12 +29,12 @@ from confect.engine.base import (
     ReadRange,
     Write,
     conflicts,
+    number_new_tables,
 )
 from confect.errors import SchemaError, ValidationError, WriteConflict
-from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE, Schema
+from confect.schema import Schema
 from confect.values import from_stored_json, to_stored_json
 
-FIRST_USER_TABLE = 10001
 SCAN_CHUNK = 256
 MAX_REPORTED = 20
 
@@ -114,13 +114,12 @@ class SqliteEngine(Engine):
             return numbers
 
     def _number_tables(self, schema: Schema) -> dict[str, int]:
-        numbers = {str(n): int(x) for n, x in self._db.execute("SELECT name, number FROM tables")}
-        fixed = {SCHEDULED_TABLE: 1, STORAGE_TABLE: 2, CRONS_TABLE: 3}
-        for name in schema.tables:
-            if name not in numbers:
-                number = fixed.get(name) or max([FIRST_USER_TABLE - 1, *numbers.values()]) + 1
-                numbers[name] = number
-                self._db.execute("INSERT INTO tables (name, number) VALUES (?, ?)", (name, number))
+        known = {str(n): int(x) for n, x in self._db.execute("SELECT name, number FROM tables")}
+        numbers = number_new_tables(known, schema.tables)
+        self._db.executemany(
+            "INSERT INTO tables (name, number) VALUES (?, ?)",
+            [(name, number) for name, number in numbers.items() if name not in known],
+        )
         return numbers
 
     def _rebuild_changed_indexes(self) -> None:
