@@ -148,10 +148,14 @@ class SqliteEngine(Engine):
                     self._db.execute("DELETE FROM terms WHERE tbl = ? AND idx = ?", (table, index))
         self._set_meta("search", json.dumps(self.catalog.search, sort_keys=True))
 
+    def _stored(self, table: str) -> Iterator[Document]:
+        """Every document of `table` as stored, streamed (callers may write other tables
+        of this connection meanwhile: `entries`, `terms`)."""
+        for (body,) in self._db.execute("SELECT body FROM documents WHERE tbl = ?", (table,)):
+            yield _decode(body)
+
     def _backfill(self, table: str, index: str) -> None:
-        rows = self._db.execute("SELECT body FROM documents WHERE tbl = ?", (table,)).fetchall()
-        for (body,) in rows:
-            document = _decode(body)
+        for document in self._stored(table):
             key = self.catalog.keys(table, document)[index]
             self._db.execute(
                 "INSERT INTO entries (tbl, idx, key, id) VALUES (?, ?, ?, ?)",
@@ -159,9 +163,7 @@ class SqliteEngine(Engine):
             )
 
     def _backfill_terms(self, table: str, index: str) -> None:
-        rows = self._db.execute("SELECT body FROM documents WHERE tbl = ?", (table,)).fetchall()
-        for (body,) in rows:
-            document = _decode(body)
+        for document in self._stored(table):
             self._insert_terms(
                 table, str(document["_id"]), {index: self.catalog.terms(table, document)[index]}
             )
@@ -178,8 +180,7 @@ class SqliteEngine(Engine):
         for name, table in schema.tables.items():
             if name.startswith("_"):
                 continue
-            for (body,) in self._db.execute("SELECT body FROM documents WHERE tbl = ?", (name,)):
-                document = _decode(body)
+            for document in self._stored(name):
                 try:
                     table.validator.decode(user_fields(document), "document")
                 except ValidationError as error:
