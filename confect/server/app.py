@@ -24,8 +24,7 @@ from confect.auth_config import AuthenticationError, TokenVerifier
 from confect.backend import Backend
 from confect.engine.base import Write
 from confect.http import HttpRequest, HttpResponse, HttpRouter
-from confect.ids import table_number_of
-from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE
+from confect.schema import CRONS_TABLE, SCHEDULED_TABLE
 from confect.server.calls import Caller, Functions, Limits, RequestError, outcome_json
 from confect.server.subscriptions import Subscriptions
 from confect.server.sync import SyncSession, encode_ts
@@ -215,15 +214,13 @@ async def _upload(server: Server, request: Request) -> Response:
 
 async def _download(server: Server, request: Request) -> Response:
     storage_id = str(request.path_params["storage_id"])
-    numbers = server.backend.numbers
-    if table_number_of(storage_id) != numbers[STORAGE_TABLE]:
+    backend = server.backend
+    metadata = backend.in_own_transaction(lambda tx: backend.files.metadata(tx, storage_id))
+    data = backend.engine.get_blob(metadata["sha256"]) if metadata else None
+    if metadata is None or data is None:
         raise RequestError(404, "NotFound", "no such file")
-    document = server.backend.engine.get(STORAGE_TABLE, storage_id)
-    data = server.backend.engine.get_blob(str(document["sha256"])) if document else None
-    if document is None or data is None:
-        raise RequestError(404, "NotFound", "no such file")
-    content_type = document.get("contentType")
-    return Response(data, headers={"content-type": str(content_type or "application/octet-stream")})
+    content_type = metadata["content_type"] or "application/octet-stream"
+    return Response(data, headers={"content-type": content_type})
 
 
 async def _http_route(server: Server, request: Request) -> Response:

@@ -159,6 +159,7 @@ def test_http_api_forms_and_errors(live: Live):
     for body, status, code in cases:
         response = httpx.post(f"{live.url}/api/query", content=body)
         assert (response.status_code, response.json()["code"]) == (status, code), body
+    assert httpx.get(f"{live.url}/api/storage/not-a-file-id").status_code == 404
     too_big = httpx.post(f"{live.url}/api/query", content=b"{" + b" " * (17 << 20) + b"}")
     assert too_big.status_code == 413
 
