@@ -66,23 +66,11 @@ class Transaction:
         self, table: str, index: str, lo: bytes, hi: bytes, descending: bool = False
     ) -> Iterator[tuple[bytes, Document]]:
         """Like `scan`, with each document's index key."""
-        fields = self.engine.catalog.fields[table][index]
-        mine = sorted(
-            (index_key(new, index, fields), new)
-            for written_table, new in self._writes.values()
-            if written_table == table and new is not None
-        )
-        mine = [(key, doc) for key, doc in mine if lo <= key < hi]
-        if descending:
-            mine.reverse()
-        theirs = (
-            (key, doc)
-            for key, doc in self.engine.scan(table, index, lo, hi, descending)
-            if str(doc["_id"]) not in self._writes
-        )
+        committed = self.engine.scan(table, index, lo, hi, descending)
+        keyed = self._with_own_writes(table, index, lo, hi, descending, committed)
         last: bytes | None = None
         try:
-            for key, document in _merge(mine, theirs, descending):
+            for key, document in keyed:
                 last = key
                 self._count_read()
                 yield key, document
@@ -94,6 +82,30 @@ class Transaction:
                 self.reads.append(ReadRange(table, index, last, hi))
             else:
                 self.reads.append(ReadRange(table, index, lo, last + b"\x00"))
+
+    def _with_own_writes(
+        self,
+        table: str,
+        index: str,
+        lo: bytes,
+        hi: bytes,
+        descending: bool,
+        committed: Iterator[tuple[bytes, Document]],
+    ) -> Iterator[tuple[bytes, Document]]:
+        """`committed` with this transaction's writes in [lo, hi) laid over it."""
+        if not self._writes:  # every query, and a mutation before its first write
+            return committed
+        fields = self.engine.catalog.fields[table][index]
+        mine = sorted(
+            (index_key(new, index, fields), new)
+            for written_table, new in self._writes.values()
+            if written_table == table and new is not None
+        )
+        mine = [(key, doc) for key, doc in mine if lo <= key < hi]
+        if descending:
+            mine.reverse()
+        theirs = ((key, doc) for key, doc in committed if str(doc["_id"]) not in self._writes)
+        return _merge(mine, theirs, descending)
 
     def search(self, table: str, index: str, terms: list[str]) -> list[Document]:
         """Documents whose text in search index `index` has one of `terms` (the last as a

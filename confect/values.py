@@ -90,7 +90,9 @@ _pack_d_le = struct.Struct("<d").pack
 
 def from_stored_json(text: str | bytes) -> Value:
     """Decode wire JSON that confect itself wrote (stored documents): one pass, no checks."""
-    return json.loads(text, parse_int=float, object_hook=_special_value)
+    if isinstance(text, bytes):
+        text = text.decode()
+    return _stored_decoder.decode(text)
 
 
 def _special_value(fields: dict[str, Any]) -> Any:
@@ -103,6 +105,9 @@ def _special_value(fields: dict[str, Any]) -> Any:
         if key == "$bytes":
             return base64.b64decode(data)
     return fields
+
+
+_stored_decoder = json.JSONDecoder(parse_int=float, object_hook=_special_value)
 
 
 def _map_leaves(value: Any, leaf: Callable[[Any], Any]) -> Any:

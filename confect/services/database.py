@@ -54,6 +54,11 @@ class PaginationResult:
 # --- reads -----------------------------------------------------------------------------------------
 
 
+def _check_order(order: str) -> None:
+    if order not in ("asc", "desc"):
+        raise ValidationError(path="order", message=f"expected 'asc' or 'desc', got {order!r}")
+
+
 @attrs.frozen
 class Query:
     """An immutable description of a read; terminal methods return effects."""
@@ -72,8 +77,7 @@ class Query:
 
     def order(self, order: Order) -> Query:
         """Order by the index (ascending or descending)."""
-        if order not in ("asc", "desc"):
-            raise ValidationError(path="order", message=f"expected 'asc' or 'desc', got {order!r}")
+        _check_order(order)
         return attrs.evolve(self, order_=order)
 
     def filter(self, predicate: Callable[[FilterBuilder], Expression]) -> Query:
@@ -258,7 +262,8 @@ class TableReader:
         if range_fn is not None:
             range_fn(builder)
         lo, hi = builder.bounds()
-        return Query(self._tx, self._table, self._definition.validator, name, lo, hi).order(order)
+        _check_order(order)
+        return Query(self._tx, self._table, self._definition.validator, name, lo, hi, order)
 
     def search(
         self, name: str, search_fn: Callable[[SearchFilterBuilder], SearchFilterBuilder]
