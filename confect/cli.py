@@ -179,7 +179,14 @@ def _reload_app(path: Path) -> App:
 
 
 def _serve(
-    app_path: Path, host: str, port: int, engine_url: str | None, watch: bool, fd: int | None = None
+    app_path: Path,
+    host: str,
+    port: int,
+    engine_url: str | None,
+    *,
+    watch: bool,
+    log_calls: bool,
+    fd: int | None = None,
 ) -> None:
     logging.basicConfig(
         level=logging.INFO,
@@ -187,6 +194,8 @@ def _serve(
         handlers=[RichHandler(console=console, show_path=False)],
     )
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # a line per call costs more than the call itself on small queries: only when asked
+    logging.getLogger("confect.calls").setLevel(logging.INFO if log_calls else logging.WARNING)
     app, data = open_app(app_path)
     if engine_url is not None and engine_url.startswith("sqlite:"):
         data = Path(engine_url.removeprefix("sqlite:"))
@@ -242,7 +251,7 @@ def dev(
 ) -> None:
     """Serve the app for development: SQLite data in APP/.confect/, functions reloaded when
     files change (connections stay open), each call printed with its duration and logs."""
-    _serve(app, host, port, None, watch=True)
+    _serve(app, host, port, None, watch=True, log_calls=True)
 
 
 @cli.command()
@@ -255,9 +264,12 @@ def serve(
         int | None,
         typer.Option(help="Serve on this already-listening socket (for supervisors and tests)."),
     ] = None,
+    log_calls: Annotated[
+        bool, typer.Option(help="Print each call with its duration and log lines.")
+    ] = False,
 ) -> None:
     """Serve the app (no reloading)."""
-    _serve(app, host, port, engine, watch=False, fd=fd)
+    _serve(app, host, port, engine, watch=False, log_calls=log_calls, fd=fd)
 
 
 def main() -> None:

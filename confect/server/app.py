@@ -89,16 +89,15 @@ class Server:
 
     # --- in-flight calls, for a graceful shutdown ------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def in_flight(self) -> AsyncGenerator[None]:
+    def started(self) -> None:
+        """A call began: shutdown waits for it (pair with `ended`)."""
         self._in_flight += 1
         self._idle.clear()
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
+
+    def ended(self) -> None:
+        self._in_flight -= 1
+        if self._in_flight == 0:
+            self._idle.set()
 
     async def drain(self, seconds: float = 30.0) -> None:
         """Wait (up to `seconds`) for calls in flight to finish."""
@@ -135,15 +134,20 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 async def _read_body(request: Request, limit: int) -> bytes:
     """The request body, refused (413) past `limit` bytes without reading it all."""
     declared = request.headers.get("content-length")
-    too_large = RequestError(413, "RequestTooLarge", f"the request body is over {limit} bytes")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large
+    if declared is not None and declared.isdigit():
+        if int(declared) > limit:
+            raise _too_large(limit)
+        return await request.body()  # the HTTP parser stops at the declared length
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise too_large
+            raise _too_large(limit)
     return bytes(body)
+
+
+def _too_large(limit: int) -> RequestError:
+    return RequestError(413, "RequestTooLarge", f"the request body is over {limit} bytes")
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -162,14 +166,16 @@ Handler = Callable[[Server, Request], Awaitable[Response]]
 
 def _guarded(server: Server, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
+        server.started()
         try:
-            async with server.in_flight():
-                return await handler(server, request)
+            return await handler(server, request)
         except RequestError as error:
             return _error(error.status, error.code, error.message)
         except Exception:
             log.exception("request %s %s failed", request.method, request.url.path)
             return _error(500, "InternalServerError", "the server failed to handle this request")
+        finally:
+            server.ended()
 
     return endpoint
 
@@ -242,7 +248,7 @@ async def _http_route(server: Server, request: Request) -> Response:
         path=path,
         query=dict(request.query_params),
         headers=dict(request.headers),
-        body=await request.body(),
+        body=await _read_body(request, MAX_BODY_BYTES),
     )
     exit_ = await effects.run_exit(
         server.backend.http_action(route.handler, http_request, caller.identity)

@@ -9,11 +9,9 @@ own stack.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 import time
-from collections.abc import Generator
 from typing import Any, cast
 
 import attrs
@@ -29,6 +27,8 @@ from effects import Cause, Effect
 from effects.exit import Failure, Success
 
 log = logging.getLogger("confect.server")
+call_log = logging.getLogger("confect.calls")
+"""Each call with its duration and log lines, at INFO (what `confect dev` prints)."""
 _lines: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
     "confect_log_lines", default=None
 )
@@ -86,18 +86,19 @@ class _LineCollector(logging.Handler):
 _collector = _LineCollector()
 
 
-@contextlib.contextmanager
-def collecting() -> Generator[list[str]]:
+class collecting:
     """Collect what functions log (Python `logging`) while the block runs."""
-    root = logging.getLogger()
-    if _collector not in root.handlers:
-        root.addHandler(_collector)
-    lines: list[str] = []
-    token = _lines.set(lines)
-    try:
-        yield lines
-    finally:
-        _lines.reset(token)
+
+    def __enter__(self) -> list[str]:
+        root = logging.getLogger()
+        if _collector not in root.handlers:
+            root.addHandler(_collector)
+        lines: list[str] = []
+        self._token = _lines.set(lines)
+        return lines
+
+    def __exit__(self, *_: object) -> None:
+        _lines.reset(self._token)
 
 
 class Functions:
@@ -175,13 +176,13 @@ class Functions:
                 message = f"Function execution timed out (it may run {seconds:g} s)"
                 return Outcome(False, error_message=message, log_lines=lines)
         outcome = self._outcome(function, exit_, lines)
-        if log.isEnabledFor(logging.INFO):
+        if call_log.isEnabledFor(logging.INFO):
             took = (time.perf_counter() - started) * 1000
-            log.info(
+            call_log.info(
                 "%s %s %s %.1f ms", function.kind, path, "ok" if outcome.success else "failed", took
             )
             for line in lines:
-                log.info("  %s", line)
+                call_log.info("  %s", line)
         return outcome
 
     def _outcome(
