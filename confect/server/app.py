@@ -65,6 +65,7 @@ class Server:
         self.backend.reload(app)
         self.router = app.http or HttpRouter()
         self.verifier = TokenVerifier(app.auth_providers)
+        self.functions.cache.clear()
         self.subscriptions.invalidate_all()
         self._jobs_changed.set()
 

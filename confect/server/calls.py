@@ -21,6 +21,7 @@ from confect.backend import Backend
 from confect.engine.base import ReadRange
 from confect.errors import ArgumentValidationError, FunctionNotFoundError
 from confect.functions import FunctionDefinition
+from confect.server.query_cache import QueryCache, query_key
 from confect.services.auth import UserIdentity
 from confect.values import Value, from_wire, to_wire
 from effects import Cause, Effect
@@ -107,6 +108,7 @@ class Functions:
     def __init__(self, backend: Backend, limits: Limits | None = None) -> None:
         self.backend = backend
         self.limits = limits or Limits()
+        self.cache = QueryCache(backend.engine)
 
     def find(self, path: str, kind: str | None, caller: Caller) -> FunctionDefinition[Any, Any]:
         """The function at `path` that `caller` may call as `kind` (any kind if None)."""
@@ -150,6 +152,20 @@ class Functions:
     ) -> Outcome:
         """Run the function at `path` with wire arguments; raises `RequestError`."""
         function = self.find(path, kind, caller)
+        if function.kind == "query":
+            key = query_key(path, raw_args, caller)
+            cached = self.cache.get(key)
+            if cached is None:
+                cached = await self._run(function, path, raw_args, caller)
+                self.cache.put(key, cached)
+            elif call_log.isEnabledFor(logging.INFO):
+                call_log.info("query %s ok (cached)", path)
+            return cached
+        return await self._run(function, path, raw_args, caller)
+
+    async def _run(
+        self, function: FunctionDefinition[Any, Any], path: str, raw_args: Any, caller: Caller
+    ) -> Outcome:
         args = self.decode_args(raw_args)
         backend, identity = self.backend, caller.identity
         if function.kind == "query":

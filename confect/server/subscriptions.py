@@ -9,19 +9,12 @@ connection then asks for fresh results, and identical subscriptions share one re
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from typing import Any
 
 from confect.engine.base import Commit, Write, conflicts
 from confect.server.calls import Caller, Functions, Outcome
-
-QueryKey = tuple[str, str, str | None, bool]  # path, canonical args JSON, token identifier, admin
-
-
-def query_key(path: str, args: Any, caller: Caller) -> QueryKey:
-    identity = caller.identity.token_identifier if caller.identity is not None else None
-    return (path, json.dumps(args, sort_keys=True), identity, caller.admin)
+from confect.server.query_cache import QueryKey
 
 
 class SharedQuery:

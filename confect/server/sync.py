@@ -21,7 +21,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from confect.auth_config import AuthenticationError, TokenVerifier
 from confect.server.calls import Caller, Functions, Outcome, RequestError
-from confect.server.subscriptions import QueryKey, Subscriptions, query_key
+from confect.server.query_cache import QueryKey, query_key
+from confect.server.subscriptions import Subscriptions
 
 log = logging.getLogger("confect.server")
 PING_SECONDS = 15.0

@@ -1,7 +1,13 @@
 """The command line: run, data, export and import on an app directory."""
 
 import json
+import os
+import re
 import shutil
+import socket
+import subprocess
+import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -53,3 +59,40 @@ def test_export_then_import_into_an_empty_copy(app: Path, tmp_path: Path):
     assert json.loads(invoke("run", app, "notes:digests", '{"author": "a"}').output) == ["s"]
     tables = invoke("data", app)
     assert "digests" in tables.output and "1" in tables.output
+
+
+def served_output(app: Path, *flags: str) -> str:
+    """What `confect serve` prints while answering one query (twice: once from the cache)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "confect.cli", "serve", app, "--fd", str(listener.fileno()), *flags],
+        pass_fds=[listener.fileno()],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/api/query"
+    listener.close()
+    body = json.dumps({"path": "notes:digests", "args": {"author": "a"}}).encode()
+    try:
+        for _ in range(2):
+            request = urllib.request.Request(
+                url, body, headers={"content-type": "application/json"}
+            )
+            with urllib.request.urlopen(request, timeout=30) as response:
+                assert json.loads(response.read())["value"] == []
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    return output
+
+
+def test_serve_prints_each_call_only_when_asked(app: Path):
+    quiet = served_output(app)
+    assert "notes:digests" not in quiet
+    loud = served_output(app, "--log-calls")
+    assert re.search(r"query notes:digests ok [\d.]+ ms", loud), loud
+    assert "query notes:digests ok (cached)" in loud, loud

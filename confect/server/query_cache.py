@@ -1,0 +1,71 @@
+"""Query results served again while nothing they read has changed, as Convex's query cache.
+
+A query is a deterministic function of its arguments, its caller and the documents it read,
+so a successful outcome stays the answer until a commit writes into one of its read ranges.
+A hit costs a dictionary lookup and a check of the commits made since the outcome was last
+known to be current.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, cast
+
+import attrs
+
+from confect.engine.base import Engine, conflicts
+
+if TYPE_CHECKING:
+    from confect.server.calls import Caller, Outcome
+
+QueryKey = tuple[str, str, str | None, bool]
+"""path, canonical arguments JSON, canonical identity claims JSON, admin"""
+
+
+def query_key(path: str, args: Any, caller: Caller) -> QueryKey:
+    """What makes two query calls the same call."""
+    if isinstance(args, list) and len(cast(list[Any], args)) == 1:  # the sync protocol's form
+        args = cast(list[Any], args)[0]
+    identity = caller.identity
+    claims = None if identity is None else json.dumps(identity.claims, sort_keys=True, default=str)
+    return (path, json.dumps(args, sort_keys=True), claims, caller.admin)
+
+
+class QueryCache:
+    """The `size` most recently used successful query outcomes of one engine."""
+
+    def __init__(self, engine: Engine, size: int = 4096) -> None:
+        self._engine = engine
+        self._size = size
+        self._entries: OrderedDict[QueryKey, Outcome] = OrderedDict()  # current as of their ts
+
+    def get(self, key: QueryKey) -> Outcome | None:
+        """The cached outcome for `key` if it is still current (its `ts` says as of when),
+        else None."""
+        outcome = self._entries.get(key)
+        if outcome is None:
+            return None
+        latest = self._engine.last_ts()
+        if outcome.ts != latest:
+            assert outcome.ts is not None
+            commits = self._engine.commits_since(outcome.ts)
+            if commits is None or conflicts(outcome.reads, commits, self._engine.catalog):
+                del self._entries[key]
+                return None
+            outcome = self._entries[key] = attrs.evolve(outcome, ts=latest)
+        self._entries.move_to_end(key)
+        return outcome
+
+    def put(self, key: QueryKey, outcome: Outcome) -> None:
+        """Keep a query's outcome (successes only; its log lines are not repeated on hits)."""
+        if not outcome.success or outcome.ts is None:
+            return
+        self._entries[key] = attrs.evolve(outcome, log_lines=[])
+        self._entries.move_to_end(key)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything (the app's functions changed)."""
+        self._entries.clear()
