@@ -92,6 +92,7 @@ def chain_expression() -> int:
 
 
 PYEFFECT_CHAIN_N = 2_000  # python-effect's chain is quadratic: a full run takes minutes
+PYEFFECT_DEEP_N = 10_000  # and so is its recursion: 1,000,000 deep would take about an hour
 
 
 def chain_python_effect() -> int:
@@ -368,7 +369,7 @@ def deep_python_effect() -> int:
             return 0
         return (yield down(n - 1)) + 1
 
-    return sync_perform(base_dispatcher, down(N_DEEP))
+    return sync_perform(base_dispatcher, down(PYEFFECT_DEEP_N))
 
 
 def deep_run(fn: Callable[[], Any]) -> dict[str, Any]:
@@ -513,7 +514,7 @@ def main() -> None:
         "effects recursive gen": deep_gen_effects,
         "returns recursive map": deep_returns,
         "expression recursive map": deep_expression,
-        "python-effect recursive do": deep_python_effect,
+        f"python-effect recursive do ({PYEFFECT_DEEP_N // 1000}k)": deep_python_effect,
     }
     for label, fn in deep.items():
         if QUICK and not label.startswith("effects"):

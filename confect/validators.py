@@ -209,7 +209,7 @@ class ArrayV(Validator[list[T]]):
         if not isinstance(value, (list, tuple)):
             raise _bad(path, "array", value)
         item = self.item.encode
-        return [item(x, f"{path}[{i}]") for i, x in enumerate(cast(Sequence[Any], value))]
+        return [item(x, f"{path}[{i}]") for i, x in enumerate(cast("Sequence[Any]", value))]
 
     def decode(self, value: Value, path: str = "value") -> list[T]:
         if not isinstance(value, list):
@@ -251,7 +251,7 @@ class ObjectV(Validator[T]):
             value = CONVERTER.unstructure(value)
         if not isinstance(value, Mapping):
             raise _bad(path, "object", value)
-        given = cast(Mapping[str, Any], value)
+        given = cast("Mapping[str, Any]", value)
         out: dict[str, Value] = {}
         for name, validator in self.fields.items():
             item = given.get(name)
@@ -296,7 +296,7 @@ class RecordV(Validator[dict[str, T]]):
     def encode(self, value: Any, path: str = "value") -> Value:
         if not isinstance(value, Mapping):
             raise _bad(path, "record", value)
-        items = cast(Mapping[Any, Any], value).items()
+        items = cast("Mapping[Any, Any]", value).items()
         return {
             cast(str, self.keys.encode(k, f"{path} key")): self.values.encode(x, f"{path}.{k}")
             for k, x in items
@@ -345,7 +345,7 @@ class DocV(Validator[Any]):
 
     def encode(self, value: Any, path: str = "value") -> Value:
         if isinstance(value, Doc):
-            return document_value(cast(Doc[Any], value))
+            return document_value(cast("Doc[Any]", value))
         if not isinstance(value, dict) or "_id" not in value:
             raise _bad(path, f"document of {self.table!r}", cast(object, value))
         return _generic_encode(value, path)
@@ -364,7 +364,7 @@ def _generic_encode(value: Any, path: str) -> Value:
     if value is None or isinstance(value, (bool, int, float, str, bytes)):
         return cast(Value, value)
     if isinstance(value, Doc):
-        return document_value(cast(Doc[Any], value))
+        return document_value(cast("Doc[Any]", value))
     cls: type[Any] = type(cast(object, value))
     if attrs.has(cls):
         fields = attrs.fields(cls)
@@ -374,10 +374,10 @@ def _generic_encode(value: Any, path: str) -> Value:
             if getattr(value, f.name) is not None
         }
     if isinstance(value, (list, tuple)):
-        items = cast(Sequence[Any], value)
+        items = cast("Sequence[Any]", value)
         return [_generic_encode(x, f"{path}[{i}]") for i, x in enumerate(items)]
     if isinstance(value, Mapping):
-        items = cast(Mapping[Any, Any], value).items()
+        items = cast("Mapping[Any, Any]", value).items()
         out: dict[str, Value] = {}
         for key, item in items:
             if not isinstance(key, str):

@@ -640,8 +640,8 @@ def _finalize(finalizer: Effect[Any, Any, Any], outcome: Any) -> Effect[Any, Any
     def after(fin_exit: Exit[Any, Any]) -> Effect[Any, Any, Any]:
         if isinstance(outcome, Cause):
             if isinstance(fin_exit, Failure):
-                return fail_cause(Sequential(cast(Cause[Any], outcome), fin_exit.cause))
-            return fail_cause(cast(Cause[Any], outcome))
+                return fail_cause(Sequential(cast("Cause[Any]", outcome), fin_exit.cause))
+            return fail_cause(cast("Cause[Any]", outcome))
         if isinstance(fin_exit, Failure):
             return fail_cause(fin_exit.cause)
         return succeed(outcome)

@@ -251,7 +251,7 @@ class FiberRuntime(Generic[A, E]):
         canceler, self._canceler, self._token = self._canceler, None, None
         cleanup = canceler() if canceler is not None else None
         self._interrupt_delivered = True
-        failure = _fail_node(cast(Cause[Any], self._interrupt_cause))
+        failure = _fail_node(cast("Cause[Any]", self._interrupt_cause))
         self.scheduler.schedule(self, failure if cleanup is None else cleanup.then(failure))
 
     def start_async(self, node: Async[Any, Any, Any]) -> None:
@@ -589,7 +589,7 @@ _UNIT = _succeed(None)
 def _from_exit(exit_: Exit[Any, Any]) -> Effect[Any, Any, Any]:
     if isinstance(exit_, Success):
         return _succeed(exit_.value)
-    return fail_cause(cast(Failure[Any], exit_).cause)
+    return fail_cause(cast("Failure[Any]", exit_).cause)
 
 
 def _missing(tag: Any) -> MissingServiceError:
@@ -663,7 +663,7 @@ async def run_exit(effect: Effect[A, E, Any]) -> Exit[A, E]:
     awaiting task interrupts the effect (its finalizers run)."""
     scheduler = Scheduler(asyncio.get_running_loop())
     fiber = _start(effect, scheduler)
-    return cast(Exit[A, E], await _wait(fiber))
+    return cast("Exit[A, E]", await _wait(fiber))
 
 
 def run_sync(effect: Effect[A, E, Any]) -> A:
