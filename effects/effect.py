@@ -169,7 +169,11 @@ class Effect(Generic[A, E, R]):
         This method form cannot remove `tag` from `E` (Python's types have no union
         subtraction); `eff.pipe(effects.catch_tag(tag, handler))` does narrow `E`.
         """
-        return _catch(self, tag, handler)
+        node = _new(Catch)  # _catch inlined: this is on every typed recovery's path
+        node.first = self
+        node.tags = tag
+        node.handler = handler
+        return node
 
     def catch_tags(
         self, handlers: Mapping[type[E1], Callable[[Any], Effect[B, E2, R2]]]
@@ -414,8 +418,10 @@ def succeed(value: A2) -> Effect[A2]:
 
 def fail(error: E2) -> Effect[Never, E2]:
     """An effect that fails with the typed error `error`."""
+    cause = _new(Fail)  # no __init__ call: fail() is on every typed failure's path
+    cause.error = error
     node = _new(FailNode)
-    node.cause = Fail(error)
+    node.cause = cause
     return node
 
 

@@ -555,6 +555,9 @@ class FiberRuntime(Generic[A, E]):
                             cause = _cause_of(exc)
                             continue
                         cause = None
+                        if type(cur) is Succeed:  # recovered with a value: return it at once
+                            value = cur.value
+                            cur = None
                         break
                 elif fop == OP_FOLD:
                     try:
