@@ -21,7 +21,13 @@ from confect.engine.memory import MemoryEngine
 from confect.errors import FunctionNotFoundError, ValidationError, WriteConflict
 from confect.functions import FunctionDefinition, Kind
 from confect.group_commit import GroupCommitter
-from confect.layers import action_services, as_layer, mutation_services, query_services
+from confect.layers import (
+    action_services,
+    as_layer,
+    mutation_services,
+    query_services,
+    with_ctx,
+)
 from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE
 from confect.services.auth import UserIdentity
 from confect.services.storage import StorageFiles
@@ -174,22 +180,24 @@ class Backend:
         self, fn: Any, args: dict[str, Value], identity: UserIdentity | None = None
     ) -> Effect[QueryResult, Any]:
         """Run a query in a fresh transaction; re-run if a commit raced its reads."""
+        return effects.suspend(lambda: self._query_attempt(fn, args, identity, 0))
 
-        def attempt(n: int) -> Effect[QueryResult, Any]:
-            function = self.resolve(fn, "query")
-            tx = self.new_transaction()
-            body = self._invoke(function, args, query_services(self, tx, identity)).on_exit(
-                self._finishing(tx)
-            )
+    def _query_attempt(
+        self, fn: Any, args: dict[str, Value], identity: UserIdentity | None, n: int
+    ) -> Effect[QueryResult, Any]:
+        # a method, not a closure calling itself: that would be a reference cycle per query
+        function = self.resolve(fn, "query")
+        tx = self.new_transaction()
+        body = self._invoke(function, args, query_services(self, tx, identity)).on_exit(
+            self._finishing(tx)
+        )
 
-            def check(value: Value) -> Effect[QueryResult, Any]:
-                if n + 1 < MAX_COMMIT_ATTEMPTS and not self.engine.is_valid(tx.begin_ts, tx.reads):
-                    return attempt(n + 1)
-                return effects.succeed(QueryResult(value, tx.reads, tx.begin_ts))
+        def check(value: Value) -> Effect[QueryResult, Any]:
+            if n + 1 < MAX_COMMIT_ATTEMPTS and not self.engine.is_valid(tx.begin_ts, tx.reads):
+                return self._query_attempt(fn, args, identity, n + 1)
+            return effects.succeed(QueryResult(value, tx.reads, tx.begin_ts))
 
-            return body.flat_map(check)
-
-        return effects.suspend(lambda: attempt(0))
+        return body.flat_map(check)
 
     def mutation(
         self, fn: Any, args: dict[str, Value], identity: UserIdentity | None = None
@@ -215,7 +223,7 @@ class Backend:
         def start() -> Effect[Any, Any]:
             function = self.resolve(fn, "http_action")
             services = action_services(self, identity, "http_action")
-            return self._provide(services, lambda: function.handler(request))
+            return self._provide(services, "http_action", lambda: function.handler(request))
 
         return effects.suspend(start)
 
@@ -250,7 +258,7 @@ class Backend:
         """Run any effect with a mutation's services, as one transaction (retried on conflict)."""
 
         def body(tx: Transaction) -> Effect[Any, Any]:
-            return self._provide(mutation_services(self, tx, identity), effect)
+            return self._provide(mutation_services(self, tx, identity), "mutation", effect)
 
         return effects.suspend(lambda: self._transact(body, None))
 
@@ -304,15 +312,16 @@ class Backend:
         def start() -> Effect[Any, Any]:
             return function.handler(**function.decode_args(args))
 
-        return self._provide(services, start).map(function.encode_result)
+        return self._provide(services, function.kind, start).map(function.encode_result)
 
     def _provide(
-        self, services: dict[Any, Any], effect: Callable[[], Effect[Any, Any, Any]]
+        self, services: dict[Any, Any], kind: str, effect: Callable[[], Effect[Any, Any, Any]]
     ) -> Effect[Any, Any]:
-        """`effect()` with a call's services, the app's and tests' own laid over them."""
+        """`effect()` with a call's services, the app's and tests' own laid over them, and
+        the function context of `kind` over all of them."""
         if self.services:
             services.update(self.services)
-        return as_layer(services).provide_to(effects.suspend(effect))
+        return as_layer(with_ctx(services, kind)).provide_to(effects.suspend(effect))
 
     # --- calls from inside functions -----------------------------------------------------------
 

@@ -146,7 +146,6 @@ def query_services(
             lambda fn, args: backend.nested_query(tx, identity, fn, args)
         ),
     }
-    services[QueryCtx] = _ctx("query", services)
     return services
 
 
@@ -170,7 +169,6 @@ def mutation_services(
             lambda fn, args: backend.nested_mutation(tx, identity, fn, args)
         ),
     }
-    services[MutationCtx] = _ctx("mutation", services)
     return services
 
 
@@ -196,7 +194,6 @@ def action_services(
             lambda fn, args: backend.call_from_action("action", identity, fn, args)
         ),
     }
-    services[ActionCtx] = _ctx(kind, services)
     return services
 
 
@@ -214,8 +211,24 @@ _CTX_NAMES: dict[str, tuple[Any, str | None]] = {
 }
 
 
-def _ctx(kind: str, services: dict[Any, Any]) -> FunctionCtx:
-    return FunctionCtx(kind, services, _CTX_NAMES)
+_CTX_TAGS: dict[str, Any] = {
+    "query": QueryCtx,
+    "mutation": MutationCtx,
+    "action": ActionCtx,
+    "http_action": ActionCtx,
+}
+
+
+def with_ctx(services: dict[Any, Any], kind: str) -> dict[Any, Any]:
+    """`services` with the function context of `kind` over them, unless one is given.
+
+    The context reads a copy of `services`, not the dict that holds the context itself: with
+    no reference cycle, a call's services are freed when it ends rather than by the cyclic
+    garbage collector (which, under load, cost more than the calls)."""
+    tag = _CTX_TAGS[kind]
+    if tag not in services:
+        services[tag] = FunctionCtx(kind, dict(services), _CTX_NAMES)
+    return services
 
 
 def as_layer(services: dict[Any, Any]) -> Layer[Any, Any, Any]:
