@@ -14,7 +14,9 @@ from confect import (
     query,
     v,
 )
+from confect.engine.base import BY_CREATION_TIME, Write
 from confect.engine.sqlite import SqliteEngine
+from confect.ids import new_id
 
 SCHEMA = define_schema(
     counters=define_table({"value": v.int64()}), notes=define_table({"n": v.int64()})
@@ -85,3 +87,36 @@ async def test_conflicting_increments_stay_serializable(tmp_path: Path):
     await effects.run(effects.all(runs, concurrency="unbounded"))
     assert engine.get("counters", str(counter))["value"] == 20
     engine.close()
+
+
+def test_a_batch_that_writes_one_document_several_times_leaves_only_the_last_version(
+    tmp_path: Path,
+):
+    schema = define_schema(items=define_table({"name": v.string()}).index("by_name", ["name"]))
+    engine = SqliteEngine(tmp_path)
+    number = engine.configure(schema)["items"]
+    a, b, c = (str(new_id(number)) for _ in range(3))
+
+    def doc(id_: str, name: str, at: float) -> dict:
+        return {"_id": id_, "_creationTime": at, "name": name}
+
+    engine.commit(0, [], [Write("items", c, None, doc(c, "c", 1.0))])
+    first, second, third = (
+        [Write("items", a, None, doc(a, "a", 2.0)), Write("items", b, None, doc(b, "b", 3.0))],
+        [Write("items", a, doc(a, "a", 2.0), doc(a, "a2", 2.0))],
+        [Write("items", b, doc(b, "b", 3.0), None), Write("items", c, doc(c, "c", 1.0), None)],
+    )
+    engine.commit_many([(0, [], first), (0, [], second), (0, [], third)])
+
+    def check(store: SqliteEngine) -> None:
+        for index in ("by_name", BY_CREATION_TIME):
+            found = store.scan("items", index, b"", b"\xff", False)
+            assert [document["name"] for _, document in found] == ["a2"]
+        assert store.get("items", b) is None and store.get("items", c) is None
+
+    check(engine)
+    engine.close()
+    again = SqliteEngine(tmp_path)
+    again.configure(schema)
+    check(again)
+    again.close()
