@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import itertools
 import json
@@ -240,7 +241,16 @@ def _serve(
     # uvicorn's own `fd` option takes every socket for a Unix one, and so leaves Nagle's
     # algorithm on for TCP (40 ms stalls): give it the socket as what it is
     sockets = [socket.socket(fileno=fd)] if fd is not None else None
+    _tune_gc()
     uvicorn.Server(config).run(sockets=sockets)
+
+
+def _tune_gc() -> None:
+    """Calls leave no reference cycles, so the cyclic GC finds little; under load its full
+    passes over every object the server imported cost more than the calls. Exempt what is
+    loaded by now (`gc.freeze`) and collect the young generation less often."""
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
 
 
 @cli.command()
