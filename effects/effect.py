@@ -210,7 +210,8 @@ class Effect(Generic[A, E, R]):
         """Run `f(exit)` when this effect ends, uninterruptibly, however it ends."""
         return uninterruptible_mask(
             lambda restore: restore(self).fold_cause(
-                lambda c: _finalize(f(Failure(c)), c), lambda a: _finalize(f(Success(a)), a)
+                lambda c: _then(f(Failure(c)), fail_cause(c), c),
+                lambda a: _then(f(Success(a)), succeed(a), None),
             )
         )
 
@@ -640,19 +641,15 @@ def _on_tags(
     return fail_cause(cause)
 
 
-def _finalize(finalizer: Effect[Any, Any, Any], outcome: Any) -> Effect[Any, Any, Any]:
-    """Run `finalizer`; then re-fail with `outcome` (a cause) or succeed with it (a value)."""
-
-    def after(fin_exit: Exit[Any, Any]) -> Effect[Any, Any, Any]:
-        if isinstance(outcome, Cause):
-            if isinstance(fin_exit, Failure):
-                return fail_cause(Sequential(cast("Cause[Any]", outcome), fin_exit.cause))
-            return fail_cause(cast("Cause[Any]", outcome))
-        if isinstance(fin_exit, Failure):
-            return fail_cause(fin_exit.cause)
-        return succeed(outcome)
-
-    return finalizer.exit().flat_map(after)
+def _then(
+    finalizer: Effect[Any, Any, Any], result: Effect[Any, Any, Any], cause: Cause[Any] | None
+) -> Effect[Any, Any, Any]:
+    """Run `finalizer`, then `result`; if the finalizer fails, fail with its cause (after
+    `cause`, the one being re-raised, if any)."""
+    return finalizer.fold_cause(
+        lambda failed: fail_cause(failed if cause is None else Sequential(cause, failed)),
+        lambda _: result,
+    )
 
 
 def _await(
