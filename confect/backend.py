@@ -293,11 +293,7 @@ class Backend:
                 .catch_tag(WriteConflict, retry)
             )
 
-        return (
-            body_of(tx)
-            .flat_map(lambda value: effects.suspend(lambda: commit(value)))
-            .on_exit(self._finishing(tx))
-        )
+        return body_of(tx).flat_map(commit).on_exit(self._finishing(tx))
 
     def _commit(
         self, begin_ts: int, reads: list[ReadRange], writes: list[Write]

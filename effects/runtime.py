@@ -661,12 +661,17 @@ async def _wait(fiber: FiberRuntime[Any, Any]) -> Exit[Any, Any]:
         raise
 
 
-async def run_exit(effect: Effect[A, E, Any]) -> Exit[A, E]:
+async def run_exit(effect: Effect[A, E, Any], *, timeout: float | None = None) -> Exit[A, E]:
     """Run `effect` on the running event loop and return its `Exit`. Cancelling the
-    awaiting task interrupts the effect (its finalizers run)."""
+    awaiting task interrupts the effect (its finalizers run); so does `timeout` (seconds),
+    after which this raises `TimeoutError`. An effect that finishes without suspending
+    costs no timer."""
     scheduler = Scheduler(asyncio.get_running_loop())
     fiber = _start(effect, scheduler)
-    return cast("Exit[A, E]", await _wait(fiber))
+    if fiber.exit_value is not None or timeout is None:
+        return cast("Exit[A, E]", await _wait(fiber))
+    async with asyncio.timeout(timeout):
+        return cast("Exit[A, E]", await _wait(fiber))
 
 
 def run_sync(effect: Effect[A, E, Any]) -> A:
@@ -677,9 +682,10 @@ def run_sync(effect: Effect[A, E, Any]) -> A:
     return _value_or_raise(exit_)
 
 
-async def run(effect: Effect[A, E, Any]) -> A:
-    """Run `effect` on the running event loop; return its value or raise its error."""
-    return _value_or_raise(await run_exit(effect))
+async def run(effect: Effect[A, E, Any], *, timeout: float | None = None) -> A:
+    """Run `effect` on the running event loop; return its value or raise its error
+    (`TimeoutError` past `timeout` seconds, as `run_exit`)."""
+    return _value_or_raise(await run_exit(effect, timeout=timeout))
 
 
 def _value_or_raise(exit_: Exit[A, Any]) -> A:

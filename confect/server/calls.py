@@ -8,7 +8,6 @@ own stack.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import logging
 import time
@@ -17,15 +16,15 @@ from typing import Any, cast
 import attrs
 
 import effects
-from confect.backend import Backend
+from confect.backend import Backend, MutationResult, QueryResult
 from confect.engine.base import ReadRange
 from confect.errors import ArgumentValidationError, FunctionNotFoundError
 from confect.functions import FunctionDefinition
 from confect.server.query_cache import QueryCache, query_key
 from confect.services.auth import UserIdentity
 from confect.values import Value, from_wire, to_wire
-from effects import Cause, Effect
-from effects.exit import Failure, Success
+from effects import Effect
+from effects.exit import Exit, Failure, Success
 
 log = logging.getLogger("confect.server")
 call_log = logging.getLogger("confect.calls")
@@ -169,15 +168,13 @@ class Functions:
         args = self.decode_args(raw_args)
         backend, identity = self.backend, caller.identity
         if function.kind == "query":
-            body: Effect[Any, Any] = backend.query(function, args, identity).map(
-                lambda r: (r.value, r.ts, r.reads)
-            )
+            body: Effect[Any, Any] = backend.query(function, args, identity)
             seconds = self.limits.transaction
         elif function.kind == "mutation":
-            body = backend.mutation(function, args, identity).map(lambda r: (r.value, r.ts, []))
+            body = backend.mutation(function, args, identity)
             seconds = self.limits.transaction
         elif function.kind == "action":
-            body = backend.action(function, args, identity).map(lambda v: (v, None, []))
+            body = backend.action(function, args, identity)
             seconds = self.limits.action
         else:
             raise RequestError(
@@ -186,8 +183,7 @@ class Functions:
         started = time.perf_counter()
         with collecting() as lines:
             try:
-                async with asyncio.timeout(seconds):  # cancelling the run interrupts the effect
-                    exit_ = await effects.run_exit(body)
+                exit_ = await effects.run_exit(body, timeout=seconds)
             except TimeoutError:
                 message = f"Function execution timed out (it may run {seconds:g} s)"
                 return Outcome(False, error_message=message, log_lines=lines)
@@ -202,13 +198,19 @@ class Functions:
         return outcome
 
     def _outcome(
-        self, function: FunctionDefinition[Any, Any], exit_: Any, lines: list[str]
+        self, function: FunctionDefinition[Any, Any], exit_: Exit[Any, Any], lines: list[str]
     ) -> Outcome:
         if isinstance(exit_, Success):
-            value, ts, reads = exit_.value  # pyright: ignore[reportUnknownVariableType, reportUnknownMemberType]
-            return Outcome(True, to_wire(value), log_lines=lines, ts=ts, reads=reads)  # pyright: ignore[reportUnknownArgumentType]
+            result: Any = exit_.value
+            if isinstance(result, QueryResult):
+                return Outcome(
+                    True, to_wire(result.value), log_lines=lines, ts=result.ts, reads=result.reads
+                )
+            if isinstance(result, MutationResult):
+                return Outcome(True, to_wire(result.value), log_lines=lines, ts=result.ts)
+            return Outcome(True, to_wire(result), log_lines=lines)  # an action's value
         assert isinstance(exit_, Failure)
-        cause = cast(Cause[Any], exit_.cause)  # pyright: ignore[reportUnknownMemberType]
+        cause = exit_.cause
         failures = cause.failures()
         if failures:
             error = failures[0]

@@ -242,3 +242,14 @@ def test_deadlock_is_reported_not_hung() -> None:
 def test_interrupt_self() -> None:
     with pytest.raises(effects.Interrupted):
         effects.run_sync(effects.interrupt())
+
+
+async def test_run_with_a_timeout_interrupts_an_effect_that_runs_past_it() -> None:
+    log: list[str] = []
+    slow = effects.never().ensuring(effects.sync(lambda: log.append("released")))
+    with pytest.raises(TimeoutError):
+        await effects.run(slow, timeout=0.01)
+    assert log == ["released"]
+    assert await effects.run(effects.sleep(0).as_(7), timeout=5) == 7
+    exit_ = await effects.run_exit(effects.fail(Boom(n=2)), timeout=0)  # done before any timer
+    assert exit_ == Exit.fail(Boom(n=2))
