@@ -131,9 +131,10 @@ class Backend:
     def now_ms(self) -> float:
         return self.now() * 1000
 
-    def new_transaction(self) -> Transaction:
-        """A transaction begun now; `finish` it when done (deleted files wait for it)."""
-        tx = Transaction(self.engine, self.numbers, self.now_ms())
+    def new_transaction(self, at_ts: int | None = None) -> Transaction:
+        """A transaction begun now (reading as of commit `at_ts`, if given); `finish` it when
+        done (deleted files wait for it)."""
+        tx = Transaction(self.engine, self.numbers, self.now_ms(), at_ts)
         self._open[tx.begin_ts] = self._open.get(tx.begin_ts, 0) + 1
         return tx
 
@@ -177,24 +178,34 @@ class Backend:
     # --- top-level calls -----------------------------------------------------------------------
 
     def query(
-        self, fn: Any, args: dict[str, Value], identity: UserIdentity | None = None
+        self,
+        fn: Any,
+        args: dict[str, Value],
+        identity: UserIdentity | None = None,
+        at_ts: int | None = None,
     ) -> Effect[QueryResult, Any]:
-        """Run a query in a fresh transaction; re-run if a commit raced its reads."""
-        return effects.suspend(lambda: self._query_attempt(fn, args, identity, 0))
+        """Run a query in a fresh transaction (reading as of commit `at_ts`, if given; fails
+        `TimestampTooOldError` if that is too far back); re-run if a commit raced its reads."""
+        return effects.suspend(lambda: self._query_attempt(fn, args, identity, at_ts, 0))
 
     def _query_attempt(
-        self, fn: Any, args: dict[str, Value], identity: UserIdentity | None, n: int
+        self,
+        fn: Any,
+        args: dict[str, Value],
+        identity: UserIdentity | None,
+        at_ts: int | None,
+        n: int,
     ) -> Effect[QueryResult, Any]:
         # a method, not a closure calling itself: that would be a reference cycle per query
         function = self.resolve(fn, "query")
-        tx = self.new_transaction()
+        tx = self.new_transaction(at_ts)
         body = self._invoke(function, args, query_services(self, tx, identity)).on_exit(
             self._finishing(tx)
         )
 
         def check(value: Value) -> Effect[QueryResult, Any]:
-            if n + 1 < MAX_COMMIT_ATTEMPTS and not self.engine.is_valid(tx.begin_ts, tx.reads):
-                return self._query_attempt(fn, args, identity, n + 1)
+            if n + 1 < MAX_COMMIT_ATTEMPTS and not self.engine.is_valid(tx.engine_ts, tx.reads):
+                return self._query_attempt(fn, args, identity, at_ts, n + 1)
             return effects.succeed(QueryResult(value, tx.reads, tx.begin_ts))
 
         return body.flat_map(check)

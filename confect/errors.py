@@ -97,6 +97,15 @@ class TransactionLimitError(TaggedError):
         return self.message
 
 
+class TimestampTooOldError(TaggedError):
+    """A read at a timestamp further back than the engine still knows the commits since."""
+
+    ts: int
+
+    def __str__(self) -> str:
+        return f"cannot read at {self.ts}: the commits since then are no longer known"
+
+
 class FunctionNotFoundError(TaggedError):
     """No function at this path (or it is internal and the caller is not an admin)."""
 

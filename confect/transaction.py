@@ -19,7 +19,7 @@ from confect.engine.base import (
     Write,
     index_key,
 )
-from confect.errors import TransactionLimitError
+from confect.errors import TimestampTooOldError, TransactionLimitError
 from confect.ids import new_id
 from confect.values import AFTER_PREFIX, Value, check_limits, encode_value, prefix_range
 
@@ -31,18 +31,27 @@ MAX_SCHEDULED = 1_000
 
 
 class Transaction:
-    """One transaction's view of the engine, begun at the latest commit."""
+    """One transaction's view of the engine, begun at the latest commit, or (for a query)
+    reading as of the earlier commit `at_ts`: the writes of the commits since are undone
+    over the engine's documents, as far back as the engine keeps its commits."""
 
-    def __init__(self, engine: Engine, numbers: Mapping[str, int], now_ms: float) -> None:
+    def __init__(
+        self, engine: Engine, numbers: Mapping[str, int], now_ms: float, at_ts: int | None = None
+    ) -> None:
         self.engine = engine
         self.numbers = numbers
         self.now_ms = now_ms
         self.begin_ts = engine.last_ts()
+        self.engine_ts = self.begin_ts  # the engine's documents are read as of this commit
         self.reads: list[ReadRange] = []
         self.read_count = 0
         self.scheduled = 0
         self._writes: dict[str, tuple[str, Document | None]] = {}  # id -> (table, new version)
         self._originals: dict[str, Document | None] = {}  # id -> committed version
+        self._past: dict[str, tuple[str, Document | None]] = {}  # id -> version at begin_ts
+        if at_ts is not None and at_ts < self.begin_ts:
+            self._past = _versions_at(engine, at_ts)
+            self.begin_ts = at_ts
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -51,7 +60,7 @@ class Transaction:
         key = encode_value(id_)
         self.reads.append(ReadRange(table, BY_ID, key, key + AFTER_PREFIX))
         self._count_read()
-        pending = self._writes.get(id_)
+        pending = self._writes.get(id_) or self._past.get(id_)
         if pending is not None:
             return pending[1] if pending[0] == table else None
         return self.engine.get(table, id_)
@@ -67,7 +76,7 @@ class Transaction:
     ) -> Iterator[tuple[bytes, Document]]:
         """Like `scan`, with each document's index key."""
         committed = self.engine.scan(table, index, lo, hi, descending)
-        keyed = self._with_own_writes(table, index, lo, hi, descending, committed)
+        keyed = self._overlaid(table, index, lo, hi, descending, committed)
         last: bytes | None = None
         try:
             for key, document in keyed:
@@ -83,7 +92,12 @@ class Transaction:
             else:
                 self.reads.append(ReadRange(table, index, lo, last + b"\x00"))
 
-    def _with_own_writes(
+    def _overlay(self) -> dict[str, tuple[str, Document | None]]:
+        """The versions this transaction sees instead of the engine's: its own writes, over
+        the versions at `begin_ts` of documents written since (for a read in the past)."""
+        return {**self._past, **self._writes} if self._past else self._writes
+
+    def _overlaid(
         self,
         table: str,
         index: str,
@@ -92,19 +106,20 @@ class Transaction:
         descending: bool,
         committed: Iterator[tuple[bytes, Document]],
     ) -> Iterator[tuple[bytes, Document]]:
-        """`committed` with this transaction's writes in [lo, hi) laid over it."""
-        if not self._writes:  # every query, and a mutation before its first write
+        """`committed` with the overlay's documents in [lo, hi) laid over it."""
+        overlay = self._overlay()
+        if not overlay:  # every query of the present, and a mutation before its first write
             return committed
         fields = self.engine.catalog.fields[table][index]
         mine = sorted(
             (index_key(new, index, fields), new)
-            for written_table, new in self._writes.values()
+            for written_table, new in overlay.values()
             if written_table == table and new is not None
         )
         mine = [(key, doc) for key, doc in mine if lo <= key < hi]
         if descending:
             mine.reverse()
-        theirs = ((key, doc) for key, doc in committed if str(doc["_id"]) not in self._writes)
+        theirs = ((key, doc) for key, doc in committed if str(doc["_id"]) not in overlay)
         return _merge(mine, theirs, descending)
 
     def search(self, table: str, index: str, terms: list[str]) -> list[Document]:
@@ -112,14 +127,13 @@ class Transaction:
         prefix), own writes included, in no particular order. Reads the whole table, as far
         as conflicts and reactivity are concerned: any change to it may change the result."""
         self.reads.append(ReadRange(table, BY_CREATION_TIME, *prefix_range()))
+        overlay = self._overlay()
         found: list[Document] = []
         for id_ in self.engine.search_candidates(table, index, terms):
-            document = None if id_ in self._writes else self.engine.get(table, id_)
+            document = None if id_ in overlay else self.engine.get(table, id_)
             if document is not None:
                 found.append(document)
-        found += [
-            new for written, new in self._writes.values() if written == table and new is not None
-        ]
+        found += [new for written, new in overlay.values() if written == table and new is not None]
         for _ in found:
             self._count_read()
         return found
@@ -217,3 +231,15 @@ def _merge(
             index += 1
         yield key, document
     yield from mine[index:]
+
+
+def _versions_at(engine: Engine, ts: int) -> dict[str, tuple[str, Document | None]]:
+    """Each document written after commit `ts`, as it was at `ts` (None: not there yet)."""
+    commits = engine.commits_since(ts)
+    if commits is None:
+        raise TimestampTooOldError(ts=ts)
+    versions: dict[str, tuple[str, Document | None]] = {}
+    for commit in commits:
+        for write in commit.writes:
+            versions.setdefault(write.id, (write.table, write.old))
+    return versions

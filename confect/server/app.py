@@ -27,7 +27,7 @@ from confect.http import HttpRequest, HttpResponse, HttpRouter
 from confect.schema import CRONS_TABLE, SCHEDULED_TABLE
 from confect.server.calls import Caller, Functions, Limits, RequestError, outcome_json
 from confect.server.subscriptions import Subscriptions
-from confect.server.sync import SyncSession, encode_ts
+from confect.server.sync import SyncSession, decode_ts, encode_ts
 from effects.exit import Failure, Success
 
 log = logging.getLogger("confect.server")
@@ -181,7 +181,10 @@ def _guarded(server: Server, handler: Handler) -> Callable[[Request], Awaitable[
     return endpoint
 
 
-def _function_call(kind: str | None) -> Handler:
+def _function_call(kind: str | None, *, at_ts: bool = False) -> Handler:
+    """A handler calling the function the request names (a query as of the body's `ts`
+    from `/api/query_ts` when `at_ts`, for reads that agree with each other)."""
+
     async def handle(server: Server, request: Request) -> Response:
         caller = server.caller(request)
         body = await _json_body(request)
@@ -193,7 +196,10 @@ def _function_call(kind: str | None) -> Handler:
             path = body.get("path")
         if not isinstance(path, str) or not path:
             raise RequestError(400, "BadRequest", "the request names no function (`path`)")
-        outcome = await server.functions.call(path, body.get("args", {}), caller, kind)
+        ts = decode_ts(body.get("ts")) if at_ts else None
+        if at_ts and ts is None:
+            raise RequestError(400, "BadRequest", "`ts` is not a timestamp from /api/query_ts")
+        outcome = await server.functions.call(path, body.get("args", {}), caller, kind, ts)
         return JSONResponse(
             outcome_json(outcome), status_code=200 if outcome.success else UDF_FAILED
         )
@@ -298,7 +304,7 @@ def create_app(
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     routes = [
         post("/api/query", _function_call("query")),
-        post("/api/query_at_ts", _function_call("query")),
+        post("/api/query_at_ts", _function_call("query", at_ts=True)),
         post("/api/mutation", _function_call("mutation")),
         post("/api/action", _function_call("action")),
         post("/api/function", _function_call(None)),

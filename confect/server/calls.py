@@ -18,7 +18,7 @@ import attrs
 import effects
 from confect.backend import Backend, MutationResult, QueryResult
 from confect.engine.base import ReadRange
-from confect.errors import ArgumentValidationError, FunctionNotFoundError
+from confect.errors import ArgumentValidationError, FunctionNotFoundError, TimestampTooOldError
 from confect.functions import FunctionDefinition
 from confect.server.query_cache import QueryCache, query_key
 from confect.services.auth import UserIdentity
@@ -147,10 +147,18 @@ class Functions:
         return args
 
     async def call(
-        self, path: str, raw_args: Any, caller: Caller, kind: str | None = None
+        self,
+        path: str,
+        raw_args: Any,
+        caller: Caller,
+        kind: str | None = None,
+        at_ts: int | None = None,
     ) -> Outcome:
-        """Run the function at `path` with wire arguments; raises `RequestError`."""
+        """Run the function at `path` with wire arguments (a query reading as of commit
+        `at_ts`, if given); raises `RequestError`."""
         function = self.find(path, kind, caller)
+        if at_ts is not None:
+            return await self._run(function, path, raw_args, caller, at_ts)
         if function.kind == "query":
             key = query_key(path, raw_args, caller)
             cached = self.cache.get(key)
@@ -163,12 +171,17 @@ class Functions:
         return await self._run(function, path, raw_args, caller)
 
     async def _run(
-        self, function: FunctionDefinition[Any, Any], path: str, raw_args: Any, caller: Caller
+        self,
+        function: FunctionDefinition[Any, Any],
+        path: str,
+        raw_args: Any,
+        caller: Caller,
+        at_ts: int | None = None,
     ) -> Outcome:
         args = self.decode_args(raw_args)
         backend, identity = self.backend, caller.identity
         if function.kind == "query":
-            body: Effect[Any, Any] = backend.query(function, args, identity)
+            body: Effect[Any, Any] = backend.query(function, args, identity, at_ts)
             seconds = self.limits.transaction
         elif function.kind == "mutation":
             body = backend.mutation(function, args, identity)
@@ -218,6 +231,8 @@ class Functions:
                 error, ArgumentValidationError
             ):  # this call's own arguments, not a nested call's
                 raise RequestError(400, "BadRequest", f"ArgumentValidationError: {error}")
+            if isinstance(error, TimestampTooOldError):
+                raise RequestError(400, "BadRequest", str(error))
             data = function.error_data(error)
             if data is not None:
                 return Outcome(

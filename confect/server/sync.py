@@ -34,6 +34,15 @@ def encode_ts(ts: int) -> str:
     return base64.b64encode(struct.pack("<Q", ts)).decode()
 
 
+def decode_ts(text: object) -> int | None:
+    """The timestamp `encode_ts` wrote, or None if `text` is not one."""
+    try:
+        raw = base64.b64decode(str(text), validate=True)
+    except ValueError:
+        return None
+    return struct.unpack("<Q", raw)[0] if len(raw) == 8 else None
+
+
 class ProtocolError(Exception):
     """The client broke the protocol: the connection ends with a FatalError."""
 

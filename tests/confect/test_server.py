@@ -240,3 +240,22 @@ async def test_bad_arguments_are_the_callers_error_only_for_the_call_itself():
         )  # JSON 5 is a float64
         status, body = await post(address, "/api/mutation", {"path": "items:bad", "args": {}})
         assert status == 560 and "args.name: expected string, got 5" in body["errorMessage"]
+
+
+async def test_query_at_ts_reads_as_of_the_timestamp_it_is_given():
+    server = Server(Backend(app()))
+    async with served(server) as address:
+        await post(
+            address, "/api/mutation", {"path": "items:add", "args": {"name": "a", "delay": 0}}
+        )
+        _, then = await post(address, "/api/query_ts", {})
+        await post(
+            address, "/api/mutation", {"path": "items:add", "args": {"name": "b", "delay": 0}}
+        )
+        names = {"path": "items:names", "args": [{}], "format": "convex_encoded_json"}
+        status, body = await post(address, "/api/query_at_ts", {**names, "ts": then["ts"]})
+        assert (status, body["value"]) == (200, ["a"])
+        status, body = await post(address, "/api/query", names)
+        assert (status, sorted(body["value"])) == (200, ["a", "b"])
+        status, body = await post(address, "/api/query_at_ts", {**names, "ts": "not a ts"})
+        assert status == 400 and "query_ts" in body["message"]

@@ -21,10 +21,10 @@ from confect import (
     query,
     v,
 )
-from confect.engine.base import Engine
+from confect.engine.base import CommitLog, Engine
 from confect.engine.memory import MemoryEngine
 from confect.engine.sqlite import SqliteEngine
-from confect.errors import WriteConflict
+from confect.errors import TimestampTooOldError, WriteConflict
 from confect.values import encode_key
 
 
@@ -92,6 +92,12 @@ def insert(group: str, n: float):
     return (yield from db.table("rows").insert(Row(group, n)))
 
 
+@mutation(args={"id": v.id("rows"), "n": v.number()})
+def move(id: str, n: float):
+    db = yield from DatabaseWriter
+    yield from db.table("rows").patch(id, {"n": n})
+
+
 @mutation(args={"id": v.id("rows")})
 def delete(id: str):
     db = yield from DatabaseWriter
@@ -149,6 +155,7 @@ FUNCTIONS = (
     in_range,
     page,
     insert,
+    move,
     delete,
     increment,
     new_counter,
@@ -328,3 +335,51 @@ def test_search_sees_updates_deletes_and_filters(make_backend):
     assert call(backend, "query", search_posts, {"text": "bre", "topic": None}) == ["buy bread"]
     call(backend, "mutation", edit_post, {"id": first, "body": None})
     assert call(backend, "query", search_posts, {"text": "bread", "topic": None}) == []
+
+
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["insert", "move", "delete"]),
+        st.sampled_from(["a", "b"]),
+        st.integers(-3, 3).map(float),
+        st.integers(0, 20),
+    ),
+    max_size=15,
+)
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=steps)
+def test_a_query_at_a_past_timestamp_sees_the_data_as_it_was(make_backend, steps):
+    backend = make_backend()
+    live: dict[str, tuple[str, float]] = {}
+    history = [(backend.engine.last_ts(), {})]
+    for action, group, n, pick in steps:
+        if action == "insert" or not live:
+            live[call(backend, "mutation", insert, {"group": group, "n": n})] = (group, n)
+        else:
+            id_ = sorted(live)[pick % len(live)]
+            if action == "move":
+                call(backend, "mutation", move, {"id": id_, "n": n})
+                live[id_] = (live[id_][0], n)
+            else:
+                call(backend, "mutation", delete, {"id": id_})
+                del live[id_]
+        history.append((backend.engine.last_ts(), dict(live)))
+    for ts, then in history:
+        for group in ("a", "b"):
+            args = in_range.encode_args({"group": group, "lo": None, "hi": None, "order": "asc"})
+            seen = effects.run_sync(backend.query(in_range, args, None, ts))
+            assert seen.value == sorted(n for g, n in then.values() if g == group)
+            assert seen.ts == ts
+
+
+def test_a_query_further_back_than_the_known_commits_is_refused(make_backend):
+    backend = make_backend()
+    start = backend.engine.last_ts()
+    backend.engine._log = CommitLog(size=2)  # type: ignore[attr-defined]  # forget sooner
+    for n in range(3):
+        call(backend, "mutation", insert, {"group": "a", "n": float(n)})
+    args = in_range.encode_args({"group": "a", "lo": None, "hi": None, "order": "asc"})
+    exit_ = effects.run_sync_exit(backend.query(in_range, args, None, start))
+    assert exit_ == effects.Exit.fail(TimestampTooOldError(ts=start))

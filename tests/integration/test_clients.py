@@ -71,6 +71,7 @@ def test_npm_http_client(live: Live):
     assert "NoUserIdentityFoundError" in got["anonymous mutation"]["message"]
     assert got["authed mutation"] == "string"
     assert "from npm http" in got["listed"]
+    assert got["consistent"]["again"] == got["consistent"]["before"] >= 1  # read at one ts
 
 
 def test_npm_websocket_client_subscribes_mutates_and_runs_actions(live: Live):

@@ -22,6 +22,12 @@ async function http() {
     const id = await client.mutation(api.notes.add, { text: "from npm http" });
     report("authed mutation", typeof id);
     report("listed", (await client.query(api.notes.list_by_author, { author: "npm-user" })).map((n) => n.text));
+    // consistentQuery reads every query at the timestamp of its first one (/api/query_at_ts)
+    const consistent = new ConvexHttpClient(url, { auth: token });
+    const before = await consistent.consistentQuery(api.notes.list_by_author, { author: "npm-user" });
+    await client.mutation(api.notes.add, { text: "after the consistent read" });
+    const again = await consistent.consistentQuery(api.notes.list_by_author, { author: "npm-user" });
+    report("consistent", { before: before.length, again: again.length });
   }
 }
 
