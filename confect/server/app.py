@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
@@ -25,15 +24,14 @@ from confect.backend import Backend
 from confect.engine.base import Write
 from confect.http import HttpRequest, HttpResponse, HttpRouter
 from confect.schema import CRONS_TABLE, SCHEDULED_TABLE
-from confect.server.calls import Caller, Functions, Limits, RequestError, outcome_json
+from confect.server.api import MAX_BODY_BYTES, ASGIApp, ClientGone, FunctionCalls, read_body
+from confect.server.calls import Caller, Functions, Limits, RequestError
 from confect.server.subscriptions import Subscriptions
-from confect.server.sync import SyncSession, decode_ts, encode_ts
+from confect.server.sync import SyncSession, encode_ts
 from effects.exit import Failure, Success
 
 log = logging.getLogger("confect.server")
-MAX_BODY_BYTES = 16 << 20
 MAX_UPLOAD_BYTES = 256 << 20
-UDF_FAILED = 560
 
 
 class Server:
@@ -71,9 +69,8 @@ class Server:
 
     # --- callers ---------------------------------------------------------------------------------
 
-    def caller(self, request: Request) -> Caller:
+    def caller(self, header: str | None) -> Caller:
         """Who calls, from the Authorization header; raises `RequestError` 401 if refused."""
-        header = request.headers.get("authorization")
         if header is None:
             return Caller()
         scheme, _, value = header.partition(" ")
@@ -133,33 +130,7 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused (413) past `limit` bytes without reading it all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit():
-        if int(declared) > limit:
-            raise _too_large(limit)
-        return await request.body()  # the HTTP parser stops at the declared length
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise _too_large(limit)
-    return bytes(body)
-
-
-def _too_large(limit: int) -> RequestError:
-    return RequestError(413, "RequestTooLarge", f"the request body is over {limit} bytes")
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    body = await _read_body(request, MAX_BODY_BYTES)
-    try:
-        parsed = json.loads(body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise RequestError(400, "BadJsonBody", "the request body is not valid JSON") from None
-    if not isinstance(parsed, dict):
-        raise RequestError(400, "BadJsonBody", "the request body must be a JSON object")
-    return parsed  # pyright: ignore[reportUnknownVariableType]
+    return await read_body(request.receive, request.headers.get("content-length"), limit)
 
 
 Handler = Callable[[Server, Request], Awaitable[Response]]
@@ -172,6 +143,8 @@ def _guarded(server: Server, handler: Handler) -> Callable[[Request], Awaitable[
             return await handler(server, request)
         except RequestError as error:
             return _error(error.status, error.code, error.message)
+        except ClientGone:
+            return Response(status_code=400)  # no one is left to read it
         except Exception:
             log.exception("request %s %s failed", request.method, request.url.path)
             return _error(500, "InternalServerError", "the server failed to handle this request")
@@ -179,32 +152,6 @@ def _guarded(server: Server, handler: Handler) -> Callable[[Request], Awaitable[
             server.ended()
 
     return endpoint
-
-
-def _function_call(kind: str | None, *, at_ts: bool = False) -> Handler:
-    """A handler calling the function the request names (a query as of the body's `ts`
-    from `/api/query_ts` when `at_ts`, for reads that agree with each other)."""
-
-    async def handle(server: Server, request: Request) -> Response:
-        caller = server.caller(request)
-        body = await _json_body(request)
-        path = request.path_params.get("function_path")
-        if path is not None:
-            module, _, name = str(path).rpartition("/")
-            path = f"{module}:{name}" if module else name
-        else:
-            path = body.get("path")
-        if not isinstance(path, str) or not path:
-            raise RequestError(400, "BadRequest", "the request names no function (`path`)")
-        ts = decode_ts(body.get("ts")) if at_ts else None
-        if at_ts and ts is None:
-            raise RequestError(400, "BadRequest", "`ts` is not a timestamp from /api/query_ts")
-        outcome = await server.functions.call(path, body.get("args", {}), caller, kind, ts)
-        return JSONResponse(
-            outcome_json(outcome), status_code=200 if outcome.success else UDF_FAILED
-        )
-
-    return handle
 
 
 async def _query_ts(server: Server, request: Request) -> Response:
@@ -248,7 +195,7 @@ async def _http_route(server: Server, request: Request) -> Response:
     route = server.router.lookup(request.method, path)
     if route is None:
         raise RequestError(404, "NoRoute", f"no HTTP route for {request.method} {path}")
-    caller = server.caller(request)
+    caller = server.caller(request.headers.get("authorization"))
     http_request = HttpRequest(
         method=request.method,
         url=str(request.url),
@@ -275,8 +222,9 @@ def create_app(
     server: Server,
     on_shutdown: Callable[[], None] | None = None,
     background: tuple[Callable[[], Coroutine[Any, Any, None]], ...] = (),
-) -> Starlette:
-    """The ASGI application serving `server` (running `background` tasks while it serves)."""
+) -> ASGIApp:
+    """The ASGI application serving `server` (running `background` tasks while it serves):
+    the function-call endpoints, and Starlette for everything else."""
 
     async def sync(websocket: WebSocket) -> None:
         session = SyncSession(
@@ -303,12 +251,6 @@ def create_app(
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     routes = [
-        post("/api/query", _function_call("query")),
-        post("/api/query_at_ts", _function_call("query", at_ts=True)),
-        post("/api/mutation", _function_call("mutation")),
-        post("/api/action", _function_call("action")),
-        post("/api/function", _function_call(None)),
-        post("/api/run/{function_path:path}", _function_call(None)),
         post("/api/query_ts", _query_ts),
         post("/api/storage/upload", _upload),
         Route("/api/storage/{storage_id}", _guarded(server, _download), methods=["GET"]),
@@ -320,4 +262,4 @@ def create_app(
         WebSocketRoute("/api/sync", sync),
         WebSocketRoute("/api/{version}/sync", sync),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return FunctionCalls(server, Starlette(routes=routes, lifespan=lifespan))

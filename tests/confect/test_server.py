@@ -259,3 +259,24 @@ async def test_query_at_ts_reads_as_of_the_timestamp_it_is_given():
         assert (status, sorted(body["value"])) == (200, ["a", "b"])
         status, body = await post(address, "/api/query_at_ts", {**names, "ts": "not a ts"})
         assert status == 400 and "query_ts" in body["message"]
+
+
+async def test_bodies_without_a_length_are_cut_off_and_half_sent_ones_dropped():
+    server = Server(Backend(app()))
+    async with served(server) as address:
+        reader, writer = await asyncio.open_connection(*address.split(":"))
+        writer.write(b"POST /api/query HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"x" * (1 << 20)
+        with contextlib.suppress(ConnectionError):  # the server may stop reading at the limit
+            for _ in range(17):
+                writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        assert head.split()[1] == b"413"
+        writer.close()
+        _, gone = await asyncio.open_connection(*address.split(":"))
+        gone.write(b'POST /api/query HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"pa')
+        await gone.drain()
+        gone.close()
+        status, body = await post(address, "/api/query", {"path": "items:names", "args": {}})
+        assert (status, body["value"]) == (200, [])

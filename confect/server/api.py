@@ -1,0 +1,147 @@
+"""The function-call endpoints as a plain ASGI application: `POST /api/query`,
+`/api/mutation`, `/api/action`, `/api/function`, `/api/run/<module>/<name>` and
+`/api/query_at_ts`.
+
+They carry nearly every request a deployment serves, and Starlette's request objects,
+routing and middleware cost more than answering a cached query; so these endpoints read
+and write the ASGI messages themselves, and every other request goes on to `other`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from confect.server.calls import RequestError, outcome_json
+from confect.server.sync import decode_ts
+
+if TYPE_CHECKING:
+    from confect.server.app import Server
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("confect.server")
+MAX_BODY_BYTES = 16 << 20
+UDF_FAILED = 560
+KINDS: dict[str, str | None] = {
+    "/api/query": "query",
+    "/api/query_at_ts": "query",
+    "/api/mutation": "mutation",
+    "/api/action": "action",
+    "/api/function": None,
+}
+RUN_PREFIX = "/api/run/"
+_JSON_HEADER = (b"content-type", b"application/json")
+
+
+class ClientGone(Exception):
+    """The client disconnected before it had sent its whole request."""
+
+
+class FunctionCalls:
+    """Serves the function-call endpoints of `server`; passes anything else to `other`."""
+
+    def __init__(self, server: Server, other: ASGIApp) -> None:
+        self._server = server
+        self._other = other
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return await self._other(scope, receive, send)
+        if path not in KINDS and not path.startswith(RUN_PREFIX):
+            return await self._other(scope, receive, send)
+        self._server.started()
+        try:
+            status, content = await self._answer(path, scope, receive)
+        except RequestError as error:
+            status, content = error.status, {"code": error.code, "message": error.message}
+        except ClientGone:
+            return
+        except Exception:
+            log.exception("request POST %s failed", path)
+            status = 500
+            content = {
+                "code": "InternalServerError",
+                "message": "the server failed to handle this request",
+            }
+        finally:
+            self._server.ended()
+        await send_json(send, status, content)
+
+    async def _answer(self, path: str, scope: Scope, receive: Receive) -> tuple[int, Any]:
+        headers: dict[bytes, bytes] = dict(scope["headers"])
+        authorization = headers.get(b"authorization")
+        caller = self._server.caller(None if authorization is None else authorization.decode())
+        body = json_object(await read_body(receive, headers.get(b"content-length")))
+        if path.startswith(RUN_PREFIX):
+            module, _, name = path.removeprefix(RUN_PREFIX).rpartition("/")
+            function: Any = f"{module}:{name}" if module else name
+        else:
+            function = body.get("path")
+        if not isinstance(function, str) or not function:
+            raise RequestError(400, "BadRequest", "the request names no function (`path`)")
+        ts = None
+        if path == "/api/query_at_ts":
+            ts = decode_ts(body.get("ts"))
+            if ts is None:
+                raise RequestError(400, "BadRequest", "`ts` is not a timestamp from /api/query_ts")
+        outcome = await self._server.functions.call(
+            function, body.get("args", {}), caller, KINDS.get(path), ts
+        )
+        return (200 if outcome.success else UDF_FAILED), outcome_json(outcome)
+
+
+async def read_body(
+    receive: Receive, declared: bytes | str | None, limit: int = MAX_BODY_BYTES
+) -> bytes:
+    """The request body from the ASGI messages, refused (413) past `limit` bytes without
+    reading it all; `declared` is its Content-Length header, if any."""
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone()
+        chunk: bytes = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(limit: int) -> RequestError:
+    return RequestError(413, "RequestTooLarge", f"the request body is over {limit} bytes")
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """A request body that must be a JSON object (an empty body is `{}`)."""
+    try:
+        parsed = json.loads(body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise RequestError(400, "BadJsonBody", "the request body is not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise RequestError(400, "BadJsonBody", "the request body must be a JSON object")
+    return parsed  # pyright: ignore[reportUnknownVariableType]
+
+
+async def send_json(send: Send, status: int, content: Any) -> None:
+    """A JSON response, encoded as Starlette's JSONResponse encodes it."""
+    body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [_JSON_HEADER, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
