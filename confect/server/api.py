@@ -5,6 +5,9 @@
 They carry nearly every request a deployment serves, and Starlette's request objects,
 routing and middleware cost more than answering a cached query; so these endpoints read
 and write the ASGI messages themselves, and every other request goes on to `other`.
+
+Everything under `/api/` may be called from a web page on any origin (CORS), as from a
+Convex deployment: callers authenticate with the Authorization header, never cookies.
 """
 
 from __future__ import annotations
@@ -37,6 +40,13 @@ KINDS: dict[str, str | None] = {
 }
 RUN_PREFIX = "/api/run/"
 _JSON_HEADER = (b"content-type", b"application/json")
+_ANY_ORIGIN = (b"access-control-allow-origin", b"*")
+_PREFLIGHT = [
+    _ANY_ORIGIN,
+    (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+    (b"access-control-allow-headers", b"authorization, content-type, convex-client"),
+    (b"access-control-max-age", b"86400"),
+]
 
 
 class ClientGone(Exception):
@@ -52,10 +62,13 @@ class FunctionCalls:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != "http" or not path.startswith("/api/"):
             return await self._other(scope, receive, send)
-        if path not in KINDS and not path.startswith(RUN_PREFIX):
-            return await self._other(scope, receive, send)
+        if scope["method"] == "OPTIONS":
+            await send({"type": "http.response.start", "status": 204, "headers": _PREFLIGHT})
+            return await send({"type": "http.response.body", "body": b""})
+        if scope["method"] != "POST" or (path not in KINDS and not path.startswith(RUN_PREFIX)):
+            return await self._other(scope, receive, _from_any_origin(send))
         self._server.started()
         try:
             status, content = await self._answer(path, scope, receive)
@@ -141,7 +154,18 @@ async def send_json(send: Send, status: int, content: Any) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [_JSON_HEADER, (b"content-length", str(len(body)).encode())],
+            "headers": [_JSON_HEADER, _ANY_ORIGIN, (b"content-length", str(len(body)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def _from_any_origin(send: Send) -> Send:
+    """`send`, with the response marked as readable by a page on any origin."""
+
+    async def sending(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), _ANY_ORIGIN]
+        await send(message)
+
+    return sending

@@ -280,3 +280,37 @@ async def test_bodies_without_a_length_are_cut_off_and_half_sent_ones_dropped():
         gone.close()
         status, body = await post(address, "/api/query", {"path": "items:names", "args": {}})
         assert (status, body["value"]) == (200, [])
+
+
+async def raw_request(address: str, head: str, body: bytes = b"") -> tuple[int, dict[str, str]]:
+    reader, writer = await asyncio.open_connection(*address.split(":"))
+    writer.write(
+        head.encode() + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body
+    )
+    response = await reader.read()
+    writer.close()
+    lines = response.partition(b"\r\n\r\n")[0].decode().split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers
+
+
+async def test_the_api_can_be_called_from_a_page_on_any_origin():
+    server = Server(Backend(app()))
+    async with served(server) as address:
+        status, headers = await raw_request(
+            address,
+            "OPTIONS /api/query HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n"
+            "Access-Control-Request-Method: POST\r\n"
+            "Access-Control-Request-Headers: content-type, authorization\r\n",
+        )
+        assert status == 204 and headers["access-control-allow-origin"] == "*"
+        assert "post" in headers["access-control-allow-methods"]
+        assert {"content-type", "authorization"} <= set(
+            headers["access-control-allow-headers"].split(", ")
+        )
+        call = json.dumps({"path": "items:names", "args": {}}).encode()
+        for path, body in (("/api/query", call), ("/api/query_ts", b"")):
+            status, headers = await raw_request(
+                address, f"POST {path} HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n", body
+            )
+            assert (status, headers["access-control-allow-origin"]) == (200, "*"), path
