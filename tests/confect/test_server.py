@@ -285,7 +285,9 @@ async def test_bodies_without_a_length_are_cut_off_and_half_sent_ones_dropped():
 async def raw_request(address: str, head: str, body: bytes = b"") -> tuple[int, dict[str, str]]:
     reader, writer = await asyncio.open_connection(*address.split(":"))
     writer.write(
-        head.encode() + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body
+        head.encode("latin-1")
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
     )
     response = await reader.read()
     writer.close()
@@ -314,3 +316,12 @@ async def test_the_api_can_be_called_from_a_page_on_any_origin():
                 address, f"POST {path} HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n", body
             )
             assert (status, headers["access-control-allow-origin"]) == (200, "*"), path
+
+
+async def test_an_authorization_header_that_is_not_text_is_refused_not_a_crash():
+    server = Server(Backend(app()))
+    async with served(server) as address:
+        call = json.dumps({"path": "items:names", "args": {}}).encode()
+        head = "POST /api/query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \xff\xfe\r\n"
+        status, _ = await raw_request(address, head, call)
+        assert status == 401
