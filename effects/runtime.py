@@ -459,6 +459,11 @@ class FiberRuntime(Generic[A, E]):
                                     stack.append(frame)
                                     cur = instr
                                     break
+                            elif 0 < op <= OP_CATCH:  # push it here: one trip less through EVAL
+                                stack.append(frame)
+                                stack.append(instr)
+                                cur = instr.first
+                                break
                             else:
                                 stack.append(frame)
                                 cur = instr
