@@ -33,27 +33,33 @@ def query_key(path: str, args: Any, caller: Caller) -> QueryKey:
 
 
 class QueryCache:
-    """The `size` most recently used successful query outcomes of one engine."""
+    """The most recently used successful query outcomes of one engine: at most `size` of
+    them and `max_bytes` of values (an outcome over a sixteenth of that is not kept)."""
 
-    def __init__(self, engine: Engine, size: int = 4096) -> None:
+    def __init__(self, engine: Engine, size: int = 4096, max_bytes: int = 64 << 20) -> None:
         self._engine = engine
         self._size = size
-        self._entries: OrderedDict[QueryKey, Outcome] = OrderedDict()  # current as of their ts
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        # each outcome is current as of its ts; with the size of its value's JSON
+        self._entries: OrderedDict[QueryKey, tuple[Outcome, int]] = OrderedDict()
 
     def get(self, key: QueryKey) -> Outcome | None:
         """The cached outcome for `key` if it is still current (its `ts` says as of when),
         else None."""
-        outcome = self._entries.get(key)
-        if outcome is None:
+        entry = self._entries.get(key)
+        if entry is None:
             return None
+        outcome, nbytes = entry
         latest = self._engine.last_ts()
         if outcome.ts != latest:
             assert outcome.ts is not None
             commits = self._engine.commits_since(outcome.ts)
             if commits is None or conflicts(outcome.reads, commits, self._engine.catalog):
-                del self._entries[key]
+                self._drop(key)
                 return None
-            outcome = self._entries[key] = attrs.evolve(outcome, ts=latest)
+            outcome = attrs.evolve(outcome, ts=latest)
+            self._entries[key] = (outcome, nbytes)
         self._entries.move_to_end(key)
         return outcome
 
@@ -61,11 +67,21 @@ class QueryCache:
         """Keep a query's outcome (successes only; its log lines are not repeated on hits)."""
         if not outcome.success or outcome.ts is None:
             return
-        self._entries[key] = attrs.evolve(outcome, log_lines=[])
-        self._entries.move_to_end(key)
-        if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+        nbytes = len(json.dumps(outcome.value, separators=(",", ":")))
+        if nbytes > self._max_bytes // 16:
+            return
+        self._drop(key)
+        self._entries[key] = (attrs.evolve(outcome, log_lines=[]), nbytes)
+        self._bytes += nbytes
+        while len(self._entries) > self._size or self._bytes > self._max_bytes:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: QueryKey) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= entry[1]
 
     def clear(self) -> None:
         """Forget everything (the app's functions changed)."""
         self._entries.clear()
+        self._bytes = 0

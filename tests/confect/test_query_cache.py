@@ -127,3 +127,26 @@ async def test_a_cached_outcome_is_as_of_the_latest_commit_it_was_checked_agains
     again = await call(served, "items:count", {"name": "a"})
     assert again.value == first.value
     assert again.ts == served.backend.engine.last_ts() > (first.ts or 0)
+
+
+@query(args={"size": v.number()})
+def blob(size: float):
+    runs.append(f"blob {size:g}")
+    return "x" * int(size)
+    yield
+
+
+async def test_the_cache_keeps_a_bounded_number_of_bytes():
+    runs.clear()
+    served = Server(Backend(App({"items:blob": blob}, SCHEMA)))
+    served.functions.cache = type(served.functions.cache)(served.backend.engine, max_bytes=16_000)
+    for size in [600, 600, 2_000, 600, 900, 900, 600]:
+        await call(served, "items:blob", {"size": size})
+    # 2,000 bytes is over a sixteenth of the budget: never kept; the rest fit
+    assert runs == ["blob 600", "blob 2000", "blob 900"]
+    for size in range(1, 40):  # 39 values of ~900 bytes: the oldest go
+        await call(served, "items:blob", {"size": 900 + size})
+    runs.clear()
+    await call(served, "items:blob", {"size": 600})
+    await call(served, "items:blob", {"size": 939})
+    assert runs == ["blob 600"]
