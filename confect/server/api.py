@@ -72,17 +72,10 @@ class FunctionCalls:
         self._server.started()
         try:
             status, content = await self._answer(path, scope, receive)
-        except RequestError as error:
-            status, content = error.status, {"code": error.code, "message": error.message}
         except ClientGone:
             return
-        except Exception:
-            log.exception("request POST %s failed", path)
-            status = 500
-            content = {
-                "code": "InternalServerError",
-                "message": "the server failed to handle this request",
-            }
+        except Exception as error:
+            status, content = refusal(error, f"POST {path}")
         finally:
             self._server.ended()
         await send_json(send, status, content)
@@ -110,6 +103,18 @@ class FunctionCalls:
             function, body.get("args", {}), caller, KINDS.get(path), ts
         )
         return (200 if outcome.success else UDF_FAILED), outcome_json(outcome)
+
+
+def refusal(error: Exception, request: str) -> tuple[int, dict[str, str]]:
+    """The status and JSON body that answer a request which raised `error`: a
+    `RequestError` says what was wrong; anything else is logged and stays on the server."""
+    if isinstance(error, RequestError):
+        return error.status, {"code": error.code, "message": error.message}
+    log.exception("request %s failed", request, exc_info=error)
+    return 500, {
+        "code": "InternalServerError",
+        "message": "the server failed to handle this request",
+    }
 
 
 async def read_body(

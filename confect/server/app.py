@@ -24,7 +24,14 @@ from confect.backend import Backend
 from confect.engine.base import Write
 from confect.http import HttpRequest, HttpResponse, HttpRouter
 from confect.schema import CRONS_TABLE, SCHEDULED_TABLE
-from confect.server.api import MAX_BODY_BYTES, ASGIApp, ClientGone, FunctionCalls, read_body
+from confect.server.api import (
+    MAX_BODY_BYTES,
+    ASGIApp,
+    ClientGone,
+    FunctionCalls,
+    read_body,
+    refusal,
+)
 from confect.server.calls import Caller, Functions, Limits, RequestError
 from confect.server.subscriptions import Subscriptions
 from confect.server.sync import SyncSession, encode_ts
@@ -125,10 +132,6 @@ class Server:
 # --- HTTP handlers ---------------------------------------------------------------------------------
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message}, status_code=status)
-
-
 async def _read_body(request: Request, limit: int) -> bytes:
     return await read_body(request.receive, request.headers.get("content-length"), limit)
 
@@ -141,13 +144,11 @@ def _guarded(server: Server, handler: Handler) -> Callable[[Request], Awaitable[
         server.started()
         try:
             return await handler(server, request)
-        except RequestError as error:
-            return _error(error.status, error.code, error.message)
         except ClientGone:
             return Response(status_code=400)  # no one is left to read it
-        except Exception:
-            log.exception("request %s %s failed", request.method, request.url.path)
-            return _error(500, "InternalServerError", "the server failed to handle this request")
+        except Exception as error:
+            status, content = refusal(error, f"{request.method} {request.url.path}")
+            return JSONResponse(content, status_code=status)
         finally:
             server.ended()
 
