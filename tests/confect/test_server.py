@@ -94,18 +94,29 @@ async def served(server: Server) -> AsyncIterator[str]:
         listener.close()
 
 
-async def post(address: str, path: str, body: dict) -> tuple[int, dict]:
+async def raw_request(
+    address: str, head: str, body: bytes = b""
+) -> tuple[int, dict[str, str], bytes]:
+    """Send `head` (request line and headers) and `body` on a new connection; the status,
+    headers and body of the answer."""
     reader, writer = await asyncio.open_connection(*address.split(":"))
-    payload = json.dumps(body).encode()
     writer.write(
-        f"POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
-        + payload
+        head.encode("latin-1")
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
     )
     response = await reader.read()
     writer.close()
-    head, _, body_bytes = response.partition(b"\r\n\r\n")
-    return int(head.split()[1]), json.loads(body_bytes)
+    head_bytes, _, answer = response.partition(b"\r\n\r\n")
+    lines = head_bytes.decode().split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, answer
+
+
+async def post(address: str, path: str, body: dict) -> tuple[int, dict]:
+    head = f"POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n"
+    status, _, answer = await raw_request(address, head, json.dumps(body).encode())
+    return status, json.loads(answer)
 
 
 async def test_a_function_over_its_time_limit_fails_and_the_server_carries_on():
@@ -282,24 +293,10 @@ async def test_bodies_without_a_length_are_cut_off_and_half_sent_ones_dropped():
         assert (status, body["value"]) == (200, [])
 
 
-async def raw_request(address: str, head: str, body: bytes = b"") -> tuple[int, dict[str, str]]:
-    reader, writer = await asyncio.open_connection(*address.split(":"))
-    writer.write(
-        head.encode("latin-1")
-        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-        + body
-    )
-    response = await reader.read()
-    writer.close()
-    lines = response.partition(b"\r\n\r\n")[0].decode().split("\r\n")
-    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
-    return int(lines[0].split()[1]), headers
-
-
 async def test_the_api_can_be_called_from_a_page_on_any_origin():
     server = Server(Backend(app()))
     async with served(server) as address:
-        status, headers = await raw_request(
+        status, headers, _ = await raw_request(
             address,
             "OPTIONS /api/query HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n"
             "Access-Control-Request-Method: POST\r\n"
@@ -312,7 +309,7 @@ async def test_the_api_can_be_called_from_a_page_on_any_origin():
         )
         call = json.dumps({"path": "items:names", "args": {}}).encode()
         for path, body in (("/api/query", call), ("/api/query_ts", b"")):
-            status, headers = await raw_request(
+            status, headers, _ = await raw_request(
                 address, f"POST {path} HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n", body
             )
             assert (status, headers["access-control-allow-origin"]) == (200, "*"), path
@@ -323,5 +320,5 @@ async def test_an_authorization_header_that_is_not_text_is_refused_not_a_crash()
     async with served(server) as address:
         call = json.dumps({"path": "items:names", "args": {}}).encode()
         head = "POST /api/query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \xff\xfe\r\n"
-        status, _ = await raw_request(address, head, call)
+        status, _, _ = await raw_request(address, head, call)
         assert status == 401
