@@ -199,10 +199,6 @@ class Transaction:
     def rollback(self, mark: tuple[dict[str, Any], dict[str, Any], int]) -> None:
         self._writes, self._originals, self.scheduled = dict(mark[0]), dict(mark[1]), mark[2]
 
-    @property
-    def has_writes(self) -> bool:
-        return bool(self._writes)
-
     def writes(self) -> list[Write]:
         """The net change of each written document."""
         out: list[Write] = []
