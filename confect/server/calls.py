@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
-from typing import Any, cast
+from typing import Any
 
 import attrs
 
@@ -20,7 +20,7 @@ from confect.backend import Backend, MutationResult, QueryResult
 from confect.engine.base import ReadRange
 from confect.errors import ArgumentValidationError, FunctionNotFoundError, TimestampTooOldError
 from confect.functions import FunctionDefinition
-from confect.server.query_cache import QueryCache, query_key
+from confect.server.query_cache import QueryCache, query_key, unwrap_args
 from confect.services.auth import UserIdentity
 from confect.values import Value, from_wire, to_wire
 from effects import Effect
@@ -131,13 +131,9 @@ class Functions:
 
     @staticmethod
     def decode_args(raw: Any) -> dict[str, Value]:
-        """Arguments from the wire: an object, or (npm client) a one-element array of one."""
-        if isinstance(raw, list) and len(cast(list[Any], raw)) == 1:
-            raw = cast(list[Any], raw)[0]
-        if raw is None:
-            raw = {}
+        """Arguments from the wire (see `unwrap_args`), decoded and checked to be an object."""
         try:
-            args = from_wire(raw)
+            args = from_wire(unwrap_args(raw))
         except (ValueError, TypeError) as error:
             raise RequestError(
                 400, "BadRequest", f"Arguments are not valid Convex values: {error}"

@@ -23,10 +23,18 @@ QueryKey = tuple[str, str, str | None, bool]
 """path, canonical arguments JSON, canonical identity claims JSON, admin"""
 
 
+def unwrap_args(raw: Any) -> Any:
+    """Arguments as clients send them: an object, none, or (the npm client, the sync
+    protocol) a one-element array of one; the object, `{}` for none."""
+    items = cast(list[Any], raw) if isinstance(raw, list) else None
+    if items is not None and len(items) == 1:
+        return items[0]
+    return {} if raw is None else cast(Any, raw)
+
+
 def query_key(path: str, args: Any, caller: Caller) -> QueryKey:
     """What makes two query calls the same call."""
-    if isinstance(args, list) and len(cast(list[Any], args)) == 1:  # the sync protocol's form
-        args = cast(list[Any], args)[0]
+    args = unwrap_args(args)
     identity = caller.identity
     claims = None if identity is None else json.dumps(identity.claims, sort_keys=True, default=str)
     return (path, json.dumps(args, sort_keys=True), claims, caller.admin)
