@@ -10,16 +10,26 @@ wrote a document whose key falls in one of them.
 from __future__ import annotations
 
 import abc
+import json
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from confect.errors import WriteConflict
+from confect.documents import user_fields
+from confect.errors import SchemaError, ValidationError, WriteConflict
 from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE, Schema
 from confect.search import words
-from confect.values import UNDEFINED, Value, encode_key, encode_value, prefix_range
+from confect.values import (
+    UNDEFINED,
+    Value,
+    encode_key,
+    encode_value,
+    from_stored_json,
+    prefix_range,
+    to_stored_json,
+)
 
 Document = dict[str, Value]
 
@@ -28,6 +38,7 @@ FIRST_USER_TABLE = 10001
 
 BY_ID = "by_id"
 BY_CREATION_TIME = "by_creation_time"
+MAX_REPORTED = 20
 
 
 @attrs.frozen
@@ -89,6 +100,60 @@ def number_new_tables(numbers: Mapping[str, int], tables: Iterable[str]) -> dict
                 SYSTEM_TABLE_NUMBERS.get(name) or max([FIRST_USER_TABLE - 1, *out.values()]) + 1
             )
     return out
+
+
+def encode_document(document: Document) -> str:
+    """A document as stored by the SQL engines: compact wire JSON."""
+    return json.dumps(to_stored_json(document), separators=(",", ":"))
+
+
+def decode_document(body: str | bytes) -> Document:
+    value = from_stored_json(body)
+    assert isinstance(value, dict)
+    return value
+
+
+def check_documents(schema: Schema, stored: Callable[[str], Iterable[Document]]) -> None:
+    """Refuse a schema that the stored documents (`stored(table)`) do not match, with a
+    report of them."""
+    bad: list[str] = []
+    count = 0
+    for name, table in schema.tables.items():
+        if name.startswith("_"):
+            continue
+        for document in stored(name):
+            try:
+                table.validator.decode(user_fields(document), "document")
+            except ValidationError as error:
+                count += 1
+                if len(bad) < MAX_REPORTED:
+                    bad.append(f"  {name} {document['_id']}: {error}")
+    if count:
+        more = f"\n  ... and {count - len(bad)} more" if count > len(bad) else ""
+        raise SchemaError(
+            message=f"{count} stored document(s) do not match the new schema; "
+            f"fix the schema or the data, then start again:\n" + "\n".join(bad) + more
+        )
+
+
+def index_changes(
+    before: Mapping[str, Mapping[str, Any]], now: Mapping[str, Mapping[str, Any]]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Between two index definitions (table -> index -> what it indexes): the (table, index)
+    pairs whose stored entries are stale (changed or gone), and those to build (changed or new)."""
+    stale = [
+        (table, index)
+        for table, indexes in before.items()
+        for index, definition in indexes.items()
+        if now.get(table, {}).get(index) != definition
+    ]
+    fresh = [
+        (table, index)
+        for table, indexes in now.items()
+        for index, definition in indexes.items()
+        if before.get(table, {}).get(index) != definition
+    ]
+    return stale, fresh
 
 
 class IndexCatalog:

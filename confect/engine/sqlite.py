@@ -19,7 +19,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from confect.documents import user_fields
 from confect.engine.base import (
     Commit,
     CommitLog,
@@ -28,15 +27,17 @@ from confect.engine.base import (
     IndexCatalog,
     ReadRange,
     Write,
+    check_documents,
     conflicts,
+    decode_document,
+    encode_document,
+    index_changes,
     number_new_tables,
 )
-from confect.errors import SchemaError, ValidationError, WriteConflict
+from confect.errors import WriteConflict
 from confect.schema import Schema
-from confect.values import from_stored_json, to_stored_json
 
 SCAN_CHUNK = 256
-MAX_REPORTED = 20
 
 _SETUP = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -101,7 +102,7 @@ class SqliteEngine(Engine):
 
     def configure(self, schema: Schema) -> dict[str, int]:
         with self._lock:
-            self._check_documents(schema)
+            check_documents(schema, self._stored)
             self.catalog = IndexCatalog(schema)
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -123,36 +124,25 @@ class SqliteEngine(Engine):
         return numbers
 
     def _rebuild_changed_indexes(self) -> None:
-        before: dict[str, dict[str, list[str]]] = json.loads(self._meta("indexes", "{}"))
         now = {t: {i: list(f) for i, f in idx.items()} for t, idx in self.catalog.fields.items()}
-        for table, indexes in before.items():
-            for index, fields in indexes.items():
-                if now.get(table, {}).get(index) != fields:
-                    self._db.execute(
-                        "DELETE FROM entries WHERE tbl = ? AND idx = ?", (table, index)
-                    )
-        for table, indexes in now.items():
-            for index, fields in indexes.items():
-                if before.get(table, {}).get(index) != fields:
-                    self._backfill(table, index)
+        stale, fresh = index_changes(json.loads(self._meta("indexes", "{}")), now)
+        for table, index in stale:
+            self._db.execute("DELETE FROM entries WHERE tbl = ? AND idx = ?", (table, index))
+        for table, index in fresh:
+            self._backfill(table, index)
         self._set_meta("indexes", json.dumps(now, sort_keys=True))
-        searched: dict[str, dict[str, str]] = json.loads(self._meta("search", "{}"))
-        for table, indexes in self.catalog.search.items():
-            for index, field in indexes.items():
-                if searched.get(table, {}).get(index) != field:
-                    self._db.execute("DELETE FROM terms WHERE tbl = ? AND idx = ?", (table, index))
-                    self._backfill_terms(table, index)
-        for table, indexes in searched.items():
-            for index in indexes:
-                if index not in self.catalog.search.get(table, {}):
-                    self._db.execute("DELETE FROM terms WHERE tbl = ? AND idx = ?", (table, index))
+        stale, fresh = index_changes(json.loads(self._meta("search", "{}")), self.catalog.search)
+        for table, index in stale:
+            self._db.execute("DELETE FROM terms WHERE tbl = ? AND idx = ?", (table, index))
+        for table, index in fresh:
+            self._backfill_terms(table, index)
         self._set_meta("search", json.dumps(self.catalog.search, sort_keys=True))
 
     def _stored(self, table: str) -> Iterator[Document]:
         """Every document of `table` as stored, streamed (callers may write other tables
         of this connection meanwhile: `entries`, `terms`)."""
         for (body,) in self._db.execute("SELECT body FROM documents WHERE tbl = ?", (table,)):
-            yield _decode(body)
+            yield decode_document(body)
 
     def _backfill(self, table: str, index: str) -> None:
         for document in self._stored(table):
@@ -173,27 +163,6 @@ class SqliteEngine(Engine):
         if rows:
             self._db.executemany("INSERT INTO terms (tbl, idx, term, id) VALUES (?, ?, ?, ?)", rows)
 
-    def _check_documents(self, schema: Schema) -> None:
-        """Refuse a schema that existing documents do not match, with a report of them."""
-        bad: list[str] = []
-        count = 0
-        for name, table in schema.tables.items():
-            if name.startswith("_"):
-                continue
-            for document in self._stored(name):
-                try:
-                    table.validator.decode(user_fields(document), "document")
-                except ValidationError as error:
-                    count += 1
-                    if len(bad) < MAX_REPORTED:
-                        bad.append(f"  {name} {document['_id']}: {error}")
-        if count:
-            more = f"\n  ... and {count - len(bad)} more" if count > len(bad) else ""
-            raise SchemaError(
-                message=f"{count} stored document(s) do not match the new schema; "
-                f"fix the schema or the data, then start again:\n" + "\n".join(bad) + more
-            )
-
     def set_table_numbers(self, numbers: dict[str, int]) -> None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -211,7 +180,7 @@ class SqliteEngine(Engine):
             row = self._db.execute(
                 "SELECT body FROM documents WHERE id = ? AND tbl = ?", (id_, table)
             ).fetchone()
-        return None if row is None else _decode(row[0])
+        return None if row is None else decode_document(row[0])
 
     def scan(
         self, table: str, index: str, lo: bytes, hi: bytes, descending: bool
@@ -225,7 +194,7 @@ class SqliteEngine(Engine):
             with self._lock:
                 rows = self._db.execute(query, (table, index, lo, hi)).fetchall()
             for key, body in rows:
-                yield bytes(key), _decode(body)
+                yield bytes(key), decode_document(body)
             if len(rows) < SCAN_CHUNK:
                 return
             last = bytes(rows[-1][0])
@@ -293,7 +262,7 @@ class SqliteEngine(Engine):
                         continue
                     db.execute(
                         "INSERT OR REPLACE INTO documents (id, tbl, body) VALUES (?, ?, ?)",
-                        (write.id, write.table, _encode(write.new)),
+                        (write.id, write.table, encode_document(write.new)),
                     )
                     db.executemany(
                         "INSERT INTO entries (tbl, idx, key, id) VALUES (?, ?, ?, ?)",
@@ -355,16 +324,6 @@ class SqliteEngine(Engine):
     def delete_blob(self, sha256: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._blob_path(sha256).unlink()
-
-
-def _encode(document: Document) -> str:
-    return json.dumps(to_stored_json(document), separators=(",", ":"))
-
-
-def _decode(body: Any) -> Document:
-    value = from_stored_json(body)
-    assert isinstance(value, dict)
-    return value
 
 
 def _fsync_directory(path: Path) -> None:
