@@ -206,6 +206,12 @@ class CommitLog:
 
     def __init__(self, size: int = 10_000) -> None:
         self._log: deque[Commit] = deque(maxlen=size)
+        self._floor = 0  # commits at or before this ts may be missing
+
+    def forget(self, ts: int) -> None:
+        """Drop every commit: those up to `ts` are no longer known (some were missed)."""
+        self._log.clear()
+        self._floor = ts
 
     def append(self, commit: Commit) -> None:
         self._log.append(commit)
@@ -214,7 +220,7 @@ class CommitLog:
         """Commits after `ts`; None if some of them were forgotten."""
         if ts >= last_ts:
             return []
-        if len(self._log) == self._log.maxlen and self._log[0].ts > ts:
+        if ts < self._floor or (len(self._log) == self._log.maxlen and self._log[0].ts > ts):
             return None
         newer: list[Commit] = []
         for commit in reversed(self._log):
@@ -223,6 +229,11 @@ class CommitLog:
             newer.append(commit)
         newer.reverse()
         return newer
+
+
+CommitWatcher = Callable[[list[Commit]], None]
+"""Told of commits made by other processes sharing an engine's store; an empty list means
+some were missed, so anything may have changed."""
 
 
 class Engine(abc.ABC):
@@ -298,6 +309,11 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def delete_blob(self, sha256: str) -> None: ...
+
+    def watch(self, watcher: CommitWatcher) -> Callable[[], None]:
+        """Have `watcher` told of the commits other processes make; returns how to stop. An
+        engine that one process owns has none to tell: this does nothing unless overridden."""
+        return lambda: None
 
     def documents(self, table: str, descending: bool = False) -> Iterator[Document]:
         """Every committed document of `table`, oldest first (newest first if `descending`)."""

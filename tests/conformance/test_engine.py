@@ -23,16 +23,22 @@ from confect import (
 )
 from confect.engine.base import CommitLog, Engine
 from confect.engine.memory import MemoryEngine
+from confect.engine.postgres import PostgresEngine
 from confect.engine.sqlite import SqliteEngine
 from confect.errors import TimestampTooOldError, WriteConflict
 from confect.values import encode_key
+from tests.postgres import postgres_engine
 
 
 def _sqlite() -> Engine:
     return SqliteEngine(tempfile.mkdtemp(prefix="confect-conformance-"))
 
 
-ENGINES: dict[str, Callable[[], Engine]] = {"memory": MemoryEngine, "sqlite": _sqlite}
+ENGINES: dict[str, Callable[[], Engine]] = {
+    "memory": MemoryEngine,
+    "sqlite": _sqlite,
+    "postgres": postgres_engine,
+}
 """Every engine runs this suite: a new engine is added here."""
 
 
@@ -172,17 +178,25 @@ APP = App(
 
 @pytest.fixture(params=sorted(ENGINES))
 def make_backend(request: pytest.FixtureRequest) -> Iterator[Callable[[], Backend]]:
+    """A new backend on a new engine; the one made before (a hypothesis example's) is released."""
     engines: list[Engine] = []
 
     def make() -> Backend:
+        release()
         engines.append(ENGINES[request.param]())
         return Backend(APP, engines[-1])
 
+    def release() -> None:
+        while engines:
+            engine = engines.pop()
+            if isinstance(engine, SqliteEngine):
+                engine.close()
+                shutil.rmtree(engine.directory)
+            elif isinstance(engine, PostgresEngine):
+                engine.drop()
+
     yield make
-    for engine in engines:
-        if isinstance(engine, SqliteEngine):
-            engine.close()
-            shutil.rmtree(engine.directory)
+    release()
 
 
 def call(backend: Backend, kind: str, fn, args: dict | None = None):

@@ -1,0 +1,551 @@
+"""The PostgreSQL engine: one deployment's data shared by any number of server processes.
+
+The tables are those of the SQLite engine (documents as wire JSON, index entries as
+order-preserving BYTEA keys, search terms), in one PostgreSQL schema (namespace) per
+deployment, plus `commits`: every commit's writes, so that each process can check
+conflicts against, and invalidate its subscriptions for, commits made by the others.
+
+Commits are serialized by a transaction-level advisory lock: inside it a process first
+reads the commits it has not seen, checks the transaction's reads against them, then
+writes and announces the commit with NOTIFY. Each process listens on a background
+thread and hands the commits of others to `watch`ers. File blobs live in a table too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+from confect.engine.base import (
+    Commit,
+    CommitLog,
+    CommitWatcher,
+    Document,
+    Engine,
+    IndexCatalog,
+    ReadRange,
+    Write,
+    check_documents,
+    conflicts,
+    decode_document,
+    encode_document,
+    index_changes,
+    number_new_tables,
+)
+from confect.errors import WriteConflict
+from confect.schema import Schema
+from confect.values import from_stored_json, to_stored_json
+
+log = logging.getLogger("confect.engine.postgres")
+SCAN_CHUNK = 256  # rows per query of a scan (keep in step with the LIMITs below)
+KEEP_COMMITS = 10_000  # commits kept in the `commits` table for the other processes
+PRUNE_EVERY = 1_000
+LOCK_KEY = 0x636F6E66  # the advisory lock of commits and schema changes ("conf")
+
+_SETUP = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tables (name TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS documents (id TEXT PRIMARY KEY, tbl TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_by_table ON documents (tbl);
+CREATE TABLE IF NOT EXISTS entries (
+    tbl TEXT NOT NULL, idx TEXT NOT NULL, key BYTEA NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (tbl, idx, key)
+);
+CREATE INDEX IF NOT EXISTS entries_by_id ON entries (id);
+CREATE TABLE IF NOT EXISTS terms (
+    tbl TEXT NOT NULL, idx TEXT NOT NULL, term TEXT COLLATE "C" NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (tbl, idx, term, id)
+);
+CREATE INDEX IF NOT EXISTS terms_by_id ON terms (id);
+CREATE TABLE IF NOT EXISTS commits (ts BIGINT PRIMARY KEY, writes TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, data BYTEA NOT NULL);
+"""
+
+_SCAN = (
+    "SELECT e.key, d.body FROM entries e JOIN documents d ON d.id = e.id "
+    "WHERE e.tbl = %s AND e.idx = %s AND e.key >= %s AND e.key < %s "
+)
+_SCAN_ASCENDING = _SCAN + "ORDER BY e.key ASC LIMIT 256"
+_SCAN_DESCENDING = _SCAN + "ORDER BY e.key DESC LIMIT 256"
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """`postgres://...?schema=NAME` as (a libpq URL, the schema; "confect" if not named)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query)
+    schema = next((value for key, value in query if key == "schema"), "confect")
+    rest = urlencode([(key, value) for key, value in query if key != "schema"])
+    return urlunsplit(parts._replace(query=rest)), schema
+
+
+class PostgresEngine(Engine):
+    """A deployment's data in PostgreSQL schema `schema` of the database at `url`."""
+
+    def __init__(self, url: str, schema: str = "confect") -> None:
+        self.url = url
+        self.schema = schema
+        self._channel = f"confect_{uuid.uuid5(uuid.NAMESPACE_URL, schema).hex}"
+        self._token = secrets.token_hex(8)  # tells this engine's own notices from others'
+        self.application_name = f"confect {self._token} {schema}"[:63]  # in pg_stat_activity
+        self._read = self._connect()
+        with self._read.transaction():
+            self._read.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            self._read.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+            )
+            self._use_schema(self._read)
+            self._read.execute(_SETUP)
+        self._write = self._connect_in_schema()
+        self._read_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._log_lock = threading.Lock()
+        self._log = CommitLog(KEEP_COMMITS)
+        self._ts = int(self._meta(self._read, "last_ts", "0"))
+        self._creation = float(self._meta(self._read, "last_creation", "0"))
+        self._since_prune = 0
+        self._mine: set[int] = set()  # own commits between their COMMIT and `_learn`
+        self._watchers: list[CommitWatcher] = []
+        self._closing = False
+        self._stopped = threading.Event()  # set by `close`: ends the listener's waits
+        self._listen = self._connect_in_schema()
+        self._listen.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+        self._listener = threading.Thread(target=self._listen_loop, daemon=True)
+        self._listener.start()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.url, autocommit=True, application_name=self.application_name)
+
+    def _use_schema(self, connection: psycopg.Connection[Any]) -> None:
+        connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+
+    def _reader(self) -> psycopg.Connection[Any]:
+        """The reading connection (hold `_read_lock`), a new one if the last was lost: a
+        request that met the loss failed, the next ones go through."""
+        if self._read.broken:
+            self._read = self._connect_in_schema()
+        return self._read
+
+    def _writer(self) -> psycopg.Connection[Any]:
+        """The committing connection (hold `_write_lock`), a new one if the last was lost."""
+        if self._write.broken:
+            self._write = self._connect_in_schema()
+        return self._write
+
+    def _connect_in_schema(self) -> psycopg.Connection[Any]:
+        connection = self._connect()
+        self._use_schema(connection)
+        return connection
+
+    def close(self) -> None:
+        """Stop listening and close the connections."""
+        self._closing = True
+        self._stopped.set()
+        try:
+            with self._write_lock:
+                self._notify(self._write, "close")
+        except psycopg.Error:  # the server is gone: closing the socket ends the listener
+            self._listen.close()
+        self._listener.join()
+        for connection in (self._listen, self._write, self._read):
+            connection.close()
+
+    def drop(self) -> None:
+        """Delete the deployment's schema and everything in it (tests), then close."""
+        with self._write_lock:
+            self._writer().execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema))
+            )
+        self.close()
+
+    def admin_key(self, proposed: str) -> str:
+        """The deployment's admin key, which every process shares: the one kept, or else
+        `proposed`, kept from now on."""
+        with self._write_lock, self._writer().transaction():
+            self._write.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            key = self._meta(self._write, "admin_key", "")
+            if not key:
+                key = proposed
+                self._set_meta(self._write, "admin_key", key)
+        return key
+
+    @staticmethod
+    def _meta(connection: psycopg.Connection[Any], key: str, default: str) -> str:
+        row = connection.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
+        return default if row is None else str(row[0])
+
+    @staticmethod
+    def _set_meta(connection: psycopg.Connection[Any], key: str, value: str) -> None:
+        connection.execute(
+            "INSERT INTO meta (key, value) VALUES (%s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # --- schema ------------------------------------------------------------------------------
+
+    def configure(self, schema: Schema) -> dict[str, int]:
+        with self._write_lock, self._writer().transaction():
+            self._write.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            check_documents(schema, self._stored)
+            self.catalog = IndexCatalog(schema)
+            known = {
+                str(n): int(x) for n, x in self._write.execute("SELECT name, number FROM tables")
+            }
+            numbers = number_new_tables(known, schema.tables)
+            with self._write.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO tables (name, number) VALUES (%s, %s)",
+                    [(name, number) for name, number in numbers.items() if name not in known],
+                )
+            self._rebuild_changed_indexes()
+            return numbers
+
+    def _rebuild_changed_indexes(self) -> None:
+        db = self._write
+        now = {t: {i: list(f) for i, f in idx.items()} for t, idx in self.catalog.fields.items()}
+        stale, fresh = index_changes(json.loads(self._meta(db, "indexes", "{}")), now)
+        for table, index in stale:
+            db.execute("DELETE FROM entries WHERE tbl = %s AND idx = %s", (table, index))
+        for table, index in fresh:
+            self._insert_entries(
+                [
+                    (table, index, self.catalog.keys(table, document)[index], document["_id"])
+                    for document in self._stored(table)
+                ]
+            )
+        self._set_meta(db, "indexes", json.dumps(now, sort_keys=True))
+        stale, fresh = index_changes(
+            json.loads(self._meta(db, "search", "{}")), self.catalog.search
+        )
+        for table, index in stale:
+            db.execute("DELETE FROM terms WHERE tbl = %s AND idx = %s", (table, index))
+        for table, index in fresh:
+            self._insert_terms(
+                [
+                    (table, index, word, document["_id"])
+                    for document in self._stored(table)
+                    for word in self.catalog.terms(table, document)[index]
+                ]
+            )
+        self._set_meta(db, "search", json.dumps(self.catalog.search, sort_keys=True))
+
+    def _stored(self, table: str) -> list[Document]:
+        """Every document of `table` as stored (in the write connection's transaction)."""
+        rows = self._write.execute("SELECT body FROM documents WHERE tbl = %s", (table,))
+        return [decode_document(body) for (body,) in rows.fetchall()]
+
+    def _insert_entries(self, rows: list[tuple[Any, ...]]) -> None:
+        with self._write.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO entries (tbl, idx, key, id) VALUES (%s, %s, %s, %s)", rows
+            )
+
+    def _insert_terms(self, rows: list[tuple[Any, ...]]) -> None:
+        with self._write.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO terms (tbl, idx, term, id) VALUES (%s, %s, %s, %s)", rows
+            )
+
+    def set_table_numbers(self, numbers: dict[str, int]) -> None:
+        with self._write_lock, self._writer().transaction():
+            self._write.execute("DELETE FROM tables")
+            with self._write.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO tables (name, number) VALUES (%s, %s)", list(numbers.items())
+                )
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def last_ts(self) -> int:
+        return self._ts
+
+    def get(self, table: str, id_: str) -> Document | None:
+        with self._read_lock:
+            row = (
+                self._reader()
+                .execute("SELECT body FROM documents WHERE id = %s AND tbl = %s", (id_, table))
+                .fetchone()
+            )
+        return None if row is None else decode_document(row[0])
+
+    def scan(
+        self, table: str, index: str, lo: bytes, hi: bytes, descending: bool
+    ) -> Iterator[tuple[bytes, Document]]:
+        query = _SCAN_DESCENDING if descending else _SCAN_ASCENDING
+        while True:
+            with self._read_lock:
+                rows = self._reader().execute(query, (table, index, lo, hi)).fetchall()
+            for key, body in rows:
+                yield bytes(key), decode_document(body)
+            if len(rows) < SCAN_CHUNK:
+                return
+            last = bytes(rows[-1][0])
+            if descending:
+                hi = last
+            else:
+                lo = last + b"\x00"
+
+    def search_candidates(self, table: str, index: str, terms: Sequence[str]) -> set[str]:
+        if not terms:
+            return set()
+        *whole, prefix = terms
+        query = (
+            "SELECT id FROM terms WHERE tbl = %s AND idx = %s AND term >= %s AND term < %s "
+            "UNION SELECT id FROM terms WHERE tbl = %s AND idx = %s AND term = ANY(%s)"
+        )
+        params = (table, index, prefix, prefix + "\U0010ffff", table, index, list(whole))
+        with self._read_lock:
+            return {str(row[0]) for row in self._reader().execute(query, params)}
+
+    def is_valid(self, begin_ts: int, reads: Sequence[ReadRange]) -> bool:
+        """Checked against every commit so far, other processes' included: a read may have
+        seen a commit whose notice has not arrived yet."""
+        with self._read_lock:
+            self._catch_up(self._reader())
+        return super().is_valid(begin_ts, reads)
+
+    # --- commits -----------------------------------------------------------------------------
+
+    def commit(self, begin_ts: int, reads: Sequence[ReadRange], writes: Sequence[Write]) -> int:
+        result = self.commit_many([(begin_ts, reads, writes)])[0]
+        if isinstance(result, WriteConflict):
+            raise result
+        return result
+
+    def commit_many(
+        self, requests: Sequence[tuple[int, Sequence[ReadRange], Sequence[Write]]]
+    ) -> list[int | WriteConflict]:
+        """Commit several transactions in one PostgreSQL transaction, each checked against
+        every earlier commit (of any process) and the batch members before it."""
+        with self._write_lock:
+            db = self._writer()
+            with db.transaction():
+                db.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+                self._catch_up(db)
+                results: list[int | WriteConflict] = []
+                accepted: list[Commit] = []
+                ts = self._ts
+                for begin_ts, reads, writes in requests:
+                    since = self._log.since(begin_ts, self._ts) if reads else []
+                    if reads and (
+                        since is None or conflicts(reads, [*since, *accepted], self.catalog)
+                    ):
+                        results.append(WriteConflict())
+                        continue
+                    if not writes:
+                        results.append(ts)
+                        continue
+                    ts = max(ts + 1, time.time_ns())
+                    accepted.append(Commit(ts, tuple(writes)))
+                    results.append(ts)
+                if accepted:
+                    self._mine.update(commit.ts for commit in accepted)
+                    self._apply(accepted)
+            if accepted:
+                self._learn(accepted)
+                self._mine.difference_update(commit.ts for commit in accepted)
+            return results
+
+    def _apply(self, commits: list[Commit]) -> None:
+        db = self._write
+        creation = self._creation
+        gone: list[tuple[str]] = []
+        documents: list[tuple[str, str, str]] = []
+        entries: list[tuple[Any, ...]] = []
+        terms: list[tuple[Any, ...]] = []
+        for commit in commits:
+            for write in commit.writes:
+                if write.old is not None:
+                    gone.append((write.id,))
+                if write.new is None:
+                    continue
+                documents.append((write.id, write.table, encode_document(write.new)))
+                keys = self.catalog.keys(write.table, write.new)
+                entries += [(write.table, index, key, write.id) for index, key in keys.items()]
+                found = self.catalog.terms(write.table, write.new)
+                terms += [
+                    (write.table, i, word, write.id) for i, ws in found.items() for word in ws
+                ]
+                created = write.new["_creationTime"]
+                if isinstance(created, float) and created > creation:
+                    creation = created
+        with db.cursor() as cursor:
+            if gone:
+                cursor.executemany("DELETE FROM entries WHERE id = %s", gone)
+                cursor.executemany("DELETE FROM terms WHERE id = %s", gone)
+                cursor.executemany("DELETE FROM documents WHERE id = %s", gone)
+            if documents:
+                cursor.executemany(
+                    "INSERT INTO documents (id, tbl, body) VALUES (%s, %s, %s)", documents
+                )
+                cursor.executemany(
+                    "INSERT INTO entries (tbl, idx, key, id) VALUES (%s, %s, %s, %s)", entries
+                )
+            if terms:
+                cursor.executemany(
+                    "INSERT INTO terms (tbl, idx, term, id) VALUES (%s, %s, %s, %s)", terms
+                )
+            cursor.executemany(
+                "INSERT INTO commits (ts, writes) VALUES (%s, %s)",
+                [(commit.ts, _encode_writes(commit.writes)) for commit in commits],
+            )
+        self._set_meta(db, "last_ts", str(commits[-1].ts))
+        self._set_meta(db, "last_creation", repr(creation))
+        self._since_prune += len(commits)
+        if self._since_prune >= PRUNE_EVERY:
+            self._since_prune = 0
+            self._prune(db)
+        self._notify(db, str(commits[-1].ts))
+
+    def _prune(self, db: psycopg.Connection[Any]) -> None:
+        """Forget all but the last KEEP_COMMITS commits; a process that had not read them
+        yet learns that it missed some (`forgotten_ts`)."""
+        row = db.execute(
+            "SELECT ts FROM commits ORDER BY ts DESC OFFSET %s LIMIT 1", (KEEP_COMMITS,)
+        ).fetchone()
+        if row is not None:
+            db.execute("DELETE FROM commits WHERE ts <= %s", (row[0],))
+            self._set_meta(db, "forgotten_ts", str(row[0]))
+
+    def _notify(self, db: psycopg.Connection[Any], payload: str) -> None:
+        db.execute("SELECT pg_notify(%s, %s)", (self._channel, f"{self._token} {payload}"))
+
+    def _catch_up(self, db: psycopg.Connection[Any]) -> None:
+        """Read the commits this process has not seen yet into its log. If some were pruned
+        before it read them, its log starts over and watchers hear that they missed some."""
+        known = self._ts
+        rows = db.execute(
+            "SELECT ts, writes FROM commits WHERE ts > %s ORDER BY ts", (known,)
+        ).fetchall()
+        if not rows:
+            return
+        commits = [Commit(int(ts), _decode_writes(writes)) for ts, writes in rows]
+        if int(self._meta(db, "forgotten_ts", "0")) <= known:
+            self._learn(commits)
+            return
+        with self._log_lock:
+            self._log.forget(commits[-1].ts)
+            self._ts = max(self._ts, commits[-1].ts)
+            for watcher in self._watchers:
+                watcher([])
+
+    def _learn(self, commits: list[Commit]) -> None:
+        """Add the commits not in the log yet to it, in order; tell watchers of the others'."""
+        with self._log_lock:
+            new = [commit for commit in commits if commit.ts > self._ts]
+            for commit in new:
+                self._log.append(commit)
+                for write in commit.writes:
+                    created = write.new["_creationTime"] if write.new is not None else None
+                    if isinstance(created, float) and created > self._creation:
+                        self._creation = created
+            if new:
+                self._ts = new[-1].ts
+            theirs = [commit for commit in new if commit.ts not in self._mine]
+            if theirs:
+                for watcher in self._watchers:
+                    watcher(theirs)
+
+    def commits_since(self, ts: int) -> list[Commit] | None:
+        with self._log_lock:
+            return self._log.since(ts, self._ts)
+
+    def next_creation_time(self, now_ms: float) -> float:
+        with self._log_lock:
+            self._creation = max(now_ms, self._creation + 0.001)
+            return self._creation
+
+    # --- other processes' commits ---------------------------------------------------------
+
+    def watch(self, watcher: CommitWatcher) -> Callable[[], None]:
+        """`watcher` hears each commit of the other processes once, in order, on whichever
+        of this engine's threads learns of it first (keep it short: it holds a lock); returns
+        how to stop."""
+        with self._log_lock:
+            self._watchers.append(watcher)
+        return lambda: self._unwatch(watcher)
+
+    def _unwatch(self, watcher: CommitWatcher) -> None:
+        with self._log_lock:
+            self._watchers.remove(watcher)
+
+    def _listen_loop(self) -> None:
+        """Hear the other processes' commit notices, until `close`. Through a lost connection
+        it reconnects (a second apart), then catches up on what it missed."""
+        own = self._token + " "
+        while True:
+            try:
+                # consumed whole: the generator holds the connection's lock while it runs
+                heard = [n.payload for n in self._listen.notifies(stop_after=1)]
+                if self._closing and own + "close" in heard:
+                    return
+                if any(_is_commit_notice(p) and not p.startswith(own) for p in heard):
+                    self._catch_up(self._listen)
+            except psycopg.Error:
+                if self._closing:
+                    return
+                log.exception("hearing other processes' commits failed; listening again")
+                self._listen = self._reconnect_listener()
+
+    def _reconnect_listener(self) -> psycopg.Connection[Any]:
+        self._listen.close()
+        while not self._closing:
+            try:
+                connection = self._connect_in_schema()
+                connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+                self._catch_up(connection)
+                return connection
+            except psycopg.Error:
+                self._stopped.wait(1.0)
+        return self._listen
+
+    # --- blobs -------------------------------------------------------------------------------
+
+    def put_blob(self, sha256: str, data: bytes) -> None:
+        with self._write_lock:
+            self._writer().execute(
+                "INSERT INTO blobs (sha256, data) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                (sha256, data),
+            )
+
+    def get_blob(self, sha256: str) -> bytes | None:
+        with self._read_lock:
+            row = (
+                self._reader()
+                .execute("SELECT data FROM blobs WHERE sha256 = %s", (sha256,))
+                .fetchone()
+            )
+        return None if row is None else bytes(row[0])
+
+    def delete_blob(self, sha256: str) -> None:
+        with self._write_lock:
+            self._writer().execute("DELETE FROM blobs WHERE sha256 = %s", (sha256,))
+
+
+def _is_commit_notice(payload: str) -> bool:
+    return payload.partition(" ")[2].isdigit()
+
+
+def _encode_writes(writes: Sequence[Write]) -> str:
+    return json.dumps(
+        [
+            [w.table, w.id, to_stored_json(w.old), to_stored_json(w.new)]  # pyright: ignore[reportArgumentType]
+            for w in writes
+        ],
+        separators=(",", ":"),
+    )
+
+
+def _decode_writes(text: str) -> tuple[Write, ...]:
+    rows: Any = from_stored_json(text)
+    return tuple(Write(str(table), str(id_), old, new) for table, id_, old, new in rows)

@@ -1,0 +1,141 @@
+"""The PostgreSQL engine's own guarantees: processes sharing one deployment see, check
+against and hear each other's commits, share files and the admin key, and outlive lost
+connections. (Its query semantics are in tests/conformance; several live servers on one
+deployment are in tests/integration/test_scale_out.py.)"""
+
+import threading
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+import effects
+from confect import Backend, SchemaError, define_schema, define_table, v
+from confect.engine.base import Commit, ReadRange, Write
+from confect.engine.postgres import PostgresEngine, split_url
+from confect.errors import WriteConflict
+from confect.values import prefix_range
+from tests.conformance.test_engine import APP
+from tests.postgres import URL, postgres_engine
+
+HEARD_WITHIN = 10.0  # seconds: a notice normally arrives in a millisecond
+
+
+@pytest.fixture
+def two() -> Iterator[tuple[PostgresEngine, PostgresEngine]]:
+    """Two engines on one deployment, as two server processes would have."""
+    first = postgres_engine()
+    second = postgres_engine(first.schema)
+    yield first, second
+    second.close()
+    first.drop()
+
+
+class Heard:
+    """What an engine's watcher was told, with a wait for the next telling."""
+
+    def __init__(self, engine: PostgresEngine) -> None:
+        self.commits: list[Commit] = []
+        self.missed = 0
+        self._event = threading.Event()
+        self.stop = engine.watch(self._told)
+
+    def _told(self, commits: list[Commit]) -> None:
+        if commits:
+            self.commits += commits
+        else:
+            self.missed += 1
+        self._event.set()
+
+    def wait(self) -> None:
+        assert self._event.wait(HEARD_WITHIN), "nothing was heard"
+        self._event.clear()
+
+
+def _add_counter(backend: Backend) -> str:
+    fn = backend.resolve("t:new_counter")
+    return effects.run_sync(backend.mutation(fn, fn.encode_args({}))).value
+
+
+def test_commits_of_another_process_are_heard_read_and_counted(two):
+    first, second = two
+    heard = Heard(second)
+    writer, reader = Backend(APP, first), Backend(APP, second)
+    id_ = _add_counter(writer)
+    while first.last_ts() not in [c.ts for c in heard.commits]:
+        heard.wait()
+    assert second.last_ts() == first.last_ts()
+    assert [w.id for w in heard.commits[-1].writes] == [id_]
+    fn = reader.resolve("t:counter")
+    assert effects.run_sync(reader.query(fn, fn.encode_args({"id": id_}))).value == 0
+
+
+def test_a_commit_is_checked_against_another_process_commits_not_yet_heard(two):
+    first, second = two
+    writer = Backend(APP, first)
+    Backend(APP, second)
+    begin = second.last_ts()
+    reads = [ReadRange("counters", "by_creation_time", *prefix_range())]
+    id_ = _add_counter(writer)
+    # whether or not `second` heard it yet, its checks see the commit
+    assert not second.is_valid(begin, reads)
+    with pytest.raises(WriteConflict):
+        second.commit(begin, reads, [_counter_write("other", 1)])
+    assert second.get("counters", id_) is not None
+
+
+def _counter_write(id_: str, value: int) -> Write:
+    return Write("counters", id_, None, {"value": value, "_id": id_, "_creationTime": 1.0})
+
+
+def test_files_and_the_admin_key_are_shared(two):
+    first, second = two
+    first.put_blob("ab" * 32, b"shared bytes")
+    assert second.get_blob("ab" * 32) == b"shared bytes"
+    second.delete_blob("ab" * 32)
+    assert first.get_blob("ab" * 32) is None
+    assert first.admin_key("one") == "one"
+    assert second.admin_key("two") == "one"
+
+
+def test_lost_connections_are_replaced_and_missed_commits_caught_up(two):
+    first, second = two
+    writer = Backend(APP, first)
+    Backend(APP, second)
+    heard = Heard(second)
+    with psycopg.connect(URL, autocommit=True) as admin:
+        ours = admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND "
+            "datname = current_database() AND application_name = %s",
+            (second.application_name,),
+        ).fetchall()
+        assert len(ours) == 3  # reading, committing, listening
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid",
+            ([p for (p,) in ours],),
+        )
+    with pytest.raises(psycopg.OperationalError):  # the request that meets the loss fails
+        second.get("counters", "nothing")
+    with pytest.raises(psycopg.OperationalError):
+        second.commit(second.last_ts(), [], [_counter_write("a" * 32, 1)])
+    id_ = _add_counter(writer)
+    while id_ not in [w.id for c in heard.commits for w in c.writes]:
+        heard.wait()  # the listener connected again and caught up
+    assert second.get("counters", id_) is not None
+    assert second.commit(second.last_ts(), [], [_counter_write("b" * 32, 2)]) > first.last_ts()
+
+
+def test_a_schema_the_stored_documents_do_not_fit_is_refused(two):
+    first, second = two
+    _add_counter(Backend(APP, first))
+    changed = define_schema(counters=define_table({"value": v.string()}))
+    with pytest.raises(SchemaError, match="1 stored document"):
+        second.configure(changed)
+
+
+def test_the_url_names_the_schema():
+    assert split_url("postgresql://h:5/db?schema=app&sslmode=disable") == (
+        "postgresql://h:5/db?sslmode=disable",
+        "app",
+    )
+    assert split_url("postgres://h/db") == ("postgres://h/db", "confect")
