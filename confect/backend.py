@@ -402,6 +402,11 @@ class Backend:
             if write.table == STORAGE_TABLE and write.new is None and write.old is not None:
                 self._doomed_blobs.append((ts, str(write.old["sha256"])))
         self._collect_blobs()
+        self.tell_listeners(ts, writes)
+
+    def tell_listeners(self, ts: int, writes: list[Write]) -> None:
+        """Tell the commit listeners of a commit (this process's, or one another process
+        sharing the engine made)."""
         for listener in self.commit_listeners:
             listener(ts, writes)
 

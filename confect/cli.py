@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, Generator
 from pathlib import Path
 from typing import Annotated, Any
 
+import psycopg
 import typer
 import uvicorn
 import watchfiles
@@ -27,6 +28,8 @@ from rich.table import Table
 import effects
 from confect.app import App, load_app
 from confect.backend import Backend
+from confect.engine.base import Engine
+from confect.engine.postgres import PostgresEngine, split_url
 from confect.engine.sqlite import EngineLockedError, SqliteEngine
 from confect.errors import FunctionNotFoundError
 from confect.server.app import Server, create_app
@@ -42,6 +45,13 @@ cli = typer.Typer(
 )
 console = Console()
 AppArg = Annotated[Path, typer.Argument(help="The app's package directory (it holds schema.py).")]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="sqlite:PATH (default: APP/.confect) or postgresql://... (?schema=NAME picks the "
+        "PostgreSQL schema, default confect; every process serving it shares the data)."
+    ),
+]
 
 
 @contextlib.contextmanager
@@ -49,9 +59,22 @@ def reported() -> Generator[None]:
     """Turn a confect error into a one-line message and exit status 1."""
     try:
         yield
-    except (TaggedError, EngineLockedError) as error:
+    except (TaggedError, EngineLockedError, psycopg.OperationalError) as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None
+
+
+def open_engine(url: str | None, data: Path) -> Engine:
+    """The engine `--engine` names: SQLite in `data` when it names none."""
+    if url is None:
+        return SqliteEngine(data)
+    if url.startswith("sqlite:"):
+        return SqliteEngine(Path(url.removeprefix("sqlite:")))
+    if url.startswith(("postgres://", "postgresql://")):
+        return PostgresEngine(*split_url(url))
+    raise typer.BadParameter(
+        f"unknown engine {url!r} (sqlite:PATH and postgresql://... are supported)"
+    )
 
 
 def open_app(path: Path) -> tuple[App, Path]:
@@ -65,11 +88,11 @@ def open_app(path: Path) -> tuple[App, Path]:
 
 
 @contextlib.contextmanager
-def open_backend(path: Path) -> Generator[Backend]:
-    """The app's deployment on its SQLite data, closed afterwards."""
+def open_backend(path: Path, engine_url: str | None) -> Generator[Backend]:
+    """The app's deployment on the engine `engine_url` names, closed afterwards."""
     app, data = open_app(path)
     with reported():
-        engine = SqliteEngine(data)
+        engine = open_engine(engine_url, data)
         try:
             backend = Backend(app, engine)
             yield backend
@@ -83,6 +106,7 @@ def run(
     app: AppArg,
     function: Annotated[str, typer.Argument(help="module:name")],
     args: Annotated[str, typer.Argument(help="Arguments as JSON (Convex wire JSON).")] = "{}",
+    engine: EngineOpt = None,
 ) -> None:
     """Call a function (internal ones too) and print its result as JSON."""
     try:
@@ -91,7 +115,7 @@ def run(
         raise typer.BadParameter(f"the arguments are not valid JSON values: {error}") from None
     if not isinstance(decoded, dict):
         raise typer.BadParameter("the arguments must be a JSON object")
-    with open_backend(app) as backend:
+    with open_backend(app, engine) as backend:
         try:
             target = backend.resolve(function)
         except FunctionNotFoundError:
@@ -110,14 +134,14 @@ def data(
     app: AppArg,
     table: Annotated[str | None, typer.Argument(help="A table to list documents of.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many documents.")] = 20,
+    engine: EngineOpt = None,
 ) -> None:
     """List the tables with their document counts, or the newest documents of one table."""
-    with open_backend(app) as backend:
-        engine = backend.engine
+    with open_backend(app, engine) as backend:
         if table is None:
             listing = Table("table", "documents")
             for name in backend.schema.tables:
-                count = sum(1 for _ in engine.documents(name))
+                count = sum(1 for _ in backend.engine.documents(name))
                 listing.add_row(name, str(count))
             console.print(listing)
             return
@@ -125,7 +149,8 @@ def data(
             raise typer.BadParameter(
                 f"no table {table!r}; tables: {', '.join(backend.schema.tables)}"
             )
-        for document in itertools.islice(engine.documents(table, descending=True), limit):
+        newest = backend.engine.documents(table, descending=True)
+        for document in itertools.islice(newest, limit):
             console.print_json(json.dumps(to_wire(document)))
 
 
@@ -142,32 +167,41 @@ def _progress(progress: Progress) -> Any:
 
 @cli.command("export")
 def export_(
-    app: AppArg, directory: Annotated[Path, typer.Argument(help="Where to write the snapshot.")]
+    app: AppArg,
+    directory: Annotated[Path, typer.Argument(help="Where to write the snapshot.")],
+    engine: EngineOpt = None,
 ) -> None:
     """Write every document and file of the app's data to a snapshot directory."""
-    with open_backend(app) as backend, reported(), Progress(console=console) as progress:
+    with open_backend(app, engine) as backend, reported(), Progress(console=console) as progress:
         counts = export_snapshot(backend, directory, _progress(progress))
     console.print(f"exported {sum(counts.values())} documents to {directory}")
 
 
 @cli.command("import")
 def import_(
-    app: AppArg, directory: Annotated[Path, typer.Argument(help="A snapshot made by export.")]
+    app: AppArg,
+    directory: Annotated[Path, typer.Argument(help="A snapshot made by export.")],
+    engine: EngineOpt = None,
 ) -> None:
     """Load a snapshot into the app's (empty) data, with a progress display."""
-    with open_backend(app) as backend, reported(), Progress(console=console) as progress:
+    with open_backend(app, engine) as backend, reported(), Progress(console=console) as progress:
         counts = import_snapshot(backend, directory, _progress(progress))
     console.print(f"imported {sum(counts.values())} documents from {directory}")
 
 
-def _admin_key(data: Path) -> str:
-    """The deployment's admin key, made on first use and kept in the data directory."""
+def _admin_key(engine: Engine, data: Path) -> str:
+    """The deployment's admin key, kept in `data/admin_key` (made on first use). Processes
+    sharing a PostgreSQL deployment share the key kept there (the first adopts its own)."""
     path = data / "admin_key"
-    if not path.exists():
+    local = path.read_text().strip() if path.exists() else None
+    key = local or secrets.token_urlsafe(32)
+    if isinstance(engine, PostgresEngine):
+        key = engine.admin_key(key)
+    if key != local:
         data.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
+        path.write_text(key)
         path.chmod(0o600)
-    return path.read_text().strip()
+    return key
 
 
 def _reload_app(path: Path) -> App:
@@ -198,18 +232,16 @@ def _serve(
     # a line per call costs more than the call itself on small queries: only when asked
     logging.getLogger("confect.calls").setLevel(logging.INFO if log_calls else logging.WARNING)
     app, data = open_app(app_path)
-    if engine_url is not None and engine_url.startswith("sqlite:"):
-        data = Path(engine_url.removeprefix("sqlite:"))
-    elif engine_url is not None:
-        raise typer.BadParameter(f"unknown engine {engine_url!r} (sqlite:PATH is supported)")
     if fd is not None:
         with socket.socket(fileno=os.dup(fd)) as listening:
             host, port = listening.getsockname()[:2]
     base_url = f"http://{host}:{port}"  # where file URLs point
     with reported():
-        engine = SqliteEngine(data)
+        engine = open_engine(engine_url, data)
+        if isinstance(engine, SqliteEngine):
+            data = engine.directory
         backend = Backend(app, engine, group_commit=True, base_url=base_url)
-        server = Server(backend, admin_key=_admin_key(data))
+        server = Server(backend, admin_key=_admin_key(engine, data))
 
     async def watch_files() -> None:
         changes: AsyncGenerator[Any] = watchfiles.awatch(  # pyright: ignore[reportUnknownMemberType]
@@ -228,7 +260,8 @@ def _serve(
 
     background = (watch_files,) if watch else ()
     asgi = create_app(server, on_shutdown=engine.close, background=background)
-    console.print(f"confect serving {app_path} at [bold]{base_url}[/bold] (data in {data})")
+    where = f"PostgreSQL schema {engine.schema}" if isinstance(engine, PostgresEngine) else data
+    console.print(f"confect serving {app_path} at [bold]{base_url}[/bold] (data in {where})")
     console.print(f"admin key: {data / 'admin_key'}")
     config = uvicorn.Config(
         asgi,
@@ -267,7 +300,7 @@ def dev(
 @cli.command()
 def serve(
     app: AppArg,
-    engine: Annotated[str | None, typer.Option(help="sqlite:PATH (default: APP/.confect).")] = None,
+    engine: EngineOpt = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3210,
     fd: Annotated[

@@ -21,7 +21,7 @@ import effects
 from confect.app import App
 from confect.auth_config import AuthenticationError, TokenVerifier
 from confect.backend import Backend
-from confect.engine.base import Write
+from confect.engine.base import Commit, Write
 from confect.http import HttpRequest, HttpResponse, HttpRouter
 from confect.schema import CRONS_TABLE, SCHEDULED_TABLE
 from confect.server.api import (
@@ -108,6 +108,26 @@ class Server:
         """Wait (up to `seconds`) for calls in flight to finish."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), seconds)
+
+    # --- other server processes on the same engine ----------------------------------------------
+
+    def hear_other_processes(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        """Invalidate subscriptions and wake the scheduler on the commits of other processes
+        sharing the engine (postgres), handled on `loop`; returns how to stop."""
+
+        def heard(commits: list[Commit]) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody to tell
+                loop.call_soon_threadsafe(self._others_committed, commits)
+
+        return self.backend.engine.watch(heard)
+
+    def _others_committed(self, commits: list[Commit]) -> None:
+        if not commits:  # some were missed: anything may have changed
+            self.functions.cache.clear()
+            self.subscriptions.invalidate_all()
+            self._jobs_changed.set()
+        for commit in commits:
+            self.backend.tell_listeners(commit.ts, list(commit.writes))
 
     # --- the scheduler ---------------------------------------------------------------------------
 
@@ -238,9 +258,11 @@ def create_app(
         loop = asyncio.get_running_loop()
         tasks = [loop.create_task(server.run_scheduler())]
         tasks += [loop.create_task(task()) for task in background]
+        stop_hearing = server.hear_other_processes(loop)
         try:
             yield
         finally:
+            stop_hearing()
             for task in tasks:
                 task.cancel()
             await server.drain()

@@ -1,6 +1,7 @@
 """A live confect server for the integration tests: the notes example (with an auth
 provider whose keys the tests hold), served by `confect serve` in a child process."""
 
+import contextlib
 import json
 import shutil
 import socket
@@ -41,9 +42,10 @@ class Live:
         return ADMIN_KEY
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    app = tmp_path_factory.mktemp("live") / "notes"
+def notes_app(directory: Path) -> tuple[Path, rsa.RSAPrivateKey]:
+    """A copy of the notes example in `directory`, with an auth provider whose key is returned
+    and the test admin key in its data directory (the server adopts it)."""
+    app = directory / "notes"
     shutil.copytree(
         ROOT / "examples" / "notes",
         app,
@@ -57,15 +59,20 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         f"providers = [JwtProvider(issuer={ISSUER!r}, application_id={AUDIENCE!r}, jwks={json.dumps(jwks)!r})]\n"
     )
     (app / ".confect").mkdir()
-    (app / ".confect" / "admin_key").write_text(ADMIN_KEY)  # the server adopts it
+    (app / ".confect" / "admin_key").write_text(ADMIN_KEY)
+    return app, key
+
+
+@contextlib.contextmanager
+def serving(app: Path, *options: str) -> Iterator[str]:
+    """`confect serve APP OPTIONS` in a child process; its URL while it runs."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
-    listener.listen(
-        128
-    )  # clients may connect at once: the kernel queues them until the server accepts
+    listener.listen(128)  # clients may connect at once: the kernel queues them until accepted
     port = listener.getsockname()[1]
+    command = [sys.executable, "-m", "confect.cli", "serve", str(app)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "confect.cli", "serve", str(app), "--fd", str(listener.fileno())],
+        [*command, "--fd", str(listener.fileno()), *options],
         pass_fds=[listener.fileno()],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -74,11 +81,18 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     )
     listener.close()
     try:
-        yield Live(f"http://127.0.0.1:{port}", app, key)
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=30)
         print(output)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    app, key = notes_app(tmp_path_factory.mktemp("live"))
+    with serving(app) as url:
+        yield Live(url, app, key)
 
 
 def run_driver(command: list[str], timeout: float = 60) -> list[dict]:

@@ -44,6 +44,23 @@ def subscription(url: str, token: str) -> None:
     report("subscription", {"before": before, "after": after})
 
 
+def across_servers(urls: str, token: str) -> None:
+    """A subscriber on one server sees a mutation made through another server process."""
+    first, second = urls.split(",")
+    watcher = ConvexClient(first)
+    updates = iter(watcher.subscribe("notes:list_by_author", {"author": "py-user"}))
+    before = [n["text"] for n in next(updates)]
+    writer = ConvexClient(second)
+    writer.set_auth(token)
+    writer.mutation("notes:add", {"text": "written through the other server"})
+    after = [n["text"] for n in next(updates)]
+    report("subscription", {"before": before, "after": after})
+    report(
+        "read back",
+        [n["text"] for n in writer.query("notes:list_by_author", {"author": "py-user"})],
+    )
+
+
 def errors(url: str, tokens: str) -> None:
     owner_token, stranger_token = tokens.split(",")
     owner = ConvexClient(url)
@@ -74,6 +91,11 @@ def files(url: str, token: str) -> None:
 
 if __name__ == "__main__":
     url, scenario, token = sys.argv[1], sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else "")
-    {"basics": basics, "subscription": subscription, "errors": errors, "files": files}[scenario](
-        url, token
-    )
+    scenarios = {
+        "basics": basics,
+        "subscription": subscription,
+        "across_servers": across_servers,
+        "errors": errors,
+        "files": files,
+    }
+    scenarios[scenario](url, token)
