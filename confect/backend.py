@@ -430,10 +430,14 @@ class Backend:
 
     def recover(self) -> int:
         """After a restart: an action job that was running is marked failed (actions run at
-        most once); a mutation job never committed, so it is still pending and runs again.
-        Returns how many jobs were marked failed."""
+        most once) unless another live server process runs it; a mutation job never
+        committed, so it is still pending and runs again. Returns how many were marked failed."""
         lo, hi = prefix_range("inProgress")
-        running = [d for _, d in self.engine.scan(SCHEDULED_TABLE, "by_state", lo, hi, False)]
+        running = [
+            job
+            for _, job in self.engine.scan(SCHEDULED_TABLE, "by_state", lo, hi, False)
+            if not self.engine.is_running(str(job.get("runBy", "")))
+        ]
         for job in running:
             self._finish_job(
                 str(job["_id"]), "failed", "interrupted: the server stopped while it ran"
@@ -534,7 +538,8 @@ class Backend:
                 function, args[0], None, lambda tx: self._claim(tx, job_id, "success")
             )
         else:
-            self.in_own_transaction(lambda tx: self._set_state(tx, job_id, "inProgress"))
+            if not self.in_own_transaction(lambda tx: self._claim(tx, job_id, "inProgress")):
+                return effects.succeed(None)  # another server process took it
             body = self.action(function, args[0]).flat_map(
                 lambda _: effects.sync(lambda: self._finish_job(job_id, "success"))
             )
@@ -543,7 +548,8 @@ class Backend:
         ).as_(None)
 
     def _claim(self, tx: Transaction, job_id: str, state: str) -> bool:
-        """In a job's own mutation: mark it done, unless someone else already ran it."""
+        """Move a pending job to `state` (done, in a mutation job's own transaction; or
+        running, for an action), unless someone else already took it."""
         job = tx.get(SCHEDULED_TABLE, job_id)
         if job is None or job["state"] != {"kind": "pending"}:
             return False
@@ -561,6 +567,8 @@ class Backend:
             return
         fields = user_fields(job)
         fields["state"] = {"kind": state} if error is None else {"kind": state, "error": error}
+        if state == "inProgress" and self.engine.process_id:
+            fields["runBy"] = self.engine.process_id
         if state in ("success", "failed", "canceled"):
             fields["completedTime"] = self.now_ms()
         tx.replace(SCHEDULED_TABLE, job, fields)

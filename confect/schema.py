@@ -177,6 +177,7 @@ def _system_tables() -> dict[str, TableDefinition[Any]]:
             "scheduledTime": v.float64(),
             "completedTime": v.optional(v.float64()),
             "state": v.object({"kind": v.string(), "error": v.optional(v.string())}),
+            "runBy": v.optional(v.string()),  # the server process running an action job
         }
     ).index("by_state", ["state.kind", "scheduledTime"])
     crons: TableDefinition[Any] = define_table(

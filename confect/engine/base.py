@@ -240,6 +240,9 @@ class Engine(abc.ABC):
     """Storage for one deployment: documents, indexes, commits, blobs."""
 
     catalog: IndexCatalog
+    process_id = ""
+    """This process's name among the server processes sharing the engine's store ("" when
+    one process owns it)."""
 
     @abc.abstractmethod
     def configure(self, schema: Schema) -> dict[str, int]:
@@ -314,6 +317,11 @@ class Engine(abc.ABC):
         """Have `watcher` told of the commits other processes make; returns how to stop. An
         engine that one process owns has none to tell: this does nothing unless overridden."""
         return lambda: None
+
+    def is_running(self, process_id: str) -> bool:
+        """Whether a server process named `process_id` still serves this store (never, for
+        an engine one process owns: whoever ran before it has stopped)."""
+        return False
 
     def documents(self, table: str, descending: bool = False) -> Iterator[Document]:
         """Every committed document of `table`, oldest first (newest first if `descending`)."""

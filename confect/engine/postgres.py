@@ -19,6 +19,7 @@ import secrets
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -95,8 +96,8 @@ class PostgresEngine(Engine):
         self.url = url
         self.schema = schema
         self._channel = f"confect_{uuid.uuid5(uuid.NAMESPACE_URL, schema).hex}"
-        self._token = secrets.token_hex(8)  # tells this engine's own notices from others'
-        self.application_name = f"confect {self._token} {schema}"[:63]  # in pg_stat_activity
+        self.process_id = secrets.token_hex(8)  # also tells its own notices from others'
+        self.application_name = f"confect {self.process_id} {schema}"[:63]  # pg_stat_activity
         self._read = self._connect()
         with self._read.transaction():
             self._read.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
@@ -117,8 +118,7 @@ class PostgresEngine(Engine):
         self._watchers: list[CommitWatcher] = []
         self._closing = False
         self._stopped = threading.Event()  # set by `close`: ends the listener's waits
-        self._listen = self._connect_in_schema()
-        self._listen.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+        self._listen = self._listening()
         self._listener = threading.Thread(target=self._listen_loop, daemon=True)
         self._listener.start()
 
@@ -148,6 +148,8 @@ class PostgresEngine(Engine):
 
     def close(self) -> None:
         """Stop listening and close the connections."""
+        if self._closing:
+            return
         self._closing = True
         self._stopped.set()
         try:
@@ -418,7 +420,7 @@ class PostgresEngine(Engine):
             self._set_meta(db, "forgotten_ts", str(row[0]))
 
     def _notify(self, db: psycopg.Connection[Any], payload: str) -> None:
-        db.execute("SELECT pg_notify(%s, %s)", (self._channel, f"{self._token} {payload}"))
+        db.execute("SELECT pg_notify(%s, %s)", (self._channel, f"{self.process_id} {payload}"))
 
     def _catch_up(self, db: psycopg.Connection[Any]) -> None:
         """Read the commits this process has not seen yet into its log. If some were pruned
@@ -482,7 +484,7 @@ class PostgresEngine(Engine):
     def _listen_loop(self) -> None:
         """Hear the other processes' commit notices, until `close`. Through a lost connection
         it reconnects (a second apart), then catches up on what it missed."""
-        own = self._token + " "
+        own = self.process_id + " "
         while True:
             try:
                 # consumed whole: the generator holds the connection's lock while it runs
@@ -497,12 +499,32 @@ class PostgresEngine(Engine):
                 log.exception("hearing other processes' commits failed; listening again")
                 self._listen = self._reconnect_listener()
 
+    def _listening(self) -> psycopg.Connection[Any]:
+        """A connection listening for commit notices and holding this process's advisory
+        lock while it lives (`is_running`)."""
+        connection = self._connect_in_schema()
+        connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+        connection.execute("SELECT pg_advisory_lock(%s, %s)", _process_lock(self.process_id))
+        return connection
+
+    def is_running(self, process_id: str) -> bool:
+        if process_id == self.process_id:
+            return True
+        if not process_id:
+            return False
+        with self._read_lock:
+            db = self._reader()
+            row = db.execute("SELECT pg_try_advisory_lock(%s, %s)", _process_lock(process_id))
+            if (free := row.fetchone()) is not None and free[0]:  # its holder is gone
+                db.execute("SELECT pg_advisory_unlock(%s, %s)", _process_lock(process_id))
+                return False
+        return True
+
     def _reconnect_listener(self) -> psycopg.Connection[Any]:
         self._listen.close()
         while not self._closing:
             try:
-                connection = self._connect_in_schema()
-                connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+                connection = self._listening()
                 self._catch_up(connection)
                 return connection
             except psycopg.Error:
@@ -530,6 +552,12 @@ class PostgresEngine(Engine):
     def delete_blob(self, sha256: str) -> None:
         with self._write_lock:
             self._writer().execute("DELETE FROM blobs WHERE sha256 = %s", (sha256,))
+
+
+def _process_lock(process_id: str) -> tuple[int, int]:
+    """The advisory lock (two int4 keys) a live process holds: the commit lock's key, and
+    a hash of its id."""
+    return LOCK_KEY, zlib.crc32(process_id.encode()) - 2**31
 
 
 def _is_commit_notice(payload: str) -> bool:

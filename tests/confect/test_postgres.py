@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 import effects
-from confect import Backend, SchemaError, define_schema, define_table, v
+from confect import App, Backend, SchemaError, action, define_schema, define_table, v
 from confect.engine.base import Commit, ReadRange, Write
 from confect.engine.postgres import PostgresEngine, split_url
 from confect.errors import WriteConflict
@@ -139,3 +139,56 @@ def test_the_url_names_the_schema():
         "app",
     )
     assert split_url("postgres://h/db") == ("postgres://h/db", "confect")
+
+
+# --- scheduled jobs across server processes ------------------------------------------------------
+
+RAN: list[str] = []
+
+
+@action(args={"message": v.string()})
+def remember(message: str):
+    yield from effects.sync(lambda: RAN.append(message))
+
+
+JOBS_APP = App({"jobs:remember": remember}, define_schema(notes=define_table({"text": v.string()})))
+
+
+def _job(backend: Backend, state: str, run_by: str | None = None) -> str:
+    fields = {
+        "name": "jobs:remember",
+        "args": [{"message": "once"}],
+        "scheduledTime": 0.0,
+        "state": {"kind": state},
+    }
+    if run_by is not None:
+        fields["runBy"] = run_by
+    return backend.in_own_transaction(lambda tx: tx.insert("_scheduled_functions", fields))
+
+
+def test_an_action_job_runs_on_one_process_only(two):
+    first, second = two
+    RAN.clear()
+    a, b = Backend(JOBS_APP, first), Backend(JOBS_APP, second)
+    job_id = _job(a, "pending")
+    (seen_by_a,) = a.pending_jobs()
+    assert effects.run_sync(b.tick()) == 1
+    # `a` saw the job pending before `b` took it: its claim fails and it runs nothing
+    effects.run_sync(a._run_job(seen_by_a))  # pyright: ignore[reportPrivateUsage]
+    assert RAN == ["once"]
+    job = first.get("_scheduled_functions", job_id)
+    assert job is not None and job["state"] == {"kind": "success"}
+
+
+def test_recovery_spares_the_jobs_of_live_processes(two):
+    first, second = two
+    a = Backend(JOBS_APP, first)
+    runner = postgres_engine(first.schema)  # a third process, running the job
+    job_id = _job(a, "inProgress", run_by=runner.process_id)
+    Backend(JOBS_APP, second)  # starts while the runner lives: leaves its job be
+    job = second.get("_scheduled_functions", job_id)
+    assert job is not None and job["state"] == {"kind": "inProgress"}
+    runner.close()  # the process running it stops
+    Backend(JOBS_APP, second)  # the next process to start marks the job failed
+    job = second.get("_scheduled_functions", job_id)
+    assert job is not None and job["state"]["kind"] == "failed"
