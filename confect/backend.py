@@ -78,8 +78,8 @@ class Backend:
         self.engine = engine or MemoryEngine()
         self.numbers = self.engine.configure(self.schema)
         self._bind_validators()
-        self.files = StorageFiles(self.engine, base_url)
         self.now = now
+        self.files = StorageFiles(self.engine, base_url, self.now_ms)
         self.scope = ScopeService()  # holds what the app's layer acquired, until `close`
         app_services = self._build(app.layer) if app.layer is not None else {}
         self.services = {**app_services, **(services or {})}  # over the per-call services

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import json
+import secrets
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -243,6 +244,7 @@ class Engine(abc.ABC):
     process_id = ""
     """This process's name among the server processes sharing the engine's store ("" when
     one process owns it)."""
+    _own_secret = secrets.token_bytes(32)
 
     @abc.abstractmethod
     def configure(self, schema: Schema) -> dict[str, int]:
@@ -317,6 +319,11 @@ class Engine(abc.ABC):
         """Have `watcher` told of the commits other processes make; returns how to stop. An
         engine that one process owns has none to tell: this does nothing unless overridden."""
         return lambda: None
+
+    def shared_secret(self) -> bytes:
+        """A secret every server process of this store shares (it signs upload URLs); for a
+        store one process owns, one made when that process started."""
+        return self._own_secret
 
     def is_running(self, process_id: str) -> bool:
         """Whether a server process named `process_id` still serves this store (never, for

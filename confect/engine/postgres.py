@@ -172,13 +172,20 @@ class PostgresEngine(Engine):
     def admin_key(self, proposed: str) -> str:
         """The deployment's admin key, which every process shares: the one kept, or else
         `proposed`, kept from now on."""
+        return self._kept("admin_key", proposed)
+
+    def shared_secret(self) -> bytes:
+        return bytes.fromhex(self._kept("shared_secret", secrets.token_hex(32)))
+
+    def _kept(self, key: str, proposed: str) -> str:
+        """The deployment's value for `key`: the one kept, or else `proposed`, kept now."""
         with self._write_lock, self._writer().transaction():
             self._write.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-            key = self._meta(self._write, "admin_key", "")
-            if not key:
-                key = proposed
-                self._set_meta(self._write, "admin_key", key)
-        return key
+            value = self._meta(self._write, key, "")
+            if not value:
+                value = proposed
+                self._set_meta(self._write, key, value)
+        return value
 
     @staticmethod
     def _meta(connection: psycopg.Connection[Any], key: str, default: str) -> str:

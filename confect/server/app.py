@@ -182,12 +182,14 @@ async def _query_ts(server: Server, request: Request) -> Response:
 async def _upload(server: Server, request: Request) -> Response:
     token = request.query_params.get("token", "")
     files = server.backend.files
-    if token not in files.upload_tokens:
-        raise RequestError(
-            400, "InvalidUploadToken", "the upload URL is not valid (or was used already)"
-        )
+    refused = RequestError(
+        400, "InvalidUploadToken", "the upload URL is not valid (expired, or used already)"
+    )
+    if not files.upload_token_valid(token):
+        raise refused
     data = await _read_body(request, MAX_UPLOAD_BYTES)
-    files.upload_tokens.discard(token)
+    if not files.take_upload_token(token):  # another upload with it finished meanwhile
+        raise refused
     content_type = request.headers.get("content-type")
     storage_id = server.backend.in_own_transaction(lambda tx: files.store(tx, data, content_type))
     return JSONResponse({"storageId": storage_id})

@@ -7,6 +7,8 @@ of the `_storage` system table holding its sha256, size and content type.
 from __future__ import annotations
 
 import hashlib
+import heapq
+import hmac
 import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -23,13 +25,22 @@ InTransaction = Callable[[Callable[[Transaction], Any]], Any]
 """Runs a function with a transaction: the caller's own, or (in actions) a fresh one that commits."""
 
 
-class StorageFiles:
-    """What the storage services share: the engine's blobs, the URL base, upload tokens."""
+UPLOAD_URL_LIFETIME_MS = 3_600_000  # as Convex's: an upload URL expires after an hour
 
-    def __init__(self, engine: Engine, base_url: str) -> None:
+
+class StorageFiles:
+    """What the storage services share: the engine's blobs, the URL base, upload tokens.
+
+    An upload token is signed with the engine's shared secret, so any server process of the
+    deployment accepts it; each process takes it once, and remembers it until it expires."""
+
+    def __init__(self, engine: Engine, base_url: str, now_ms: Callable[[], float]) -> None:
         self.engine = engine
         self.base_url = base_url.rstrip("/")
-        self.upload_tokens: set[str] = set()
+        self._now_ms = now_ms
+        self._secret = engine.shared_secret()
+        self._used: set[str] = set()
+        self._used_by_expiry: list[tuple[int, str]] = []  # a heap, to forget expired tokens
 
     def url(self, storage_id: str) -> str:
         return f"{self.base_url}/api/storage/{storage_id}"
@@ -56,9 +67,34 @@ class StorageFiles:
         return Id(tx.insert(STORAGE_TABLE, fields))
 
     def new_upload_token(self) -> str:
-        token = secrets.token_urlsafe(24)
-        self.upload_tokens.add(token)
-        return token
+        body = f"{int(self._now_ms()) + UPLOAD_URL_LIFETIME_MS}.{secrets.token_urlsafe(12)}"
+        return f"{body}.{self._sign(body)}"
+
+    def _sign(self, body: str) -> str:
+        return hmac.new(self._secret, body.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def upload_token_valid(self, token: str) -> bool:
+        """Whether `token` is this deployment's, unexpired, and not taken (here) before."""
+        return self._expiry(token) is not None and token not in self._used
+
+    def take_upload_token(self, token: str) -> bool:
+        """Use `token` up, if it is valid."""
+        expiry = self._expiry(token)
+        if expiry is None or token in self._used:
+            return False
+        now = self._now_ms()
+        while self._used_by_expiry and self._used_by_expiry[0][0] < now:
+            self._used.discard(heapq.heappop(self._used_by_expiry)[1])
+        self._used.add(token)
+        heapq.heappush(self._used_by_expiry, (expiry, token))
+        return True
+
+    def _expiry(self, token: str) -> int | None:
+        body, _, signature = token.rpartition(".")
+        expiry = body.partition(".")[0]
+        if not (expiry.isdigit() and hmac.compare_digest(signature, self._sign(body))):
+            return None
+        return int(expiry) if int(expiry) >= self._now_ms() else None
 
 
 class StorageReaderService:

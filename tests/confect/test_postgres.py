@@ -192,3 +192,11 @@ def test_recovery_spares_the_jobs_of_live_processes(two):
     Backend(JOBS_APP, second)  # the next process to start marks the job failed
     job = second.get("_scheduled_functions", job_id)
     assert job is not None and job["state"]["kind"] == "failed"
+
+
+def test_an_upload_url_from_one_process_is_taken_by_another_once(two):
+    first, second = two
+    issued = Backend(APP, first).files.new_upload_token()
+    taker = Backend(APP, second).files
+    assert taker.take_upload_token(issued)
+    assert not taker.take_upload_token(issued)

@@ -322,3 +322,25 @@ async def test_an_authorization_header_that_is_not_text_is_refused_not_a_crash()
         head = "POST /api/query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \xff\xfe\r\n"
         status, _, _ = await raw_request(address, head, call)
         assert status == 401
+
+
+async def test_an_upload_url_works_once_until_it_expires_and_only_as_issued():
+    now = [1_800_000_000.0]
+    server = Server(Backend(app(), now=lambda: now[0]))
+    files = server.backend.files
+
+    async def upload(token: str) -> int:
+        head = f"POST /api/storage/upload?token={token} HTTP/1.1\r\nHost: x\r\n"
+        status, _, _ = await raw_request(address, head, b"file body")
+        return status
+
+    async with served(server) as address:
+        first, second, late = (files.new_upload_token() for _ in range(3))
+        assert await upload(first) == 200
+        assert await upload(first) == 400  # used already
+        expiry, nonce, signature = second.split(".")
+        assert await upload(f"{int(expiry) + 1}.{nonce}.{signature}") == 400  # not as issued
+        assert await upload("nonsense") == 400
+        assert await upload(second) == 200
+        now[0] += 3601
+        assert await upload(late) == 400  # an hour has passed
