@@ -72,12 +72,21 @@ CREATE TABLE IF NOT EXISTS commits (ts BIGINT PRIMARY KEY, writes TEXT NOT NULL)
 CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, data BYTEA NOT NULL);
 """
 
+# Every read also returns the latest commit's ts (one row even when nothing is found), so
+# that checking a query's reads needs no second round trip unless a commit it has not
+# heard of yet could have been read (`is_valid`).
+_LATEST = "SELECT m.latest, r.* FROM (SELECT max(ts) AS latest FROM commits) m LEFT JOIN LATERAL "
+_GET = _LATEST + "(SELECT body FROM documents WHERE id = %s AND tbl = %s) r ON true"
 _SCAN = (
-    "SELECT e.key, d.body FROM entries e JOIN documents d ON d.id = e.id "
+    "(SELECT e.key, d.body FROM entries e JOIN documents d ON d.id = e.id "
     "WHERE e.tbl = %s AND e.idx = %s AND e.key >= %s AND e.key < %s "
 )
-_SCAN_ASCENDING = _SCAN + "ORDER BY e.key ASC LIMIT 256"
-_SCAN_DESCENDING = _SCAN + "ORDER BY e.key DESC LIMIT 256"
+_SCAN_ASCENDING = _LATEST + _SCAN + "ORDER BY e.key ASC LIMIT 256) r ON true ORDER BY r.key ASC"
+_SCAN_DESCENDING = _LATEST + _SCAN + "ORDER BY e.key DESC LIMIT 256) r ON true ORDER BY r.key DESC"
+_SEARCH = _LATEST + (
+    "(SELECT id FROM terms WHERE tbl = %s AND idx = %s AND term >= %s AND term < %s "
+    "UNION SELECT id FROM terms WHERE tbl = %s AND idx = %s AND term = ANY(%s)) r ON true"
+)
 
 
 def split_url(url: str) -> tuple[str, str]:
@@ -114,6 +123,7 @@ class PostgresEngine(Engine):
         self._ts = int(self._meta(self._read, "last_ts", "0"))
         self._creation = float(self._meta(self._read, "last_creation", "0"))
         self._since_prune = 0
+        self._seen = 0  # the latest commit any read saw (`_saw`)
         self._mine: set[int] = set()  # own commits between their COMMIT and `_learn`
         self._watchers: list[CommitWatcher] = []
         self._closing = False
@@ -280,12 +290,16 @@ class PostgresEngine(Engine):
 
     def get(self, table: str, id_: str) -> Document | None:
         with self._read_lock:
-            row = (
-                self._reader()
-                .execute("SELECT body FROM documents WHERE id = %s AND tbl = %s", (id_, table))
-                .fetchone()
-            )
-        return None if row is None else decode_document(row[0])
+            rows = self._reader().execute(_GET, (id_, table)).fetchall()
+            self._saw(rows)
+        body = rows[0][1]
+        return None if body is None else decode_document(body)
+
+    def _saw(self, rows: list[tuple[Any, ...]]) -> None:
+        """Note the latest commit a read's `rows` saw (hold `_read_lock`)."""
+        latest = rows[0][0]
+        if latest is not None and latest > self._seen:
+            self._seen = latest
 
     def scan(
         self, table: str, index: str, lo: bytes, hi: bytes, descending: bool
@@ -294,11 +308,14 @@ class PostgresEngine(Engine):
         while True:
             with self._read_lock:
                 rows = self._reader().execute(query, (table, index, lo, hi)).fetchall()
-            for key, body in rows:
+                self._saw(rows)
+            if rows[0][1] is None:
+                return
+            for _, key, body in rows:
                 yield bytes(key), decode_document(body)
             if len(rows) < SCAN_CHUNK:
                 return
-            last = bytes(rows[-1][0])
+            last = bytes(rows[-1][1])
             if descending:
                 hi = last
             else:
@@ -308,19 +325,19 @@ class PostgresEngine(Engine):
         if not terms:
             return set()
         *whole, prefix = terms
-        query = (
-            "SELECT id FROM terms WHERE tbl = %s AND idx = %s AND term >= %s AND term < %s "
-            "UNION SELECT id FROM terms WHERE tbl = %s AND idx = %s AND term = ANY(%s)"
-        )
         params = (table, index, prefix, prefix + "\U0010ffff", table, index, list(whole))
         with self._read_lock:
-            return {str(row[0]) for row in self._reader().execute(query, params)}
+            rows = self._reader().execute(_SEARCH, params).fetchall()
+            self._saw(rows)
+        return {str(row[1]) for row in rows if row[1] is not None}
 
     def is_valid(self, begin_ts: int, reads: Sequence[ReadRange]) -> bool:
-        """Checked against every commit so far, other processes' included: a read may have
-        seen a commit whose notice has not arrived yet."""
+        """Checked against the commits this process knows of, and every commit a read saw
+        (one whose notice has not arrived yet is read first): a query never passes with
+        reads torn by a commit. Commits no read saw arrive by notice and invalidate then."""
         with self._read_lock:
-            self._catch_up(self._reader())
+            if self._seen > self._ts:
+                self._catch_up(self._reader())
         return super().is_valid(begin_ts, reads)
 
     # --- commits -----------------------------------------------------------------------------

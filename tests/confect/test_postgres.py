@@ -70,18 +70,18 @@ def test_commits_of_another_process_are_heard_read_and_counted(two):
     assert effects.run_sync(reader.query(fn, fn.encode_args({"id": id_}))).value == 0
 
 
-def test_a_commit_is_checked_against_another_process_commits_not_yet_heard(two):
+def test_reads_and_commits_are_checked_against_another_process_commits_not_yet_heard(two):
     first, second = two
     writer = Backend(APP, first)
     Backend(APP, second)
     begin = second.last_ts()
     reads = [ReadRange("counters", "by_creation_time", *prefix_range())]
     id_ = _add_counter(writer)
-    # whether or not `second` heard it yet, its checks see the commit
-    assert not second.is_valid(begin, reads)
-    with pytest.raises(WriteConflict):
-        second.commit(begin, reads, [_counter_write("other", 1)])
+    # whether or not `second` heard of it yet: once a read saw it, checks see it too
     assert second.get("counters", id_) is not None
+    assert not second.is_valid(begin, reads)
+    with pytest.raises(WriteConflict):  # a commit always checks against every commit
+        second.commit(begin, reads, [_counter_write("other", 1)])
 
 
 def _counter_write(id_: str, value: int) -> Write:
