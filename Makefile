@@ -40,6 +40,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/effects_bench.py
 	$(PY) benchmarks/confect_bench.py
 	$(PY) benchmarks/sqlite_bench.py
+	$(PY) benchmarks/server_bench.py
+	$(PY) benchmarks/scale_out_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(JS)/node_modules examples/notes/.confect

@@ -116,10 +116,12 @@ class Connection:
 
 
 async def run_clients(
-    url: str, clients: int, requests: int, kind: str, path: str, args_of: Any
+    url: str | list[str], clients: int, requests: int, kind: str, path: str, args_of: Any
 ) -> float:
-    """Requests per second with `clients` connections sharing `requests` calls."""
-    connections = [await Connection.open(url) for _ in range(clients)]
+    """Requests per second with `clients` connections sharing `requests` calls (spread
+    evenly over the servers, if given several URLs)."""
+    urls = [url] if isinstance(url, str) else url
+    connections = [await Connection.open(urls[i % len(urls)]) for i in range(clients)]
     queue = iter(range(requests))
 
     async def client(connection: Connection) -> None:
