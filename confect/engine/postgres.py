@@ -355,33 +355,44 @@ class PostgresEngine(Engine):
         every earlier commit (of any process) and the batch members before it. Pipelined:
         one round trip to take the lock and read the commits not seen yet, one to write."""
         with self._write_lock:
-            db = self._writer()
-            with db.pipeline(), db.transaction():
-                db.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-                self._catch_up(db)
-                results: list[int | WriteConflict] = []
-                accepted: list[Commit] = []
-                ts = self._ts
-                for begin_ts, reads, writes in requests:
-                    since = self._log.since(begin_ts, self._ts) if reads else []
-                    if reads and (
-                        since is None or conflicts(reads, [*since, *accepted], self.catalog)
-                    ):
-                        results.append(WriteConflict())
-                        continue
-                    if not writes:
-                        results.append(ts)
-                        continue
-                    ts = max(ts + 1, time.time_ns())
-                    accepted.append(Commit(ts, tuple(writes)))
-                    results.append(ts)
-                if accepted:
-                    self._mine.update(commit.ts for commit in accepted)
-                    self._apply(accepted)
+            accepted: list[Commit] = []
+            try:
+                results = self._commit_batch(requests, accepted)
+            except BaseException:  # committed or not: if it was, a catch-up tells (as theirs)
+                self._mine.difference_update(commit.ts for commit in accepted)
+                raise
             if accepted:
                 self._learn(accepted)
                 self._mine.difference_update(commit.ts for commit in accepted)
             return results
+
+    def _commit_batch(
+        self,
+        requests: Sequence[tuple[int, Sequence[ReadRange], Sequence[Write]]],
+        accepted: list[Commit],
+    ) -> list[int | WriteConflict]:
+        """The PostgreSQL transaction of `commit_many`; fills `accepted` as it goes."""
+        db = self._writer()
+        with db.pipeline(), db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            self._catch_up(db)
+            results: list[int | WriteConflict] = []
+            ts = self._ts
+            for begin_ts, reads, writes in requests:
+                since = self._log.since(begin_ts, self._ts) if reads else []
+                if reads and (since is None or conflicts(reads, [*since, *accepted], self.catalog)):
+                    results.append(WriteConflict())
+                    continue
+                if not writes:
+                    results.append(ts)
+                    continue
+                ts = max(ts + 1, time.time_ns())
+                accepted.append(Commit(ts, tuple(writes)))
+                results.append(ts)
+            if accepted:
+                self._mine.update(commit.ts for commit in accepted)
+                self._apply(accepted)
+        return results
 
     def _apply(self, commits: list[Commit]) -> None:
         db = self._write
