@@ -205,9 +205,11 @@ def conflicts(reads: Iterable[ReadRange], commits: Iterable[Commit], catalog: In
 class CommitLog:
     """The recent commits of this process, for conflict checks (oldest are forgotten)."""
 
-    def __init__(self, size: int = 10_000) -> None:
+    def __init__(self, size: int = 10_000, known_after: int = 0) -> None:
+        """`known_after`: the ts of the last commit made before this log (a restarted
+        engine's): what came before it is not known."""
         self._log: deque[Commit] = deque(maxlen=size)
-        self._floor = 0  # commits at or before this ts may be missing
+        self._floor = known_after  # commits at or before this ts may be missing
 
     def forget(self, ts: int) -> None:
         """Drop every commit: those up to `ts` are no longer known (some were missed)."""

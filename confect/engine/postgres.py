@@ -119,8 +119,8 @@ class PostgresEngine(Engine):
         self._read_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._log_lock = threading.Lock()
-        self._log = CommitLog(KEEP_COMMITS)
         self._ts = int(self._meta(self._read, "last_ts", "0"))
+        self._log = CommitLog(KEEP_COMMITS, known_after=self._ts)
         self._creation = float(self._meta(self._read, "last_creation", "0"))
         self._since_prune = 0
         self._seen = 0  # the latest commit any read saw (`_saw`)

@@ -82,7 +82,7 @@ class SqliteEngine(Engine):
         self._db.executescript(_SETUP)
         self._ts = int(self._meta("last_ts", "0"))
         self._creation = float(self._meta("last_creation", "0"))
-        self._log = CommitLog()
+        self._log = CommitLog(known_after=self._ts)
         self._lock = threading.RLock()
 
     def close(self) -> None:

@@ -288,3 +288,20 @@ def test_a_new_search_index_is_backfilled(tmp_path: Path):
     assert len(engine.search_candidates("things", "by_words", ["app"])) == 1
     assert engine.search_candidates("things", "by_words", ["pear"]) == set()
     engine.close()
+
+
+def test_a_read_as_of_a_commit_from_before_a_restart_is_refused(tmp_path: Path):
+    from confect.errors import TimestampTooOldError
+
+    engine = SqliteEngine(tmp_path)
+    backend = Backend(_scheduler_app(), engine)
+    effects.run_sync(backend.mutation(record, record.encode_args({"message": "first"})))
+    before = engine.last_ts()
+    effects.run_sync(backend.mutation(record, record.encode_args({"message": "second"})))
+    engine.close()
+
+    engine = SqliteEngine(tmp_path)  # its log of commits starts with this process
+    backend = Backend(_scheduler_app(), engine)
+    with pytest.raises(TimestampTooOldError):
+        backend.new_transaction(at_ts=before)
+    engine.close()
