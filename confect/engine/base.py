@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import json
 import secrets
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -202,6 +203,31 @@ def conflicts(reads: Iterable[ReadRange], commits: Iterable[Commit], catalog: In
     return False
 
 
+CommitRequest = tuple[int, Sequence[ReadRange], Sequence[Write]]
+"""A transaction to commit: the ts it began at, what it read, what it wrote."""
+
+
+def accept_batch(
+    requests: Sequence[CommitRequest], log: CommitLog, last_ts: int, catalog: IndexCatalog
+) -> tuple[list[int | WriteConflict], list[Commit]]:
+    """Check each request of a batch against the commits since it began and the batch
+    members before it; give each accepted one that writes a new ts. Returns each request's
+    outcome (its ts, or the conflict) and the accepted commits, to apply in order."""
+    results: list[int | WriteConflict] = []
+    accepted: list[Commit] = []
+    ts = last_ts
+    for begin_ts, reads, writes in requests:
+        since = log.since(begin_ts, last_ts) if reads else []
+        if reads and (since is None or conflicts(reads, [*since, *accepted], catalog)):
+            results.append(WriteConflict())
+            continue
+        if writes:
+            ts = max(ts + 1, time.time_ns())
+            accepted.append(Commit(ts, tuple(writes)))
+        results.append(ts)
+    return results, accepted
+
+
 class CommitLog:
     """The recent commits of this process, for conflict checks (oldest are forgotten)."""
 
@@ -275,24 +301,20 @@ class Engine(abc.ABC):
         """Ids of committed documents whose indexed text has one of `terms` as a word, or a
         word starting with the last term."""
 
-    @abc.abstractmethod
     def commit(self, begin_ts: int, reads: Sequence[ReadRange], writes: Sequence[Write]) -> int:
         """Apply `writes` atomically unless a later commit hit `reads`; return the new ts.
 
         Raises `WriteConflict` on conflict.
         """
+        result = self.commit_many([(begin_ts, reads, writes)])[0]
+        if isinstance(result, WriteConflict):
+            raise result
+        return result
 
-    def commit_many(
-        self, requests: Sequence[tuple[int, Sequence[ReadRange], Sequence[Write]]]
-    ) -> list[int | WriteConflict]:
-        """Commit several transactions in order; engines that can share one fsync override it."""
-        results: list[int | WriteConflict] = []
-        for begin_ts, reads, writes in requests:
-            try:
-                results.append(self.commit(begin_ts, reads, writes))
-            except WriteConflict as conflict:
-                results.append(conflict)
-        return results
+    @abc.abstractmethod
+    def commit_many(self, requests: Sequence[CommitRequest]) -> list[int | WriteConflict]:
+        """Commit several transactions in order, together (one fsync where it matters):
+        each is checked as `commit` checks it, against the batch members before it too."""
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import bisect
 import threading
-import time
 from collections.abc import Iterator, Sequence
 
 from confect.engine.base import (
     Commit,
     CommitLog,
+    CommitRequest,
     Document,
     Engine,
     IndexCatalog,
-    ReadRange,
     Write,
-    conflicts,
+    accept_batch,
     number_new_tables,
 )
 from confect.errors import WriteConflict
@@ -138,19 +137,15 @@ class MemoryEngine(Engine):
     def search_candidates(self, table: str, index: str, terms: Sequence[str]) -> set[str]:
         return self._term_indexes[(table, index)].candidates(terms)
 
-    def commit(self, begin_ts: int, reads: Sequence[ReadRange], writes: Sequence[Write]) -> int:
+    def commit_many(self, requests: Sequence[CommitRequest]) -> list[int | WriteConflict]:
         with self._lock:
-            if reads:
-                since = self.commits_since(begin_ts)
-                if since is None or conflicts(reads, since, self.catalog):
-                    raise WriteConflict()
-            if not writes:
-                return self._ts
-            for write in writes:
-                self._apply(write)
-            self._ts = max(self._ts + 1, time.time_ns())
-            self._log.append(Commit(self._ts, tuple(writes)))
-            return self._ts
+            results, accepted = accept_batch(requests, self._log, self._ts, self.catalog)
+            for commit in accepted:
+                for write in commit.writes:
+                    self._apply(write)
+                self._log.append(commit)
+                self._ts = commit.ts
+            return results
 
     def _apply(self, write: Write) -> None:
         documents = self._documents[write.table]

@@ -17,7 +17,6 @@ import json
 import logging
 import secrets
 import threading
-import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -30,14 +29,15 @@ from psycopg import sql
 from confect.engine.base import (
     Commit,
     CommitLog,
+    CommitRequest,
     CommitWatcher,
     Document,
     Engine,
     IndexCatalog,
     ReadRange,
     Write,
+    accept_batch,
     check_documents,
-    conflicts,
     decode_document,
     encode_document,
     index_changes,
@@ -342,18 +342,10 @@ class PostgresEngine(Engine):
 
     # --- commits -----------------------------------------------------------------------------
 
-    def commit(self, begin_ts: int, reads: Sequence[ReadRange], writes: Sequence[Write]) -> int:
-        result = self.commit_many([(begin_ts, reads, writes)])[0]
-        if isinstance(result, WriteConflict):
-            raise result
-        return result
-
-    def commit_many(
-        self, requests: Sequence[tuple[int, Sequence[ReadRange], Sequence[Write]]]
-    ) -> list[int | WriteConflict]:
-        """Commit several transactions in one PostgreSQL transaction, each checked against
-        every earlier commit (of any process) and the batch members before it. Pipelined:
-        one round trip to take the lock and read the commits not seen yet, one to write."""
+    def commit_many(self, requests: Sequence[CommitRequest]) -> list[int | WriteConflict]:
+        """Commit several transactions in one PostgreSQL transaction, checked against every
+        earlier commit of any process. Pipelined: one round trip to take the lock and read
+        the commits not seen yet, one to write."""
         with self._write_lock:
             accepted: list[Commit] = []
             try:
@@ -367,28 +359,15 @@ class PostgresEngine(Engine):
             return results
 
     def _commit_batch(
-        self,
-        requests: Sequence[tuple[int, Sequence[ReadRange], Sequence[Write]]],
-        accepted: list[Commit],
+        self, requests: Sequence[CommitRequest], accepted: list[Commit]
     ) -> list[int | WriteConflict]:
-        """The PostgreSQL transaction of `commit_many`; fills `accepted` as it goes."""
+        """The PostgreSQL transaction of `commit_many`; fills `accepted` before it writes."""
         db = self._writer()
         with db.pipeline(), db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
             self._catch_up(db)
-            results: list[int | WriteConflict] = []
-            ts = self._ts
-            for begin_ts, reads, writes in requests:
-                since = self._log.since(begin_ts, self._ts) if reads else []
-                if reads and (since is None or conflicts(reads, [*since, *accepted], self.catalog)):
-                    results.append(WriteConflict())
-                    continue
-                if not writes:
-                    results.append(ts)
-                    continue
-                ts = max(ts + 1, time.time_ns())
-                accepted.append(Commit(ts, tuple(writes)))
-                results.append(ts)
+            results, batch = accept_batch(requests, self._log, self._ts, self.catalog)
+            accepted += batch
             if accepted:
                 self._mine.update(commit.ts for commit in accepted)
                 self._apply(accepted)

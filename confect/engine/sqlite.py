@@ -14,7 +14,6 @@ import json
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,13 +21,12 @@ from typing import Any
 from confect.engine.base import (
     Commit,
     CommitLog,
+    CommitRequest,
     Document,
     Engine,
     IndexCatalog,
-    ReadRange,
-    Write,
+    accept_batch,
     check_documents,
-    conflicts,
     decode_document,
     encode_document,
     index_changes,
@@ -217,32 +215,10 @@ class SqliteEngine(Engine):
 
     # --- commits -----------------------------------------------------------------------------
 
-    def commit(self, begin_ts: int, reads: Sequence[ReadRange], writes: Sequence[Write]) -> int:
-        result = self.commit_many([(begin_ts, reads, writes)])[0]
-        if isinstance(result, WriteConflict):
-            raise result
-        return result
-
-    def commit_many(
-        self, requests: Sequence[tuple[int, Sequence[ReadRange], Sequence[Write]]]
-    ) -> list[int | WriteConflict]:
-        """Commit several transactions with one SQLite transaction (one fsync): each is
-        checked against earlier commits and the batch members before it."""
+    def commit_many(self, requests: Sequence[CommitRequest]) -> list[int | WriteConflict]:
+        """Commit several transactions with one SQLite transaction (one fsync)."""
         with self._lock:
-            results: list[int | WriteConflict] = []
-            accepted: list[Commit] = []
-            ts = self._ts
-            for begin_ts, reads, writes in requests:
-                since = self._log.since(begin_ts, self._ts) if reads else []
-                if reads and (since is None or conflicts(reads, [*since, *accepted], self.catalog)):
-                    results.append(WriteConflict())
-                    continue
-                if not writes:
-                    results.append(ts)
-                    continue
-                ts = max(ts + 1, time.time_ns())
-                accepted.append(Commit(ts, tuple(writes)))
-                results.append(ts)
+            results, accepted = accept_batch(requests, self._log, self._ts, self.catalog)
             if accepted:
                 self._apply(accepted)
             return results
