@@ -115,6 +115,29 @@ def decode_document(body: str | bytes) -> Document:
     return value
 
 
+def scan_in_chunks(
+    fetch: Callable[[bytes, bytes], Sequence[tuple[Any, Any]]],
+    lo: bytes,
+    hi: bytes,
+    descending: bool,
+    chunk: int,
+) -> Iterator[tuple[bytes, Document]]:
+    """A scan of [lo, hi) by queries of `chunk` rows (`fetch(lo, hi)` gives the next rows
+    of (key, stored body) in scan order), each document decoded as it is reached: no query
+    holds the database while the reader works, and a reader that stops early decodes little."""
+    while True:
+        rows = fetch(lo, hi)
+        for key, body in rows:
+            yield bytes(key), decode_document(body)
+        if len(rows) < chunk:
+            return
+        last = bytes(rows[-1][0])
+        if descending:
+            hi = last
+        else:
+            lo = last + b"\x00"
+
+
 def check_documents(schema: Schema, stored: Callable[[str], Iterable[Document]]) -> None:
     """Refuse a schema that the stored documents (`stored(table)`) do not match, with a
     report of them."""

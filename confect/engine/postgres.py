@@ -42,6 +42,7 @@ from confect.engine.base import (
     encode_document,
     index_changes,
     number_new_tables,
+    scan_in_chunks,
 )
 from confect.errors import WriteConflict
 from confect.schema import Schema
@@ -305,21 +306,14 @@ class PostgresEngine(Engine):
         self, table: str, index: str, lo: bytes, hi: bytes, descending: bool
     ) -> Iterator[tuple[bytes, Document]]:
         query = _SCAN_DESCENDING if descending else _SCAN_ASCENDING
-        while True:
+
+        def fetch(lo: bytes, hi: bytes) -> list[tuple[Any, Any]]:
             with self._read_lock:
                 rows = self._reader().execute(query, (table, index, lo, hi)).fetchall()
                 self._saw(rows)
-            if rows[0][1] is None:
-                return
-            for _, key, body in rows:
-                yield bytes(key), decode_document(body)
-            if len(rows) < SCAN_CHUNK:
-                return
-            last = bytes(rows[-1][1])
-            if descending:
-                hi = last
-            else:
-                lo = last + b"\x00"
+            return [] if rows[0][1] is None else [(key, body) for _, key, body in rows]
+
+        return scan_in_chunks(fetch, lo, hi, descending, SCAN_CHUNK)
 
     def search_candidates(self, table: str, index: str, terms: Sequence[str]) -> set[str]:
         if not terms:

@@ -31,6 +31,7 @@ from confect.engine.base import (
     encode_document,
     index_changes,
     number_new_tables,
+    scan_in_chunks,
 )
 from confect.errors import WriteConflict
 from confect.schema import Schema
@@ -188,18 +189,12 @@ class SqliteEngine(Engine):
             "WHERE e.tbl = ? AND e.idx = ? AND e.key >= ? AND e.key < ? "
             f"ORDER BY e.key {'DESC' if descending else 'ASC'} LIMIT {SCAN_CHUNK}"
         )
-        while True:
+
+        def fetch(lo: bytes, hi: bytes) -> list[tuple[Any, Any]]:
             with self._lock:
-                rows = self._db.execute(query, (table, index, lo, hi)).fetchall()
-            for key, body in rows:
-                yield bytes(key), decode_document(body)
-            if len(rows) < SCAN_CHUNK:
-                return
-            last = bytes(rows[-1][0])
-            if descending:
-                hi = last
-            else:
-                lo = last + b"\x00"
+                return self._db.execute(query, (table, index, lo, hi)).fetchall()
+
+        return scan_in_chunks(fetch, lo, hi, descending, SCAN_CHUNK)
 
     def search_candidates(self, table: str, index: str, terms: Sequence[str]) -> set[str]:
         if not terms:
