@@ -96,3 +96,32 @@ def test_serve_prints_each_call_only_when_asked(app: Path):
     loud = served_output(app, "--log-calls")
     assert re.search(r"query notes:digests ok [\d.]+ ms", loud), loud
     assert "query notes:digests ok (cached)" in loud, loud
+
+
+def test_every_command_takes_the_engine_it_is_given(app: Path, tmp_path: Path):
+    from tests.postgres import URL, postgres_engine
+
+    engine = postgres_engine()  # skips when there is no PostgreSQL
+    postgres = f"{URL}?schema={engine.schema}"
+    try:
+        saved = invoke(
+            "run",
+            app,
+            "notes:save_digest",
+            '{"author": "a", "summary": "s", "count": 1}',
+            "--engine",
+            postgres,
+        )
+        assert saved.exit_code == 0, saved.output
+        assert not (app / ".confect" / "data.sqlite3").exists()  # nothing went to SQLite
+        listed = invoke("run", app, "notes:digests", '{"author": "a"}', "--engine", postgres)
+        assert json.loads(listed.output) == ["s"]
+        assert invoke("export", app, tmp_path / "snap", "--engine", postgres).exit_code == 0
+        elsewhere = f"sqlite:{tmp_path / 'other'}"
+        assert invoke("import", app, tmp_path / "snap", "--engine", elsewhere).exit_code == 0
+        tables = invoke("data", app, "digests", "--engine", elsewhere)
+        assert '"summary": "s"' in tables.output
+        unknown = invoke("data", app, "--engine", "mysql://db")
+        assert unknown.exit_code == 2 and "unknown engine" in unknown.output
+    finally:
+        engine.drop()
