@@ -41,6 +41,7 @@ from confect.services.database import DatabaseReader, DatabaseWriter, Pagination
 from confect.services.runners import ActionRunner, MutationRunner, QueryRunner
 from confect.services.scheduler import Scheduler
 from confect.services.storage import StorageActionWriter, StorageReader, StorageWriter
+from confect.services.vector_search import ScoredId, VectorSearch
 from confect.validators import v
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "Refs",
     "Scheduler",
     "SchemaError",
+    "ScoredId",
     "ServiceNotAvailable",
     "StorageActionWriter",
     "StorageReader",
@@ -79,6 +81,7 @@ __all__ = [
     "UserIdentity",
     "ValidationError",
     "ValueLimitError",
+    "VectorSearch",
     "action",
     "define_schema",
     "define_table",

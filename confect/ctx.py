@@ -39,4 +39,5 @@ class MutationCtx(Tag["MutationCtx", FunctionCtx]):
 
 
 class ActionCtx(Tag["ActionCtx", FunctionCtx]):
-    """`auth`, `storage`, `scheduler`, `run_query`, `run_mutation`, `run_action`."""
+    """`auth`, `storage`, `scheduler`, `run_query`, `run_mutation`, `run_action`,
+    `vector_search`."""

@@ -12,6 +12,7 @@
 | QueryRunner         | yes   | yes      | yes    | yes         |
 | MutationRunner      |       | yes      | yes    | yes         |
 | ActionRunner        |       |          | yes    | yes         |
+| VectorSearch        |       |          | yes    |             |
 
 A service the type does not have is present as a stand-in that fails with a defect naming
 the service and the type as soon as the handler uses it.
@@ -47,6 +48,7 @@ from confect.services.storage import (
     StorageWriter,
     StorageWriterService,
 )
+from confect.services.vector_search import VectorSearch, VectorSearchService
 from effects import Layer
 
 if TYPE_CHECKING:
@@ -64,6 +66,7 @@ ALL_TAGS: tuple[Any, ...] = (
     QueryRunner,
     MutationRunner,
     ActionRunner,
+    VectorSearch,
     QueryCtx,
     MutationCtx,
     ActionCtx,
@@ -94,6 +97,7 @@ _WHERE = {
     "Scheduler": "schedule from a mutation or an action",
     "MutationRunner": "run mutations from a mutation or an action",
     "ActionRunner": "run actions from an action",
+    "VectorSearch": "search vectors from an action",
 }
 
 
@@ -127,9 +131,14 @@ _ACTION_MISSING = _stand_ins(
         QueryRunner,
         MutationRunner,
         ActionRunner,
+        VectorSearch,
         ActionCtx,
     },
 )
+_HTTP_ACTION_MISSING = {
+    **_ACTION_MISSING,
+    VectorSearch: Unavailable(VectorSearch.__name__, "http_action"),
+}
 
 
 def query_services(
@@ -178,7 +187,7 @@ def action_services(
     """The services of an action (or http action): each database use is its own transaction."""
     in_tx = backend.in_own_transaction
     services: dict[Any, Any] = {
-        **_ACTION_MISSING,
+        **(_ACTION_MISSING if kind == "action" else _HTTP_ACTION_MISSING),
         Auth: AuthService(identity),
         StorageReader: StorageReaderService(backend.files, in_tx),
         StorageWriter: StorageWriterService(backend.files, in_tx),
@@ -194,6 +203,8 @@ def action_services(
             lambda fn, args: backend.call_from_action("action", identity, fn, args)
         ),
     }
+    if kind == "action":
+        services[VectorSearch] = VectorSearchService(backend.engine, backend.schema)
     return services
 
 
@@ -208,6 +219,7 @@ _CTX_NAMES: dict[str, tuple[Any, str | None]] = {
     "run_query": (QueryRunner, "run_query"),
     "run_mutation": (MutationRunner, "run_mutation"),
     "run_action": (ActionRunner, "run_action"),
+    "vector_search": (VectorSearch, "search"),
 }
 
 

@@ -89,7 +89,7 @@ class TableDefinition(Generic[T]):
     def vector_index(
         self, name: str, *, vector_field: str, dimensions: int, filter_fields: Sequence[str] = ()
     ) -> TableDefinition[T]:
-        """Declare a vector index (vector search itself is not implemented yet)."""
+        """Declare a vector index: what `VectorSearch.search` (in actions) searches."""
         self._check_new_index(name)
         if not 2 <= dimensions <= 4096:
             raise SchemaError(message=f"vector index {name!r}: dimensions must be 2..4096")

@@ -16,7 +16,10 @@ from confect import (
     Id,
     InvalidCursorError,
     NoUserIdentityFoundError,
+    ScoredId,
     UserIdentity,
+    ValidationError,
+    VectorSearch,
     define_table,
     mutation,
     query,
@@ -25,6 +28,7 @@ from confect import (
 from confect.schema import TableDefinition
 from confect.services.auth import AuthService
 from confect.services.database import DatabaseReaderService, PaginationResult
+from confect.services.vector_search import VectorSearchService
 from effects import Effect, TaggedError
 
 
@@ -53,6 +57,10 @@ def test_services_are_typed() -> None:
         assert_type(page, Effect[PaginationResult, DocumentDecodeError | InvalidCursorError])
         found = yield from db.table("notes").first()
         assert_type(found, Doc[Any] | None)
+        search = yield from VectorSearch
+        assert_type(search, VectorSearchService)
+        nearest = search.search("notes", "by_embedding", [1.0, 0.0], limit=3)
+        assert_type(nearest, Effect[list[ScoredId], ValidationError])
         return 1
 
     assert handler is not None
