@@ -291,10 +291,12 @@ def dev(
     app: Annotated[Path, typer.Argument(help="The app's package directory.")] = Path("."),
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3210,
+    engine: EngineOpt = None,
 ) -> None:
-    """Serve the app for development: SQLite data in APP/.confect/, functions reloaded when
-    files change (connections stay open), each call printed with its duration and logs."""
-    _serve(app, host, port, None, watch=True, log_calls=True)
+    """Serve the app for development: SQLite data in APP/.confect/ (or the engine given),
+    functions reloaded when files change (connections stay open), each call printed with
+    its duration and logs."""
+    _serve(app, host, port, engine, watch=True, log_calls=True)
 
 
 @cli.command()

@@ -102,6 +102,7 @@ def test_every_command_takes_the_engine_it_is_given(app: Path, tmp_path: Path):
     from tests.postgres import URL, postgres_engine
 
     engine = postgres_engine()  # skips when there is no PostgreSQL
+    target = postgres_engine()
     postgres = f"{URL}?schema={engine.schema}"
     try:
         saved = invoke(
@@ -121,7 +122,12 @@ def test_every_command_takes_the_engine_it_is_given(app: Path, tmp_path: Path):
         assert invoke("import", app, tmp_path / "snap", "--engine", elsewhere).exit_code == 0
         tables = invoke("data", app, "digests", "--engine", elsewhere)
         assert '"summary": "s"' in tables.output
+        into_postgres = f"{URL}?schema={target.schema}"
+        assert invoke("import", app, tmp_path / "snap", "--engine", into_postgres).exit_code == 0
+        copied = invoke("run", app, "notes:digests", '{"author": "a"}', "--engine", into_postgres)
+        assert json.loads(copied.output) == ["s"]
         unknown = invoke("data", app, "--engine", "mysql://db")
         assert unknown.exit_code == 2 and "unknown engine" in unknown.output
     finally:
         engine.drop()
+        target.drop()
