@@ -51,8 +51,12 @@ class Server:
         admin_key: str | None = None,
         http_prefix: str = "/http",
         limits: Limits | None = None,
+        recover_every: float = 30.0,
     ) -> None:
+        """`recover_every` (seconds): how often, when other server processes share the
+        engine, to mark failed the action jobs of processes that stopped while running them."""
         self.backend = backend
+        self.recover_every = recover_every
         self.functions = Functions(backend, limits)
         self.subscriptions = Subscriptions(self.functions)
         self.verifier = TokenVerifier(backend.app.auth_providers)
@@ -136,15 +140,24 @@ class Server:
             self._jobs_changed.set()
 
     async def run_scheduler(self) -> None:
-        """Run scheduled functions and crons when they are due, for as long as the server runs."""
+        """Run scheduled functions and crons when they are due, for as long as the server runs
+        (and, on an engine other processes share, recover the jobs of stopped ones)."""
+        shared = bool(self.backend.engine.process_id)
+        recovery = time.monotonic() + self.recover_every
         while True:
             self._jobs_changed.clear()
             try:
+                if shared and time.monotonic() >= recovery:
+                    recovery = time.monotonic() + self.recover_every
+                    self.backend.recover()
                 await effects.run(self.backend.tick())
             except Exception:
                 log.exception("the scheduler failed; trying again shortly")
             next_ms = self.backend.next_wake_ms()
             timeout = None if next_ms is None else max(0.0, next_ms / 1000 - time.time())
+            if shared:
+                until_recovery = max(0.0, recovery - time.monotonic())
+                timeout = until_recovery if timeout is None else min(timeout, until_recovery)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._jobs_changed.wait(), timeout)
 

@@ -3,6 +3,7 @@ against and hear each other's commits, share files and the admin key, and outliv
 connections. (Its query semantics are in tests/conformance; several live servers on one
 deployment are in tests/integration/test_scale_out.py.)"""
 
+import asyncio
 import threading
 from collections.abc import Iterator
 
@@ -14,6 +15,7 @@ from confect import App, Backend, SchemaError, action, define_schema, define_tab
 from confect.engine.base import Commit, ReadRange, Write
 from confect.engine.postgres import PostgresEngine, split_url
 from confect.errors import WriteConflict
+from confect.server.app import Server
 from confect.values import prefix_range
 from tests.conformance.test_engine import APP
 from tests.postgres import URL, postgres_engine
@@ -200,3 +202,23 @@ def test_an_upload_url_from_one_process_is_taken_by_another_once(two):
     taker = Backend(APP, second).files
     assert taker.take_upload_token(issued)
     assert not taker.take_upload_token(issued)
+
+
+async def test_a_serving_process_recovers_the_jobs_of_one_that_stopped(two):
+    first, second = two
+    runner = postgres_engine(first.schema)  # a third process, running the job
+    job_id = _job(Backend(JOBS_APP, first), "inProgress", run_by=runner.process_id)
+    server = Server(Backend(JOBS_APP, second), recover_every=0.05)
+    failed = asyncio.Event()
+
+    def notice(ts: int, writes: list[Write]) -> None:
+        if any(w.id == job_id and w.new and w.new["state"]["kind"] == "failed" for w in writes):
+            failed.set()
+
+    server.backend.commit_listeners.append(notice)
+    scheduler = asyncio.create_task(server.run_scheduler())
+    try:
+        runner.close()  # stops while the job runs
+        await asyncio.wait_for(failed.wait(), HEARD_WITHIN)
+    finally:
+        scheduler.cancel()
