@@ -34,7 +34,7 @@ from confect.server.api import (
 )
 from confect.server.calls import Caller, Functions, Limits, RequestError
 from confect.server.subscriptions import Subscriptions
-from confect.server.sync import SyncSession, encode_ts
+from confect.server.sync import TRANSITION_PART_CHARS, SyncSession, encode_ts, takes_chunks
 from effects.exit import Failure, Success
 
 log = logging.getLogger("confect.server")
@@ -57,6 +57,7 @@ class Server:
         engine, to mark failed the action jobs of processes that stopped while running them."""
         self.backend = backend
         self.recover_every = recover_every
+        self.transition_part_chars = TRANSITION_PART_CHARS  # per TransitionChunk
         self.functions = Functions(backend, limits)
         self.subscriptions = Subscriptions(self.functions)
         self.verifier = TokenVerifier(backend.app.auth_providers)
@@ -263,8 +264,14 @@ def create_app(
     the function-call endpoints, and Starlette for everything else."""
 
     async def sync(websocket: WebSocket) -> None:
+        chunks = takes_chunks(websocket.path_params.get("version"))
         session = SyncSession(
-            websocket, server.functions, server.subscriptions, server.verifier, server.admin_key
+            websocket,
+            server.functions,
+            server.subscriptions,
+            server.verifier,
+            server.admin_key,
+            server.transition_part_chars if chunks else None,
         )
         await session.run()
 

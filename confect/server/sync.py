@@ -5,6 +5,10 @@ with one `Transition` from the version the client holds to the next. Incoming me
 and wake-ups from commits go through one queue, so transitions and responses leave in
 order. Mutations of a connection run one after another (in send order); actions run
 side by side. Each mutation response is followed by a transition that reaches its ts.
+
+A transition longer than `part_chars` goes out as `TransitionChunk` parts to the clients
+that reassemble them (the npm client from 1.28, which connects to `/api/<version>/sync`;
+the Rust client behind the PyPI one connects to `/api/sync` and takes them whole).
 """
 
 from __future__ import annotations
@@ -27,6 +31,19 @@ from confect.server.subscriptions import Subscriptions
 log = logging.getLogger("confect.server")
 PING_SECONDS = 15.0
 MAX_MESSAGE_BYTES = 16 << 20
+TRANSITION_PART_CHARS = 1 << 20
+FIRST_CHUNKING_NPM = (1, 28, 0)
+
+
+def takes_chunks(client_version: str | None) -> bool:
+    """Whether a client connecting to `/api/<client_version>/sync` reassembles
+    `TransitionChunk`s (the npm client does from 1.28.0)."""
+    if client_version is None:
+        return False
+    parts = client_version.split("-")[0].split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return False
+    return tuple(int(p) for p in parts) >= FIRST_CHUNKING_NPM
 
 
 def encode_ts(ts: int) -> str:
@@ -57,8 +74,13 @@ class SyncSession:
         subscriptions: Subscriptions,
         verifier: TokenVerifier,
         admin_key: str | None,
+        part_chars: int | None = None,
     ) -> None:
+        """`part_chars`: split transitions longer than this into `TransitionChunk`s (None:
+        the client does not take them)."""
         self._socket = websocket
+        self._part_chars = part_chars
+        self._transitions_split = 0
         self._functions = functions
         self._subscriptions = subscriptions
         self._verifier = verifier
@@ -295,15 +317,34 @@ class SyncSession:
         )
         if not modifications and end == start and not always:
             return
-        await self._send(
-            {
-                "type": "Transition",
-                "startVersion": _version(*start),
-                "endVersion": _version(*end),
-                "modifications": modifications,
-            }
-        )
+        transition = {
+            "type": "Transition",
+            "startVersion": _version(*start),
+            "endVersion": _version(*end),
+            "modifications": modifications,
+        }
+        text = json.dumps(transition)
+        if self._part_chars is None or len(text) <= self._part_chars:
+            self._last_sent = time.monotonic()
+            await self._socket.send_text(text)
+        else:
+            await self._send_in_parts(text, self._part_chars)
         self._query_set, self._identity, self._ts = end
+
+    async def _send_in_parts(self, text: str, size: int) -> None:
+        """A transition as `TransitionChunk`s, in order (only pings may come between)."""
+        self._transitions_split += 1
+        parts = [text[i : i + size] for i in range(0, len(text), size)]
+        for number, part in enumerate(parts):
+            await self._send(
+                {
+                    "type": "TransitionChunk",
+                    "transitionId": str(self._transitions_split),
+                    "partNumber": number,
+                    "totalParts": len(parts),
+                    "chunk": part,
+                }
+            )
 
     async def _refresh(self) -> list[dict[str, Any]]:
         modifications: list[dict[str, Any]] = []

@@ -344,3 +344,36 @@ async def test_an_upload_url_works_once_until_it_expires_and_only_as_issued():
         assert await upload(second) == 200
         now[0] += 3601
         assert await upload(late) == 400  # an hour has passed
+
+
+async def test_a_long_transition_goes_in_parts_to_the_clients_that_take_them():
+    backend = Backend(app())
+    effects.run_sync(backend.mutation(add, add.encode_args({"name": "é" * 500 + "ok", "delay": 0})))
+    server = Server(backend)
+    server.transition_part_chars = 200
+    add_query = {"type": "Add", "queryId": 1, "udfPath": "items:names", "args": [{}]}
+    subscribe = {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1}
+
+    async def first_transition(path: str) -> tuple[list[dict], dict]:
+        async with websockets.connect(f"ws://{address}{path}") as socket_:
+            await socket_.send(json.dumps({**subscribe, "modifications": [add_query]}))
+            received = [json.loads(await asyncio.wait_for(socket_.recv(), 10))]
+            while received[-1]["type"] == "TransitionChunk" and (
+                received[-1]["partNumber"] + 1 < received[-1]["totalParts"]
+            ):
+                received.append(json.loads(await asyncio.wait_for(socket_.recv(), 10)))
+        if received[0]["type"] == "Transition":
+            return received, received[0]
+        return received, json.loads("".join(part["chunk"] for part in received))
+
+    async with served(server) as address:
+        parts, whole = await first_transition("/api/1.48.0/sync")  # the npm client's path
+        assert len(parts) > 1 and {p["type"] for p in parts} == {"TransitionChunk"}
+        assert [p["partNumber"] for p in parts] == list(range(len(parts)))
+        assert {p["totalParts"] for p in parts} == {len(parts)}
+        assert all(len(p["chunk"]) <= 200 for p in parts)
+        assert whole["type"] == "Transition"
+        assert whole["modifications"][0]["value"] == ["é" * 500 + "ok"]
+        for path in ("/api/sync", "/api/1.27.0/sync"):  # the Rust client's; an npm before 1.28
+            parts, whole = await first_transition(path)
+            assert len(parts) == 1 and whole["modifications"][0]["value"] == ["é" * 500 + "ok"]

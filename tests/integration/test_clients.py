@@ -84,6 +84,11 @@ def test_npm_websocket_client_subscribes_mutates_and_runs_actions(live: Live):
     assert got["action"].endswith("words")  # the digest action ran, through the app's services
 
 
+def test_npm_websocket_client_reassembles_a_transition_sent_in_parts(live: Live):
+    got = steps(npm_client(live, "large", live.token("big-user")))
+    assert got["lengths"] == [700_000, 700_000]  # 1.4 MB of results: two TransitionChunks
+
+
 # --- auth -----------------------------------------------------------------------------------------
 
 

@@ -56,7 +56,23 @@ async function subscribe() {
   await client.close();
 }
 
-const scenarios = { http, subscribe };
+// A subscription whose result is over 1 MiB: the server sends its transition as TransitionChunks.
+async function large() {
+  const client = new ConvexClient(url, { webSocketConstructor: WebSocket, unsavedChangesWarning: false });
+  client.setAuth(async () => token);
+  const done = new Promise((resolve) => {
+    client.onUpdate(api.notes.list_by_author, { author: "big-user" }, (notes) => {
+      if (notes.length >= 2) resolve(notes.map((n) => n.text.length));
+    });
+  });
+  for (const letter of ["a", "b"]) {
+    await client.mutation(api.notes.add, { text: letter.repeat(700_000) });
+  }
+  report("lengths", await done);
+  await client.close();
+}
+
+const scenarios = { http, subscribe, large };
 scenarios[scenario]().then(
   () => process.exit(0),
   (error) => {
