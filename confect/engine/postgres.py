@@ -52,7 +52,8 @@ log = logging.getLogger("confect.engine.postgres")
 SCAN_CHUNK = 256  # rows per query of a scan (keep in step with the LIMITs below)
 KEEP_COMMITS = 10_000  # commits kept in the `commits` table for the other processes
 PRUNE_EVERY = 1_000
-LOCK_KEY = 0x636F6E66  # the advisory lock of commits and schema changes ("conf")
+COMMIT_LOCKS = 0x636F6E66  # advisory lock class: a deployment's commits and schema ("conf")
+PROCESS_LOCKS = 0x70726F63  # advisory lock class: each live process holds one ("proc")
 
 _SETUP = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -107,10 +108,11 @@ class PostgresEngine(Engine):
         self.schema = schema
         self._channel = f"confect_{uuid.uuid5(uuid.NAMESPACE_URL, schema).hex}"
         self.process_id = secrets.token_hex(8)  # also tells its own notices from others'
+        self.commit_lock = _lock(COMMIT_LOCKS, schema)  # its commits take it; others' not
         self.application_name = f"confect {self.process_id} {schema}"[:63]  # pg_stat_activity
         self._read = self._connect()
         with self._read.transaction():
-            self._read.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            self._read.execute("SELECT pg_advisory_xact_lock(%s, %s)", self.commit_lock)
             self._read.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
             )
@@ -191,7 +193,7 @@ class PostgresEngine(Engine):
     def _kept(self, key: str, proposed: str) -> str:
         """The deployment's value for `key`: the one kept, or else `proposed`, kept now."""
         with self._write_lock, self._writer().transaction():
-            self._write.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            self._write.execute("SELECT pg_advisory_xact_lock(%s, %s)", self.commit_lock)
             value = self._meta(self._write, key, "")
             if not value:
                 value = proposed
@@ -215,7 +217,7 @@ class PostgresEngine(Engine):
 
     def configure(self, schema: Schema) -> dict[str, int]:
         with self._write_lock, self._writer().transaction():
-            self._write.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            self._write.execute("SELECT pg_advisory_xact_lock(%s, %s)", self.commit_lock)
             check_documents(schema, self._stored)
             self.catalog = IndexCatalog(schema)
             known = {
@@ -358,7 +360,7 @@ class PostgresEngine(Engine):
         """The PostgreSQL transaction of `commit_many`; fills `accepted` before it writes."""
         db = self._writer()
         with db.pipeline(), db.transaction():
-            db.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            db.execute("SELECT pg_advisory_xact_lock(%s, %s)", self.commit_lock)
             self._catch_up(db)
             results, batch = accept_batch(requests, self._log, self._ts, self.catalog)
             accepted += batch
@@ -516,7 +518,7 @@ class PostgresEngine(Engine):
         lock while it lives (`is_running`)."""
         connection = self._connect_in_schema()
         connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
-        connection.execute("SELECT pg_advisory_lock(%s, %s)", _process_lock(self.process_id))
+        connection.execute("SELECT pg_advisory_lock(%s, %s)", _lock(PROCESS_LOCKS, self.process_id))
         return connection
 
     def is_running(self, process_id: str) -> bool:
@@ -526,9 +528,11 @@ class PostgresEngine(Engine):
             return False
         with self._read_lock:
             db = self._reader()
-            row = db.execute("SELECT pg_try_advisory_lock(%s, %s)", _process_lock(process_id))
+            row = db.execute(
+                "SELECT pg_try_advisory_lock(%s, %s)", _lock(PROCESS_LOCKS, process_id)
+            )
             if (free := row.fetchone()) is not None and free[0]:  # its holder is gone
-                db.execute("SELECT pg_advisory_unlock(%s, %s)", _process_lock(process_id))
+                db.execute("SELECT pg_advisory_unlock(%s, %s)", _lock(PROCESS_LOCKS, process_id))
                 return False
         return True
 
@@ -566,10 +570,9 @@ class PostgresEngine(Engine):
             self._writer().execute("DELETE FROM blobs WHERE sha256 = %s", (sha256,))
 
 
-def _process_lock(process_id: str) -> tuple[int, int]:
-    """The advisory lock (two int4 keys) a live process holds: the commit lock's key, and
-    a hash of its id."""
-    return LOCK_KEY, zlib.crc32(process_id.encode()) - 2**31
+def _lock(kind: int, name: str) -> tuple[int, int]:
+    """An advisory lock's two int4 keys: its class, and a hash of what it is for."""
+    return kind, zlib.crc32(name.encode()) - 2**31
 
 
 def _is_commit_notice(payload: str) -> bool:

@@ -222,3 +222,37 @@ async def test_a_serving_process_recovers_the_jobs_of_one_that_stopped(two):
         await asyncio.wait_for(failed.wait(), HEARD_WITHIN)
     finally:
         scheduler.cancel()
+
+
+def test_deployments_in_one_database_commit_without_waiting_for_each_other(two):
+    first, _ = two
+    other = postgres_engine()  # another deployment: another schema of the same database
+    try:
+        Backend(APP, first)
+        Backend(APP, other)
+        with psycopg.connect(URL, autocommit=True) as holder, holder.transaction():
+            holder.execute("SET lock_timeout = '10s'")
+            # take `first`'s commit lock, as a commit of one of its processes would
+            holder.execute("SELECT pg_advisory_xact_lock(%s, %s)", first.commit_lock)
+            done = threading.Event()
+            committing = threading.Thread(
+                target=lambda: (
+                    other.commit(other.last_ts(), [], [_counter_write("c" * 32, 1)]),
+                    done.set(),
+                )
+            )
+            committing.start()
+            assert done.wait(HEARD_WITHIN), "a commit waited for another deployment's lock"
+            blocked = threading.Event()
+            waiting = threading.Thread(
+                target=lambda: (
+                    first.commit(first.last_ts(), [], [_counter_write("d" * 32, 1)]),
+                    blocked.set(),
+                )
+            )
+            waiting.start()
+            assert not blocked.wait(0.2)  # its own deployment's commits do wait for it
+        waiting.join(HEARD_WITHIN)
+        assert blocked.is_set()
+    finally:
+        other.drop()
