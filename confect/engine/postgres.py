@@ -170,7 +170,7 @@ class PostgresEngine(Engine):
                 self._notify(self._write, "close")
         except psycopg.Error:  # the server is gone: closing the socket ends the listener
             self._listen.close()
-        self._listener.join()
+        self._listener.join(timeout=5.0)  # a daemon thread: a stuck one does not hold up exit
         for connection in (self._listen, self._write, self._read):
             connection.close()
 
