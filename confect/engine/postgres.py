@@ -401,13 +401,9 @@ class PostgresEngine(Engine):
                 cursor.executemany(
                     "INSERT INTO documents (id, tbl, body) VALUES (%s, %s, %s)", documents
                 )
-                cursor.executemany(
-                    "INSERT INTO entries (tbl, idx, key, id) VALUES (%s, %s, %s, %s)", entries
-                )
+                self._insert_entries(entries)
             if terms:
-                cursor.executemany(
-                    "INSERT INTO terms (tbl, idx, term, id) VALUES (%s, %s, %s, %s)", terms
-                )
+                self._insert_terms(terms)
             cursor.executemany(
                 "INSERT INTO commits (ts, writes) VALUES (%s, %s)",
                 [(commit.ts, _encode_writes(commit.writes)) for commit in commits],
