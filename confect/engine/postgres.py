@@ -346,13 +346,10 @@ class PostgresEngine(Engine):
             accepted: list[Commit] = []
             try:
                 results = self._commit_batch(requests, accepted)
-            except BaseException:  # committed or not: if it was, a catch-up tells (as theirs)
-                self._mine.difference_update(commit.ts for commit in accepted)
-                raise
-            if accepted:
                 self._learn(accepted)
+                return results
+            finally:  # a failed batch may still have committed: a catch-up tells (as theirs)
                 self._mine.difference_update(commit.ts for commit in accepted)
-            return results
 
     def _commit_batch(
         self, requests: Sequence[CommitRequest], accepted: list[Commit]
