@@ -168,8 +168,11 @@ class SyncSession:
                     await self._transition(always=True)
 
     async def _send(self, message: dict[str, Any]) -> None:
+        await self._send_text(json.dumps(message))
+
+    async def _send_text(self, text: str) -> None:
         self._last_sent = time.monotonic()
-        await self._socket.send_text(json.dumps(message))
+        await self._socket.send_text(text)
 
     # --- client messages -------------------------------------------------------------------------
 
@@ -325,8 +328,7 @@ class SyncSession:
         }
         text = json.dumps(transition)
         if self._part_chars is None or len(text) <= self._part_chars:
-            self._last_sent = time.monotonic()
-            await self._socket.send_text(text)
+            await self._send_text(text)
         else:
             await self._send_in_parts(text, self._part_chars)
         self._query_set, self._identity, self._ts = end
