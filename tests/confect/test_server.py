@@ -113,6 +113,14 @@ async def raw_request(
     return int(lines[0].split()[1]), headers, answer
 
 
+def subscription(path: str, query_id: int) -> str:
+    """A connection's first ModifyQuerySet: subscribe to `path` (no arguments) as `query_id`."""
+    add = {"type": "Add", "queryId": query_id, "udfPath": path, "args": [{}]}
+    return json.dumps(
+        {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]}
+    )
+
+
 async def post(address: str, path: str, body: dict) -> tuple[int, dict]:
     head = f"POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n"
     status, _, answer = await raw_request(address, head, json.dumps(body).encode())
@@ -152,17 +160,7 @@ async def test_shutdown_waits_for_mutations_in_flight():
 async def test_reload_swaps_functions_under_an_open_subscription():
     server = Server(Backend(app()))
     async with served(server) as address, websockets.connect(f"ws://{address}/api/sync") as socket_:
-        add_query = {"type": "Add", "queryId": 1, "udfPath": "items:names", "args": [{}]}
-        await socket_.send(
-            json.dumps(
-                {
-                    "type": "ModifyQuerySet",
-                    "baseVersion": 0,
-                    "newVersion": 1,
-                    "modifications": [add_query],
-                }
-            )
-        )
+        await socket_.send(subscription("items:names", query_id=1))
         assert json.loads(await socket_.recv())["modifications"][0]["value"] == []
         await socket_.send(
             json.dumps(
@@ -193,18 +191,8 @@ async def test_every_subscriber_of_a_shared_query_gets_the_update():
     server = Server(Backend(app()))
     async with served(server) as address:
         sockets = [await websockets.connect(f"ws://{address}/api/sync") for _ in range(20)]
-        add_query = {"type": "Add", "queryId": 0, "udfPath": "items:names", "args": [{}]}
         for connection in sockets:
-            await connection.send(
-                json.dumps(
-                    {
-                        "type": "ModifyQuerySet",
-                        "baseVersion": 0,
-                        "newVersion": 1,
-                        "modifications": [add_query],
-                    }
-                )
-            )
+            await connection.send(subscription("items:names", query_id=0))
         for connection in sockets:
             assert (
                 json.loads(await asyncio.wait_for(connection.recv(), 10))["modifications"][0][
@@ -351,12 +339,10 @@ async def test_a_long_transition_goes_in_parts_to_the_clients_that_take_them():
     effects.run_sync(backend.mutation(add, add.encode_args({"name": "é" * 500 + "ok", "delay": 0})))
     server = Server(backend)
     server.transition_part_chars = 200
-    add_query = {"type": "Add", "queryId": 1, "udfPath": "items:names", "args": [{}]}
-    subscribe = {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1}
 
     async def first_transition(path: str) -> tuple[list[dict], dict]:
         async with websockets.connect(f"ws://{address}{path}") as socket_:
-            await socket_.send(json.dumps({**subscribe, "modifications": [add_query]}))
+            await socket_.send(subscription("items:names", query_id=1))
             received = [json.loads(await asyncio.wait_for(socket_.recv(), 10))]
             while received[-1]["type"] == "TransitionChunk" and (
                 received[-1]["partNumber"] + 1 < received[-1]["totalParts"]
