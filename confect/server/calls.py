@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 import effects
+from confect.auth_config import LEEWAY_SECONDS
 from confect.backend import Backend, MutationResult, QueryResult
 from confect.engine.base import ReadRange
 from confect.errors import ArgumentValidationError, FunctionNotFoundError, TimestampTooOldError
@@ -50,6 +51,14 @@ class Caller:
 
     identity: UserIdentity | None = None
     admin: bool = False
+
+    def expired(self, now: float) -> bool:
+        """Whether the user's token has expired by `now` (seconds since the epoch; with the
+        clock skew token checks allow)."""
+        if self.identity is None:
+            return False
+        expires = self.identity.claims.get("exp")
+        return isinstance(expires, int | float) and expires + LEEWAY_SECONDS < now
 
 
 @attrs.frozen

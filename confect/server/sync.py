@@ -64,6 +64,17 @@ class ProtocolError(Exception):
     """The client broke the protocol: the connection ends with a FatalError."""
 
 
+class SessionAuthError(Exception):
+    """The connection's identity was refused (a token that failed to verify, or one that
+    expired): the connection ends with an AuthError, as Convex's does, and runs nothing
+    more. The client reconnects and authenticates again."""
+
+    def __init__(self, message: str, *, update_attempted: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.update_attempted = update_attempted
+
+
 class SyncSession:
     """One client connection."""
 
@@ -92,7 +103,8 @@ class SyncSession:
         self._queries: dict[int, tuple[QueryKey, Any]] = {}  # id -> (key, wire args)
         self._sent: dict[int, Outcome] = {}  # id -> the outcome last sent
         self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        self._mutations: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        # each with the caller it was sent as: a later Authenticate does not change it
+        self._mutations: asyncio.Queue[tuple[dict[str, Any], Caller]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_sent = time.monotonic()
 
@@ -111,6 +123,16 @@ class SyncSession:
         except ProtocolError as error:
             await self._send({"type": "FatalError", "error": str(error)})
             await self._socket.close(code=1008)
+        except SessionAuthError as error:
+            await self._send(
+                {
+                    "type": "AuthError",
+                    "error": error.message,
+                    "baseVersion": self._identity,
+                    "authUpdateAttempted": error.update_attempted,
+                }
+            )
+            await self._socket.close(code=1000)
         except (WebSocketDisconnect, RuntimeError):
             pass  # the client went away
         finally:
@@ -187,9 +209,9 @@ class SyncSession:
         elif kind == "Authenticate":
             await self._authenticate(message)  # pyright: ignore[reportUnknownArgumentType]
         elif kind == "Mutation":
-            self._mutations.put_nowait(message)  # pyright: ignore[reportUnknownArgumentType]
+            self._mutations.put_nowait((message, self._current_caller()))  # pyright: ignore[reportUnknownArgumentType]
         elif kind == "Action":
-            self._spawn(self._action(message))  # pyright: ignore[reportUnknownArgumentType]
+            self._spawn(self._action(message, self._current_caller()))  # pyright: ignore[reportUnknownArgumentType]
         else:
             raise ProtocolError(f"unknown message type {kind!r}")
 
@@ -237,15 +259,7 @@ class SyncSession:
             else:
                 raise ProtocolError(f"unknown tokenType {token_type!r}")
         except AuthenticationError as error:
-            await self._send(
-                {
-                    "type": "AuthError",
-                    "error": str(error),
-                    "baseVersion": base,
-                    "authUpdateAttempted": True,
-                }
-            )
-            return
+            raise SessionAuthError(str(error), update_attempted=True) from None
         self._caller = caller
         for query_id, (old_key, args) in list(self._queries.items()):
             self._subscriptions.unsubscribe(old_key, self._wake)
@@ -255,23 +269,29 @@ class SyncSession:
         self._sent.clear()  # every result is sent again under the new identity
         await self._transition(identity=(base if isinstance(base, int) else self._identity) + 1)
 
+    def _current_caller(self) -> Caller:
+        """Who calls now; a user whose token has expired since is refused (SessionAuthError)."""
+        if self._caller.expired(time.time()):
+            raise SessionAuthError("the token expired", update_attempted=False)
+        return self._caller
+
     async def _run_mutations(self) -> None:
         while True:
-            message = await self._mutations.get()
-            response = await self._request("MutationResponse", message)
+            message, caller = await self._mutations.get()
+            response = await self._request("MutationResponse", message, caller)
             await self._events.put(("response", response))
 
-    async def _action(self, message: dict[str, Any]) -> None:
-        response = await self._request("ActionResponse", message)
+    async def _action(self, message: dict[str, Any], caller: Caller) -> None:
+        response = await self._request("ActionResponse", message, caller)
         await self._events.put(("response", response))
 
-    async def _request(self, kind: str, message: dict[str, Any]) -> dict[str, Any]:
+    async def _request(self, kind: str, message: dict[str, Any], caller: Caller) -> dict[str, Any]:
         request_id = message.get("requestId")
         try:
             outcome = await self._functions.call(
                 str(message.get("udfPath", "")),
                 message.get("args", [{}]),
-                self._caller,
+                caller,
                 "mutation" if kind == "MutationResponse" else "action",
             )
         except RequestError as error:
@@ -303,6 +323,7 @@ class SyncSession:
         always: bool = False,
     ) -> None:
         """Bring the client's queries up to date and send one Transition."""
+        self._current_caller()  # an expired identity gets no fresh results
         modifications: list[dict[str, Any]] = [
             {"type": "QueryRemoved", "queryId": q} for q in removed or []
         ]
