@@ -1,30 +1,95 @@
 """Reactive queries: one shared execution per (function, arguments, identity), re-run when a
 commit writes into what it read.
 
-A commit marks the queries it touched stale (comparing its writes with each query's read
-ranges, index range by index range) and wakes the connections subscribed to them; each
-connection then asks for fresh results, and identical subscriptions share one re-run.
+A commit marks the queries it touched stale (comparing its writes with the read ranges of
+the indexes it wrote, see `ReadIndex`) and wakes the connections subscribed to them, naming
+the query; each connection then asks for fresh results of those queries only, and identical
+subscriptions share one re-run.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from confect.engine.base import Commit, Write, conflicts
+from confect.engine.base import IndexCatalog, ReadRange, Write, index_key
 from confect.server.calls import Caller, Functions, Outcome
 from confect.server.query_cache import QueryKey
+
+Wake = Callable[[QueryKey], None]
+"""How a connection hears that one of its queries (by key) may have a new result."""
 
 
 class SharedQuery:
     """One query execution's latest outcome, and who is subscribed to it."""
 
-    def __init__(self) -> None:
+    __slots__ = ("key", "outcome", "reads", "running", "stale", "subscribers")
+
+    def __init__(self, key: QueryKey) -> None:
+        self.key = key
         self.outcome: Outcome | None = None
         self.running: asyncio.Future[Outcome] | None = None
         self.stale = True
-        self.subscribers: set[Callable[[], None]] = set()
+        self.subscribers: set[Wake] = set()
+        # the ranges under watch, by table and index (empty while stale or failed)
+        self.reads: dict[tuple[str, str], list[ReadRange]] = {}
+
+
+class ReadIndex:
+    """Which shared queries read which index ranges, by table and index: a commit's writes
+    are compared with the ranges of the indexes they touch only, so a commit costs in
+    proportion to the queries reading what it wrote, not to every subscription."""
+
+    def __init__(self) -> None:
+        # table -> index -> the queries reading ranges of it
+        self._readers: dict[str, dict[str, set[SharedQuery]]] = {}
+        self.failed: set[SharedQuery] = set()  # no read set: any commit may change them
+
+    def watch(self, shared: SharedQuery, outcome: Outcome) -> None:
+        """Watch what `outcome` read (or, for a failure, everything)."""
+        self.forget(shared)
+        if not outcome.success:
+            self.failed.add(shared)
+            return
+        for read in outcome.reads:
+            shared.reads.setdefault((read.table, read.index), []).append(read)
+        for table, index in shared.reads:
+            self._readers.setdefault(table, {}).setdefault(index, set()).add(shared)
+
+    def forget(self, shared: SharedQuery) -> None:
+        self.failed.discard(shared)
+        for table, index in shared.reads:
+            indexes = self._readers[table]
+            readers = indexes[index]
+            readers.discard(shared)
+            if not readers:
+                del indexes[index]
+                if not indexes:
+                    del self._readers[table]
+        shared.reads = {}
+
+    def touched(self, writes: Sequence[Write], catalog: IndexCatalog) -> set[SharedQuery]:
+        """The queries that read a range one of `writes` lands in (failed ones too)."""
+        found = set(self.failed)
+        for write in writes:
+            indexes = self._readers.get(write.table)
+            if not indexes:
+                continue
+            fields = catalog.fields[write.table]
+            documents = [d for d in (write.old, write.new) if d is not None]
+            for index, readers in indexes.items():
+                keys = [index_key(d, index, fields.get(index, ())) for d in documents]
+                for shared in readers:
+                    if shared in found:
+                        continue
+                    if any(
+                        read.contains(key)
+                        for read in shared.reads[(write.table, index)]
+                        for key in keys
+                    ):
+                        found.add(shared)
+        return found
 
 
 class Subscriptions:
@@ -33,27 +98,30 @@ class Subscriptions:
     def __init__(self, functions: Functions) -> None:
         self._functions = functions
         self._queries: dict[QueryKey, SharedQuery] = {}
+        self._reads = ReadIndex()
         functions.backend.commit_listeners.append(self._on_commit)
 
-    def subscribe(self, key: QueryKey, wake: Callable[[], None]) -> None:
-        self._queries.setdefault(key, SharedQuery()).subscribers.add(wake)
+    def subscribe(self, key: QueryKey, wake: Wake) -> None:
+        shared = self._queries.get(key)
+        if shared is None:
+            shared = self._queries[key] = SharedQuery(key)
+        shared.subscribers.add(wake)
 
-    def unsubscribe(self, key: QueryKey, wake: Callable[[], None]) -> None:
+    def unsubscribe(self, key: QueryKey, wake: Wake) -> None:
         shared = self._queries.get(key)
         if shared is None:
             return
         shared.subscribers.discard(wake)
         if not shared.subscribers:
+            self._reads.forget(shared)
             del self._queries[key]
-
-    def is_stale(self, key: QueryKey) -> bool:
-        shared = self._queries.get(key)
-        return shared is None or shared.stale or shared.running is not None
 
     async def result(self, key: QueryKey, raw_args: Any, caller: Caller) -> Outcome:
         """The query's current outcome: cached if nothing it read changed, else run once
         for every subscriber that asks meanwhile. Raises `RequestError` for bad requests."""
-        shared = self._queries.setdefault(key, SharedQuery())
+        shared = self._queries.get(key)
+        if shared is None:  # nobody subscribes (any more): run it on its own
+            shared = SharedQuery(key)
         while True:
             running = shared.running
             if running is not None:  # a fresh run is under way: its outcome is the answer
@@ -82,6 +150,8 @@ class Subscriptions:
         finally:
             shared.running = None
         shared.outcome = outcome
+        if self._queries.get(key) is shared:
+            self._reads.watch(shared, outcome)
         if outcome.success and outcome.ts is not None:
             # a commit may have landed after the run checked its reads
             engine = self._functions.backend.engine
@@ -91,18 +161,16 @@ class Subscriptions:
     def invalidate_all(self) -> None:
         """Mark every query stale and wake its subscribers (after the app was reloaded)."""
         for shared in self._queries.values():
-            shared.stale = True
-            for wake in list(shared.subscribers):
-                wake()
+            self._mark_stale(shared)
+
+    def _mark_stale(self, shared: SharedQuery) -> None:
+        shared.stale = True
+        self._reads.forget(shared)
+        for wake in list(shared.subscribers):
+            wake(shared.key)
 
     def _on_commit(self, ts: int, writes: list[Write]) -> None:
-        commit = [Commit(ts, tuple(writes))]
         catalog = self._functions.backend.engine.catalog
-        for shared in self._queries.values():
-            outcome = shared.outcome
-            if shared.stale or outcome is None:
-                continue
-            if not outcome.success or conflicts(outcome.reads, commit, catalog):
-                shared.stale = True
-                for wake in list(shared.subscribers):
-                    wake()
+        for shared in self._reads.touched(writes, catalog):
+            if not shared.stale:
+                self._mark_stale(shared)

@@ -33,6 +33,9 @@ PING_SECONDS = 15.0
 MAX_MESSAGE_BYTES = 16 << 20
 TRANSITION_PART_CHARS = 1 << 20
 FIRST_CHUNKING_NPM = (1, 28, 0)
+MAX_QUERIES = 10_000
+"""Queries one connection may subscribe to at once; an Add past it fails that query only."""
+REFRESH_BATCH = 64
 
 
 def takes_chunks(client_version: str | None) -> bool:
@@ -101,6 +104,10 @@ class SyncSession:
         self._identity: int = 0
         self._ts: int = 0
         self._queries: dict[int, tuple[QueryKey, Any]] = {}  # id -> (key, wire args)
+        self._ids: dict[QueryKey, set[int]] = {}  # the ids subscribed to each key
+        self._refused: set[int] = set()  # ids added past MAX_QUERIES: failed, never run
+        self._dirty: set[QueryKey] = set()  # keys whose results may have changed
+        self._refresh_queued = False
         self._sent: dict[int, Outcome] = {}  # id -> the outcome last sent
         self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         # each with the caller it was sent as: a later Authenticate does not change it
@@ -108,8 +115,13 @@ class SyncSession:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_sent = time.monotonic()
 
-    def _wake(self) -> None:
-        self._events.put_nowait(("refresh", None))
+    def _wake(self, key: QueryKey) -> None:
+        """One of this connection's queries may have a new result: refresh it (one queued
+        refresh serves every wake until it runs)."""
+        self._dirty.add(key)
+        if not self._refresh_queued:
+            self._refresh_queued = True
+            self._events.put_nowait(("refresh", None))
 
     # --- the connection's life -------------------------------------------------------------------
 
@@ -138,7 +150,7 @@ class SyncSession:
         finally:
             for task in self._tasks:
                 task.cancel()
-            for key, _ in self._queries.values():
+            for key in self._ids:
                 self._subscriptions.unsubscribe(key, self._wake)
 
     def _spawn(self, coroutine: Any) -> None:
@@ -183,6 +195,7 @@ class SyncSession:
             elif kind == "message":
                 await self._handle(payload)
             elif kind == "refresh":
+                self._refresh_queued = False
                 await self._transition()
             elif kind == "response":
                 await self._send(payload)
@@ -221,6 +234,7 @@ class SyncSession:
                 f"ModifyQuerySet from version {message.get('baseVersion')}, but the query set is at {self._query_set}"
             )
         removed: list[int] = []
+        refused: list[dict[str, Any]] = []
         changes: list[Any] = message.get("modifications") or []
         for item in changes:
             change = cast(dict[str, Any], item) if isinstance(item, dict) else {}
@@ -228,21 +242,46 @@ class SyncSession:
             if not isinstance(query_id, int):
                 raise ProtocolError("a query set modification has no queryId")
             if change.get("type") == "Add":
+                self._remove(query_id)
+                if len(self._queries) >= MAX_QUERIES:
+                    self._refused.add(query_id)
+                    refused.append(_modification(query_id, TOO_MANY_QUERIES))
+                    continue
                 path, args = str(change.get("udfPath", "")), change.get("args", [{}])
-                key = query_key(path, args, self._caller)
-                self._queries[query_id] = (key, args)
-                self._subscriptions.subscribe(key, self._wake)
+                self._add(query_id, query_key(path, args, self._caller), args)
             elif change.get("type") == "Remove":
-                entry = self._queries.pop(query_id, None)
-                if entry is not None:
-                    self._subscriptions.unsubscribe(entry[0], self._wake)
-                self._sent.pop(query_id, None)
+                self._remove(query_id)
                 removed.append(query_id)
             else:
                 raise ProtocolError(f"unknown query set modification {change.get('type')!r}")
         await self._transition(
-            query_set=int(message.get("newVersion", self._query_set)), removed=removed
+            query_set=int(message.get("newVersion", self._query_set)),
+            removed=removed,
+            refused=refused,
         )
+
+    def _add(self, query_id: int, key: QueryKey, args: Any) -> None:
+        self._queries[query_id] = (key, args)
+        ids = self._ids.get(key)
+        if ids is None:
+            ids = self._ids[key] = set()
+            self._subscriptions.subscribe(key, self._wake)
+        ids.add(query_id)
+        self._dirty.add(key)
+
+    def _remove(self, query_id: int) -> None:
+        self._refused.discard(query_id)
+        self._sent.pop(query_id, None)
+        entry = self._queries.pop(query_id, None)
+        if entry is None:
+            return
+        key = entry[0]
+        ids = self._ids[key]
+        ids.discard(query_id)
+        if not ids:
+            del self._ids[key]
+            self._dirty.discard(key)
+            self._subscriptions.unsubscribe(key, self._wake)
 
     async def _authenticate(self, message: dict[str, Any]) -> None:
         base = message.get("baseVersion")
@@ -261,11 +300,11 @@ class SyncSession:
         except AuthenticationError as error:
             raise SessionAuthError(str(error), update_attempted=True) from None
         self._caller = caller
-        for query_id, (old_key, args) in list(self._queries.items()):
-            self._subscriptions.unsubscribe(old_key, self._wake)
-            key = query_key(old_key[0], args, caller)
-            self._queries[query_id] = (key, args)
-            self._subscriptions.subscribe(key, self._wake)
+        for key in self._ids:
+            self._subscriptions.unsubscribe(key, self._wake)
+        queries, self._queries, self._ids, self._dirty = self._queries, {}, {}, set()
+        for query_id, (old_key, args) in queries.items():
+            self._add(query_id, query_key(old_key[0], args, caller), args)
         self._sent.clear()  # every result is sent again under the new identity
         await self._transition(identity=(base if isinstance(base, int) else self._identity) + 1)
 
@@ -320,19 +359,20 @@ class SyncSession:
         query_set: int | None = None,
         identity: int | None = None,
         removed: list[int] | None = None,
+        refused: list[dict[str, Any]] | None = None,
         always: bool = False,
     ) -> None:
         """Bring the client's queries up to date and send one Transition."""
-        self._current_caller()  # an expired identity gets no fresh results
+        caller = self._current_caller()  # an expired identity gets no fresh results
         modifications: list[dict[str, Any]] = [
             {"type": "QueryRemoved", "queryId": q} for q in removed or []
         ]
+        modifications += refused or []
         engine = self._functions.backend.engine
         for _ in range(100):
-            changed = await self._refresh()
-            modifications += changed
-            if not any(self._subscriptions.is_stale(key) for key, _ in self._queries.values()):
+            if not self._dirty:
                 break  # every result is current as of now: the transition can say so
+            modifications += await self._refresh(caller)
         start: tuple[int, int, int] = (self._query_set, self._identity, self._ts)
         end: tuple[int, int, int] = (
             self._query_set if query_set is None else query_set,
@@ -369,19 +409,35 @@ class SyncSession:
                 }
             )
 
-    async def _refresh(self) -> list[dict[str, Any]]:
+    async def _refresh(self, caller: Caller) -> list[dict[str, Any]]:
+        """Fresh results of the queries whose keys are dirty; what changed for the client.
+        Gives the event loop a turn every REFRESH_BATCH queries, so a connection with many
+        queries never holds up the others."""
         modifications: list[dict[str, Any]] = []
-        for query_id, (key, args) in list(self._queries.items()):
+        dirty, self._dirty = self._dirty, set()
+        for done, key in enumerate(dirty, 1):
+            ids = self._ids.get(key)
+            if not ids:
+                continue  # removed meanwhile
+            args = self._queries[next(iter(ids))][1]
             try:
-                outcome = await self._subscriptions.result(key, args, self._caller)
+                outcome = await self._subscriptions.result(key, args, caller)
             except RequestError as error:
                 outcome = Outcome(False, error_message=error.message)
-            if query_id not in self._queries:
-                continue  # removed meanwhile
-            if not _same(self._sent.get(query_id), outcome):
-                self._sent[query_id] = outcome
-                modifications.append(_modification(query_id, outcome))
+            for query_id in sorted(self._ids.get(key, ())):
+                if not _same(self._sent.get(query_id), outcome):
+                    self._sent[query_id] = outcome
+                    modifications.append(_modification(query_id, outcome))
+            if done % REFRESH_BATCH == 0:
+                await asyncio.sleep(0)
         return modifications
+
+
+TOO_MANY_QUERIES = Outcome(
+    False,
+    error_message=f"Too many queries on this connection: at most {MAX_QUERIES} may be "
+    "subscribed at once; remove some before adding more",
+)
 
 
 def _version(query_set: int, identity: int, ts: int) -> dict[str, Any]:
