@@ -9,6 +9,9 @@ SQLAlchemy, in one run. Servers run in child processes; the load comes from this
    ten newest messages); one mutation posts a message; time until every subscriber has
    its Transition (p50, p99).
 4. connections (confect only): N idle WebSocket connections held; the server's RSS.
+5. user code off the event loop (confect only, in this process): the cost per call of
+   running handlers on worker threads (as the server does) against running them inline
+   on the loop, for a query that runs (no cache) and a mutation, on SQLite.
 
     python benchmarks/server_bench.py [--quick]
 """
@@ -215,6 +218,43 @@ async def idle_connections(url: str, pid: int) -> tuple[int, float, float]:
     return len(held), before, after
 
 
+async def per_call_us(workdir: Path) -> dict[str, dict[str, float]]:
+    """µs per call through the server's function runner, user code inline or on threads."""
+    from confect.app import load_app
+    from confect.backend import Backend
+    from confect.engine.sqlite import SqliteEngine
+    from confect.server.app import Server
+    from confect.server.calls import Caller
+    from confect.user_code import Inline
+
+    sys.path.insert(0, str(HERE / "apps"))
+    backend = Backend(load_app("benchapp"), SqliteEngine(workdir / "per-call"), group_commit=True)
+    server = Server(backend)
+    backend.listener_loop = asyncio.get_running_loop()
+    threads, calls, out = server.workers, server.functions, {}
+    n = 500 if QUICK else 3_000
+    for kind, path in (("query", "items:by_key"), ("mutation", "items:insert")):
+        out[kind] = {}
+        for name, user_code in (
+            ("inline", Inline()),
+            ("threads", threads),
+            ("inline again", Inline()),
+        ):
+            backend.user_code = user_code
+            started = time.perf_counter()
+            for i in range(n):
+                args = {"key": f"{name}-{i}", "n": float(i)}
+                if kind == "query":
+                    calls.cache.clear()
+                    await calls.call(path, {"key": args["key"]}, Caller(), kind)
+                else:
+                    await calls.call(path, args, Caller(), kind)
+            out[kind][name] = (time.perf_counter() - started) / n * 1e6
+    threads.close()
+    backend.engine.close()
+    return out
+
+
 def main() -> None:
     results: dict[str, Any] = {"quick": QUICK, "python": platform.python_version()}
     print(f"server benchmark · Python {platform.python_version()} · load from a second process")
@@ -232,6 +272,7 @@ def main() -> None:
                 if kind == "confect":
                     results["reactivity_ms"] = asyncio.run(reactivity(url))
                     results["idle"] = asyncio.run(idle_connections(url, pid))
+        results["per_call_us"] = asyncio.run(per_call_us(workdir))
         results["reads_per_s"] = reads
         results["distinct_reads_per_s"] = cold
         results["writes_per_s"] = writes
@@ -263,6 +304,13 @@ def main() -> None:
     print(
         f"\n4. idle connections: {count} held; server RSS {before:.0f} MB before, {after:.0f} MB with them"
     )
+    print("\n5. user code on worker threads (in process, SQLite; µs per call, sequential)")
+    for kind, times in results["per_call_us"].items():
+        inline = (times["inline"] + times["inline again"]) / 2
+        print(
+            f"   {kind:<8} inline {inline:6.1f} µs   threads {times['threads']:6.1f} µs   "
+            f"cost of the hand-off {times['threads'] - inline:+5.1f} µs ({times['threads'] / inline:.2f}×)"
+        )
     out = HERE / "results" / "server_bench.json"
     out.write_text(json.dumps(results, indent=2, default=str))
     print(f"\nwrote {out}")

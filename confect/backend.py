@@ -7,6 +7,8 @@ take and give Python values and typed errors.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
@@ -32,6 +34,7 @@ from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE
 from confect.services.auth import UserIdentity
 from confect.services.storage import StorageFiles
 from confect.transaction import Transaction
+from confect.user_code import Inline, UserCode, in_worker_thread
 from confect.validators import bind
 from confect.values import AFTER_PREFIX, Value, encode_value, prefix_range
 from effects import Cause, Effect, Exit, Layer, Scope, ScopeService
@@ -84,6 +87,11 @@ class Backend:
         app_services = self._build(app.layer) if app.layer is not None else {}
         self.services = {**app_services, **(services or {})}  # over the per-call services
         self.commit_listeners: list[CommitListener] = []
+        # where handlers run (a server's worker threads); commit listeners run on
+        # `listener_loop` when it is set, whichever thread committed
+        self.user_code: UserCode = Inline()
+        self.listener_loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()  # over _open and _doomed_blobs: user code is threaded
         self._open: dict[int, int] = {}  # begin ts -> transactions still reading
         self._doomed_blobs: list[tuple[int, str]] = []  # (ts of the delete, sha256)
         # with group_commit, mutations must run on an asyncio loop (the server's)
@@ -135,17 +143,19 @@ class Backend:
         """A transaction begun now (reading as of commit `at_ts`, if given); `finish` it when
         done (deleted files wait for it)."""
         tx = Transaction(self.engine, self.numbers, self.now_ms(), at_ts)
-        self._open[tx.begin_ts] = self._open.get(tx.begin_ts, 0) + 1
+        with self._lock:
+            self._open[tx.begin_ts] = self._open.get(tx.begin_ts, 0) + 1
         return tx
 
     def finish(self, tx: Transaction) -> None:
         """The transaction will read no more: files deleted since it began may go."""
-        left = self._open.get(tx.begin_ts, 0) - 1
-        if left > 0:
-            self._open[tx.begin_ts] = left
-        else:
-            self._open.pop(tx.begin_ts, None)
-        self._collect_blobs()
+        with self._lock:
+            left = self._open.get(tx.begin_ts, 0) - 1
+            if left > 0:
+                self._open[tx.begin_ts] = left
+            else:
+                self._open.pop(tx.begin_ts, None)
+            self._collect_blobs()
 
     def _finishing(self, tx: Transaction) -> Callable[[Exit[Any, Any]], Effect[None]]:
         return lambda _: effects.sync(lambda: self.finish(tx))
@@ -199,9 +209,9 @@ class Backend:
         # a method, not a closure calling itself: that would be a reference cycle per query
         function = self.resolve(fn, "query")
         tx = self.new_transaction(at_ts)
-        body = self._invoke(function, args, query_services(self, tx, identity)).on_exit(
-            self._finishing(tx)
-        )
+        body = self.user_code.run(
+            self._invoke(function, args, query_services(self, tx, identity)), "query"
+        ).on_exit(self._finishing(tx))
 
         def check(value: Value) -> Effect[QueryResult, Any]:
             if n + 1 < MAX_COMMIT_ATTEMPTS and not self.engine.is_valid(tx.engine_ts, tx.reads):
@@ -223,7 +233,10 @@ class Backend:
     ) -> Effect[Value, Any]:
         """Run an action (not transactional)."""
         return effects.suspend(
-            lambda: self._invoke(self.resolve(fn, "action"), args, action_services(self, identity))
+            lambda: self.user_code.run(
+                self._invoke(self.resolve(fn, "action"), args, action_services(self, identity)),
+                "action",
+            )
         )
 
     def http_action(
@@ -234,7 +247,8 @@ class Backend:
         def start() -> Effect[Any, Any]:
             function = self.resolve(fn, "http_action")
             services = action_services(self, identity, "http_action")
-            return self._provide(services, "http_action", lambda: function.handler(request))
+            body = self._provide(services, "http_action", lambda: function.handler(request))
+            return self.user_code.run(body, "http_action")
 
         return effects.suspend(start)
 
@@ -304,12 +318,13 @@ class Backend:
                 .catch_tag(WriteConflict, retry)
             )
 
-        return body_of(tx).flat_map(commit).on_exit(self._finishing(tx))
+        body = self.user_code.run(body_of(tx), "mutation")
+        return body.flat_map(commit).on_exit(self._finishing(tx))
 
     def _commit(
         self, begin_ts: int, reads: list[ReadRange], writes: list[Write]
     ) -> Effect[int, WriteConflict]:
-        if self.committer is not None:
+        if self.committer is not None and not in_worker_thread():  # the committer's loop
             return self.committer.commit(begin_ts, reads, writes)
         return effects.sync(lambda: self.engine.commit(begin_ts, reads, writes))
 
@@ -398,11 +413,16 @@ class Backend:
     def _committed(self, ts: int, writes: list[Write]) -> None:
         if not writes:
             return
-        for write in writes:
-            if write.table == STORAGE_TABLE and write.new is None and write.old is not None:
-                self._doomed_blobs.append((ts, str(write.old["sha256"])))
-        self._collect_blobs()
-        self.tell_listeners(ts, writes)
+        with self._lock:
+            for write in writes:
+                if write.table == STORAGE_TABLE and write.new is None and write.old is not None:
+                    self._doomed_blobs.append((ts, str(write.old["sha256"])))
+            self._collect_blobs()
+        loop = self.listener_loop
+        if loop is not None and in_worker_thread():
+            loop.call_soon_threadsafe(self.tell_listeners, ts, writes)
+        else:
+            self.tell_listeners(ts, writes)
 
     def tell_listeners(self, ts: int, writes: list[Write]) -> None:
         """Tell the commit listeners of a commit (this process's, or one another process
@@ -412,7 +432,8 @@ class Backend:
 
     def _collect_blobs(self) -> None:
         """Delete the blobs of deleted files once no open transaction began before the
-        delete (it could still read the file) and no other file has the same bytes."""
+        delete (it could still read the file) and no other file has the same bytes.
+        Hold `_lock`."""
         if not self._doomed_blobs:
             return
         oldest = min(self._open, default=None)
@@ -424,7 +445,7 @@ class Backend:
             lo, hi = prefix_range(sha)
             if next(self.engine.scan(STORAGE_TABLE, "by_sha256", lo, hi, False), None) is None:
                 self.engine.delete_blob(sha)
-        self._doomed_blobs = keep
+        self._doomed_blobs[:] = keep  # in place: a twin (`with_services`) shares the list
 
     # --- scheduled functions and crons --------------------------------------------------------
 

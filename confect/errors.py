@@ -120,3 +120,14 @@ class WriteConflict(TaggedError):
     """An optimistic-concurrency conflict: the transaction must be retried."""
 
     message: str = "a concurrent commit changed what this transaction read"
+
+
+class FunctionTimeout(TaggedError):
+    """A call's user code ran past its time limit (`seconds`); it was stopped and
+    nothing it wrote was committed."""
+
+    seconds: float
+
+    def __str__(self) -> str:
+        # Convex's words, with its Rust Duration spelling of the limit ("1s", "600s")
+        return f"Function execution timed out (maximum duration: {self.seconds:g}s)"

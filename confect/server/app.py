@@ -35,6 +35,7 @@ from confect.server.api import (
 from confect.server.calls import Caller, Functions, Limits, RequestError
 from confect.server.subscriptions import Subscriptions
 from confect.server.sync import TRANSITION_PART_CHARS, SyncSession, encode_ts, takes_chunks
+from confect.user_code import WorkerThreads
 from effects.exit import Failure, Success
 
 log = logging.getLogger("confect.server")
@@ -59,6 +60,10 @@ class Server:
         self.recover_every = recover_every
         self.transition_part_chars = TRANSITION_PART_CHARS  # per TransitionChunk
         self.functions = Functions(backend, limits)
+        self.workers = WorkerThreads(
+            self.functions.limits.transaction, self.functions.limits.action
+        )
+        backend.user_code = self.workers  # handlers run off the event loop, each in its limit
         self.subscriptions = Subscriptions(self.functions)
         self.verifier = TokenVerifier(backend.app.auth_providers)
         self.admin_key = admin_key
@@ -278,6 +283,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncGenerator[None]:
         loop = asyncio.get_running_loop()
+        server.backend.listener_loop = loop
         tasks = [loop.create_task(server.run_scheduler())]
         tasks += [loop.create_task(task()) for task in background]
         stop_hearing = server.hear_other_processes(loop)
@@ -288,6 +294,7 @@ def create_app(
             for task in tasks:
                 task.cancel()
             await server.drain()
+            server.workers.close()
             if on_shutdown is not None:
                 on_shutdown()
 

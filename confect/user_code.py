@@ -1,0 +1,291 @@
+"""Where the code of an app's functions runs, and for how long it may.
+
+A test harness runs handlers inline (`Inline`). A server runs them on worker threads
+(`WorkerThreads`): a handler that spins in plain Python, sleeps, or calls a blocking library
+holds up its own call only, while the event loop goes on serving every other client. Each
+call has a limit on its user code (Convex's: about 1 s for queries and mutations, 10
+minutes for actions); a commit is not user code and is never cut short.
+
+Why threads, not processes: handlers read the engine and build their writes in memory,
+and a process per call would have to ship every read and write across; a thread shares
+them, and costs a hand-off (tens of microseconds) per call. A thread cannot be killed, so
+a call over its limit is answered at once with Convex's timeout error and its thread is
+retired: `CallTimedOut` is raised inside it at its next Python instruction (a loop of
+effects or of plain Python stops there; a thread blocked in a C call stops when the call
+returns), and a fresh thread takes its place in the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import ctypes
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import effects
+from confect.errors import FunctionTimeout
+from effects import Effect, Exit
+from effects.exit import Failure, Success
+
+log = logging.getLogger("confect.server")
+
+
+class CallTimedOut(BaseException):
+    """Raised inside a worker thread whose call ran past its limit. A BaseException, so
+    user code's `except Exception` does not swallow it."""
+
+
+class UserCode(Protocol):
+    """Runs the user code of one call (a handler with its services) of a function type."""
+
+    def run(self, effect: Effect[Any, Any, Any], kind: str) -> Effect[Any, Any, Any]: ...
+
+
+class Inline:
+    """User code runs where its caller runs, with no limit (tests, tools)."""
+
+    def run(self, effect: Effect[Any, Any, Any], kind: str) -> Effect[Any, Any, Any]:
+        return effect
+
+
+_here = threading.local()
+
+
+def in_worker_thread() -> bool:
+    """Whether the caller is user code on a worker thread (calls it makes run inline)."""
+    return getattr(_here, "worker", False)
+
+
+class WorkerThreads:
+    """User code on pools of worker threads: one for queries and mutations, one for
+    actions (which may wait on I/O for minutes), each call with its kind's limit."""
+
+    def __init__(
+        self,
+        transaction_seconds: float = 1.0,
+        action_seconds: float = 600.0,
+        transaction_threads: int = 64,
+        action_threads: int = 256,
+    ) -> None:
+        self._watchdog = _Watchdog()
+        self._transactions = _Pool("confect-tx", transaction_threads, self._watchdog)
+        self._actions = _Pool("confect-action", action_threads, self._watchdog)
+        self._seconds = {"query": transaction_seconds, "mutation": transaction_seconds}
+        self._action_seconds = action_seconds
+
+    def run(self, effect: Effect[Any, Any, Any], kind: str) -> Effect[Any, Any, Any]:
+        if in_worker_thread():
+            return effect  # a call made by user code: part of the caller's run
+        seconds = self._seconds.get(kind)
+        pool = self._transactions
+        if seconds is None:
+            seconds, pool = self._action_seconds, self._actions
+
+        def register(resume: Callable[[Effect[Any, Any, Any]], None]) -> Any:
+            loop = asyncio.get_running_loop()
+            job = _Job(effect, seconds, loop, resume)
+            pool.submit(job)
+            return job.cancel
+
+        return effects.async_(register, needs_loop=True)
+
+    def close(self) -> None:
+        """Stop the idle threads (running calls go on until they end or time out)."""
+        self._transactions.close()
+        self._actions.close()
+        self._watchdog.close()
+
+
+class _Job:
+    """One call's user code, and how its answer gets back to the loop that waits for it."""
+
+    def __init__(
+        self,
+        effect: Effect[Any, Any, Any],
+        seconds: float,
+        loop: asyncio.AbstractEventLoop,
+        resume: Callable[[Effect[Any, Any, Any]], None],
+    ) -> None:
+        self.effect = effect
+        self.seconds = seconds
+        self._loop = loop
+        self._resume = resume
+        self._context = contextvars.copy_context()  # the call's log-line collector, ...
+        self._lock = threading.Lock()
+        self._thread: int | None = None
+        self.on_stop: Callable[[], None] = lambda: None
+        self.answered = False  # the waiting fiber has its answer (or gave up)
+        self.finished = False  # its user code returned
+        self.stopped = False  # CallTimedOut was sent to its thread: the thread retires
+
+    def run_here(self) -> None:
+        """Run on the current (worker) thread and answer the loop."""
+        with self._lock:
+            if self.answered:  # cancelled before it started
+                self.finished = True
+                return
+            self._thread = threading.get_ident()
+        exit_ = self._context.run(_run_user_code, self.effect)
+        with self._lock:
+            self.finished = True
+            if self.answered:
+                return
+            self.answered = True
+        self._answer(_from_exit(exit_))
+
+    def _answer(self, effect: Effect[Any, Any, Any]) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            self._loop.call_soon_threadsafe(self._resume, effect)
+
+    def time_out(self) -> None:
+        """Past the limit: answer with the timeout error and stop the thread."""
+        with self._lock:
+            first = not self.answered
+            self.answered = True
+            self._stop()
+        if first:
+            self._answer(effects.fail(FunctionTimeout(seconds=self.seconds)))
+
+    def cancel(self) -> None:
+        """The waiting fiber was interrupted: stop the thread (if it started)."""
+        with self._lock:
+            self.answered = True
+            self._stop()
+
+    def _stop(self) -> None:
+        if self._thread is None or self.finished:
+            return
+        if not self.stopped:
+            self.stopped = True
+            self.on_stop()
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(self._thread), ctypes.py_object(CallTimedOut)
+        )
+
+
+def _run_user_code(effect: Effect[Any, Any, Any]) -> Exit[Any, Any]:
+    _here.worker = True
+    try:
+        return effects.run_sync_exit(effect)
+    finally:
+        _here.worker = False
+
+
+def _from_exit(exit_: Exit[Any, Any]) -> Effect[Any, Any, Any]:
+    if isinstance(exit_, Success):
+        value: Any = exit_.value
+        return effects.succeed(value)
+    assert isinstance(exit_, Failure)
+    cause: Any = exit_.cause
+    return effects.fail_cause(cause)
+
+
+class _Pool:
+    """Threads that take jobs from one queue: an idle one takes a new job, else a new
+    thread starts (up to `size`), else the job waits its turn. A stopped thread leaves the
+    pool at once (it may stay stuck in a C call for a while) and is replaced."""
+
+    def __init__(self, name: str, size: int, watchdog: _Watchdog) -> None:
+        self._name = name
+        self._size = size
+        self._watchdog = watchdog
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0  # threads waiting for a job and not yet promised one
+        self._threads = 0
+        self._backlog = 0  # jobs queued with no thread promised to them
+
+    def submit(self, job: _Job) -> None:
+        job.on_stop = self._retire
+        with self._lock:
+            start = False
+            if self._idle:
+                self._idle -= 1
+            elif self._threads < self._size:
+                self._threads += 1
+                start = True
+            else:
+                self._backlog += 1
+        if start:
+            threading.Thread(target=self._work, args=(job,), name=self._name, daemon=True).start()
+        else:
+            self._jobs.put(job)
+
+    def _retire(self) -> None:
+        with self._lock:
+            self._threads -= 1
+
+    def _work(self, job: _Job | None) -> None:
+        try:
+            while job is not None:
+                self._watchdog.watch(job)
+                job.run_here()
+                self._watchdog.unwatch(job)
+                if job.stopped:  # CallTimedOut may still be on its way to this thread
+                    log.warning("a worker thread was stopped: its call ran past its limit")
+                    return
+                with self._lock:
+                    if self._backlog:
+                        self._backlog -= 1
+                    else:
+                        self._idle += 1
+                job = self._jobs.get()
+        except CallTimedOut:
+            if job is not None:
+                self._watchdog.unwatch(job)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, 0
+            self._threads -= idle
+        for _ in range(idle):
+            self._jobs.put(None)
+
+
+class _Watchdog:
+    """One thread that times out the jobs running past their limits."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._deadlines: dict[_Job, float] = {}
+        self._next = float("inf")
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def watch(self, job: _Job) -> None:
+        deadline = time.monotonic() + job.seconds
+        with self._cond:
+            self._deadlines[job] = deadline
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="confect-watchdog")
+                self._thread.daemon = True
+                self._thread.start()
+            if deadline < self._next:
+                self._cond.notify()
+
+    def unwatch(self, job: _Job) -> None:
+        with self._cond:
+            self._deadlines.pop(job, None)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._closed:
+                now = time.monotonic()
+                for job, deadline in list(self._deadlines.items()):
+                    if deadline <= now:
+                        job.time_out()
+                        # a thread that catches even BaseException is asked again each second
+                        self._deadlines[job] = now + 1.0
+                self._next = min(self._deadlines.values(), default=float("inf"))
+                self._cond.wait(None if self._next == float("inf") else self._next - now)
