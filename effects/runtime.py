@@ -329,7 +329,7 @@ class FiberRuntime(Generic[A, E]):
             # EVAL: reduce `cur` to a value, a cause, or pushed frames.
             if cur is not None:
                 budget -= 1
-                if not budget:
+                if budget <= 0:
                     self.context = ctx
                     self._yield(cur)
                     return
@@ -469,7 +469,7 @@ class FiberRuntime(Generic[A, E]):
                                 cur = instr
                                 break
                             budget -= 1
-                            if not budget:
+                            if budget <= 0:
                                 stack.append(frame)
                                 cur = _succeed(value)
                                 break

@@ -253,3 +253,24 @@ async def test_run_with_a_timeout_interrupts_an_effect_that_runs_past_it() -> No
     assert await effects.run(effects.sleep(0).as_(7), timeout=5) == 7
     exit_ = await effects.run_exit(effects.fail(Boom(n=2)), timeout=0)  # done before any timer
     assert exit_ == Exit.fail(Boom(n=2))
+
+
+def test_a_long_loop_of_effects_gives_other_fibers_a_turn():
+    seen: list[bool] = []
+
+    @gen
+    def spinner():
+        for i in range(200_000):
+            if seen:
+                return i
+            yield from effects.succeed(None)
+        return None
+
+    @gen
+    def other():
+        seen.append(True)
+        return None
+        yield
+
+    steps, _ = effects.run_sync(effects.all([spinner(), other()], concurrency="unbounded"))
+    assert steps is not None and steps < 20_000
