@@ -32,7 +32,7 @@ from confect.server.api import (
     read_body,
     refusal,
 )
-from confect.server.calls import Caller, Functions, Limits, RequestError
+from confect.server.calls import Caller, Functions, Limits, RequestError, is_admin_key
 from confect.server.subscriptions import Subscriptions
 from confect.server.sync import TRANSITION_PART_CHARS, SyncSession, encode_ts, takes_chunks
 from confect.user_code import WorkerThreads
@@ -96,7 +96,7 @@ class Server:
                 return Caller(self.verifier.verify(value.strip()))
             except AuthenticationError as error:
                 raise RequestError(401, "Unauthenticated", str(error)) from None
-        if scheme == "Convex" and self.admin_key is not None and value.strip() == self.admin_key:
+        if scheme == "Convex" and is_admin_key(value.strip(), self.admin_key):
             return Caller(admin=True)
         raise RequestError(
             401, "Unauthenticated", "the Authorization header is not a valid token or admin key"

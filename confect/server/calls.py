@@ -9,6 +9,7 @@ own stack.
 from __future__ import annotations
 
 import contextvars
+import hmac
 import logging
 import time
 from typing import Any
@@ -38,6 +39,13 @@ call_log = logging.getLogger("confect.calls")
 _lines: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
     "confect_log_lines", default=None
 )
+
+
+def is_admin_key(presented: object, admin_key: str | None) -> bool:
+    """Whether `presented` is the deployment's admin key (compared in constant time)."""
+    if admin_key is None or not isinstance(presented, str):
+        return False
+    return hmac.compare_digest(presented.encode(), admin_key.encode())
 
 
 class RequestError(Exception):
@@ -128,13 +136,14 @@ class Functions:
         try:
             function = self.backend.app.function(path)
         except FunctionNotFoundError:
-            raise RequestError(
-                404, "FunctionNotFound", f"Could not find function for '{path}'"
-            ) from None
-        if function.visibility == "internal" and not caller.admin:
-            raise RequestError(
-                404, "FunctionNotFound", f"Could not find public function for '{path}'"
-            )
+            function = None
+        if function is None or (function.visibility == "internal" and not caller.admin):
+            # one answer for missing and internal (as Convex's): no one without the admin
+            # key learns which internal functions exist
+            message = f"Could not find public function for '{path}'."
+            if caller.admin:
+                message = f"Could not find function for '{path}'."
+            raise RequestError(404, "FunctionNotFound", message)
         if kind is not None and function.kind != kind:
             raise RequestError(
                 400,

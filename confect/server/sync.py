@@ -24,7 +24,7 @@ from typing import Any, cast
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from confect.auth_config import AuthenticationError, TokenVerifier
-from confect.server.calls import Caller, Functions, Outcome, RequestError
+from confect.server.calls import Caller, Functions, Outcome, RequestError, is_admin_key
 from confect.server.query_cache import QueryKey, query_key
 from confect.server.subscriptions import Subscriptions
 
@@ -290,7 +290,7 @@ class SyncSession:
             if token_type == "User":
                 caller = Caller(self._verifier.verify(str(message.get("value", ""))))
             elif token_type == "Admin":
-                if self._admin_key is None or message.get("value") != self._admin_key:
+                if not is_admin_key(message.get("value"), self._admin_key):
                     raise AuthenticationError(message="the admin key is not valid")
                 caller = Caller(admin=True)
             elif token_type == "None":
