@@ -33,6 +33,10 @@ PING_SECONDS = 15.0
 MAX_MESSAGE_BYTES = 16 << 20
 TRANSITION_PART_CHARS = 1 << 20
 FIRST_CHUNKING_NPM = (1, 28, 0)
+MAX_PENDING = 1_000
+"""Mutations (and, apart, actions) one connection may have waiting or running, as Convex's."""
+MAX_UNREAD = 1_000
+"""Client messages read but not yet handled; past it the socket is not read (backpressure)."""
 MAX_QUERIES = 10_000
 """Queries one connection may subscribe to at once; an Add past it fails that query only."""
 REFRESH_BATCH = 64
@@ -65,6 +69,11 @@ def decode_ts(text: object) -> int | None:
 
 class ProtocolError(Exception):
     """The client broke the protocol: the connection ends with a FatalError."""
+
+
+class TooManyOperations(Exception):
+    """The client has more calls pending than one connection may (as Convex's
+    TooManyConcurrentMutations): the connection closes with code 1013, try again later."""
 
 
 class SessionAuthError(Exception):
@@ -113,6 +122,10 @@ class SyncSession:
         # each with the caller it was sent as: a later Authenticate does not change it
         self._mutations: asyncio.Queue[tuple[dict[str, Any], Caller]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._pending = {"Mutation": 0, "Action": 0}
+        self._unread = 0
+        self._room = asyncio.Event()  # set while fewer than MAX_UNREAD messages wait
+        self._room.set()
         self._last_sent = time.monotonic()
 
     def _wake(self, key: QueryKey) -> None:
@@ -145,6 +158,8 @@ class SyncSession:
                 }
             )
             await self._socket.close(code=1000)
+        except TooManyOperations as error:
+            await self._socket.close(code=1013, reason=str(error)[:123])
         except (WebSocketDisconnect, RuntimeError):
             pass  # the client went away
         finally:
@@ -170,7 +185,11 @@ class SyncSession:
                 except json.JSONDecodeError:
                     await self._events.put(("invalid", "a message was not JSON"))
                     return
+                self._unread += 1
+                if self._unread >= MAX_UNREAD:
+                    self._room.clear()
                 await self._events.put(("message", message))
+                await self._room.wait()
         except (WebSocketDisconnect, RuntimeError, KeyError):
             await self._events.put(("closed", None))
 
@@ -193,6 +212,8 @@ class SyncSession:
             elif kind == "invalid":
                 raise ProtocolError(payload)
             elif kind == "message":
+                self._unread -= 1
+                self._room.set()
                 await self._handle(payload)
             elif kind == "refresh":
                 self._refresh_queued = False
@@ -222,8 +243,10 @@ class SyncSession:
         elif kind == "Authenticate":
             await self._authenticate(message)  # pyright: ignore[reportUnknownArgumentType]
         elif kind == "Mutation":
+            self._count_pending(kind)
             self._mutations.put_nowait((message, self._current_caller()))  # pyright: ignore[reportUnknownArgumentType]
         elif kind == "Action":
+            self._count_pending(kind)
             self._spawn(self._action(message, self._current_caller()))  # pyright: ignore[reportUnknownArgumentType]
         else:
             raise ProtocolError(f"unknown message type {kind!r}")
@@ -308,6 +331,14 @@ class SyncSession:
         self._sent.clear()  # every result is sent again under the new identity
         await self._transition(identity=(base if isinstance(base, int) else self._identity) + 1)
 
+    def _count_pending(self, kind: str) -> None:
+        if self._pending[kind] >= MAX_PENDING:
+            raise TooManyOperations(
+                f"Too many concurrent {kind.lower()}s: only up to {MAX_PENDING} may be pending "
+                "on one connection"
+            )
+        self._pending[kind] += 1
+
     def _current_caller(self) -> Caller:
         """Who calls now; a user whose token has expired since is refused (SessionAuthError)."""
         if self._caller.expired(time.time()):
@@ -318,10 +349,12 @@ class SyncSession:
         while True:
             message, caller = await self._mutations.get()
             response = await self._request("MutationResponse", message, caller)
+            self._pending["Mutation"] -= 1
             await self._events.put(("response", response))
 
     async def _action(self, message: dict[str, Any], caller: Caller) -> None:
         response = await self._request("ActionResponse", message, caller)
+        self._pending["Action"] -= 1
         await self._events.put(("response", response))
 
     async def _request(self, kind: str, message: dict[str, Any], caller: Caller) -> dict[str, Any]:

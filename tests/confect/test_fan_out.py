@@ -1,8 +1,10 @@
-"""A commit's fan-out to subscriptions: work in proportion to the queries it affects, and a
-cap on the queries of one connection that fails the extra ones only."""
+"""What one connection can make the server do: a commit's fan-out costs in proportion to the
+queries it affects; caps on one connection's queries (the extra ones fail) and pending
+mutations (the connection closes, as Convex's)."""
 
 import asyncio
 import json
+import threading
 
 import websockets
 
@@ -47,8 +49,19 @@ def add(table: str, name: str):
     yield from db.table(table).insert({"name": name})
 
 
+held = threading.Event()
+
+
+@mutation()
+def holds():
+    held.wait(20)  # released by the test (or, if it fails, after a while)
+    return None
+    yield
+
+
 def server() -> Server:
-    app = App({"f:everything": everything, "f:named": named, "f:add": add}, SCHEMA)
+    functions = {"f:everything": everything, "f:named": named, "f:add": add, "f:holds": holds}
+    app = App(functions, SCHEMA)
     return Server(Backend(app))
 
 
@@ -150,3 +163,23 @@ async def test_queries_past_the_cap_fail_and_the_connection_carries_on(monkeypat
             (0, "QueryRemoved"),
             (4, "QueryUpdated"),
         }
+
+
+async def test_too_many_pending_mutations_close_that_connection_only(monkeypatch):
+    monkeypatch.setattr(sync, "MAX_PENDING", 3)
+    held.clear()
+    async with served(server()) as address:
+        try:
+            async with websockets.connect(f"ws://{address}/api/sync") as socket_:
+                for request_id in range(5):
+                    message = {"type": "Mutation", "requestId": request_id, "udfPath": "f:holds"}
+                    await socket_.send(json.dumps({**message, "args": [{}]}))
+                await asyncio.wait_for(socket_.wait_closed(), 10)
+                assert socket_.close_code == 1013
+                assert "Too many concurrent mutations" in (socket_.close_reason or "")
+        finally:
+            held.set()
+        status, _ = await post(
+            address, "/api/mutation", {"path": "f:add", "args": {"table": "items", "name": "b"}}
+        )
+        assert status == 200
