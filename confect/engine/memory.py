@@ -171,8 +171,9 @@ class MemoryEngine(Engine):
         return self._log.since(ts, self._ts)
 
     def next_creation_time(self, now_ms: float) -> float:
-        self._creation = max(now_ms, self._creation + 0.001)
-        return self._creation
+        with self._lock:  # handlers on several threads take creation times at once
+            self._creation = max(now_ms, self._creation + 0.001)
+            return self._creation
 
     def put_blob(self, sha256: str, data: bytes) -> None:
         self._blobs[sha256] = data
