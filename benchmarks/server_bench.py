@@ -9,7 +9,10 @@ SQLAlchemy, in one run. Servers run in child processes; the load comes from this
    ten newest messages); one mutation posts a message; time until every subscriber has
    its Transition (p50, p99).
 4. connections (confect only): N idle WebSocket connections held; the server's RSS.
-5. user code off the event loop (confect only, in this process): the cost per call of
+5. one connection holding N subscriptions that one commit all affects (each a different
+   number of newest messages): the longest another client waits for an answer while the
+   server refreshes them (PERFORMANCE.md: at most 50 ms at 10,000).
+6. user code off the event loop (confect only, in this process): the cost per call of
    running handlers on worker threads (as the server does) against running them inline
    on the loop, for a query that runs (no cache) and a mutation, on SQLite.
 
@@ -42,6 +45,7 @@ N_WRITES = 300 if QUICK else 1_000
 READERS = 32
 SUBSCRIBERS = 200 if QUICK else 1_000
 IDLE = 1_000 if QUICK else 10_000
+ONE_CONNECTION = 2_000 if QUICK else 10_000
 HOT_KEYS = 1_000
 SEED = N_READS  # a document for every distinct read
 
@@ -199,6 +203,41 @@ async def reactivity(url: str) -> tuple[float, float]:
     return statistics.median(latencies), latencies[int(len(latencies) * 0.99) - 1]
 
 
+async def one_connection_stall(url: str) -> tuple[float, float, int]:
+    """Another client's longest wait (ms) while one connection's ONE_CONNECTION queries are
+    refreshed after a commit, the time until their Transition (ms), and its probes."""
+    ws_url = url.replace("http", "ws") + "/api/sync"
+    socket_ = await websockets.connect(ws_url, max_queue=None, max_size=None)
+    adds = [
+        {"type": "Add", "queryId": i, "udfPath": "items:newest", "args": [{"n": float(i + 1)}]}
+        for i in range(ONE_CONNECTION)
+    ]
+    message = {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": adds}
+    await socket_.send(json.dumps(message))
+
+    async def big_transition() -> float:
+        while True:
+            reply = json.loads(await socket_.recv())
+            if reply["type"] == "Transition" and len(reply["modifications"]) >= ONE_CONNECTION:
+                return time.perf_counter()
+
+    await big_transition()
+    prober, writer = await Connection.open(url), await Connection.open(url)
+    done = asyncio.ensure_future(big_transition())
+    start = time.perf_counter()
+    await writer.call("mutation", "items:post", {"text": "one more"})
+    waits: list[float] = []
+    while not done.done():
+        sent = time.perf_counter()
+        await prober.call("query", "items:by_key", {"key": "k1"})
+        waits.append((time.perf_counter() - sent) * 1000)
+    refreshed = (await done - start) * 1000
+    prober.close()
+    writer.close()
+    await socket_.close()
+    return max(waits, default=0.0), refreshed, len(waits)
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -272,6 +311,7 @@ def main() -> None:
                 if kind == "confect":
                     results["reactivity_ms"] = asyncio.run(reactivity(url))
                     results["idle"] = asyncio.run(idle_connections(url, pid))
+                    results["one_connection"] = asyncio.run(one_connection_stall(url))
         results["per_call_us"] = asyncio.run(per_call_us(workdir))
         results["reads_per_s"] = reads
         results["distinct_reads_per_s"] = cold
@@ -304,7 +344,12 @@ def main() -> None:
     print(
         f"\n4. idle connections: {count} held; server RSS {before:.0f} MB before, {after:.0f} MB with them"
     )
-    print("\n5. user code on worker threads (in process, SQLite; µs per call, sequential)")
+    stall, refreshed, probes = results["one_connection"]
+    print(
+        f"\n5. one connection, {ONE_CONNECTION} subscriptions, one commit: refreshed in "
+        f"{refreshed:.0f} ms; another client's longest wait {stall:.1f} ms ({probes} probes)"
+    )
+    print("\n6. user code on worker threads (in process, SQLite; µs per call, sequential)")
     for kind, times in results["per_call_us"].items():
         inline = (times["inline"] + times["inline again"]) / 2
         print(

@@ -444,26 +444,28 @@ class SyncSession:
 
     async def _refresh(self, caller: Caller) -> list[dict[str, Any]]:
         """Fresh results of the queries whose keys are dirty; what changed for the client.
-        Gives the event loop a turn every REFRESH_BATCH queries, so a connection with many
-        queries never holds up the others."""
+        REFRESH_BATCH queries run at a time (side by side, on the workers), and the event
+        loop has a turn between batches, so a connection with many queries never holds
+        up the others."""
         modifications: list[dict[str, Any]] = []
-        dirty, self._dirty = self._dirty, set()
-        for done, key in enumerate(dirty, 1):
-            ids = self._ids.get(key)
-            if not ids:
-                continue  # removed meanwhile
-            args = self._queries[next(iter(ids))][1]
-            try:
-                outcome = await self._subscriptions.result(key, args, caller)
-            except RequestError as error:
-                outcome = Outcome(False, error_message=error.message)
-            for query_id in sorted(self._ids.get(key, ())):
-                if not _same(self._sent.get(query_id), outcome):
-                    self._sent[query_id] = outcome
-                    modifications.append(_modification(query_id, outcome))
-            if done % REFRESH_BATCH == 0:
-                await asyncio.sleep(0)
+        dirty, self._dirty = list(self._dirty), set()
+        for start in range(0, len(dirty), REFRESH_BATCH):
+            batch = [key for key in dirty[start : start + REFRESH_BATCH] if self._ids.get(key)]
+            outcomes = await asyncio.gather(*(self._result(key, caller) for key in batch))
+            for key, outcome in zip(batch, outcomes, strict=True):
+                for query_id in sorted(self._ids.get(key, ())):  # removed meanwhile: none
+                    if not _same(self._sent.get(query_id), outcome):
+                        self._sent[query_id] = outcome
+                        modifications.append(_modification(query_id, outcome))
+            await asyncio.sleep(0)
         return modifications
+
+    async def _result(self, key: QueryKey, caller: Caller) -> Outcome:
+        args = self._queries[next(iter(self._ids[key]))][1]
+        try:
+            return await self._subscriptions.result(key, args, caller)
+        except RequestError as error:
+            return Outcome(False, error_message=error.message)
 
 
 TOO_MANY_QUERIES = Outcome(

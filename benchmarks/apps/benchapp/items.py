@@ -25,3 +25,10 @@ def latest():
 def post(text: str):
     db = yield from DatabaseWriter
     yield from db.table("messages").insert({"text": text})
+
+
+@query(args={"n": v.number()})
+def newest(n: float):
+    """The `n` newest messages (one connection subscribes to many of these)."""
+    db = yield from DatabaseReader
+    return len((yield from db.table("messages").order("desc").take(int(n))))
