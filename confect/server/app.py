@@ -35,6 +35,7 @@ from confect.server.api import (
 from confect.server.calls import Caller, Functions, Limits, RequestError
 from confect.server.subscriptions import Subscriptions
 from confect.server.sync import TRANSITION_PART_CHARS, SyncSession, encode_ts, takes_chunks
+from confect.services.storage import served_file_headers
 from effects.exit import Failure, Success
 
 log = logging.getLogger("confect.server")
@@ -216,8 +217,7 @@ async def _download(server: Server, request: Request) -> Response:
     data = backend.engine.get_blob(metadata["sha256"]) if metadata else None
     if metadata is None or data is None:
         raise RequestError(404, "NotFound", "no such file")
-    content_type = metadata["content_type"] or "application/octet-stream"
-    return Response(data, headers={"content-type": content_type})
+    return Response(data, headers=served_file_headers(metadata))
 
 
 async def _http_route(server: Server, request: Request) -> Response:

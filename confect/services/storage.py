@@ -6,6 +6,7 @@ of the `_storage` system table holding its sha256, size and content type.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import heapq
 import hmac
@@ -26,6 +27,40 @@ InTransaction = Callable[[Callable[[Transaction], Any]], Any]
 
 
 UPLOAD_URL_LIFETIME_MS = 3_600_000  # as Convex's: an upload URL expires after an hour
+
+# A served file is never a document of the deployment's origin: the sandbox gives it an
+# origin of its own with scripts off (GitHub serves user content with this same policy).
+SERVED_FILE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+FILE_CACHE_CONTROL = "private, max-age=2592000"  # as Convex's: a file's bytes never change
+_SHOWN_KINDS = ("image/", "audio/", "video/", "font/")
+_SHOWN_TYPES = frozenset(
+    {"text/plain", "text/csv", "application/pdf", "application/json", "application/octet-stream"}
+)
+
+
+def served_file_headers(metadata: dict[str, Any]) -> dict[str, str]:
+    """The headers a stored file is served with (its `metadata`, as `StorageFiles.metadata`
+    gives it): its content type, but never as something a browser would run in the serving
+    origin. Types known to be passive (images other than SVG, audio, video, fonts, plain
+    text, CSV, JSON, PDF) are shown; any other (HTML, SVG, XML, JavaScript, ...) is a
+    download."""
+    content_type = metadata["content_type"] or "application/octet-stream"
+    if not content_type.isprintable() or not content_type.isascii():
+        content_type = "application/octet-stream"  # nothing a header could not carry
+    media_type = content_type.partition(";")[0].strip().lower()
+    shown = not media_type.endswith("+xml") and (
+        media_type in _SHOWN_TYPES or media_type.startswith(_SHOWN_KINDS)
+    )
+    sha256 = base64.b64encode(bytes.fromhex(metadata["sha256"])).decode()
+    return {
+        "content-type": content_type,
+        "content-length": str(int(metadata["size"])),
+        "content-disposition": "inline" if shown else "attachment",
+        "content-security-policy": SERVED_FILE_POLICY,
+        "x-content-type-options": "nosniff",
+        "cache-control": FILE_CACHE_CONTROL,
+        "digest": f"sha-256={sha256}",
+    }
 
 
 class StorageFiles:
