@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
@@ -31,6 +31,7 @@ from confect.server.api import (
     FunctionCalls,
     read_body,
     refusal,
+    stream_body,
 )
 from confect.server.calls import Caller, Functions, Limits, RequestError
 from confect.server.subscriptions import Subscriptions
@@ -202,11 +203,12 @@ async def _upload(server: Server, request: Request) -> Response:
     )
     if not files.upload_token_valid(token):
         raise refused
-    data = await _read_body(request, MAX_UPLOAD_BYTES)
-    if not files.take_upload_token(token):  # another upload with it finished meanwhile
-        raise refused
-    content_type = request.headers.get("content-type")
-    storage_id = server.backend.in_own_transaction(lambda tx: files.store(tx, data, content_type))
+    body = stream_body(request.receive, request.headers.get("content-length"), MAX_UPLOAD_BYTES)
+    async with files.receive(body) as blob:
+        if not files.take_upload_token(token):  # another upload with it finished meanwhile
+            raise refused
+        content_type = request.headers.get("content-type")
+        storage_id = await files.keep(blob, content_type, server.backend.in_own_transaction)
     return JSONResponse({"storageId": storage_id})
 
 
@@ -214,10 +216,10 @@ async def _download(server: Server, request: Request) -> Response:
     storage_id = str(request.path_params["storage_id"])
     backend = server.backend
     metadata = backend.in_own_transaction(lambda tx: backend.files.metadata(tx, storage_id))
-    data = backend.engine.get_blob(metadata["sha256"]) if metadata else None
+    data = await backend.files.read(metadata["sha256"]) if metadata else None
     if metadata is None or data is None:
         raise RequestError(404, "NotFound", "no such file")
-    return Response(data, headers=served_file_headers(metadata))
+    return StreamingResponse(data, headers=served_file_headers(metadata))
 
 
 async def _http_route(server: Server, request: Request) -> Response:

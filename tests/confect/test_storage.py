@@ -1,15 +1,19 @@
-"""File storage through the live server: how files are served (never as something that runs
-in the deployment's origin)."""
+"""File storage through the live server: uploads and downloads stream (a file is never
+whole in memory), and files are served so that they never run in the deployment's origin."""
 
 import base64
 import hashlib
+import tracemalloc
 
 import httpx
 import pytest
 
 from confect import App, Backend, define_schema
+from confect.engine.sqlite import SqliteEngine
+from confect.schema import STORAGE_TABLE
 from confect.server.app import Server
 from tests.confect.test_server import served
+from tests.postgres import postgres_engine
 
 APP = App({}, define_schema())
 
@@ -80,3 +84,101 @@ async def test_a_file_is_served_with_its_length_digest_and_caching_as_convex_ser
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
     assert answer.headers["digest"] == f"sha-256={digest}"
     assert answer.headers["cache-control"] == "private, max-age=2592000"
+
+
+SIZE = 64 << 20
+PIECE = 256 << 10
+
+
+async def _pieces_of_a_large_file(sha: "hashlib._Hash"):
+    """SIZE bytes in pieces, made as they are sent (so the test holds one at a time)."""
+    for n in range(SIZE // PIECE):
+        piece = hashlib.sha256(str(n).encode()).digest() * (PIECE // 32)
+        sha.update(piece)
+        yield piece
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        engine = SqliteEngine(tmp_path)
+        yield engine
+        engine.close()
+    else:
+        engine = postgres_engine()
+        yield engine
+        engine.drop()
+
+
+async def test_a_large_upload_and_download_go_through_the_server_in_bounded_memory(engine):
+    server = Server(Backend(APP, engine))
+    sent = hashlib.sha256()
+    tracemalloc.start()
+    try:
+        async with (
+            served(server) as address,
+            httpx.AsyncClient(base_url=f"http://{address}", timeout=60) as client,
+        ):
+            tracemalloc.reset_peak()
+            before = tracemalloc.get_traced_memory()[0]
+            storage_id = await upload(
+                client, server, _pieces_of_a_large_file(sent), "application/octet-stream"
+            )
+            uploading = tracemalloc.get_traced_memory()[1] - before
+            tracemalloc.reset_peak()
+            before = tracemalloc.get_traced_memory()[0]
+            received, size = hashlib.sha256(), 0
+            async with client.stream("GET", f"/api/storage/{storage_id}") as answer:
+                assert answer.status_code == 200
+                async for chunk in answer.aiter_raw():
+                    received.update(chunk)
+                    size += len(chunk)
+            downloading = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert uploading < SIZE / 8, f"uploading took {uploading / 2**20:.1f} MiB"
+    assert downloading < SIZE / 8, f"downloading took {downloading / 2**20:.1f} MiB"
+    assert (size, received.hexdigest()) == (SIZE, sent.hexdigest())
+    files = server.backend.files
+    metadata = server.backend.in_own_transaction(lambda tx: files.metadata(tx, storage_id))
+    assert metadata is not None
+    assert (metadata["sha256"], metadata["size"]) == (sent.hexdigest(), SIZE)
+    assert answer.headers["digest"] == f"sha-256={base64.b64encode(sent.digest()).decode()}"
+
+
+def test_a_file_stored_as_a_file_with_the_same_bytes_is_deleted_keeps_the_bytes():
+    backend = Backend(APP)
+    files = backend.files
+    old = files.store(b"same bytes", "text/plain", backend.in_own_transaction)
+
+    def delete_the_old_file_first(insert):
+        backend.in_own_transaction(
+            lambda tx: tx.delete(STORAGE_TABLE, tx.get(STORAGE_TABLE, old))
+        )  # its blob is collected now, unless a file is being stored with it
+        return backend.in_own_transaction(insert)
+
+    new = files.store(b"same bytes", "text/plain", delete_the_old_file_first)
+    metadata = backend.in_own_transaction(lambda tx: files.metadata(tx, new))
+    assert metadata is not None
+    assert backend.engine.get_blob(metadata["sha256"]) == b"same bytes"
+
+
+async def test_an_upload_over_the_limit_is_refused_and_nothing_of_it_is_kept(tmp_path, monkeypatch):
+    from confect.server import app
+
+    monkeypatch.setattr(app, "MAX_UPLOAD_BYTES", 2 * PIECE)
+    engine = SqliteEngine(tmp_path)
+    server = Server(Backend(APP, engine))
+
+    async def three_pieces():
+        for _ in range(3):
+            yield b"x" * PIECE
+
+    async with served(server) as address, httpx.AsyncClient(base_url=f"http://{address}") as client:
+        token = server.backend.files.new_upload_token()
+        answer = await client.post(f"/api/storage/upload?token={token}", content=three_pieces())
+        assert (answer.status_code, answer.json()["code"]) == (413, "RequestTooLarge")
+        answer = await client.post(f"/api/storage/upload?token={token}", content=b"small")
+        assert answer.status_code == 200  # the URL was not used up
+    assert not list((tmp_path / "blobs" / "incoming").iterdir())
+    engine.close()
