@@ -36,7 +36,7 @@ from confect.server.api import (
 from confect.server.calls import Caller, Functions, Limits, RequestError
 from confect.server.subscriptions import Subscriptions
 from confect.server.sync import TRANSITION_PART_CHARS, SyncSession, encode_ts, takes_chunks
-from confect.services.storage import served_file_headers
+from confect.services.storage import TooManyUploadsError, served_file_headers
 from effects.exit import Failure, Success
 
 log = logging.getLogger("confect.server")
@@ -204,11 +204,14 @@ async def _upload(server: Server, request: Request) -> Response:
     if not files.upload_token_valid(token):
         raise refused
     body = stream_body(request.receive, request.headers.get("content-length"), MAX_UPLOAD_BYTES)
-    async with files.receive(body) as blob:
-        if not files.take_upload_token(token):  # another upload with it finished meanwhile
-            raise refused
-        content_type = request.headers.get("content-type")
-        storage_id = await files.keep(blob, content_type, server.backend.in_own_transaction)
+    try:
+        async with files.receive(body) as blob:
+            if not files.take_upload_token(token):  # another upload with it finished meanwhile
+                raise refused
+            content_type = request.headers.get("content-type")
+            storage_id = await files.keep(blob, content_type, server.backend.in_own_transaction)
+    except TooManyUploadsError as error:
+        raise RequestError(503, "TooManyUploads", str(error)) from None
     return JSONResponse({"storageId": storage_id})
 
 

@@ -33,7 +33,7 @@ from confect.ids import Id, table_number_of
 from confect.schema import STORAGE_TABLE
 from confect.transaction import Transaction
 from confect.values import prefix_range
-from effects import Effect, Tag
+from effects import Effect, Tag, TaggedError
 
 T = TypeVar("T")
 InTransaction = Callable[[Callable[[Transaction], Any]], Any]
@@ -41,6 +41,9 @@ InTransaction = Callable[[Callable[[Transaction], Any]], Any]
 
 
 UPLOAD_URL_LIFETIME_MS = 3_600_000  # as Convex's: an upload URL expires after an hour
+MAX_UPLOADS = 16
+"""Uploads a server process takes in at once (each holds about 2 MiB while it is received,
+so uploads hold about 32 MiB at most); one more is refused with `TooManyUploadsError`."""
 
 # A served file is never a document of the deployment's origin: the sandbox gives it an
 # origin of its own with scripts off (GitHub serves user content with this same policy).
@@ -77,6 +80,15 @@ def served_file_headers(metadata: dict[str, Any]) -> dict[str, str]:
     }
 
 
+class TooManyUploadsError(TaggedError):
+    """`limit` uploads were in progress already: try again shortly."""
+
+    limit: int
+
+    def __str__(self) -> str:
+        return f"{self.limit} uploads are in progress already; try again shortly"
+
+
 class StorageFiles:
     """What the storage services share: the engine's blobs, the URL base, upload tokens.
 
@@ -91,6 +103,8 @@ class StorageFiles:
         self._used: set[str] = set()
         self._used_by_expiry: list[tuple[int, str]] = []  # a heap, to forget expired tokens
         self._pins: collections.Counter[str] = collections.Counter()  # blobs being stored
+        self.max_uploads = MAX_UPLOADS  # received at once; one more is refused
+        self._uploads = 0
         self._pins_lock = threading.Lock()
 
     def url(self, storage_id: str) -> str:
@@ -112,13 +126,18 @@ class StorageFiles:
     @contextlib.asynccontextmanager
     async def receive(self, body: AsyncIterable[bytes]) -> AsyncGenerator[BlobWriter]:
         """`body` written to a new blob, a piece at a time on a worker thread (hashed on
-        the way); `keep` it inside the block, or it is discarded."""
+        the way); `keep` it inside the block, or it is discarded. Refused with
+        `TooManyUploadsError` while `max_uploads` are in progress."""
+        if self._uploads >= self.max_uploads:
+            raise TooManyUploadsError(limit=self.max_uploads)
+        self._uploads += 1
         blob = self.engine.new_blob()
         try:
             async for piece in _pieces(body, BLOB_CHUNK_BYTES):
                 await asyncio.to_thread(blob.write, piece)
             yield blob
         finally:
+            self._uploads -= 1
             blob.discard()  # nothing, once kept
 
     async def keep(self, blob: BlobWriter, content_type: str | None, run: InTransaction) -> Id[Any]:

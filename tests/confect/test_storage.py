@@ -1,6 +1,7 @@
 """File storage through the live server: uploads and downloads stream (a file is never
 whole in memory), and files are served so that they never run in the deployment's origin."""
 
+import asyncio
 import base64
 import hashlib
 import tracemalloc
@@ -182,3 +183,37 @@ async def test_an_upload_over_the_limit_is_refused_and_nothing_of_it_is_kept(tmp
         assert answer.status_code == 200  # the URL was not used up
     assert not list((tmp_path / "blobs" / "incoming").iterdir())
     engine.close()
+
+
+async def test_uploads_past_the_limit_at_once_are_refused_until_one_ends(monkeypatch):
+    server = Server(Backend(APP))
+    files = server.backend.files
+    files.max_uploads = 2
+    release, begun = asyncio.Event(), asyncio.Event()
+    blobs_made = []
+    new_blob = files.engine.new_blob
+
+    def counted_new_blob():
+        blobs_made.append(None)
+        if len(blobs_made) == 2:
+            begun.set()
+        return new_blob()
+
+    monkeypatch.setattr(files.engine, "new_blob", counted_new_blob)
+
+    async def held_back():
+        yield b"the first part, "
+        await release.wait()
+        yield b"the rest"
+
+    async with served(server) as address, httpx.AsyncClient(base_url=f"http://{address}") as client:
+        held = [asyncio.ensure_future(upload(client, server, held_back(), "text/plain"))]
+        held.append(asyncio.ensure_future(upload(client, server, held_back(), "text/plain")))
+        await asyncio.wait_for(begun.wait(), 10)
+        token = files.new_upload_token()
+        answer = await client.post(f"/api/storage/upload?token={token}", content=b"one more")
+        assert (answer.status_code, answer.json()["code"]) == (503, "TooManyUploads")
+        release.set()
+        await asyncio.wait_for(asyncio.gather(*held), 10)
+        answer = await client.post(f"/api/storage/upload?token={token}", content=b"one more")
+        assert answer.status_code == 200
