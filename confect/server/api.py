@@ -83,7 +83,7 @@ class FunctionCalls:
     async def _answer(self, path: str, scope: Scope, receive: Receive) -> tuple[int, Any]:
         headers: dict[bytes, bytes] = dict(scope["headers"])
         authorization = headers.get(b"authorization")
-        caller = self._server.caller(
+        caller = await self._server.caller(
             None if authorization is None else authorization.decode("latin-1")
         )
         body = json_object(await read_body(receive, headers.get(b"content-length")))

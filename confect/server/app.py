@@ -83,14 +83,14 @@ class Server:
 
     # --- callers ---------------------------------------------------------------------------------
 
-    def caller(self, header: str | None) -> Caller:
+    async def caller(self, header: str | None) -> Caller:
         """Who calls, from the Authorization header; raises `RequestError` 401 if refused."""
         if header is None:
             return Caller()
         scheme, _, value = header.partition(" ")
         if scheme == "Bearer":
             try:
-                return Caller(self.verifier.verify(value.strip()))
+                return Caller(await self.verifier.verify(value.strip()))
             except AuthenticationError as error:
                 raise RequestError(401, "Unauthenticated", str(error)) from None
         if scheme == "Convex" and self.admin_key is not None and value.strip() == self.admin_key:
@@ -237,7 +237,7 @@ async def _http_route(server: Server, request: Request) -> Response:
     route = server.router.lookup(request.method, path)
     if route is None:
         raise RequestError(404, "NoRoute", f"no HTTP route for {request.method} {path}")
-    caller = server.caller(request.headers.get("authorization"))
+    caller = await server.caller(request.headers.get("authorization"))
     http_request = HttpRequest(
         method=request.method,
         url=str(request.url),
