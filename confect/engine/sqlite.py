@@ -80,7 +80,7 @@ class SqliteEngine(Engine):
         self._blobs = self.directory / "blobs"
         self._incoming = self._blobs / "incoming"
         shutil.rmtree(self._incoming, ignore_errors=True)  # uploads cut off by a stop
-        self._incoming.mkdir(parents=True)
+        self._incoming.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(
             self.directory / "data.sqlite3", isolation_level=None, check_same_thread=False
         )
