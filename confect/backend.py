@@ -442,9 +442,7 @@ class Backend:
             if oldest is not None and oldest < ts:
                 keep.append((ts, sha))
                 continue
-            lo, hi = prefix_range(sha)
-            if next(self.engine.scan(STORAGE_TABLE, "by_sha256", lo, hi, False), None) is None:
-                self.engine.delete_blob(sha)
+            self.files.collect(sha)
         self._doomed_blobs[:] = keep  # in place: a twin (`with_services`) shares the list
 
     # --- scheduled functions and crons --------------------------------------------------------

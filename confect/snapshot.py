@@ -12,7 +12,7 @@ from pathlib import Path
 
 from confect.backend import Backend
 from confect.documents import user_fields
-from confect.engine.base import Write
+from confect.engine.base import BLOB_CHUNK_BYTES, Write
 from confect.errors import SchemaError, ValidationError
 from confect.schema import CRONS_TABLE, STORAGE_TABLE
 from confect.values import Value, from_wire, to_wire
@@ -59,9 +59,10 @@ def _check(backend: Backend, table: str, document: dict[str, Value]) -> None:
 
 
 def _export_file(backend: Backend, directory: Path, sha: str) -> None:
-    data = backend.engine.get_blob(sha)
-    if data is not None:
-        (directory / "files" / sha).write_bytes(data)
+    pieces = backend.engine.read_blob(sha)
+    if pieces is not None:
+        with open(directory / "files" / sha, "wb") as out:
+            out.writelines(pieces)
 
 
 def import_snapshot(
@@ -79,7 +80,12 @@ def import_snapshot(
         raise SchemaError(message=f"the snapshot has tables the schema does not: {unknown}")
     backend.renumber_tables(numbers)
     for sha_file in sorted((directory / "files").iterdir()):
-        backend.engine.put_blob(sha_file.name, sha_file.read_bytes())
+        with open(sha_file, "rb") as pieces:
+            sha = backend.engine.put_blob(iter(lambda: pieces.read(BLOB_CHUNK_BYTES), b""))
+        if sha != sha_file.name:
+            raise SchemaError(
+                message=f"the snapshot's file {sha_file.name} holds bytes of sha256 {sha}"
+            )
     counts: dict[str, int] = {}
     for table in numbers:
         path = directory / "documents" / f"{table}.jsonl"

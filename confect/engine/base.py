@@ -10,6 +10,7 @@ wrote a document whose key falls in one of them.
 from __future__ import annotations
 
 import abc
+import hashlib
 import json
 import secrets
 import time
@@ -41,6 +42,8 @@ FIRST_USER_TABLE = 10001
 BY_ID = "by_id"
 BY_CREATION_TIME = "by_creation_time"
 MAX_REPORTED = 20
+BLOB_CHUNK_BYTES = 1 << 20
+"""The size of the pieces a blob is stored (PostgreSQL) and read (every engine) in."""
 
 
 @attrs.frozen
@@ -283,6 +286,50 @@ class CommitLog:
         return newer
 
 
+class BlobWriter(abc.ABC):
+    """A new blob: `write` its bytes in order (each piece is hashed and stored as it comes,
+    so no more than a piece of it is held in memory), then `keep` it, under its sha256, or
+    `discard` it."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._kept = False
+        self.size = 0
+
+    @property
+    def sha256(self) -> str:
+        """The sha256 (hex) of what was written so far."""
+        return self._hash.hexdigest()
+
+    def write(self, piece: bytes | bytearray | memoryview) -> None:
+        """Append `piece` to the blob."""
+        self._hash.update(piece)
+        self.size += len(piece)
+        self._store(piece)
+
+    def keep(self) -> str:
+        """Store the blob under its sha256 and return that; if a blob with the same bytes
+        is stored already, it stays and this copy goes."""
+        sha256 = self._keep()
+        self._kept = True
+        return sha256
+
+    def discard(self) -> None:
+        """Drop what was written, unless it was kept."""
+        if not self._kept:
+            self._discard()
+
+    @abc.abstractmethod
+    def _store(self, piece: bytes | bytearray | memoryview) -> None:
+        """Put `piece` where the blob is being built (a file, rows, a list)."""
+
+    @abc.abstractmethod
+    def _keep(self) -> str: ...
+
+    @abc.abstractmethod
+    def _discard(self) -> None: ...
+
+
 CommitWatcher = Callable[[list[Commit]], None]
 """Told of commits made by other processes sharing an engine's store; an empty list means
 some were missed, so anything may have changed."""
@@ -354,13 +401,32 @@ class Engine(abc.ABC):
     # --- file blobs, content-addressed by sha256 -------------------------------------------------
 
     @abc.abstractmethod
-    def put_blob(self, sha256: str, data: bytes) -> None: ...
+    def new_blob(self) -> BlobWriter:
+        """A blob to write, piece by piece."""
 
     @abc.abstractmethod
-    def get_blob(self, sha256: str) -> bytes | None: ...
+    def read_blob(self, sha256: str) -> Iterator[bytes] | None:
+        """The bytes of the blob `sha256` in pieces of at most BLOB_CHUNK_BYTES, each read as
+        it is reached; None if there is no such blob."""
 
     @abc.abstractmethod
     def delete_blob(self, sha256: str) -> None: ...
+
+    def put_blob(self, pieces: Iterable[bytes]) -> str:
+        """Store the bytes of `pieces` as a blob; its sha256."""
+        blob = self.new_blob()
+        try:
+            for piece in pieces:
+                blob.write(piece)
+        except BaseException:
+            blob.discard()
+            raise
+        return blob.keep()
+
+    def get_blob(self, sha256: str) -> bytes | None:
+        """The bytes of the blob `sha256` (all in memory), or None."""
+        pieces = self.read_blob(sha256)
+        return None if pieces is None else b"".join(pieces)
 
     def watch(self, watcher: CommitWatcher) -> Callable[[], None]:
         """Have `watcher` told of the commits other processes make; returns how to stop. An

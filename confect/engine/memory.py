@@ -7,6 +7,8 @@ import threading
 from collections.abc import Iterator, Sequence
 
 from confect.engine.base import (
+    BLOB_CHUNK_BYTES,
+    BlobWriter,
     Commit,
     CommitLog,
     CommitRequest,
@@ -175,11 +177,35 @@ class MemoryEngine(Engine):
             self._creation = max(now_ms, self._creation + 0.001)
             return self._creation
 
-    def put_blob(self, sha256: str, data: bytes) -> None:
-        self._blobs[sha256] = data
+    def new_blob(self) -> BlobWriter:
+        return _MemoryBlob(self._blobs)
 
-    def get_blob(self, sha256: str) -> bytes | None:
-        return self._blobs.get(sha256)
+    def read_blob(self, sha256: str) -> Iterator[bytes] | None:
+        data = self._blobs.get(sha256)
+        if data is None:
+            return None
+        return (data[at : at + BLOB_CHUNK_BYTES] for at in range(0, len(data), BLOB_CHUNK_BYTES))
 
     def delete_blob(self, sha256: str) -> None:
         self._blobs.pop(sha256, None)
+
+
+class _MemoryBlob(BlobWriter):
+    """A blob built as a list of pieces, joined when it is kept."""
+
+    def __init__(self, blobs: dict[str, bytes]) -> None:
+        super().__init__()
+        self._blobs = blobs
+        self._pieces: list[bytes] = []
+
+    def _store(self, piece: bytes | bytearray | memoryview) -> None:
+        self._pieces.append(bytes(piece))
+
+    def _keep(self) -> str:
+        sha256 = self.sha256
+        self._blobs.setdefault(sha256, b"".join(self._pieces))
+        self._pieces = []
+        return sha256
+
+    def _discard(self) -> None:
+        self._pieces = []

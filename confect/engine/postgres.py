@@ -8,7 +8,15 @@ conflicts against, and invalidate its subscriptions for, commits made by the oth
 Commits are serialized by a transaction-level advisory lock: inside it a process first
 reads the commits it has not seen, checks the transaction's reads against them, then
 writes and announces the commit with NOTIFY. Each process listens on a background
-thread and hands the commits of others to `watch`ers. File blobs live in a table too.
+thread and hands the commits of others to `watch`ers.
+
+File blobs live in tables too, written and read a piece (a row of `blob_chunks`) at a time
+on a connection of their own, so no file is ever whole in memory and file traffic does not
+queue behind reads and commits. A blob is written under a key of its own (this process's
+id, then a random part) and named by its sha256 in `blob_names` once it is whole; the
+pieces of a blob whose writer stopped before naming it are dropped when a process opens
+the deployment and that writer is not running. (Rows, not large objects: rows belong to the
+deployment's schema, dropped and copied with it, and each piece is one short statement.)
 """
 
 from __future__ import annotations
@@ -20,13 +28,15 @@ import threading
 import uuid
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
 from confect.engine.base import (
+    BLOB_CHUNK_BYTES,
+    BlobWriter,
     Commit,
     CommitLog,
     CommitRequest,
@@ -48,6 +58,7 @@ from confect.errors import WriteConflict
 from confect.schema import Schema
 from confect.values import from_stored_json, to_stored_json
 
+T = TypeVar("T")
 log = logging.getLogger("confect.engine.postgres")
 SCAN_CHUNK = 256  # rows per query of a scan (keep in step with the LIMITs below)
 KEEP_COMMITS = 10_000  # commits kept in the `commits` table for the other processes
@@ -71,8 +82,23 @@ CREATE TABLE IF NOT EXISTS terms (
 );
 CREATE INDEX IF NOT EXISTS terms_by_id ON terms (id);
 CREATE TABLE IF NOT EXISTS commits (ts BIGINT PRIMARY KEY, writes TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, data BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS blob_chunks (
+    blob TEXT NOT NULL, seq INTEGER NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (blob, seq)
+);
+CREATE TABLE IF NOT EXISTS blob_names (
+    sha256 TEXT PRIMARY KEY, blob TEXT NOT NULL, chunks INTEGER NOT NULL
+);
 """
+
+# Before blob_chunks, each blob was one row of `blobs` (sha256, data): cut into pieces.
+_PIECES_OF_WHOLE_BLOBS = (
+    "INSERT INTO blob_chunks (blob, seq, data) "
+    "SELECT sha256, n, substring(data FROM n * %(chunk)s + 1 FOR %(chunk)s) FROM blobs, "
+    "generate_series(0, (length(data) + %(chunk)s - 1) / %(chunk)s - 1) AS n",
+    "INSERT INTO blob_names (sha256, blob, chunks) "
+    "SELECT sha256, sha256, (length(data) + %(chunk)s - 1) / %(chunk)s FROM blobs",
+    "DROP TABLE blobs",
+)
 
 # Every read also returns the latest commit's ts (one row even when nothing is found), so
 # that checking a query's reads needs no second round trip unless a commit it has not
@@ -118,7 +144,12 @@ class PostgresEngine(Engine):
             )
             self._use_schema(self._read)
             self._read.execute(_SETUP)
+            if self._read.execute("SELECT to_regclass('blobs')").fetchall()[0][0] is not None:
+                for statement in _PIECES_OF_WHOLE_BLOBS:
+                    self._read.execute(statement, {"chunk": BLOB_CHUNK_BYTES})
         self._write = self._connect_in_schema()
+        self._blobs: psycopg.Connection[Any] | None = None  # connected at the first file
+        self._blob_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._log_lock = threading.Lock()
@@ -134,6 +165,7 @@ class PostgresEngine(Engine):
         self._listen = self._listening()
         self._listener = threading.Thread(target=self._listen_loop, daemon=True)
         self._listener.start()
+        self._drop_abandoned_blobs()
 
     def _connect(self) -> psycopg.Connection[Any]:
         return psycopg.connect(self.url, autocommit=True, application_name=self.application_name)
@@ -171,8 +203,9 @@ class PostgresEngine(Engine):
         except psycopg.Error:  # the server is gone: closing the socket ends the listener
             self._listen.close()
         self._listener.join(timeout=5.0)  # a daemon thread: a stuck one does not hold up exit
-        for connection in (self._listen, self._write, self._read):
-            connection.close()
+        for connection in (self._listen, self._write, self._read, self._blobs):
+            if connection is not None:
+                connection.close()
 
     def drop(self) -> None:
         """Delete the deployment's schema and everything in it (tests), then close."""
@@ -542,25 +575,122 @@ class PostgresEngine(Engine):
 
     # --- blobs -------------------------------------------------------------------------------
 
-    def put_blob(self, sha256: str, data: bytes) -> None:
-        with self._write_lock:
-            self._writer().execute(
-                "INSERT INTO blobs (sha256, data) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                (sha256, data),
-            )
+    def _on_blob_connection(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """`work` done on the connection for files (a new one if the last was lost)."""
+        with self._blob_lock:
+            if self._blobs is None or self._blobs.broken:
+                self._blobs = self._connect_in_schema()
+            return work(self._blobs)
 
-    def get_blob(self, sha256: str) -> bytes | None:
-        with self._read_lock:
-            row = (
-                self._reader()
-                .execute("SELECT data FROM blobs WHERE sha256 = %s", (sha256,))
-                .fetchone()
-            )
-        return None if row is None else bytes(row[0])
+    def new_blob(self) -> BlobWriter:
+        return _BlobRows(f"{self.process_id}.{uuid.uuid4().hex}", self._on_blob_connection)
+
+    def read_blob(self, sha256: str) -> Iterator[bytes] | None:
+        row = self._on_blob_connection(
+            lambda db: db.execute(
+                "SELECT blob, chunks FROM blob_names WHERE sha256 = %s", (sha256,)
+            ).fetchone()
+        )
+        return None if row is None else self._pieces(sha256, str(row[0]), int(row[1]))
+
+    def _pieces(self, sha256: str, key: str, count: int) -> Iterator[bytes]:
+        for seq in range(count):
+            yield self._on_blob_connection(lambda db, seq=seq: _piece(db, sha256, key, seq))
 
     def delete_blob(self, sha256: str) -> None:
+        def delete(db: psycopg.Connection[Any]) -> None:
+            with db.transaction():
+                named = db.execute(
+                    "DELETE FROM blob_names WHERE sha256 = %s RETURNING blob", (sha256,)
+                ).fetchall()
+                if named:
+                    db.execute("DELETE FROM blob_chunks WHERE blob = %s", (named[0][0],))
+
+        self._on_blob_connection(delete)
+
+    def _drop_abandoned_blobs(self) -> None:
+        """Drop the pieces of blobs that processes which have stopped were writing."""
         with self._write_lock:
-            self._writer().execute("DELETE FROM blobs WHERE sha256 = %s", (sha256,))
+            unnamed = self._writer().execute(
+                "SELECT c.blob FROM blob_chunks c WHERE c.seq = 0 AND NOT EXISTS "
+                "(SELECT 1 FROM blob_names n WHERE n.blob = c.blob)"
+            )
+            keys = [str(key) for (key,) in unnamed.fetchall()]
+        for key in keys:
+            if not self.is_running(key.partition(".")[0]):
+                with self._write_lock:
+                    self._writer().execute("DELETE FROM blob_chunks WHERE blob = %s", (key,))
+
+
+class _BlobRows(BlobWriter):
+    """A blob written as rows of BLOB_CHUNK_BYTES under `key`, named when it is kept."""
+
+    def __init__(
+        self, key: str, on_connection: Callable[[Callable[[psycopg.Connection[Any]], Any]], Any]
+    ) -> None:
+        super().__init__()
+        self._key = key
+        self._on_connection = on_connection
+        self._buffer = bytearray()
+        self._rows = 0
+
+    def _store(self, piece: bytes | bytearray | memoryview) -> None:
+        rest = memoryview(piece)
+        if self._buffer:
+            room = BLOB_CHUNK_BYTES - len(self._buffer)
+            self._buffer += rest[:room]
+            rest = rest[room:]
+            if len(self._buffer) < BLOB_CHUNK_BYTES:
+                return
+            self._write_row(self._buffer)
+            self._buffer = bytearray()
+        while len(rest) >= BLOB_CHUNK_BYTES:
+            self._write_row(rest[:BLOB_CHUNK_BYTES])
+            rest = rest[BLOB_CHUNK_BYTES:]
+        self._buffer += rest
+
+    def _write_row(self, row: bytearray | memoryview) -> None:
+        self._on_connection(
+            lambda db: db.execute(
+                "INSERT INTO blob_chunks (blob, seq, data) VALUES (%s, %s, %s)",
+                (self._key, self._rows, row),
+            )
+        )
+        self._rows += 1
+
+    def _keep(self) -> str:
+        if self._buffer:
+            self._write_row(self._buffer)
+        sha256 = self.sha256
+
+        def name(db: psycopg.Connection[Any]) -> None:
+            with db.transaction():
+                named = db.execute(
+                    "INSERT INTO blob_names (sha256, blob, chunks) VALUES (%s, %s, %s) "
+                    "ON CONFLICT DO NOTHING",
+                    (sha256, self._key, self._rows),
+                )
+                if named.rowcount == 0:  # the same bytes are stored already
+                    db.execute("DELETE FROM blob_chunks WHERE blob = %s", (self._key,))
+
+        self._on_connection(name)
+        return sha256
+
+    def _discard(self) -> None:
+        self._buffer.clear()
+        if self._rows:
+            self._on_connection(
+                lambda db: db.execute("DELETE FROM blob_chunks WHERE blob = %s", (self._key,))
+            )
+
+
+def _piece(db: psycopg.Connection[Any], sha256: str, key: str, seq: int) -> bytes:
+    row = db.execute(
+        "SELECT data FROM blob_chunks WHERE blob = %s AND seq = %s", (key, seq), binary=True
+    ).fetchone()
+    if row is None:
+        raise FileNotFoundError(f"blob {sha256} was deleted while it was being read")
+    return bytes(row[0])
 
 
 def _lock(kind: int, name: str) -> tuple[int, int]:

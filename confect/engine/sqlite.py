@@ -2,8 +2,9 @@
 
 Documents are rows of JSON (Convex's wire encoding); every index is rows of
 (table, index, key, id) whose BLOB keys sort as Convex values do, so range reads are
-SQLite B-tree range scans. File blobs are files next to the database, named by sha256.
-One process owns a data directory at a time (a lock file says so).
+SQLite B-tree range scans. File blobs are files next to the database, named by sha256
+(written first to `blobs/incoming/`, then moved into place). One process owns a data
+directory at a time (a lock file says so).
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from confect.engine.base import (
+    BLOB_CHUNK_BYTES,
+    BlobWriter,
     Commit,
     CommitLog,
     CommitRequest,
@@ -73,6 +78,9 @@ class SqliteEngine(Engine):
             self._lock_file.close()
             raise EngineLockedError(f"{self.directory} is in use by another process") from None
         self._blobs = self.directory / "blobs"
+        self._incoming = self._blobs / "incoming"
+        shutil.rmtree(self._incoming, ignore_errors=True)  # uploads cut off by a stop
+        self._incoming.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(
             self.directory / "data.sqlite3", isolation_level=None, check_same_thread=False
         )
@@ -273,28 +281,57 @@ class SqliteEngine(Engine):
             raise ValueError(f"not a sha256: {sha256!r}")
         return self._blobs / sha256[:2] / sha256
 
-    def put_blob(self, sha256: str, data: bytes) -> None:
-        path = self._blob_path(sha256)
-        if path.exists():
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        with open(temporary, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-        _fsync_directory(path.parent)
+    def new_blob(self) -> BlobWriter:
+        return _BlobFile(self._incoming / f"{uuid.uuid4().hex}.part", self._blob_path)
 
-    def get_blob(self, sha256: str) -> bytes | None:
+    def read_blob(self, sha256: str) -> Iterator[bytes] | None:
         try:
-            return self._blob_path(sha256).read_bytes()
+            file = open(self._blob_path(sha256), "rb")  # noqa: SIM115 - closed by _pieces_of
         except FileNotFoundError:
             return None
+        return _pieces_of(file)
 
     def delete_blob(self, sha256: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._blob_path(sha256).unlink()
+
+
+class _BlobFile(BlobWriter):
+    """A blob written to a file of its own in `incoming/`, moved into place when kept."""
+
+    def __init__(self, path: Path, final_path: Callable[[str], Path]) -> None:
+        super().__init__()
+        self._path = path
+        self._final_path = final_path
+        self._file = open(path, "wb")  # noqa: SIM115 - closed when kept or discarded
+
+    def _store(self, piece: bytes | bytearray | memoryview) -> None:
+        self._file.write(piece)
+
+    def _keep(self) -> str:
+        sha256 = self.sha256
+        path = self._final_path(sha256)
+        if path.exists():  # the same bytes are stored already
+            self._discard()
+            return sha256
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._path, path)
+        _fsync_directory(path.parent)
+        return sha256
+
+    def _discard(self) -> None:
+        self._file.close()
+        with contextlib.suppress(FileNotFoundError):
+            self._path.unlink()
+
+
+def _pieces_of(file: BinaryIO) -> Iterator[bytes]:
+    with file:
+        while piece := file.read(BLOB_CHUNK_BYTES):
+            yield piece
 
 
 def _fsync_directory(path: Path) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from confect.server.calls import RequestError, outcome_json
@@ -83,7 +83,7 @@ class FunctionCalls:
     async def _answer(self, path: str, scope: Scope, receive: Receive) -> tuple[int, Any]:
         headers: dict[bytes, bytes] = dict(scope["headers"])
         authorization = headers.get(b"authorization")
-        caller = self._server.caller(
+        caller = await self._server.caller(
             None if authorization is None else authorization.decode("latin-1")
         )
         body = json_object(await read_body(receive, headers.get(b"content-length")))
@@ -137,6 +137,27 @@ async def read_body(
             raise _too_large(limit)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def stream_body(
+    receive: Receive, declared: bytes | str | None, limit: int
+) -> AsyncIterator[bytes]:
+    """The request body from the ASGI messages, chunk by chunk as they come, refused (413)
+    past `limit` bytes; `declared` is its Content-Length header, if any."""
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone()
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        more = message.get("more_body", False)
+        yield chunk
 
 
 def _too_large(limit: int) -> RequestError:

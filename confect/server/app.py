@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
@@ -31,10 +31,12 @@ from confect.server.api import (
     FunctionCalls,
     read_body,
     refusal,
+    stream_body,
 )
 from confect.server.calls import Caller, Functions, Limits, RequestError, is_admin_key
 from confect.server.subscriptions import Subscriptions
 from confect.server.sync import TRANSITION_PART_CHARS, SyncSession, encode_ts, takes_chunks
+from confect.services.storage import TooManyUploadsError, served_file_headers
 from confect.user_code import WorkerThreads
 from effects.exit import Failure, Success
 
@@ -86,14 +88,14 @@ class Server:
 
     # --- callers ---------------------------------------------------------------------------------
 
-    def caller(self, header: str | None) -> Caller:
+    async def caller(self, header: str | None) -> Caller:
         """Who calls, from the Authorization header; raises `RequestError` 401 if refused."""
         if header is None:
             return Caller()
         scheme, _, value = header.partition(" ")
         if scheme == "Bearer":
             try:
-                return Caller(self.verifier.verify(value.strip()))
+                return Caller(await self.verifier.verify(value.strip()))
             except AuthenticationError as error:
                 raise RequestError(401, "Unauthenticated", str(error)) from None
         if scheme == "Convex" and is_admin_key(value.strip(), self.admin_key):
@@ -206,11 +208,15 @@ async def _upload(server: Server, request: Request) -> Response:
     )
     if not files.upload_token_valid(token):
         raise refused
-    data = await _read_body(request, MAX_UPLOAD_BYTES)
-    if not files.take_upload_token(token):  # another upload with it finished meanwhile
-        raise refused
-    content_type = request.headers.get("content-type")
-    storage_id = server.backend.in_own_transaction(lambda tx: files.store(tx, data, content_type))
+    body = stream_body(request.receive, request.headers.get("content-length"), MAX_UPLOAD_BYTES)
+    try:
+        async with files.receive(body) as blob:
+            if not files.take_upload_token(token):  # another upload with it finished meanwhile
+                raise refused
+            content_type = request.headers.get("content-type")
+            storage_id = await files.keep(blob, content_type, server.backend.in_own_transaction)
+    except TooManyUploadsError as error:
+        raise RequestError(503, "TooManyUploads", str(error)) from None
     return JSONResponse({"storageId": storage_id})
 
 
@@ -218,11 +224,10 @@ async def _download(server: Server, request: Request) -> Response:
     storage_id = str(request.path_params["storage_id"])
     backend = server.backend
     metadata = backend.in_own_transaction(lambda tx: backend.files.metadata(tx, storage_id))
-    data = backend.engine.get_blob(metadata["sha256"]) if metadata else None
+    data = await backend.files.read(metadata["sha256"]) if metadata else None
     if metadata is None or data is None:
         raise RequestError(404, "NotFound", "no such file")
-    content_type = metadata["content_type"] or "application/octet-stream"
-    return Response(data, headers={"content-type": content_type})
+    return StreamingResponse(data, headers=served_file_headers(metadata))
 
 
 async def _http_route(server: Server, request: Request) -> Response:
@@ -237,7 +242,7 @@ async def _http_route(server: Server, request: Request) -> Response:
     route = server.router.lookup(request.method, path)
     if route is None:
         raise RequestError(404, "NoRoute", f"no HTTP route for {request.method} {path}")
-    caller = server.caller(request.headers.get("authorization"))
+    caller = await server.caller(request.headers.get("authorization"))
     http_request = HttpRequest(
         method=request.method,
         url=str(request.url),

@@ -311,7 +311,7 @@ class SyncSession:
         token_type = message.get("tokenType")
         try:
             if token_type == "User":
-                caller = Caller(self._verifier.verify(str(message.get("value", ""))))
+                caller = Caller(await self._verifier.verify(str(message.get("value", ""))))
             elif token_type == "Admin":
                 if not is_admin_key(message.get("value"), self._admin_key):
                     raise AuthenticationError(message="the admin key is not valid")

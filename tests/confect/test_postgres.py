@@ -4,15 +4,17 @@ connections. (Its query semantics are in tests/conformance; several live servers
 deployment are in tests/integration/test_scale_out.py.)"""
 
 import asyncio
+import hashlib
 import threading
 from collections.abc import Iterator
 
 import psycopg
 import pytest
+from psycopg import sql
 
 import effects
 from confect import App, Backend, SchemaError, action, define_schema, define_table, v
-from confect.engine.base import Commit, ReadRange, Write
+from confect.engine.base import BLOB_CHUNK_BYTES, Commit, ReadRange, Write
 from confect.engine.postgres import PostgresEngine, split_url
 from confect.errors import WriteConflict
 from confect.server.app import Server
@@ -92,12 +94,55 @@ def _counter_write(id_: str, value: int) -> Write:
 
 def test_files_and_the_admin_key_are_shared(two):
     first, second = two
-    first.put_blob("ab" * 32, b"shared bytes")
-    assert second.get_blob("ab" * 32) == b"shared bytes"
-    second.delete_blob("ab" * 32)
-    assert first.get_blob("ab" * 32) is None
+    sha = first.put_blob([b"shared bytes"])
+    assert second.get_blob(sha) == b"shared bytes"
+    second.delete_blob(sha)
+    assert first.get_blob(sha) is None
     assert first.admin_key("one") == "one"
     assert second.admin_key("two") == "one"
+
+
+def _blob_writers(engine: PostgresEngine) -> set[str]:
+    """The processes whose blob pieces the deployment holds."""
+    with psycopg.connect(URL, autocommit=True) as db:
+        rows = db.execute(
+            sql.SQL("SELECT DISTINCT blob FROM {}.blob_chunks").format(
+                sql.Identifier(engine.schema)
+            )
+        ).fetchall()
+    return {str(key).partition(".")[0] for (key,) in rows}
+
+
+def test_the_pieces_of_a_blob_whose_writer_stopped_are_dropped_by_the_next_process(two):
+    first, second = two
+    stopping = postgres_engine(first.schema)
+    stopping.new_blob().write(b"x" * (BLOB_CHUNK_BYTES + 1))  # stops before keeping it
+    uploading = second.new_blob()
+    uploading.write(b"y" * (BLOB_CHUNK_BYTES + 1))  # still at it, in a process that lives
+    stopping.close()
+    assert _blob_writers(first) == {stopping.process_id, second.process_id}
+    postgres_engine(first.schema).close()  # the next process to open the deployment
+    assert _blob_writers(first) == {second.process_id}
+    assert first.get_blob(uploading.keep()) == b"y" * (BLOB_CHUNK_BYTES + 1)
+
+
+def test_blobs_an_earlier_version_stored_whole_are_cut_into_pieces(two):
+    first, _ = two
+    data = bytes(range(256)) * 10_000  # 2.56 MB: three pieces
+    sha, empty = hashlib.sha256(data).hexdigest(), hashlib.sha256().hexdigest()
+    with psycopg.connect(URL, autocommit=True) as db:
+        db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(first.schema)))
+        db.execute("CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, data BYTEA NOT NULL)")
+        db.execute("INSERT INTO blobs VALUES (%s, %s), (%s, '')", (sha, data, empty))
+    upgraded = postgres_engine(first.schema)  # the new version opens the deployment
+    pieces = upgraded.read_blob(sha)
+    assert pieces is not None and [len(piece) for piece in pieces] == [
+        BLOB_CHUNK_BYTES,
+        BLOB_CHUNK_BYTES,
+        len(data) - 2 * BLOB_CHUNK_BYTES,
+    ]
+    assert (first.get_blob(sha), first.get_blob(empty)) == (data, b"")
+    upgraded.close()
 
 
 def test_lost_connections_are_replaced_and_missed_commits_caught_up(two):

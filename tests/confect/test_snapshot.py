@@ -65,7 +65,7 @@ def test_export_then_import_round_trips_exactly(tmp_path: Path):
     # an empty table that the target numbers first, so numbering differs unless restored
     for value in VALUES:
         effects.run_sync(source.mutation(put, {"value": value}))
-    source.in_own_transaction(lambda tx: source.files.store(tx, b"file bytes", "text/plain"))
+    source.files.store(b"file bytes", "text/plain", source.in_own_transaction)
     counts = export_snapshot(source, tmp_path / "snap")
     assert counts["things"] == 2 * len(VALUES) and counts["_storage"] == 1
 

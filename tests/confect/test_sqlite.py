@@ -160,14 +160,25 @@ def test_one_process_owns_a_directory(tmp_path: Path):
 def test_blobs_are_files_named_by_sha256(tmp_path: Path):
     engine = SqliteEngine(tmp_path)
     sha = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
-    engine.put_blob(sha, b"hello")
+    assert engine.put_blob([b"hel", b"lo"]) == sha
     assert (tmp_path / "blobs" / sha[:2] / sha).read_bytes() == b"hello"
     assert engine.get_blob(sha) == b"hello"
     engine.delete_blob(sha)
     assert engine.get_blob(sha) is None
     with pytest.raises(ValueError):
-        engine.put_blob("../escape", b"x")
+        engine.get_blob("../escape")
     engine.close()
+
+
+def test_a_blob_cut_off_while_written_is_gone_when_the_directory_is_opened_again(
+    tmp_path: Path,
+):
+    engine = SqliteEngine(tmp_path)
+    engine.new_blob().write(b"half an upload")  # the process stops before keeping it
+    assert list((tmp_path / "blobs" / "incoming").iterdir())
+    engine.close()
+    SqliteEngine(tmp_path).close()
+    assert not list((tmp_path / "blobs" / "incoming").iterdir())
 
 
 def test_range_reads_use_the_index_not_a_table_scan(tmp_path: Path):

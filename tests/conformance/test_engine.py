@@ -1,5 +1,6 @@
 """The conformance suite: what every engine must do. Parametrized by engine."""
 
+import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from confect import (
     query,
     v,
 )
-from confect.engine.base import CommitLog, Engine
+from confect.engine.base import BLOB_CHUNK_BYTES, CommitLog, Engine
 from confect.engine.memory import MemoryEngine
 from confect.engine.postgres import PostgresEngine
 from confect.engine.sqlite import SqliteEngine
@@ -397,3 +398,25 @@ def test_a_query_further_back_than_the_known_commits_is_refused(make_backend):
     args = in_range.encode_args({"group": "a", "lo": None, "hi": None, "order": "asc"})
     exit_ = effects.run_sync_exit(backend.query(in_range, args, None, start))
     assert exit_ == effects.Exit.fail(TimestampTooOldError(ts=start))
+
+
+def test_blobs_are_written_and_read_in_pieces_and_kept_once_by_their_sha256(make_backend):
+    engine = make_backend().engine
+    data = bytes(range(256)) * (BLOB_CHUNK_BYTES // 128 + 3)  # a little over two pieces
+    sha = engine.put_blob(
+        [data[:1000], data[1000 : BLOB_CHUNK_BYTES + 7], data[BLOB_CHUNK_BYTES + 7 :]]
+    )
+    assert sha == hashlib.sha256(data).hexdigest()
+    pieces = engine.read_blob(sha)
+    assert pieces is not None
+    pieces = list(pieces)
+    assert b"".join(pieces) == data and max(len(piece) for piece in pieces) <= BLOB_CHUNK_BYTES
+    assert engine.put_blob([data]) == sha
+    engine.delete_blob(sha)
+    assert engine.read_blob(sha) is None  # the same bytes were kept once
+    empty = engine.put_blob([])
+    assert (empty, engine.get_blob(empty)) == (hashlib.sha256().hexdigest(), b"")
+    dropped = engine.new_blob()
+    dropped.write(b"never kept")
+    dropped.discard()
+    assert engine.read_blob(hashlib.sha256(b"never kept").hexdigest()) is None
