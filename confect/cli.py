@@ -213,6 +213,19 @@ def _reload_app(path: Path) -> App:
     return load_app(name)
 
 
+class _Uvicorn(uvicorn.Server):
+    """uvicorn, telling the confect server when its shutdown begins: from then, what is in
+    flight has the grace period (uvicorn gives its requests the same)."""
+
+    def __init__(self, config: uvicorn.Config, server: Server) -> None:
+        super().__init__(config)
+        self._confect = server
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._confect.stopping()
+        await super().shutdown(sockets)
+
+
 def _serve(
     app_path: Path,
     host: str,
@@ -222,6 +235,7 @@ def _serve(
     watch: bool,
     log_calls: bool,
     fd: int | None = None,
+    shutdown_grace: int = 30,
 ) -> None:
     logging.basicConfig(
         level=logging.INFO,
@@ -241,7 +255,7 @@ def _serve(
         if isinstance(engine, SqliteEngine):
             data = engine.directory
         backend = Backend(app, engine, group_commit=True, base_url=base_url)
-        server = Server(backend, admin_key=_admin_key(engine, data))
+        server = Server(backend, admin_key=_admin_key(engine, data), shutdown_grace=shutdown_grace)
 
     async def watch_files() -> None:
         changes: AsyncGenerator[Any] = watchfiles.awatch(  # pyright: ignore[reportUnknownMemberType]
@@ -270,12 +284,13 @@ def _serve(
         log_level="warning",
         ws="websockets-sansio",
         ws_per_message_deflate=False,  # compressing every transition costs more than it saves on small messages
+        timeout_graceful_shutdown=shutdown_grace,
     )
     # uvicorn's own `fd` option takes every socket for a Unix one, and so leaves Nagle's
     # algorithm on for TCP (40 ms stalls): give it the socket as what it is
     sockets = [socket.socket(fileno=fd)] if fd is not None else None
     _tune_gc()
-    uvicorn.Server(config).run(sockets=sockets)
+    _Uvicorn(config, server).run(sockets=sockets)
 
 
 def _tune_gc() -> None:
@@ -312,9 +327,26 @@ def serve(
     log_calls: Annotated[
         bool, typer.Option(help="Print each call with its duration and log lines.")
     ] = False,
+    shutdown_grace: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Seconds that calls in flight and running scheduled jobs may go on after "
+            "SIGTERM before they are interrupted.",
+        ),
+    ] = 30,
 ) -> None:
     """Serve the app (no reloading)."""
-    _serve(app, host, port, engine, watch=False, log_calls=log_calls, fd=fd)
+    _serve(
+        app,
+        host,
+        port,
+        engine,
+        watch=False,
+        log_calls=log_calls,
+        fd=fd,
+        shutdown_grace=shutdown_grace,
+    )
 
 
 def main() -> None:
