@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, Generator
 from pathlib import Path
 from typing import Annotated, Any
 
+import attrs
 import psycopg
 import typer
 import uvicorn
@@ -33,6 +34,7 @@ from confect.engine.postgres import PostgresEngine, split_url
 from confect.engine.sqlite import EngineLockedError, SqliteEngine
 from confect.errors import FunctionNotFoundError
 from confect.server.app import Server, create_app
+from confect.server.limits import ConnectionLimits, protocols
 from confect.snapshot import export_snapshot, import_snapshot
 from confect.values import from_wire, to_wire
 from effects import TaggedError
@@ -236,6 +238,7 @@ def _serve(
     log_calls: bool,
     fd: int | None = None,
     shutdown_grace: int = 30,
+    limits: ConnectionLimits | None = None,
 ) -> None:
     logging.basicConfig(
         level=logging.INFO,
@@ -277,12 +280,14 @@ def _serve(
     where = f"PostgreSQL schema {engine.schema}" if isinstance(engine, PostgresEngine) else data
     console.print(f"confect serving {app_path} at [bold]{base_url}[/bold] (data in {where})")
     console.print(f"admin key: {data / 'admin_key'}")
+    http, ws = protocols(limits or ConnectionLimits())
     config = uvicorn.Config(
         asgi,
         host=host,
         port=port,
         log_level="warning",
-        ws="websockets-sansio",
+        http=http,
+        ws=ws,
         ws_per_message_deflate=False,  # compressing every transition costs more than it saves on small messages
         timeout_graceful_shutdown=shutdown_grace,
     )
@@ -314,6 +319,9 @@ def dev(
     _serve(app, host, port, engine, watch=True, log_calls=True)
 
 
+_LIMITS = ConnectionLimits()  # the defaults of serve's limit options
+
+
 @cli.command()
 def serve(
     app: AppArg,
@@ -335,8 +343,49 @@ def serve(
             "SIGTERM before they are interrupted.",
         ),
     ] = 30,
+    header_timeout: Annotated[
+        float, typer.Option(help="Seconds a client may take to send a request's headers.")
+    ] = _LIMITS.header_timeout,
+    body_timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds a client may take to send a request's body, plus a second for "
+            "every --body-min-rate bytes it sent."
+        ),
+    ] = _LIMITS.body_timeout,
+    body_min_rate: Annotated[
+        float, typer.Option(help="Bytes per second (see --body-timeout).")
+    ] = _LIMITS.body_min_rate,
+    max_connections_per_address: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Connections (WebSockets too) one client address may hold; 0 for no cap "
+            "(behind a proxy every client has the proxy's address).",
+        ),
+    ] = _LIMITS.per_address,
+    max_connections: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Connections the server holds in all; 0 for no cap. Default: the "
+            "open-file limit (ulimit -n) less 100.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the app (no reloading)."""
+    try:
+        limits = attrs.evolve(
+            _LIMITS,
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            body_min_rate=body_min_rate,
+            per_address=max_connections_per_address,
+            total=_LIMITS.total if max_connections is None else max_connections,
+        )
+    except ValueError as error:  # a limit out of its range
+        raise typer.BadParameter(str(error)) from None
     _serve(
         app,
         host,
@@ -346,6 +395,7 @@ def serve(
         log_calls=log_calls,
         fd=fd,
         shutdown_grace=shutdown_grace,
+        limits=limits,
     )
 
 
