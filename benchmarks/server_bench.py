@@ -66,6 +66,7 @@ def serving(kind: str, workdir: Path) -> Iterator[tuple[str, int]]:
             ignore=shutil.ignore_patterns(".confect", "__pycache__"),
         )
         command = [sys.executable, "-m", "confect.cli", "serve", str(app), "--fd", str(fd)]
+        command += ["--max-connections-per-address", "0"]  # every client here is 127.0.0.1
     else:
         module = {"starlette": "starlette_sqlite", "fastapi": "fastapi_sqlalchemy"}[kind]
         database = workdir / f"{kind}.sqlite3"

@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, Generator
 from pathlib import Path
 from typing import Annotated, Any
 
+import attrs
 import psycopg
 import typer
 import uvicorn
@@ -33,6 +34,7 @@ from confect.engine.postgres import PostgresEngine, split_url
 from confect.engine.sqlite import EngineLockedError, SqliteEngine
 from confect.errors import FunctionNotFoundError
 from confect.server.app import Server, create_app
+from confect.server.limits import ConnectionLimits, protocols
 from confect.snapshot import export_snapshot, import_snapshot
 from confect.values import from_wire, to_wire
 from effects import TaggedError
@@ -213,6 +215,19 @@ def _reload_app(path: Path) -> App:
     return load_app(name)
 
 
+class _Uvicorn(uvicorn.Server):
+    """uvicorn, telling the confect server when its shutdown begins: from then, what is in
+    flight has the grace period (uvicorn gives its requests the same)."""
+
+    def __init__(self, config: uvicorn.Config, server: Server) -> None:
+        super().__init__(config)
+        self._confect = server
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._confect.stopping()
+        await super().shutdown(sockets)
+
+
 def _serve(
     app_path: Path,
     host: str,
@@ -222,6 +237,8 @@ def _serve(
     watch: bool,
     log_calls: bool,
     fd: int | None = None,
+    shutdown_grace: int = 30,
+    limits: ConnectionLimits | None = None,
 ) -> None:
     logging.basicConfig(
         level=logging.INFO,
@@ -241,7 +258,7 @@ def _serve(
         if isinstance(engine, SqliteEngine):
             data = engine.directory
         backend = Backend(app, engine, group_commit=True, base_url=base_url)
-        server = Server(backend, admin_key=_admin_key(engine, data))
+        server = Server(backend, admin_key=_admin_key(engine, data), shutdown_grace=shutdown_grace)
 
     async def watch_files() -> None:
         changes: AsyncGenerator[Any] = watchfiles.awatch(  # pyright: ignore[reportUnknownMemberType]
@@ -263,19 +280,22 @@ def _serve(
     where = f"PostgreSQL schema {engine.schema}" if isinstance(engine, PostgresEngine) else data
     console.print(f"confect serving {app_path} at [bold]{base_url}[/bold] (data in {where})")
     console.print(f"admin key: {data / 'admin_key'}")
+    http, ws = protocols(limits or ConnectionLimits())
     config = uvicorn.Config(
         asgi,
         host=host,
         port=port,
         log_level="warning",
-        ws="websockets-sansio",
+        http=http,
+        ws=ws,
         ws_per_message_deflate=False,  # compressing every transition costs more than it saves on small messages
+        timeout_graceful_shutdown=shutdown_grace,
     )
     # uvicorn's own `fd` option takes every socket for a Unix one, and so leaves Nagle's
     # algorithm on for TCP (40 ms stalls): give it the socket as what it is
     sockets = [socket.socket(fileno=fd)] if fd is not None else None
     _tune_gc()
-    uvicorn.Server(config).run(sockets=sockets)
+    _Uvicorn(config, server).run(sockets=sockets)
 
 
 def _tune_gc() -> None:
@@ -299,6 +319,9 @@ def dev(
     _serve(app, host, port, engine, watch=True, log_calls=True)
 
 
+_LIMITS = ConnectionLimits()  # the defaults of serve's limit options
+
+
 @cli.command()
 def serve(
     app: AppArg,
@@ -312,9 +335,68 @@ def serve(
     log_calls: Annotated[
         bool, typer.Option(help="Print each call with its duration and log lines.")
     ] = False,
+    shutdown_grace: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Seconds that calls in flight and running scheduled jobs may go on after "
+            "SIGTERM before they are interrupted.",
+        ),
+    ] = 30,
+    header_timeout: Annotated[
+        float, typer.Option(help="Seconds a client may take to send a request's headers.")
+    ] = _LIMITS.header_timeout,
+    body_timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds a client may take to send a request's body, plus a second for "
+            "every --body-min-rate bytes it sent."
+        ),
+    ] = _LIMITS.body_timeout,
+    body_min_rate: Annotated[
+        float, typer.Option(help="Bytes per second (see --body-timeout).")
+    ] = _LIMITS.body_min_rate,
+    max_connections_per_address: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Connections (WebSockets too) one client address may hold; 0 for no cap "
+            "(behind a proxy every client has the proxy's address).",
+        ),
+    ] = _LIMITS.per_address,
+    max_connections: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Connections the server holds in all; 0 for no cap. Default: the "
+            "open-file limit (ulimit -n) less 100.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the app (no reloading)."""
-    _serve(app, host, port, engine, watch=False, log_calls=log_calls, fd=fd)
+    try:
+        limits = attrs.evolve(
+            _LIMITS,
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            body_min_rate=body_min_rate,
+            per_address=max_connections_per_address,
+            total=_LIMITS.total if max_connections is None else max_connections,
+        )
+    except ValueError as error:  # a limit out of its range
+        raise typer.BadParameter(str(error)) from None
+    _serve(
+        app,
+        host,
+        port,
+        engine,
+        watch=False,
+        log_calls=log_calls,
+        fd=fd,
+        shutdown_grace=shutdown_grace,
+        limits=limits,
+    )
 
 
 def main() -> None:

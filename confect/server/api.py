@@ -12,6 +12,7 @@ Convex deployment: callers authenticate with the Authorization header, never coo
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -39,6 +40,11 @@ KINDS: dict[str, str | None] = {
     "/api/function": None,
 }
 RUN_PREFIX = "/api/run/"
+INTERRUPTED = (
+    503,
+    {"code": "Interrupted", "message": "the server shut down before the call finished"},
+)
+"""What a call answers when the server's shutdown interrupts it (its grace period is over)."""
 _JSON_HEADER = (b"content-type", b"application/json")
 _ANY_ORIGIN = (b"access-control-allow-origin", b"*")
 _PREFLIGHT = [
@@ -74,6 +80,8 @@ class FunctionCalls:
             status, content = await self._answer(path, scope, receive)
         except ClientGone:
             return
+        except asyncio.CancelledError:  # by the shutdown: an answer, not a traceback per call
+            status, content = INTERRUPTED
         except Exception as error:
             status, content = refusal(error, f"POST {path}")
         finally:

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -25,6 +25,7 @@ from confect.engine.base import Commit, Write
 from confect.http import HttpRequest, HttpResponse, HttpRouter
 from confect.schema import CRONS_TABLE, SCHEDULED_TABLE
 from confect.server.api import (
+    INTERRUPTED,
     MAX_BODY_BYTES,
     ASGIApp,
     ClientGone,
@@ -42,6 +43,7 @@ from effects.exit import Failure, Success
 
 log = logging.getLogger("confect.server")
 MAX_UPLOAD_BYTES = 256 << 20
+T = TypeVar("T")
 
 
 class Server:
@@ -55,11 +57,15 @@ class Server:
         http_prefix: str = "/http",
         limits: Limits | None = None,
         recover_every: float = 30.0,
+        shutdown_grace: float = 30.0,
     ) -> None:
         """`recover_every` (seconds): how often, when other server processes share the
-        engine, to mark failed the action jobs of processes that stopped while running them."""
+        engine, to mark failed the action jobs of processes that stopped while running them.
+        `shutdown_grace` (seconds): how long, once shutdown begins, the calls in flight and
+        the scheduler's running jobs may go on before they are interrupted."""
         self.backend = backend
         self.recover_every = recover_every
+        self.shutdown_grace = shutdown_grace
         self.transition_part_chars = TRANSITION_PART_CHARS  # per TransitionChunk
         self.functions = Functions(backend, limits)
         self.workers = WorkerThreads(
@@ -72,9 +78,8 @@ class Server:
         self.http_prefix = http_prefix.rstrip("/")
         self.router: HttpRouter = backend.app.http or HttpRouter()
         self._jobs_changed = asyncio.Event()
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._in_flight: set[asyncio.Task[Any]] = set()  # the tasks running calls
+        self._stop_by: float | None = None  # when shutdown interrupts what still runs
         backend.commit_listeners.append(self._notice_jobs)
 
     def reload(self, app: App) -> None:
@@ -104,22 +109,53 @@ class Server:
             401, "Unauthenticated", "the Authorization header is not a valid token or admin key"
         )
 
-    # --- in-flight calls, for a graceful shutdown ------------------------------------------------
+    # --- in-flight calls, for a bounded shutdown -------------------------------------------------
 
     def started(self) -> None:
-        """A call began: shutdown waits for it (pair with `ended`)."""
-        self._in_flight += 1
-        self._idle.clear()
+        """The current task began a call: shutdown waits for it (pair with `ended`)."""
+        task = asyncio.current_task()
+        assert task is not None, "a call runs in a task"
+        self._in_flight.add(task)
 
     def ended(self) -> None:
-        self._in_flight -= 1
-        if self._in_flight == 0:
-            self._idle.set()
+        task = asyncio.current_task()
+        assert task is not None, "a call runs in a task"
+        self._in_flight.discard(task)
 
-    async def drain(self, seconds: float = 30.0) -> None:
-        """Wait (up to `seconds`) for calls in flight to finish."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), seconds)
+    async def finish(self, call: Coroutine[Any, Any, T]) -> T:
+        """Run `call` to its end even if the task awaiting it is cancelled (its client went
+        away); shutdown waits for it as for any call in flight."""
+
+        async def tracked() -> T:
+            self.started()
+            try:
+                return await call
+            finally:
+                self.ended()
+
+        return await asyncio.shield(asyncio.get_running_loop().create_task(tracked()))
+
+    def stopping(self) -> None:
+        """Shutdown begins: from now, the calls in flight and the scheduler's jobs have
+        `shutdown_grace` seconds; the scheduler starts no more ticks."""
+        if self._stop_by is None:
+            self._stop_by = time.monotonic() + self.shutdown_grace
+            self._jobs_changed.set()
+
+    async def drain(self, *tasks: asyncio.Task[Any]) -> None:
+        """Wait for the calls in flight and `tasks` to finish, until the grace period that
+        began with `stopping` is over; then interrupt those still running."""
+        self.stopping()
+        assert self._stop_by is not None
+        running = {*tasks, *self._in_flight}
+        if not running:
+            return
+        left = max(0.0, self._stop_by - time.monotonic())
+        _, late = await asyncio.wait(running, timeout=left)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)  # their finalizers run
 
     # --- other server processes on the same engine ----------------------------------------------
 
@@ -148,11 +184,11 @@ class Server:
             self._jobs_changed.set()
 
     async def run_scheduler(self) -> None:
-        """Run scheduled functions and crons when they are due, for as long as the server runs
+        """Run scheduled functions and crons when they are due, until the server is stopping
         (and, on an engine other processes share, recover the jobs of stopped ones)."""
         shared = bool(self.backend.engine.process_id)
         recovery = time.monotonic() + self.recover_every
-        while True:
+        while self._stop_by is None:
             self._jobs_changed.clear()
             try:
                 if shared and time.monotonic() >= recovery:
@@ -187,6 +223,9 @@ def _guarded(server: Server, handler: Handler) -> Callable[[Request], Awaitable[
             return await handler(server, request)
         except ClientGone:
             return Response(status_code=400)  # no one is left to read it
+        except asyncio.CancelledError:  # by the shutdown: an answer, not a traceback
+            status, content = INTERRUPTED
+            return JSONResponse(content, status_code=status)
         except Exception as error:
             status, content = refusal(error, f"{request.method} {request.url.path}")
             return JSONResponse(content, status_code=status)
@@ -282,6 +321,7 @@ def create_app(
             server.verifier,
             server.admin_key,
             server.transition_part_chars if chunks else None,
+            finish=server.finish,
         )
         await session.run()
 
@@ -289,8 +329,8 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncGenerator[None]:
         loop = asyncio.get_running_loop()
         server.backend.listener_loop = loop
-        tasks = [loop.create_task(server.run_scheduler())]
-        tasks += [loop.create_task(task()) for task in background]
+        scheduler = loop.create_task(server.run_scheduler())
+        tasks = [loop.create_task(task()) for task in background]
         stop_hearing = server.hear_other_processes(loop)
         try:
             yield
@@ -298,7 +338,7 @@ def create_app(
             stop_hearing()
             for task in tasks:
                 task.cancel()
-            await server.drain()
+            await server.drain(scheduler)
             server.workers.close()
             if on_shutdown is not None:
                 on_shutdown()

@@ -19,6 +19,7 @@ import json
 import logging
 import struct
 import time
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -98,10 +99,14 @@ class SyncSession:
         verifier: TokenVerifier,
         admin_key: str | None,
         part_chars: int | None = None,
+        *,
+        finish: Callable[[Coroutine[Any, Any, dict[str, Any]]], Awaitable[dict[str, Any]]],
     ) -> None:
         """`part_chars`: split transitions longer than this into `TransitionChunk`s (None:
-        the client does not take them)."""
+        the client does not take them). `finish` runs a mutation to its end even if the
+        connection closes meanwhile (`Server.finish`)."""
         self._socket = websocket
+        self._finish = finish
         self._part_chars = part_chars
         self._transitions_split = 0
         self._functions = functions
@@ -348,7 +353,8 @@ class SyncSession:
     async def _run_mutations(self) -> None:
         while True:
             message, caller = await self._mutations.get()
-            response = await self._request("MutationResponse", message, caller)
+            # one that has begun commits even if the client goes meanwhile, as over HTTP
+            response = await self._finish(self._request("MutationResponse", message, caller))
             self._pending["Mutation"] -= 1
             await self._events.put(("response", response))
 

@@ -147,7 +147,7 @@ async def test_shutdown_waits_for_mutations_in_flight():
                 {"path": "items:add", "args": {"name": "late", "delay": 0.3}},
             )
         )
-        while server._in_flight == 0:
+        while not server._in_flight:
             await asyncio.sleep(0)
     # the server has shut down: the mutation it had started was finished and answered
     status, body = await call
