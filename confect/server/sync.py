@@ -19,6 +19,7 @@ import json
 import logging
 import struct
 import time
+import uuid
 from typing import Any, cast
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -27,10 +28,12 @@ from confect.auth_config import AuthenticationError, TokenVerifier
 from confect.server.calls import Caller, Functions, Outcome, RequestError
 from confect.server.query_cache import QueryKey, query_key
 from confect.server.subscriptions import Subscriptions
+from confect.session_requests import SessionRequest
 
 log = logging.getLogger("confect.server")
 PING_SECONDS = 15.0
 MAX_MESSAGE_BYTES = 16 << 20
+MAX_REQUEST_ID = 2**32 - 1  # Convex's request ids are u32
 TRANSITION_PART_CHARS = 1 << 20
 FIRST_CHUNKING_NPM = (1, 28, 0)
 
@@ -86,6 +89,7 @@ class SyncSession:
         self._verifier = verifier
         self._admin_key = admin_key
         self._caller = Caller()
+        self._session_id: str | None = None  # from Connect: names the session's requests
         self._query_set: int = 0
         self._identity: int = 0
         self._ts: int = 0
@@ -180,13 +184,16 @@ class SyncSession:
         if not isinstance(message, dict):
             raise ProtocolError("a message was not a JSON object")
         kind = message.get("type")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-        if kind == "Connect" or kind == "Event":
+        if kind == "Event":
             return
-        if kind == "ModifyQuerySet":
+        if kind == "Connect":
+            self._session_id = _session_id(message)  # pyright: ignore[reportUnknownArgumentType]
+        elif kind == "ModifyQuerySet":
             await self._modify_query_set(message)  # pyright: ignore[reportUnknownArgumentType]
         elif kind == "Authenticate":
             await self._authenticate(message)  # pyright: ignore[reportUnknownArgumentType]
         elif kind == "Mutation":
+            _check_request_id(message)  # pyright: ignore[reportUnknownArgumentType]
             self._mutations.put_nowait(message)  # pyright: ignore[reportUnknownArgumentType]
         elif kind == "Action":
             self._spawn(self._action(message))  # pyright: ignore[reportUnknownArgumentType]
@@ -267,12 +274,17 @@ class SyncSession:
 
     async def _request(self, kind: str, message: dict[str, Any]) -> dict[str, Any]:
         request_id = message.get("requestId")
+        mutation = kind == "MutationResponse"
+        session = self._session_id
+        # a mutation's requestId is checked on arrival (`_check_request_id`)
+        once = SessionRequest(session, cast(int, request_id)) if mutation and session else None
         try:
             outcome = await self._functions.call(
                 str(message.get("udfPath", "")),
                 message.get("args", [{}]),
                 self._caller,
-                "mutation" if kind == "MutationResponse" else "action",
+                "mutation" if mutation else "action",
+                request=once,
             )
         except RequestError as error:
             outcome = Outcome(False, error_message=error.message)
@@ -284,7 +296,7 @@ class SyncSession:
         }
         if outcome.success:
             response["result"] = outcome.value
-            if kind == "MutationResponse":
+            if mutation:
                 response["ts"] = encode_ts(outcome.ts or self._functions.backend.engine.last_ts())
         else:
             response["result"] = outcome.error_message
@@ -361,6 +373,26 @@ class SyncSession:
                 self._sent[query_id] = outcome
                 modifications.append(_modification(query_id, outcome))
         return modifications
+
+
+def _session_id(message: dict[str, Any]) -> str:
+    """The `sessionId` of a Connect message (a UUID, as Convex's clients make it), in the
+    canonical form."""
+    text = message.get("sessionId")
+    try:
+        return str(uuid.UUID(text if isinstance(text, str) else ""))
+    except ValueError:
+        raise ProtocolError(f"Connect: sessionId must be a UUID, not {text!r:.60}") from None
+
+
+def _check_request_id(message: dict[str, Any]) -> None:
+    """Refuse a Mutation whose `requestId` is not one the session's record can name."""
+    request_id = message.get("requestId")
+    if type(request_id) is not int or not 0 <= request_id <= MAX_REQUEST_ID:
+        raise ProtocolError(
+            f"Mutation: requestId must be an integer from 0 to {MAX_REQUEST_ID}, "
+            f"not {request_id!r:.60}"
+        )
 
 
 def _version(query_set: int, identity: int, ts: int) -> dict[str, Any]:
