@@ -40,6 +40,7 @@ from effects import Cause, Effect, Exit, Layer, Scope, ScopeService
 
 T = TypeVar("T")
 MAX_COMMIT_ATTEMPTS = 100
+PRUNE_CHUNK = 1000  # session request records deleted per transaction
 
 
 @attrs.frozen
@@ -445,6 +446,12 @@ class Backend:
             if next(self.engine.scan(STORAGE_TABLE, "by_sha256", lo, hi, False), None) is None:
                 self.engine.delete_blob(sha)
         self._doomed_blobs = keep
+
+    def prune_session_requests(self, keep_seconds: float, limit: int = PRUNE_CHUNK) -> int:
+        """Delete up to `limit` of the session request records made more than
+        `keep_seconds` ago (by this backend's clock), oldest first; return how many."""
+        before = self.now_ms() - keep_seconds * 1000
+        return self.in_own_transaction(lambda tx: session_requests.prune(tx, before, limit))
 
     # --- scheduled functions and crons --------------------------------------------------------
 

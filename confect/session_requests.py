@@ -11,13 +11,19 @@ commits nothing, so it leaves no record, and a repeat runs it again.
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import attrs
 
+from confect.engine.base import BY_CREATION_TIME
 from confect.schema import SESSION_REQUESTS_INDEX, SESSION_REQUESTS_TABLE
 from confect.transaction import Transaction
-from confect.values import Value, from_wire, prefix_range, to_wire
+from confect.values import Value, encode_key, from_wire, prefix_range, to_wire
+
+KEEP_SECONDS = 14 * 24 * 3600.0
+"""How long records are kept by default: Convex's (`MAX_SESSION_CLEANUP_DURATION_HOURS`,
+two weeks), after which the client that sent the request is surely gone."""
 
 
 @attrs.frozen
@@ -51,3 +57,13 @@ def record(tx: Transaction, request: SessionRequest, value: Value) -> None:
         "outcome": {"type": "mutation", "result": json.dumps(to_wire(value))},
     }
     tx.insert_system(SESSION_REQUESTS_TABLE, fields)
+
+
+def prune(tx: Transaction, before_ms: float, limit: int) -> int:
+    """Delete the oldest records made before `before_ms` (a `_creationTime`), at most
+    `limit` of them; return how many."""
+    older = tx.scan(SESSION_REQUESTS_TABLE, BY_CREATION_TIME, b"", encode_key((before_ms,)))
+    doomed = list(itertools.islice(older, limit))
+    for document in doomed:
+        tx.delete(SESSION_REQUESTS_TABLE, document)
+    return len(doomed)

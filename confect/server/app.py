@@ -35,6 +35,7 @@ from confect.server.api import (
 from confect.server.calls import Caller, Functions, Limits, RequestError
 from confect.server.subscriptions import Subscriptions
 from confect.server.sync import TRANSITION_PART_CHARS, SyncSession, encode_ts, takes_chunks
+from confect.session_requests import KEEP_SECONDS
 from effects.exit import Failure, Success
 
 log = logging.getLogger("confect.server")
@@ -52,11 +53,18 @@ class Server:
         http_prefix: str = "/http",
         limits: Limits | None = None,
         recover_every: float = 30.0,
+        keep_session_requests: float = KEEP_SECONDS,
+        prune_every: float = 1800.0,
     ) -> None:
         """`recover_every` (seconds): how often, when other server processes share the
-        engine, to mark failed the action jobs of processes that stopped while running them."""
+        engine, to mark failed the action jobs of processes that stopped while running them.
+        `keep_session_requests` (seconds): how long a sync-protocol mutation's record is
+        kept, so that a client resending it gets its answer instead of a second run;
+        `prune_every` (seconds): how often older records are deleted."""
         self.backend = backend
         self.recover_every = recover_every
+        self.keep_session_requests = keep_session_requests
+        self.prune_every = prune_every
         self.transition_part_chars = TRANSITION_PART_CHARS  # per TransitionChunk
         self.functions = Functions(backend, limits)
         self.subscriptions = Subscriptions(self.functions)
@@ -161,6 +169,17 @@ class Server:
                 timeout = until_recovery if timeout is None else min(timeout, until_recovery)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._jobs_changed.wait(), timeout)
+
+    async def prune_session_requests(self) -> None:
+        """Every `prune_every` seconds, delete the session request records older than
+        `keep_session_requests`, a chunk per transaction, yielding between chunks."""
+        while True:
+            await asyncio.sleep(self.prune_every)
+            try:
+                while self.backend.prune_session_requests(self.keep_session_requests) > 0:
+                    await asyncio.sleep(0)
+            except Exception:
+                log.exception("pruning session requests failed; trying again later")
 
 
 # --- HTTP handlers ---------------------------------------------------------------------------------
@@ -279,6 +298,7 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncGenerator[None]:
         loop = asyncio.get_running_loop()
         tasks = [loop.create_task(server.run_scheduler())]
+        tasks.append(loop.create_task(server.prune_session_requests()))
         tasks += [loop.create_task(task()) for task in background]
         stop_hearing = server.hear_other_processes(loop)
         try:

@@ -1,6 +1,6 @@
 """A mutation sent over the sync protocol runs once per (sessionId, requestId): a client
 resending it after a reconnect gets the recorded answer, on every engine, across a restart
-and across server processes."""
+and across server processes; records go after a while."""
 
 import asyncio
 import contextlib
@@ -27,7 +27,7 @@ from confect import (
 )
 from confect.backend import MutationResult
 from confect.cli import cli
-from confect.engine.base import Engine
+from confect.engine.base import Engine, Write
 from confect.engine.memory import MemoryEngine
 from confect.engine.sqlite import SqliteEngine
 from confect.schema import SESSION_REQUESTS_TABLE
@@ -379,6 +379,45 @@ async def test_resends_racing_through_two_processes_apply_once(
     assert_reflected(a, reflected_a)
     assert_reflected(b, reflected_b)
     assert notes(first) == ["rent"]
+
+
+# --- pruning -------------------------------------------------------------------------------------
+
+
+def test_records_older_than_the_kept_time_are_pruned_a_chunk_at_a_time():
+    now = [1_800_000_000.0]
+    backend = Backend(APP, now=lambda: now[0])
+    for name in ("a", "b", "c"):
+        _record(backend, name, "early")
+    now[0] += 50
+    _record(backend, "d", "late")
+    now[0] += 20  # the first three are 70 s old, the last 20 s
+    assert backend.prune_session_requests(60, limit=2) == 2
+    assert backend.prune_session_requests(60, limit=2) == 1
+    assert backend.prune_session_requests(60, limit=2) == 0
+    kept = [d["sessionId"] for d in backend.engine.documents(SESSION_REQUESTS_TABLE)]
+    assert kept == ["d"]
+    _record(backend, "a", "early")  # its record is gone: sent again, it runs again
+    _record(backend, "d", "late")  # still recorded: answered, not run
+    assert RUNS == ["early", "early", "early", "late", "early"]
+
+
+async def test_the_server_prunes_old_records_periodically():
+    now = [1_800_000_000.0]
+    backend = Backend(APP, now=lambda: now[0])
+    _record(backend, "old", "rent")
+    server = Server(backend, keep_session_requests=60, prune_every=0.01)
+    pruned = asyncio.Event()
+
+    def notice(ts: int, writes: list[Write]) -> None:
+        if any(w.table == SESSION_REQUESTS_TABLE and w.new is None for w in writes):
+            pruned.set()
+
+    backend.commit_listeners.append(notice)
+    async with served(server):  # the server prunes while it serves
+        now[0] += 61
+        await asyncio.wait_for(pruned.wait(), 10)
+    assert list(backend.engine.documents(SESSION_REQUESTS_TABLE)) == []
 
 
 # --- a system table no one else sees -------------------------------------------------------------
