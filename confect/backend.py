@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 import attrs
 
 import effects
+from confect import session_requests
 from confect.app import App
 from confect.documents import user_fields
 from confect.engine.base import BY_CREATION_TIME, Document, Engine, ReadRange, Write
@@ -33,6 +34,7 @@ from confect.layers import (
 from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE
 from confect.services.auth import UserIdentity
 from confect.services.storage import StorageFiles
+from confect.session_requests import SessionRequest
 from confect.transaction import Transaction
 from confect.user_code import Inline, UserCode, in_worker_thread
 from confect.validators import bind
@@ -41,6 +43,7 @@ from effects import Cause, Effect, Exit, Layer, Scope, ScopeService
 
 T = TypeVar("T")
 MAX_COMMIT_ATTEMPTS = 100
+PRUNE_CHUNK = 1000  # session request records deleted per transaction
 
 
 @attrs.frozen
@@ -221,11 +224,17 @@ class Backend:
         return body.flat_map(check)
 
     def mutation(
-        self, fn: Any, args: dict[str, Value], identity: UserIdentity | None = None
+        self,
+        fn: Any,
+        args: dict[str, Value],
+        identity: UserIdentity | None = None,
+        request: SessionRequest | None = None,
     ) -> Effect[MutationResult, Any]:
-        """Run a mutation as a transaction, retried on conflict; nothing commits if it fails."""
+        """Run a mutation as a transaction, retried on conflict; nothing commits if it fails.
+        With a sync-protocol `request`, it runs once: a repeat of a request that committed
+        is answered with its recorded value and ts."""
         return effects.suspend(
-            lambda: self._mutation(self.resolve(fn, "mutation"), args, identity, None)
+            lambda: self._mutation(self.resolve(fn, "mutation"), args, identity, None, request)
         )
 
     def action(
@@ -271,11 +280,12 @@ class Backend:
         args: dict[str, Value],
         identity: UserIdentity | None,
         finish: Callable[[Transaction], bool] | None,
+        request: SessionRequest | None = None,
     ) -> Effect[MutationResult, Any]:
         def body(tx: Transaction) -> Effect[Value, Any]:
             return self._invoke(function, args, mutation_services(self, tx, identity))
 
-        return self._transact(body, finish)
+        return self._transact(body, finish, request=request)
 
     def transact(
         self, effect: Callable[[], Effect[Any, Any, Any]], identity: UserIdentity | None = None
@@ -292,15 +302,26 @@ class Backend:
         body_of: Callable[[Transaction], Effect[Any, Any]],
         finish: Callable[[Transaction], bool] | None,
         attempt: int = 0,
+        request: SessionRequest | None = None,
     ) -> Effect[MutationResult, Any]:
         """`body_of(tx)` in a new transaction, committed when it succeeds. `finish(tx)`, if
-        given, runs first and may call the whole thing off (a job someone already ran)."""
+        given, runs first and may call the whole thing off (a job someone already ran); so
+        does the record of `request`, if it ran before, which is then the answer."""
         tx = self.new_transaction()
         if finish is not None and not finish(tx):
             self.finish(tx)
             return effects.succeed(MutationResult(None, tx.begin_ts))
+        if request is not None and (recorded := session_requests.find(tx, request)) is not None:
+            self.finish(tx)
+            if self.engine.is_valid(tx.engine_ts, tx.reads) or attempt + 1 >= MAX_COMMIT_ATTEMPTS:
+                return effects.succeed(MutationResult(*recorded))
+            # the record came from a commit this process had not heard of: hear it first,
+            # so that what follows the answer (a transition to its ts) can reach that ts
+            return self._transact(body_of, finish, attempt + 1, request)
 
         def commit(value: Any) -> Effect[MutationResult, Any]:
+            if request is not None:
+                session_requests.record(tx, request, value)
             writes = tx.writes()
 
             def done(ts: int) -> MutationResult:
@@ -310,7 +331,7 @@ class Backend:
             def retry(conflict: WriteConflict) -> Effect[MutationResult, Any]:
                 if attempt + 1 >= MAX_COMMIT_ATTEMPTS:
                     return effects.die(conflict)
-                return self._transact(body_of, finish, attempt + 1)
+                return self._transact(body_of, finish, attempt + 1, request)
 
             return (
                 self._commit(tx.begin_ts, tx.reads, writes)
@@ -444,6 +465,12 @@ class Backend:
                 continue
             self.files.collect(sha)
         self._doomed_blobs[:] = keep  # in place: a twin (`with_services`) shares the list
+
+    def prune_session_requests(self, keep_seconds: float, limit: int = PRUNE_CHUNK) -> int:
+        """Delete up to `limit` of the session request records made more than
+        `keep_seconds` ago (by this backend's clock), oldest first; return how many."""
+        before = self.now_ms() - keep_seconds * 1000
+        return self.in_own_transaction(lambda tx: session_requests.prune(tx, before, limit))
 
     # --- scheduled functions and crons --------------------------------------------------------
 

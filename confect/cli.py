@@ -140,17 +140,16 @@ def data(
 ) -> None:
     """List the tables with their document counts, or the newest documents of one table."""
     with open_backend(app, engine) as backend:
+        tables = backend.schema.visible_tables
         if table is None:
             listing = Table("table", "documents")
-            for name in backend.schema.tables:
+            for name in tables:
                 count = sum(1 for _ in backend.engine.documents(name))
                 listing.add_row(name, str(count))
             console.print(listing)
             return
-        if table not in backend.schema.tables:
-            raise typer.BadParameter(
-                f"no table {table!r}; tables: {', '.join(backend.schema.tables)}"
-            )
+        if table not in tables:
+            raise typer.BadParameter(f"no table {table!r}; tables: {', '.join(tables)}")
         newest = backend.engine.documents(table, descending=True)
         for document in itertools.islice(newest, limit):
             console.print_json(json.dumps(to_wire(document)))

@@ -20,6 +20,10 @@ SYSTEM_INDEXES = ("by_id", "by_creation_time")
 STORAGE_TABLE = "_storage"
 SCHEDULED_TABLE = "_scheduled_functions"
 CRONS_TABLE = "_cron_jobs"
+SESSION_REQUESTS_TABLE = "_session_requests"
+SESSION_REQUESTS_INDEX = "by_session_id_and_request_id"
+HIDDEN_TABLES = frozenset({SESSION_REQUESTS_TABLE})
+"""System tables only the server itself reads: apps, listings and exports do not see them."""
 
 
 @attrs.frozen
@@ -143,17 +147,22 @@ def define_table(document: type[Any] | Mapping[str, Validator[Any]]) -> TableDef
 
 
 class Schema:
-    """All tables of an app, with the system tables `_storage`, `_scheduled_functions`
-    and `_cron_jobs`."""
+    """All tables of an app, with the system tables `_storage`, `_scheduled_functions`,
+    `_cron_jobs` and (hidden) `_session_requests`."""
 
     def __init__(self, tables: Mapping[str, TableDefinition[Any]]) -> None:
         self.tables: dict[str, TableDefinition[Any]] = {**_system_tables(), **tables}
 
+    @property
+    def visible_tables(self) -> dict[str, TableDefinition[Any]]:
+        """The tables an app and its data tools see: all but the hidden system tables."""
+        return {name: t for name, t in self.tables.items() if name not in HIDDEN_TABLES}
+
     def table(self, name: str) -> TableDefinition[Any]:
-        try:
-            return self.tables[name]
-        except KeyError:
-            raise SchemaError(message=f"no table named {name!r} in the schema") from None
+        """A visible table's definition; raises `SchemaError` for any other name."""
+        if name in HIDDEN_TABLES or name not in self.tables:
+            raise SchemaError(message=f"no table named {name!r} in the schema")
+        return self.tables[name]
 
 
 def define_schema(**tables: TableDefinition[Any]) -> Schema:
@@ -183,4 +192,19 @@ def _system_tables() -> dict[str, TableDefinition[Any]]:
     crons: TableDefinition[Any] = define_table(
         {"name": v.string(), "schedule": v.string(), "nextRun": v.float64()}
     ).index("by_name", ["name"])
-    return {STORAGE_TABLE: storage, SCHEDULED_TABLE: scheduled, CRONS_TABLE: crons}
+    # a mutation sent over the sync protocol, recorded in its own transaction (see
+    # confect.session_requests); `result` is its value as wire JSON text
+    session_requests: TableDefinition[Any] = define_table(
+        {
+            "sessionId": v.string(),
+            "requestId": v.int64(),
+            "outcome": v.object({"type": v.string(), "result": v.string()}),
+            "ts": v.int64(),  # of the commit that wrote it (the engine sets it)
+        }
+    ).index(SESSION_REQUESTS_INDEX, ["sessionId", "requestId"])
+    return {
+        STORAGE_TABLE: storage,
+        SCHEDULED_TABLE: scheduled,
+        CRONS_TABLE: crons,
+        SESSION_REQUESTS_TABLE: session_requests,
+    }

@@ -26,13 +26,16 @@ BATCH = 1000
 def export_snapshot(
     backend: Backend, directory: Path, progress: Progress | None = None
 ) -> dict[str, int]:
-    """Write every table (crons aside: they come from the app) and every file; return counts."""
+    """Write every visible table (crons aside: they come from the app) and every file;
+    return counts."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "documents").mkdir(exist_ok=True)
     (directory / "files").mkdir(exist_ok=True)
-    (directory / "tables.json").write_text(json.dumps(backend.numbers, indent=2, sort_keys=True))
+    tables = backend.schema.visible_tables
+    numbers = {name: number for name, number in backend.numbers.items() if name in tables}
+    (directory / "tables.json").write_text(json.dumps(numbers, indent=2, sort_keys=True))
     counts: dict[str, int] = {}
-    for table in backend.schema.tables:
+    for table in tables:
         if table == CRONS_TABLE:
             continue
         count = 0
@@ -69,13 +72,14 @@ def import_snapshot(
     backend: Backend, directory: Path, progress: Progress | None = None
 ) -> dict[str, int]:
     """Load a snapshot into an empty deployment; return counts per table."""
-    for table in backend.schema.tables:
+    tables = backend.schema.visible_tables
+    for table in tables:
         if table != CRONS_TABLE and next(backend.engine.documents(table), None):
             raise SchemaError(
                 message=f"the deployment is not empty (table {table!r} has documents)"
             )
     numbers: dict[str, int] = json.loads((directory / "tables.json").read_text())
-    unknown = sorted(set(numbers) - set(backend.schema.tables))
+    unknown = sorted(set(numbers) - set(tables))
     if unknown:
         raise SchemaError(message=f"the snapshot has tables the schema does not: {unknown}")
     backend.renumber_tables(numbers)

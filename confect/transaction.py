@@ -158,6 +158,16 @@ class Transaction:
         self._write(table, id_, document, original=None)
         return id_
 
+    def insert_system(self, table: str, fields: dict[str, Value]) -> str:
+        """Insert a record the server keeps for itself; return its id. App code's limits
+        on documents and writes do not stop it (Convex holds its system documents to limits
+        of their own): a mutation is not failed by its own bookkeeping."""
+        id_ = str(new_id(self.numbers[table]))
+        now = self.engine.next_creation_time(self.now_ms)
+        self._originals[id_] = None
+        self._writes[id_] = (table, {**fields, "_id": id_, "_creationTime": now})
+        return id_
+
     def replace(self, table: str, current: Document, fields: dict[str, Value]) -> None:
         """Replace the user fields of `current` (as read in this transaction)."""
         id_ = str(current["_id"])

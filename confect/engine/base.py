@@ -22,7 +22,13 @@ import attrs
 
 from confect.documents import user_fields
 from confect.errors import SchemaError, ValidationError, WriteConflict
-from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE, Schema
+from confect.schema import (
+    CRONS_TABLE,
+    SCHEDULED_TABLE,
+    SESSION_REQUESTS_TABLE,
+    STORAGE_TABLE,
+    Schema,
+)
 from confect.search import words
 from confect.values import (
     UNDEFINED,
@@ -36,7 +42,12 @@ from confect.values import (
 
 Document = dict[str, Value]
 
-SYSTEM_TABLE_NUMBERS = {SCHEDULED_TABLE: 1, STORAGE_TABLE: 2, CRONS_TABLE: 3}
+SYSTEM_TABLE_NUMBERS = {
+    SCHEDULED_TABLE: 1,
+    STORAGE_TABLE: 2,
+    CRONS_TABLE: 3,
+    SESSION_REQUESTS_TABLE: 4,
+}
 FIRST_USER_TABLE = 10001
 
 BY_ID = "by_id"
@@ -249,9 +260,20 @@ def accept_batch(
             continue
         if writes:
             ts = max(ts + 1, time.time_ns())
-            accepted.append(Commit(ts, tuple(writes)))
+            accepted.append(Commit(ts, _with_commit_ts(writes, ts)))
         results.append(ts)
     return results, accepted
+
+
+def _with_commit_ts(writes: Sequence[Write], ts: int) -> tuple[Write, ...]:
+    """`writes`, with each new session request record given the ts of the commit that
+    writes it: what a repeat of its request is answered with, known only now."""
+    return tuple(
+        Write(w.table, w.id, w.old, {**w.new, "ts": ts})
+        if w.table == SESSION_REQUESTS_TABLE and w.new is not None and w.old is None
+        else w
+        for w in writes
+    )
 
 
 class CommitLog:

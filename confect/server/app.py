@@ -38,6 +38,7 @@ from confect.server.calls import Caller, Functions, Limits, RequestError, is_adm
 from confect.server.subscriptions import Subscriptions
 from confect.server.sync import TRANSITION_PART_CHARS, SyncSession, encode_ts, takes_chunks
 from confect.services.storage import TooManyUploadsError, served_file_headers
+from confect.session_requests import KEEP_SECONDS
 from confect.user_code import WorkerThreads
 from effects.exit import Failure, Success
 
@@ -58,14 +59,21 @@ class Server:
         limits: Limits | None = None,
         recover_every: float = 30.0,
         shutdown_grace: float = 30.0,
+        keep_session_requests: float = KEEP_SECONDS,
+        prune_every: float = 1800.0,
     ) -> None:
         """`recover_every` (seconds): how often, when other server processes share the
         engine, to mark failed the action jobs of processes that stopped while running them.
         `shutdown_grace` (seconds): how long, once shutdown begins, the calls in flight and
-        the scheduler's running jobs may go on before they are interrupted."""
+        the scheduler's running jobs may go on before they are interrupted.
+        `keep_session_requests` (seconds): how long a sync-protocol mutation's record is
+        kept, so that a client resending it gets its answer instead of a second run;
+        `prune_every` (seconds): how often older records are deleted."""
         self.backend = backend
         self.recover_every = recover_every
         self.shutdown_grace = shutdown_grace
+        self.keep_session_requests = keep_session_requests
+        self.prune_every = prune_every
         self.transition_part_chars = TRANSITION_PART_CHARS  # per TransitionChunk
         self.functions = Functions(backend, limits)
         self.workers = WorkerThreads(
@@ -205,6 +213,17 @@ class Server:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._jobs_changed.wait(), timeout)
 
+    async def prune_session_requests(self) -> None:
+        """Every `prune_every` seconds, delete the session request records older than
+        `keep_session_requests`, a chunk per transaction, yielding between chunks."""
+        while True:
+            await asyncio.sleep(self.prune_every)
+            try:
+                while self.backend.prune_session_requests(self.keep_session_requests) > 0:
+                    await asyncio.sleep(0)
+            except Exception:
+                log.exception("pruning session requests failed; trying again later")
+
 
 # --- HTTP handlers ---------------------------------------------------------------------------------
 
@@ -330,7 +349,8 @@ def create_app(
         loop = asyncio.get_running_loop()
         server.backend.listener_loop = loop
         scheduler = loop.create_task(server.run_scheduler())
-        tasks = [loop.create_task(task()) for task in background]
+        tasks = [loop.create_task(server.prune_session_requests())]
+        tasks += [loop.create_task(task()) for task in background]
         stop_hearing = server.hear_other_processes(loop)
         try:
             yield

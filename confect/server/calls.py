@@ -29,6 +29,7 @@ from confect.errors import (
 from confect.functions import FunctionDefinition
 from confect.server.query_cache import QueryCache, query_key, unwrap_args
 from confect.services.auth import UserIdentity
+from confect.session_requests import SessionRequest
 from confect.values import Value, from_wire, to_wire
 from effects import Effect
 from effects.exit import Exit, Failure, Success
@@ -172,9 +173,11 @@ class Functions:
         caller: Caller,
         kind: str | None = None,
         at_ts: int | None = None,
+        request: SessionRequest | None = None,
     ) -> Outcome:
         """Run the function at `path` with wire arguments (a query reading as of commit
-        `at_ts`, if given); raises `RequestError`."""
+        `at_ts`, if given; a mutation once per sync-protocol `request`, if given); raises
+        `RequestError`."""
         function = self.find(path, kind, caller)
         if at_ts is not None:
             return await self._run(function, path, raw_args, caller, at_ts)
@@ -187,7 +190,7 @@ class Functions:
             elif call_log.isEnabledFor(logging.INFO):
                 call_log.info("query %s ok (cached)", path)
             return cached
-        return await self._run(function, path, raw_args, caller)
+        return await self._run(function, path, raw_args, caller, request=request)
 
     async def _run(
         self,
@@ -196,13 +199,14 @@ class Functions:
         raw_args: Any,
         caller: Caller,
         at_ts: int | None = None,
+        request: SessionRequest | None = None,
     ) -> Outcome:
         args = self.decode_args(raw_args)
         backend, identity = self.backend, caller.identity
         if function.kind == "query":
             body: Effect[Any, Any] = backend.query(function, args, identity, at_ts)
         elif function.kind == "mutation":
-            body = backend.mutation(function, args, identity)
+            body = backend.mutation(function, args, identity, request)
         elif function.kind == "action":
             body = backend.action(function, args, identity)
         else:

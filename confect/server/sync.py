@@ -19,6 +19,7 @@ import json
 import logging
 import struct
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
@@ -28,10 +29,12 @@ from confect.auth_config import AuthenticationError, TokenVerifier
 from confect.server.calls import Caller, Functions, Outcome, RequestError, is_admin_key
 from confect.server.query_cache import QueryKey, query_key
 from confect.server.subscriptions import Subscriptions
+from confect.session_requests import SessionRequest
 
 log = logging.getLogger("confect.server")
 PING_SECONDS = 15.0
 MAX_MESSAGE_BYTES = 16 << 20
+MAX_REQUEST_ID = 2**32 - 1  # Convex's request ids are u32
 TRANSITION_PART_CHARS = 1 << 20
 FIRST_CHUNKING_NPM = (1, 28, 0)
 MAX_PENDING = 1_000
@@ -114,6 +117,7 @@ class SyncSession:
         self._verifier = verifier
         self._admin_key = admin_key
         self._caller = Caller()
+        self._session_id: str | None = None  # from Connect: names the session's requests
         self._query_set: int = 0
         self._identity: int = 0
         self._ts: int = 0
@@ -241,13 +245,16 @@ class SyncSession:
         if not isinstance(message, dict):
             raise ProtocolError("a message was not a JSON object")
         kind = message.get("type")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-        if kind == "Connect" or kind == "Event":
+        if kind == "Event":
             return
-        if kind == "ModifyQuerySet":
+        if kind == "Connect":
+            self._session_id = _session_id(message)  # pyright: ignore[reportUnknownArgumentType]
+        elif kind == "ModifyQuerySet":
             await self._modify_query_set(message)  # pyright: ignore[reportUnknownArgumentType]
         elif kind == "Authenticate":
             await self._authenticate(message)  # pyright: ignore[reportUnknownArgumentType]
         elif kind == "Mutation":
+            _check_request_id(message)  # pyright: ignore[reportUnknownArgumentType]
             self._count_pending(kind)
             self._mutations.put_nowait((message, self._current_caller()))  # pyright: ignore[reportUnknownArgumentType]
         elif kind == "Action":
@@ -365,12 +372,17 @@ class SyncSession:
 
     async def _request(self, kind: str, message: dict[str, Any], caller: Caller) -> dict[str, Any]:
         request_id = message.get("requestId")
+        mutation = kind == "MutationResponse"
+        session = self._session_id
+        # a mutation's requestId is checked on arrival (`_check_request_id`)
+        once = SessionRequest(session, cast(int, request_id)) if mutation and session else None
         try:
             outcome = await self._functions.call(
                 str(message.get("udfPath", "")),
                 message.get("args", [{}]),
                 caller,
-                "mutation" if kind == "MutationResponse" else "action",
+                "mutation" if mutation else "action",
+                request=once,
             )
         except RequestError as error:
             outcome = Outcome(False, error_message=error.message)
@@ -382,7 +394,7 @@ class SyncSession:
         }
         if outcome.success:
             response["result"] = outcome.value
-            if kind == "MutationResponse":
+            if mutation:
                 response["ts"] = encode_ts(outcome.ts or self._functions.backend.engine.last_ts())
         else:
             response["result"] = outcome.error_message
@@ -479,6 +491,26 @@ TOO_MANY_QUERIES = Outcome(
     error_message=f"Too many queries on this connection: at most {MAX_QUERIES} may be "
     "subscribed at once; remove some before adding more",
 )
+
+
+def _session_id(message: dict[str, Any]) -> str:
+    """The `sessionId` of a Connect message (a UUID, as Convex's clients make it), in the
+    canonical form."""
+    text = message.get("sessionId")
+    try:
+        return str(uuid.UUID(text if isinstance(text, str) else ""))
+    except ValueError:
+        raise ProtocolError(f"Connect: sessionId must be a UUID, not {text!r:.60}") from None
+
+
+def _check_request_id(message: dict[str, Any]) -> None:
+    """Refuse a Mutation whose `requestId` is not one the session's record can name."""
+    request_id = message.get("requestId")
+    if type(request_id) is not int or not 0 <= request_id <= MAX_REQUEST_ID:
+        raise ProtocolError(
+            f"Mutation: requestId must be an integer from 0 to {MAX_REQUEST_ID}, "
+            f"not {request_id!r:.60}"
+        )
 
 
 def _version(query_set: int, identity: int, ts: int) -> dict[str, Any]:

@@ -72,7 +72,18 @@ async function large() {
   await client.close();
 }
 
-const scenarios = { http, subscribe, large };
+// A mutation whose answer is lost with its connection: the client reconnects (same session)
+// and sends it again, and the server answers from its record instead of running it twice.
+async function resend() {
+  const client = new ConvexClient(url, { webSocketConstructor: WebSocket, unsavedChangesWarning: false });
+  client.setAuth(async () => token);
+  report("result", await client.mutation(api.notes.add, { text: "sent once" }));
+  const mine = await client.query(api.notes.list_by_author, { author: "resend-user" });
+  report("listed", mine.map((n) => n._id));
+  await client.close();
+}
+
+const scenarios = { http, subscribe, large, resend };
 scenarios[scenario]().then(
   () => process.exit(0),
   (error) => {
