@@ -14,14 +14,14 @@ Rows (best of a few repeats, µs per call, same run):
 
 from __future__ import annotations
 
-import gc
 import json
 import platform
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import _bench
 
 import effects
 from confect import (
@@ -65,14 +65,7 @@ APP = App({"items:get": get_item, "items:insert": insert_item}, SCHEMA)
 
 
 def per_call_us(fn: Callable[[], Any], n: int = N) -> float:
-    best = float("inf")
-    for _ in range(REPEAT):
-        gc.collect()
-        start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - start) / n * 1e6)
-    return best
+    return _bench.per_call_us(fn, n, REPEAT)
 
 
 # --- the handler touching each query service once -------------------------------------------------

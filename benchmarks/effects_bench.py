@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import _bench
+
 import effects
 from effects import Layer, Tag, TaggedError, gen
 
@@ -30,13 +32,7 @@ REPEAT = 3 if QUICK else 5
 
 
 def best_ms(fn: Callable[[], Any], repeat: int = REPEAT) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return min(times)
+    return _bench.best_ms(fn, repeat)
 
 
 # --- shared pieces --------------------------------------------------------------------------------

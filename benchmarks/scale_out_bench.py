@@ -18,19 +18,18 @@ import json
 import os
 import platform
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import _bench
 import psycopg
+from _bench import run_clients
 from psycopg import sql
-from server_bench import HOT_KEYS, run_clients
+from server_bench import HOT_KEYS
 
 QUICK = "--quick" in sys.argv
 URL = next((a for a in sys.argv[1:] if not a.startswith("--")), "postgresql://127.0.0.1:5432/test")
@@ -42,35 +41,11 @@ SEED = N_READS
 CLIENTS = 64
 
 
-@contextmanager
-def serving(kind: str, app: Path, schema: str) -> Iterator[str]:
-    """One server process of `kind` on `schema`, on a socket bound here; yields its URL."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(4096)
-    fd = listener.fileno()
+def serving(kind: str, app: Path, schema: str) -> Any:
+    """One server process of `kind` on `schema`; yields (url, pid)."""
     if kind == "confect":
-        engine = f"{URL}?schema={schema}"
-        command = [sys.executable, "-m", "confect.cli", "serve", str(app), "--fd", str(fd)]
-        command += ["--engine", engine]
-    else:
-        code = (
-            f"import sys, uvicorn, socket; sys.argv = ['x', {URL!r}, {schema!r}]; "
-            f"sys.path.insert(0, {str(HERE / 'baselines')!r}); import starlette_psycopg; "
-            "config = uvicorn.Config(starlette_psycopg.app, log_level='warning'); "
-            f"uvicorn.Server(config).run(sockets=[socket.socket(fileno={fd})])"
-        )
-        command = [sys.executable, "-c", code]
-    process = subprocess.Popen(
-        command, pass_fds=[fd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    listener.close()
-    try:
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+        return _bench.serving(_bench.confect_serve(app, "--engine", f"{URL}?schema={schema}"))
+    return _bench.serving(_bench.baseline("starlette_psycopg", URL, schema))
 
 
 async def measure(urls: list[str], seeded: bool) -> dict[str, float]:
@@ -109,7 +84,7 @@ def main() -> None:
                 for count in PROCESSES:
                     with ExitStack() as stack:
                         urls = [
-                            stack.enter_context(serving(kind, app, schema)) for _ in range(count)
+                            stack.enter_context(serving(kind, app, schema))[0] for _ in range(count)
                         ]
                         rates = asyncio.run(measure(urls, seeded=count != PROCESSES[0]))
                     results["runs"][f"{kind} ×{count}"] = rates

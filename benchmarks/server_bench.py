@@ -25,18 +25,16 @@ import asyncio
 import json
 import platform
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import _bench
 import websockets
+from _bench import Connection, run_clients
 
 QUICK = "--quick" in sys.argv
 HERE = Path(__file__).parent
@@ -50,14 +48,8 @@ HOT_KEYS = 1_000
 SEED = N_READS  # a document for every distinct read
 
 
-@contextmanager
-def serving(kind: str, workdir: Path) -> Iterator[tuple[str, int]]:
-    """Start a server in a child process on a socket bound here; yield (url, pid)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(4096)
-    fd = listener.fileno()
-    port = listener.getsockname()[1]
+def serving(kind: str, workdir: Path) -> Any:
+    """A server of `kind` in a child process; yields (url, pid)."""
     if kind == "confect":
         app = workdir / "benchapp"
         shutil.copytree(
@@ -65,83 +57,9 @@ def serving(kind: str, workdir: Path) -> Iterator[tuple[str, int]]:
             app,
             ignore=shutil.ignore_patterns(".confect", "__pycache__"),
         )
-        command = [sys.executable, "-m", "confect.cli", "serve", str(app), "--fd", str(fd)]
-        command += ["--max-connections-per-address", "0"]  # every client here is 127.0.0.1
-    else:
-        module = {"starlette": "starlette_sqlite", "fastapi": "fastapi_sqlalchemy"}[kind]
-        database = workdir / f"{kind}.sqlite3"
-        code = (
-            f"import sys, uvicorn; sys.argv = ['x', {str(database)!r}]; sys.path.insert(0, {str(HERE / 'baselines')!r}); "
-            f"import {module}, socket; config = uvicorn.Config({module}.app, log_level='warning'); "
-            f"uvicorn.Server(config).run(sockets=[socket.socket(fileno={fd})])"
-        )
-        command = [sys.executable, "-c", code]
-    process = subprocess.Popen(
-        command, pass_fds=[fd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    listener.close()
-    try:
-        yield f"http://127.0.0.1:{port}", process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-class Connection:
-    """A minimal keep-alive HTTP/1.1 client connection: the load generator must not be the
-    bottleneck (httpx's pool slows down sharply with many concurrent connections)."""
-
-    def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str
-    ) -> None:
-        self._reader, self._writer, self._host = reader, writer, host
-
-    @staticmethod
-    async def open(url: str) -> Connection:
-        host, port = url.removeprefix("http://").split(":")
-        reader, writer = await asyncio.open_connection(host, int(port))
-        return Connection(reader, writer, f"{host}:{port}")
-
-    async def call(self, kind: str, path: str, args: dict[str, Any]) -> Any:
-        body = json.dumps({"path": path, "args": args, "format": "convex_encoded_json"}).encode()
-        self._writer.write(
-            f"POST /api/{kind} HTTP/1.1\r\nHost: {self._host}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n".encode()
-            + body
-        )
-        head = await self._reader.readuntil(b"\r\n\r\n")
-        length = next(
-            int(line.split(b":")[1])
-            for line in head.split(b"\r\n")
-            if line.lower().startswith(b"content-length:")
-        )
-        answer = json.loads(await self._reader.readexactly(length))
-        assert answer["status"] == "success", answer
-        return answer["value"]
-
-    def close(self) -> None:
-        self._writer.close()
-
-
-async def run_clients(
-    url: str | list[str], clients: int, requests: int, kind: str, path: str, args_of: Any
-) -> float:
-    """Requests per second with `clients` connections sharing `requests` calls (spread
-    evenly over the servers, if given several URLs)."""
-    urls = [url] if isinstance(url, str) else url
-    connections = [await Connection.open(urls[i % len(urls)]) for i in range(clients)]
-    queue = iter(range(requests))
-
-    async def client(connection: Connection) -> None:
-        for i in queue:
-            await connection.call(kind, path, args_of(i))
-
-    start = time.perf_counter()
-    await asyncio.gather(*(client(c) for c in connections))
-    elapsed = time.perf_counter() - start
-    for connection in connections:
-        connection.close()
-    return requests / elapsed
+        return _bench.serving(_bench.confect_serve(app))
+    module = {"starlette": "starlette_sqlite", "fastapi": "fastapi_sqlalchemy"}[kind]
+    return _bench.serving(_bench.baseline(module, str(workdir / f"{kind}.sqlite3")))
 
 
 async def seed(url: str) -> None:
