@@ -18,7 +18,12 @@ import attrs
 import effects
 from confect.backend import Backend, MutationResult, QueryResult
 from confect.engine.base import ReadRange
-from confect.errors import ArgumentValidationError, FunctionNotFoundError, TimestampTooOldError
+from confect.errors import (
+    ArgumentValidationError,
+    FunctionNotFoundError,
+    InvalidValueError,
+    TimestampTooOldError,
+)
 from confect.functions import FunctionDefinition
 from confect.server.query_cache import QueryCache, query_key, unwrap_args
 from confect.services.auth import UserIdentity
@@ -133,8 +138,8 @@ class Functions:
     def decode_args(raw: Any) -> dict[str, Value]:
         """Arguments from the wire (see `unwrap_args`), decoded and checked to be an object."""
         try:
-            args = from_wire(unwrap_args(raw))
-        except (ValueError, TypeError) as error:
+            args = from_wire(unwrap_args(raw), "args")
+        except InvalidValueError as error:
             raise RequestError(
                 400, "BadRequest", f"Arguments are not valid Convex values: {error}"
             ) from None

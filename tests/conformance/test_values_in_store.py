@@ -1,0 +1,141 @@
+"""Values on every engine: only what Convex accepts gets in, wherever a handler puts it."""
+
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import effects
+from confect import (
+    App,
+    Backend,
+    DatabaseReader,
+    DatabaseWriter,
+    InvalidValueError,
+    Scheduler,
+    define_schema,
+    define_table,
+    mutation,
+    query,
+    v,
+)
+from confect.engine.base import Engine
+from confect.engine.postgres import PostgresEngine
+from confect.engine.sqlite import SqliteEngine
+from tests.conformance.test_engine import ENGINES
+
+THINGS = {"name": v.string(), "data": v.any(), "tags": v.optional(v.record(v.string(), v.string()))}
+SCHEMA = define_schema(
+    things=define_table(THINGS),
+    others=define_table({"name": v.string()}),
+)
+
+
+@mutation(args={"name": v.string(), "data": v.any()})
+def put(name: str, data: Any):
+    db = yield from DatabaseWriter
+    return (yield from db.table("things").insert({"name": name, "data": data}))
+
+
+@mutation(args={"key": v.string()})
+def put_keyed(key: str):
+    """Builds an object from a string argument, as app code does."""
+    db = yield from DatabaseWriter
+    yield from db.table("things").insert({"name": "keyed", "data": {"inner": [{key: 1.0}]}})
+
+
+@mutation(args={"key": v.string()})
+def put_tagged(key: str):
+    db = yield from DatabaseWriter
+    yield from db.table("things").insert({"name": "tagged", "data": None, "tags": {key: "t"}})
+
+
+@mutation(args={"id": v.id("things"), "key": v.string()})
+def patch_keyed(id: str, key: str):
+    db = yield from DatabaseWriter
+    yield from db.table("things").patch(id, {"data": {key: "p"}})
+
+
+@mutation(args={"id": v.id("things"), "key": v.string()})
+def replace_keyed(id: str, key: str):
+    db = yield from DatabaseWriter
+    yield from db.table("things").replace(id, {"name": "replaced", "data": {key: "r"}})
+
+
+@mutation(args={"key": v.string()})
+def returns_keyed(key: str):
+    db = yield from DatabaseWriter
+    yield from db.table("others").insert({"name": "written before returning"})
+    return {key: 1.0}
+
+
+@mutation(args={"key": v.string()})
+def schedules_keyed(key: str):
+    scheduler = yield from Scheduler
+    yield from scheduler.run_after(0, put, {"name": "scheduled", "data": {key: 1.0}})
+
+
+@query(args={"table": v.string()})
+def names(table: str):
+    db = yield from DatabaseReader
+    return sorted(d.name for d in (yield from db.table(table).collect()))
+
+
+FUNCTIONS = (
+    put,
+    put_keyed,
+    put_tagged,
+    patch_keyed,
+    replace_keyed,
+    returns_keyed,
+    schedules_keyed,
+    names,
+)
+APP = App({f"v:{f.handler.__name__}": f for f in FUNCTIONS}, SCHEMA)
+
+
+@pytest.fixture(params=sorted(ENGINES))
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    made = ENGINES[request.param]()
+    yield made
+    release(made)
+
+
+def release(engine: Engine) -> None:
+    if isinstance(engine, SqliteEngine):
+        engine.close()
+        shutil.rmtree(engine.directory)
+    elif isinstance(engine, PostgresEngine):
+        engine.drop()
+
+
+def call(backend: Backend, name: str, args: dict[str, Any] | None = None) -> Any:
+    fn = backend.resolve(f"v:{name}")
+    runner = backend.query if fn.kind == "query" else backend.mutation
+    return effects.run_sync(runner(fn, fn.encode_args(args or {}))).value
+
+
+# --- only what Convex accepts gets in --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["$integer", "$bytes", "$x", "é", "a\nb"])
+def test_a_field_name_convex_refuses_gets_in_nowhere(engine: Engine, key: str):
+    backend = Backend(APP, engine)
+    thing = call(backend, "put", {"name": "good", "data": 1.0})
+    refused: list[tuple[str, dict[str, Any], str]] = [
+        ("put_keyed", {"key": key}, "document.data.inner[0]"),  # inside v.any()
+        ("put_tagged", {"key": key}, "document.tags"),  # a v.record's key
+        ("patch_keyed", {"id": thing, "key": key}, "document.data"),
+        ("replace_keyed", {"id": thing, "key": key}, "document.data"),
+        ("returns_keyed", {"key": key}, "return value"),
+        ("schedules_keyed", {"key": key}, "args.data"),
+    ]
+    for name, args, path in refused:
+        with pytest.raises(InvalidValueError) as raised:
+            call(backend, name, args)
+        assert raised.value.path == path, name
+        assert f"has the field name {key!r}" in str(raised.value)
+    assert call(backend, "names", {"table": "things"}) == ["good"]
+    assert call(backend, "names", {"table": "others"}) == []  # the mutation that returned it
+    assert backend.pending_jobs() == []
