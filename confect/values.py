@@ -1,10 +1,12 @@
-"""Convex values in Python: the wire encoding, the checks every value entering the system
-passes, and the total order.
+"""Convex values in Python: the wire encoding, the stored encoding, the checks every value
+entering the system passes, and the total order.
 
 Inside confect a stored value uses plain Python types: `int` is an int64, `float` is a
 float64, and the two are never equal. The wire form is Convex's "convex_encoded_json"
 (`to_wire` writes it with the `convex` package's `convex.values`; `from_wire` reads it,
-checking everything a client could get wrong).
+checking everything a client could get wrong). Stored documents use the same JSON, except
+that a field name starting with `$` is escaped, so no stored object can be mistaken for an
+encoded int64, float or bytes value.
 """
 
 from __future__ import annotations
@@ -213,9 +215,17 @@ def _map_leaves(value: Any, leaf: Callable[[Any], Any]) -> Any:
     return leaf(value)
 
 
+# --- stored encoding -------------------------------------------------------------------------------
+#
+# The wire JSON, with one change that makes it unambiguous: a field name that starts with `$`
+# gets one more `$` in front. Convex refuses such names and so does every way into confect,
+# but whatever a document holds, no object in it is ever stored as `{"$integer": ...}`.
+
+
 def to_stored_json(value: Value) -> Any:
-    """The wire JSON form of a value confect has validated already (stored documents): one
-    pass, no checks. `from_stored_json` reads it back."""
+    """The stored JSON form of a value (a document), in one pass and without checks: a
+    field name that starts with `$` is escaped, whatever the value holds. `from_stored_json`
+    reads it back."""
     if type(value) is int:
         return {"$integer": base64.b64encode(_pack_q_le(value)).decode()}
     if type(value) is float:
@@ -231,7 +241,12 @@ def to_stored_json(value: Value) -> Any:
     if isinstance(value, list):
         return [to_stored_json(item) for item in value]
     if isinstance(value, dict):
-        return {key: to_stored_json(item) for key, item in value.items()}
+        if _FIELD_NAMES.issuperset(value):  # names checked already: none starts with `$`
+            return {key: to_stored_json(item) for key, item in value.items()}
+        return {
+            ("$" + key if key[:1] == "$" else key): to_stored_json(item)
+            for key, item in value.items()
+        }
     return value
 
 
@@ -242,25 +257,51 @@ _unpack_d_le = struct.Struct("<d").unpack
 
 
 def from_stored_json(text: str | bytes) -> Value:
-    """Decode wire JSON that confect itself wrote (stored documents): one pass, no checks."""
+    """Decode what `to_stored_json` wrote (and, the same but for the escape, what confect
+    stored before it escaped `$` names). Raises `ValueError` for text that is not a stored
+    value: malformed JSON, or a `$integer`, `$float` or `$bytes` that does not hold one
+    (`RecursionError` for JSON nested deeper than Python can parse)."""
     if isinstance(text, bytes):
         text = text.decode()
+    if '"$$' in text:  # maybe an escaped name (or a string value starting with "$$")
+        return _escaped_decoder.decode(text)
     return _stored_decoder.decode(text)
 
 
-def _special_value(fields: dict[str, Any]) -> Any:
+def _stored_base64(data: Any, size: int | None = None) -> bytes:
+    if not isinstance(data, str):
+        raise ValueError(f"{data!r} is not a base64 string")
+    raw = binascii.a2b_base64(data, strict_mode=True)
+    if size is not None and len(raw) != size:
+        raise ValueError(f"{data!r} is {len(raw)} bytes, not {size}")
+    return raw
+
+
+_STORED_SPECIAL: dict[str, Callable[[Any], Any]] = {
+    "$integer": lambda data: _unpack_q_le(_stored_base64(data, 8))[0],
+    "$float": lambda data: _unpack_d_le(_stored_base64(data, 8))[0],
+    "$bytes": _stored_base64,
+}
+
+
+def _stored_object(fields: dict[str, Any]) -> Any:
     if len(fields) == 1:
         ((key, data),) = fields.items()
-        if key == "$integer":
-            return struct.unpack("<q", base64.b64decode(data))[0]
-        if key == "$float":
-            return struct.unpack("<d", base64.b64decode(data))[0]
-        if key == "$bytes":
-            return base64.b64decode(data)
+        decode = _STORED_SPECIAL.get(key)
+        if decode is not None:
+            return decode(data)
     return fields
 
 
-_stored_decoder = json.JSONDecoder(parse_int=float, object_hook=_special_value)
+def _escaped_object(fields: dict[str, Any]) -> Any:
+    special = _stored_object(fields)
+    if special is not fields or not any(key[:2] == "$$" for key in fields):
+        return special
+    return {(key[1:] if key[:2] == "$$" else key): item for key, item in fields.items()}
+
+
+_stored_decoder = json.JSONDecoder(parse_int=float, object_hook=_stored_object)
+_escaped_decoder = json.JSONDecoder(parse_int=float, object_hook=_escaped_object)
 
 
 # --- checks ----------------------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def number_new_tables(numbers: Mapping[str, int], tables: Iterable[str]) -> dict
 
 
 def encode_document(document: Document) -> str:
-    """A document as stored by the SQL engines: compact wire JSON."""
+    """A document as stored by the SQL engines: compact stored JSON (`to_stored_json`)."""
     return json.dumps(to_stored_json(document), separators=(",", ":"))
 
 

@@ -275,3 +275,35 @@ def test_field_names_convex_refuses_are_refused_in_documents_and_values(name):
     with pytest.raises(InvalidValueError) as raised:
         check_value({"a": [{name: 1}]}, "return value")
     assert raised.value.path == "return value.a[0]"
+
+
+stored_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(
+            st.sampled_from(["a", "$integer", "$float", "$bytes", "$", "$$", "$$x", "_id"]),
+            inner,
+            max_size=3,
+        ),
+    ),
+    max_leaves=12,
+)
+
+
+@given(stored_values)
+def test_the_stored_encoding_is_unambiguous_whatever_a_value_holds(value):
+    """Even an object Convex would refuse, such as `{"$integer": "AA"}`, is stored and read
+    back as itself: never as an int64, never as an error."""
+    stored = from_stored_json(json.dumps(to_stored_json(value)))
+    assert encode_key((stored,)) == encode_key((value,))
+
+
+def test_stored_data_written_before_the_escape_still_reads():
+    legacy = '{"i":{"$integer":"BQAAAAAAAAA="},"f":{"$float":"AAAAAAAA+H8="},"b":{"$bytes":"YWI="}}'
+    read = from_stored_json(legacy)
+    assert isinstance(read, dict) and read["i"] == 5 and read["b"] == b"ab"
+    assert from_stored_json('{"$x":1,"$$":2}') == {"$x": 1.0, "$": 2.0}
+    for broken in ('{"a":{"$integer":"AA"}}', '{"a":{"$float":"AAAA"}}', '{"a":{"$bytes":5}}'):
+        with pytest.raises(ValueError):
+            from_stored_json(broken)
