@@ -12,6 +12,7 @@ from confect.documents import Doc
 from confect.errors import (
     ArgumentValidationError,
     ConvexError,
+    CorruptDocumentError,
     DocumentDecodeError,
     GetByIdFailure,
     GetByIndexFailure,
@@ -53,6 +54,7 @@ __all__ = [
     "Auth",
     "Backend",
     "ConvexError",
+    "CorruptDocumentError",
     "Crons",
     "DatabaseReader",
     "DatabaseWriter",

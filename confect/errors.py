@@ -68,6 +68,20 @@ class GetByIndexFailure(TaggedError):
     message: str = "no document matched"
 
 
+class CorruptDocumentError(TaggedError):
+    """A stored document cannot be decoded (damaged, or written by something other than
+    confect): a read that reaches it fails with this; the other documents are served."""
+
+    table: str
+    id: str
+    message: str
+
+    def __str__(self) -> str:
+        return (
+            f"the stored document {self.id} of table {self.table!r} cannot be read: {self.message}"
+        )
+
+
 class DocumentDecodeError(TaggedError):
     """A stored document does not fit its table's document class."""
 

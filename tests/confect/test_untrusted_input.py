@@ -1,11 +1,22 @@
 """What clients send, over real sockets: every undecodable argument is a clear refusal of that
-call only (HTTP 400, a failed response or QueryFailed on the socket)."""
+call only (HTTP 400, a failed response or QueryFailed on the socket), and a server started
+over a stored document it cannot read serves the rest."""
 
 import asyncio
 import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 import websockets
+from typer.testing import CliRunner
 
 from confect import (
     App,
@@ -19,6 +30,7 @@ from confect import (
     query,
     v,
 )
+from confect.cli import cli
 from confect.server.app import Server
 from tests.confect.test_server import post, raw_request, served
 
@@ -182,3 +194,57 @@ async def test_a_message_nested_too_deep_to_parse_ends_the_connection_with_a_fat
             "type": "FatalError",
             "error": "a message was not JSON",
         }
+
+
+NOTES = Path(__file__).resolve().parents[2] / "examples" / "notes"
+
+
+def test_confect_serve_starts_over_a_document_it_cannot_read(tmp_path: Path):
+    app = tmp_path / "notes_copy"
+    shutil.copytree(NOTES, app, ignore=shutil.ignore_patterns(".confect", "__pycache__"))
+    for author in ("a", "b"):
+        args = json.dumps({"author": author, "summary": f"by {author}", "count": 1})
+        saved = CliRunner().invoke(cli, ["run", str(app), "notes:save_digest", args])
+        assert saved.exit_code == 0, saved.output
+    with sqlite3.connect(app / ".confect" / "data.sqlite3") as db:
+        [(bad, body)] = db.execute(
+            "SELECT id, body FROM documents WHERE tbl = 'digests' AND body LIKE '%\"a\"%'"
+        ).fetchall()
+        damaged = body.replace('"count":1.0', '"count":{"$integer":"AA"}')
+        db.execute("UPDATE documents SET body = ? WHERE id = ?", (damaged, bad))
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "confect.cli", "serve", app, "--fd", str(listener.fileno())],
+        pass_fds=[listener.fileno()],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/api/query"
+    listener.close()
+
+    def digests(author: str) -> tuple[int, dict[str, Any]]:
+        body = json.dumps({"path": "notes:digests", "args": {"author": author}}).encode()
+        request = urllib.request.Request(url, body, headers={"content-type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    try:
+        assert digests("b") == (200, {"status": "success", "value": ["by b"], "logLines": []})
+        status, failed = digests("a")
+        assert status == 560
+        assert (
+            f"the stored document {bad} of table 'digests' cannot be read"
+            in (failed["errorMessage"])
+        )
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert f"digests {bad}" in output, output
+    assert process.returncode is not None

@@ -1,16 +1,21 @@
-"""Values on every engine: only what Convex accepts gets in, and whatever is stored reads
-back as itself."""
+"""Values on every engine: only what Convex accepts gets in, whatever is stored reads back as
+itself, and a deployment opens and serves around a stored document it cannot read."""
 
+import logging
 import shutil
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg import sql
 
 import effects
 from confect import (
     App,
     Backend,
+    CorruptDocumentError,
     DatabaseReader,
     DatabaseWriter,
     InvalidValueError,
@@ -25,7 +30,9 @@ from confect.engine.base import Engine, Write
 from confect.engine.postgres import PostgresEngine
 from confect.engine.sqlite import SqliteEngine
 from confect.ids import new_id
+from confect.values import prefix_range
 from tests.conformance.test_engine import ENGINES
+from tests.postgres import URL
 
 THINGS = {"name": v.string(), "data": v.any(), "tags": v.optional(v.record(v.string(), v.string()))}
 SCHEMA = define_schema(
@@ -84,6 +91,12 @@ def names(table: str):
     return sorted(d.name for d in (yield from db.table(table).collect()))
 
 
+@query(args={"id": v.id("things")})
+def get_thing(id: str):
+    db = yield from DatabaseReader
+    return (yield from db.table("things").get(id)).name
+
+
 FUNCTIONS = (
     put,
     put_keyed,
@@ -93,6 +106,7 @@ FUNCTIONS = (
     returns_keyed,
     schedules_keyed,
     names,
+    get_thing,
 )
 APP = App({f"v:{f.handler.__name__}": f for f in FUNCTIONS}, SCHEMA)
 
@@ -158,3 +172,79 @@ def test_whatever_a_document_holds_it_is_stored_and_read_back_as_itself(engine: 
     for read in (engine.get("things", id_), next(engine.documents("things"))):
         assert read == document
         assert read is not None and type(read["data"]["real"][0]) is int
+
+
+# --- a stored document that cannot be read ---------------------------------------------------------
+
+UNREADABLE = [
+    '{"_id":"ID","_creationTime":1.0,"name":"bad","data":{"$integer":"AA"}}',  # issue #12
+    '{"_id":"ID","_creationTime":1.0,"name":"bad","data":{"$float":"AAAA"}}',
+    '{"_id":"ID","_creationTime":1.0,"na',
+]
+
+
+def _overwrite_sqlite(engine: SqliteEngine, id_: str, body: str) -> Callable[[], Engine]:
+    directory = engine.directory
+    engine.close()
+    with sqlite3.connect(directory / "data.sqlite3") as db:
+        db.execute("UPDATE documents SET body = ? WHERE id = ?", (body, id_))
+    return lambda: SqliteEngine(directory)
+
+
+def _overwrite_postgres(engine: PostgresEngine, id_: str, body: str) -> Callable[[], Engine]:
+    with psycopg.connect(URL, autocommit=True) as db:
+        table = sql.Identifier(engine.schema, "documents")
+        db.execute(sql.SQL("UPDATE {} SET body = %s WHERE id = %s").format(table), (body, id_))
+    return lambda: PostgresEngine(URL, engine.schema)  # another process of the deployment
+
+
+OVERWRITE: dict[str, Callable[[Any, str, str], Callable[[], Engine]]] = {
+    "sqlite": _overwrite_sqlite,
+    "postgres": _overwrite_postgres,
+}
+
+
+@pytest.fixture(params=sorted(OVERWRITE))
+def stored_engine(request: pytest.FixtureRequest) -> Iterator[tuple[Engine, Callable[..., Any]]]:
+    """An engine that stores documents as rows, and how to damage one of its rows (which
+    gives how to open the deployment again)."""
+    made = ENGINES[request.param]()
+    reopened: list[Engine] = []
+
+    def damage(id_: str, body: str) -> Engine:
+        reopened.append(OVERWRITE[request.param](made, id_, body)())
+        return reopened[-1]
+
+    yield made, damage
+    for other in reopened:
+        other.close()
+    release(made)
+
+
+@pytest.mark.parametrize("body", UNREADABLE)
+def test_a_deployment_opens_and_serves_around_a_document_it_cannot_read(
+    stored_engine: tuple[Engine, Callable[..., Engine]], body: str, caplog: pytest.LogCaptureFixture
+):
+    engine, damage = stored_engine
+    backend = Backend(APP, engine)
+    good = call(backend, "put", {"name": "good", "data": 1.0})
+    bad = call(backend, "put", {"name": "soon bad", "data": 2.0})
+    call(backend, "returns_keyed", {"key": "fine"})  # a document in `others`
+    with caplog.at_level(logging.ERROR, logger="confect.engine"):
+        reopened = Backend(APP, damage(bad, body.replace("ID", bad)))
+    assert f"things {bad}" in caplog.text  # reported: which table, which id
+    assert call(reopened, "get_thing", {"id": good}) == "good"
+    assert call(reopened, "names", {"table": "others"}) == ["written before returning"]
+    for name, args in (("get_thing", {"id": bad}), ("names", {"table": "things"})):
+        with pytest.raises(CorruptDocumentError) as raised:
+            call(reopened, name, args)
+        assert (raised.value.table, raised.value.id) == ("things", bad)
+        assert bad in str(raised.value) and "things" in str(raised.value)
+    call(reopened, "put", {"name": "after", "data": 3.0})  # writes go on
+    indexed = define_schema(
+        things=define_table(THINGS).index("by_name", ["name"]),  # a new index, built around it
+        others=SCHEMA.tables["others"],
+    )
+    reopened.reload(App(APP.functions, indexed))
+    lo, hi = prefix_range("good")
+    assert [d["_id"] for _, d in reopened.engine.scan("things", "by_name", lo, hi, False)] == [good]
