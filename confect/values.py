@@ -330,7 +330,7 @@ _TYPE_NAMES: tuple[tuple[type, str], ...] = (
 def check_value(value: Value, what: str = "value") -> int:
     """Check what Convex checks of every value (function arguments, return values): field
     names, nesting (at most `MAX_NESTING`), object and array lengths, the int64 range.
-    Returns the value's size in bytes.
+    Returns the value's size in bytes, counted as Convex counts it.
 
     Raises `InvalidValueError` (`ValueLimitError` for a limit) naming the path of the
     offending part.
@@ -345,6 +345,27 @@ def check_limits(value: Value, what: str = "document") -> int:
     if size > MAX_DOCUMENT_BYTES:
         raise ValueLimitError(path=what, message=f"is {size} bytes, over the limit of 1 MiB")
     return size
+
+
+def value_size(value: Value) -> int:
+    """The size of a checked value in bytes, as Convex counts it (`Size::size`): 1 for null
+    and booleans, 9 for numbers, 2 plus the UTF-8 length for strings and bytes, 2 plus the
+    items for arrays, 2 plus each field's name, a separator and value for objects."""
+    if isinstance(value, str):
+        return (len(value) if value.isascii() else len(value.encode())) + 2
+    if isinstance(value, dict):
+        size = 2
+        for key, item in value.items():
+            size += len(key) + 1 + value_size(item)
+        return size
+    if isinstance(value, list):
+        size = 2
+        for item in value:
+            size += value_size(item)
+        return size
+    if isinstance(value, bytes):
+        return len(value) + 2
+    return 1 if value is None or value is True or value is False else 9
 
 
 def _check_container(
@@ -362,13 +383,13 @@ def _check_container(
 
 def _check(value: Value, where: Where, nesting: int, max_nesting: int) -> int:
     if isinstance(value, str):
-        return len(value.encode()) + 2
+        return (len(value) if value.isascii() else len(value.encode())) + 2
     if isinstance(value, dict):
         _check_container(where, nesting, len(value), max_nesting, MAX_FIELDS, "fields")
         _check_field_names(value, where)
         size = 2
         for key, item in value.items():
-            size += len(key) + _check(item, (where, key), nesting + 1, max_nesting)
+            size += len(key) + 1 + _check(item, (where, key), nesting + 1, max_nesting)
         return size
     if isinstance(value, list):
         _check_container(where, nesting, len(value), max_nesting, MAX_ARRAY, "items")
@@ -379,13 +400,13 @@ def _check(value: Value, where: Where, nesting: int, max_nesting: int) -> int:
     if isinstance(value, bytes):
         return len(value) + 2
     if value is None or value is True or value is False:
-        return 8
+        return 1
     if type(value) is int:
         if not MIN_INT64 <= value <= MAX_INT64:
             raise ValueLimitError(path=_path(where), message=f"{value} does not fit in an int64")
-        return 8
+        return 9
     if type(value) is float:
-        return 8
+        return 9
     raise InvalidValueError(
         path=_path(where), message=f"is a {type(value).__name__}, not a Convex value"
     )

@@ -23,6 +23,7 @@ from confect.values import (
     from_wire,
     to_stored_json,
     to_wire,
+    value_size,
 )
 
 scalars = st.one_of(
@@ -275,6 +276,14 @@ def test_field_names_convex_refuses_are_refused_in_documents_and_values(name):
     with pytest.raises(InvalidValueError) as raised:
         check_value({"a": [{name: 1}]}, "return value")
     assert raised.value.path == "return value.a[0]"
+
+
+def test_sizes_are_counted_as_convex_counts_them():
+    # 2 for the braces; per field its name, a separator and its value: null 1, int64 and
+    # float64 9, boolean 1, strings and bytes 2 plus their UTF-8 length, arrays 2 plus items
+    value = {"n": None, "i": 1, "f": 1.0, "b": True, "s": "é", "y": b"ab", "a": [1.0]}
+    expected = 2 + (2 + 1) + (2 + 9) + (2 + 9) + (2 + 1) + (2 + 4) + (2 + 4) + (2 + 11)
+    assert value_size(value) == check_value(value) == check_limits(value) == expected
 
 
 stored_values = st.recursive(

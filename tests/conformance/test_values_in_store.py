@@ -1,5 +1,6 @@
 """Values on every engine: only what Convex accepts gets in, whatever is stored reads back as
-itself, and a deployment opens and serves around a stored document it cannot read."""
+itself, a deployment opens and serves around a stored document it cannot read, and the
+per-transaction byte limits hold."""
 
 import logging
 import shutil
@@ -15,11 +16,14 @@ import effects
 from confect import (
     App,
     Backend,
+    ConvexError,
     CorruptDocumentError,
     DatabaseReader,
     DatabaseWriter,
     InvalidValueError,
+    MutationRunner,
     Scheduler,
+    TransactionLimitError,
     define_schema,
     define_table,
     mutation,
@@ -30,14 +34,19 @@ from confect.engine.base import Engine, Write
 from confect.engine.postgres import PostgresEngine
 from confect.engine.sqlite import SqliteEngine
 from confect.ids import new_id
-from confect.values import prefix_range
+from confect.values import MAX_DOCUMENT_BYTES, prefix_range, value_size
 from tests.conformance.test_engine import ENGINES
 from tests.postgres import URL
+
+# a `big` document with a body of n characters is 70 + n bytes as Convex counts:
+# 2 (braces) + _id 3+1+34 + _creationTime 13+1+9 + body 4+1+(n+2)
+ONE_MIB_BODY = MAX_DOCUMENT_BYTES - 70
 
 THINGS = {"name": v.string(), "data": v.any(), "tags": v.optional(v.record(v.string(), v.string()))}
 SCHEMA = define_schema(
     things=define_table(THINGS),
     others=define_table({"name": v.string()}),
+    big=define_table({"body": v.string()}),
 )
 
 
@@ -97,6 +106,29 @@ def get_thing(id: str):
     return (yield from db.table("things").get(id)).name
 
 
+@mutation(args={"n": v.number(), "size": v.number(), "fail": v.optional(v.boolean())})
+def write_big(n: float, size: float, fail: bool | None):
+    db = yield from DatabaseWriter
+    for _ in range(int(n)):
+        yield from db.table("big").insert({"body": "x" * int(size)})
+    if fail:
+        yield from ConvexError(data="undone")
+
+
+@mutation()
+def write_big_after_undone():
+    runner = yield from MutationRunner
+    undone = runner.run_mutation(write_big, {"n": 10, "size": ONE_MIB_BODY, "fail": True})
+    yield from undone.catch_tag(ConvexError, lambda _: effects.succeed(None))
+    yield from runner.run_mutation(write_big, {"n": 10, "size": ONE_MIB_BODY})
+
+
+@query()
+def read_big():
+    db = yield from DatabaseReader
+    return len((yield from db.table("big").collect()))
+
+
 FUNCTIONS = (
     put,
     put_keyed,
@@ -107,6 +139,9 @@ FUNCTIONS = (
     schedules_keyed,
     names,
     get_thing,
+    write_big,
+    write_big_after_undone,
+    read_big,
 )
 APP = App({f"v:{f.handler.__name__}": f for f in FUNCTIONS}, SCHEMA)
 
@@ -244,7 +279,38 @@ def test_a_deployment_opens_and_serves_around_a_document_it_cannot_read(
     indexed = define_schema(
         things=define_table(THINGS).index("by_name", ["name"]),  # a new index, built around it
         others=SCHEMA.tables["others"],
+        big=SCHEMA.tables["big"],
     )
     reopened.reload(App(APP.functions, indexed))
     lo, hi = prefix_range("good")
     assert [d["_id"] for _, d in reopened.engine.scan("things", "by_name", lo, hi, False)] == [good]
+
+
+# --- per-transaction byte limits -------------------------------------------------------------------
+
+
+def test_a_transaction_writes_at_most_16_mib(engine: Engine):
+    backend = Backend(APP, engine)
+    with pytest.raises(TransactionLimitError, match="wrote more than 16777216 bytes"):
+        call(backend, "write_big", {"n": 17, "size": ONE_MIB_BODY - 1000})
+    assert call(backend, "read_big") == 0
+    call(backend, "write_big", {"n": 16, "size": ONE_MIB_BODY})
+    assert call(backend, "read_big") == 16
+    one = {"_id": "x" * 32, "_creationTime": 1.0, "body": "x" * ONE_MIB_BODY}
+    assert value_size(one) == MAX_DOCUMENT_BYTES  # so that was exactly 16 MiB
+
+
+def test_a_transaction_reads_at_most_16_mib(engine: Engine):
+    backend = Backend(APP, engine)
+    for _ in range(2):
+        call(backend, "write_big", {"n": 8, "size": ONE_MIB_BODY})
+    assert call(backend, "read_big") == 16  # exactly 16 MiB
+    call(backend, "write_big", {"n": 1, "size": 0})
+    with pytest.raises(TransactionLimitError, match="read more than 16777216 bytes"):
+        call(backend, "read_big")
+
+
+def test_the_writes_of_an_undone_sub_mutation_do_not_count(engine: Engine):
+    backend = Backend(APP, engine)
+    call(backend, "write_big_after_undone")  # 10 MiB undone, then 10 MiB written
+    assert call(backend, "read_big") == 10
