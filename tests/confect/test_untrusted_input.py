@@ -196,6 +196,39 @@ async def test_a_message_nested_too_deep_to_parse_ends_the_connection_with_a_fat
         }
 
 
+async def test_arguments_nested_near_the_parsers_limit_fail_as_their_call_only():
+    """Around Python's recursion limit a message parses but its arguments are too deep to
+    write out again (as the query's cache key): still the call's own error, never a
+    connection dropped without a word or a 500."""
+    depths = range(900, 1100, 4)  # from parseable to too deep to parse, wherever the limit is
+    async with (
+        served(Server(Backend(APP))) as address,
+        websockets.connect(f"ws://{address}/api/sync", max_size=None) as socket_,
+    ):
+        head = f"POST /api/query HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n"
+        for depth in depths:
+            body = f'{{"path": "items:count", "args": {{"value": {deep(depth)}}}}}'.encode()
+            status, _, answer = await raw_request(address, head, body)
+            assert status == 400, (depth, answer)
+        failed = 0
+        for version, depth in enumerate(depths):
+            add = {"type": "Add", "queryId": version, "udfPath": "items:count", "args": ["ARGS"]}
+            change = {
+                "type": "ModifyQuerySet",
+                "baseVersion": version,
+                "newVersion": version + 1,
+                "modifications": [add],
+            }
+            await socket_.send(json.dumps(change).replace('"ARGS"', f'{{"value": {deep(depth)}}}'))
+            message = json.loads(await asyncio.wait_for(socket_.recv(), 10))
+            if message["type"] == "FatalError":  # too deep to parse: the protocol's answer
+                break
+            assert message["modifications"][0]["type"] == "QueryFailed", depth
+            failed += 1
+        assert message == {"type": "FatalError", "error": "a message was not JSON"}
+        assert failed > 0
+
+
 NOTES = Path(__file__).resolve().parents[2] / "examples" / "notes"
 
 
