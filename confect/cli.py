@@ -32,7 +32,7 @@ from confect.backend import Backend
 from confect.engine.base import Engine
 from confect.engine.postgres import PostgresEngine, split_url
 from confect.engine.sqlite import EngineLockedError, SqliteEngine
-from confect.errors import FunctionNotFoundError
+from confect.errors import FunctionNotFoundError, InvalidValueError
 from confect.server.app import Server, create_app
 from confect.server.limits import ConnectionLimits, protocols
 from confect.snapshot import export_snapshot, import_snapshot
@@ -112,8 +112,8 @@ def run(
 ) -> None:
     """Call a function (internal ones too) and print its result as JSON."""
     try:
-        decoded = from_wire(json.loads(args))
-    except ValueError as error:
+        decoded = from_wire(json.loads(args), "args")
+    except (ValueError, InvalidValueError) as error:
         raise typer.BadParameter(f"the arguments are not valid JSON values: {error}") from None
     if not isinstance(decoded, dict):
         raise typer.BadParameter("the arguments must be a JSON object")

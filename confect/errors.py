@@ -28,14 +28,19 @@ class ArgumentValidationError(ValidationError):
     """A call's arguments did not match the function's `args`: the caller's mistake."""
 
 
-class ValueLimitError(TaggedError):
-    """A value is over one of Convex's size limits."""
+class InvalidValueError(TaggedError):
+    """A value Convex does not accept: a reserved or invalid field name, a malformed wire
+    encoding, or (`ValueLimitError`) a value over a limit; `path` says where (`args.a[2]`)."""
 
     path: str
     message: str
 
     def __str__(self) -> str:
         return f"{self.path} {self.message}"
+
+
+class ValueLimitError(InvalidValueError):
+    """A value is over one of Convex's size limits."""
 
 
 class SchemaError(TaggedError):
@@ -61,6 +66,20 @@ class GetByIndexFailure(TaggedError):
     index: str
     values: tuple[Any, ...]
     message: str = "no document matched"
+
+
+class CorruptDocumentError(TaggedError):
+    """A stored document cannot be decoded (damaged, or written by something other than
+    confect): a read that reaches it fails with this; the other documents are served."""
+
+    table: str
+    id: str
+    message: str
+
+    def __str__(self) -> str:
+        return (
+            f"the stored document {self.id} of table {self.table!r} cannot be read: {self.message}"
+        )
 
 
 class DocumentDecodeError(TaggedError):

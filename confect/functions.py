@@ -8,9 +8,14 @@ from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 
 import attrs
 
-from confect.errors import ArgumentValidationError, ConvexError, ValidationError
+from confect.errors import (
+    ArgumentValidationError,
+    ConvexError,
+    InvalidValueError,
+    ValidationError,
+)
 from confect.validators import ObjectV, Validator, encode_any
-from confect.values import Value
+from confect.values import Value, check_value
 from effects import Effect, TaggedError, gen
 
 A = TypeVar("A")
@@ -49,25 +54,41 @@ class FunctionDefinition(Generic[A, E]):
             raise ArgumentValidationError(path=error.path, message=error.message) from None
 
     def encode_args(self, args: Mapping[str, Any]) -> dict[str, Value]:
-        """Convex-valued args from Python values (validated)."""
+        """Convex-valued args from Python values (validated, and checked as Convex checks
+        every value: field names, nesting)."""
         encoded = (
             self.args.encode(args, "args") if self.args is not None else encode_any(args, "args")
         )
         assert isinstance(encoded, dict)
+        check_value(encoded, "args")
         return encoded
 
     def encode_result(self, value: Any) -> Value:
-        """The Convex value of what the handler returned (checked by `returns`)."""
+        """The Convex value of what the handler returned (checked by `returns`, and as
+        Convex checks every value)."""
         if self.returns is None:
-            return encode_any(value, "return value")
-        return self.returns.encode(value, "return value")
+            encoded = encode_any(value, "return value")
+        else:
+            encoded = self.returns.encode(value, "return value")
+        check_value(encoded, "return value")
+        return encoded
 
     def decode_result(self, value: Value) -> Any:
         """What a Python caller gets back (a `Doc` for `v.doc(...)`, attrs objects, ...)."""
         return value if self.returns is None else self.returns.decode(value, "return value")
 
     def error_data(self, error: object) -> Value | None:
-        """The `errorData` for a declared typed error, None for any other failure."""
+        """The `errorData` for a declared typed error, None for any other failure, and for
+        data that is not a Convex value (the failure's message still shows it)."""
+        try:
+            data = self._error_data(error)
+            if data is not None:
+                check_value(data, "error data")
+        except (ValidationError, InvalidValueError):
+            return None
+        return data
+
+    def _error_data(self, error: object) -> Value | None:
         if isinstance(error, ConvexError):
             return encode_any(error.data, "error data")
         if isinstance(error, self.errors):

@@ -15,7 +15,7 @@ from confect.documents import user_fields
 from confect.engine.base import BLOB_CHUNK_BYTES, Write
 from confect.errors import SchemaError, ValidationError
 from confect.schema import CRONS_TABLE, STORAGE_TABLE
-from confect.values import Value, from_wire, to_wire
+from confect.values import Value, check_limits, from_wire, to_wire
 
 Progress = Callable[[str, int], None]
 """Called with (table, documents done so far)."""
@@ -54,8 +54,9 @@ def export_snapshot(
 
 
 def _check(backend: Backend, table: str, document: dict[str, Value]) -> None:
+    where = f"{table} {document.get('_id')}"
+    check_limits(document, where)
     try:
-        where = f"{table} {document.get('_id')}"
         backend.schema.table(table).validator.decode(user_fields(document), where)
     except ValidationError as error:
         raise SchemaError(message=f"the snapshot does not match the schema: {error}") from None
@@ -98,8 +99,8 @@ def import_snapshot(
         batch: list[Write] = []
         count = 0
         with open(path) as lines:
-            for line in lines:
-                document = from_wire(json.loads(line))
+            for number, line in enumerate(lines, 1):
+                document = from_wire(json.loads(line), f"documents/{table}.jsonl line {number}")
                 assert isinstance(document, dict)
                 _check(backend, table, document)
                 batch.append(Write(table, str(document["_id"]), None, document))

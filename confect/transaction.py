@@ -21,13 +21,24 @@ from confect.engine.base import (
 )
 from confect.errors import TimestampTooOldError, TransactionLimitError
 from confect.ids import new_id
-from confect.values import AFTER_PREFIX, Value, check_limits, encode_value, prefix_range
+from confect.values import (
+    AFTER_PREFIX,
+    Value,
+    check_limits,
+    encode_value,
+    prefix_range,
+    value_size,
+)
 
 T = TypeVar("T")
 
 MAX_READS = 32_000
+MAX_READ_BYTES = 16 << 20
 MAX_WRITES = 16_000
+MAX_WRITE_BYTES = 16 << 20
 MAX_SCHEDULED = 1_000
+
+Savepoint = tuple[dict[str, Any], dict[str, Any], int, int]
 
 
 class Transaction:
@@ -45,6 +56,8 @@ class Transaction:
         self.engine_ts = self.begin_ts  # the engine's documents are read as of this commit
         self.reads: list[ReadRange] = []
         self.read_count = 0
+        self.bytes_read = 0  # of user documents, as Convex counts (system tables have none)
+        self.bytes_written = 0
         self.scheduled = 0
         self._writes: dict[str, tuple[str, Document | None]] = {}  # id -> (table, new version)
         self._originals: dict[str, Document | None] = {}  # id -> committed version
@@ -62,8 +75,12 @@ class Transaction:
         self._count_read()
         pending = self._writes.get(id_) or self._past.get(id_)
         if pending is not None:
-            return pending[1] if pending[0] == table else None
-        return self.engine.get(table, id_)
+            document = pending[1] if pending[0] == table else None
+        else:
+            document = self.engine.get(table, id_)
+        if document is not None:
+            self._count_bytes_read(table, document)
+        return document
 
     def scan(
         self, table: str, index: str, lo: bytes, hi: bytes, descending: bool = False
@@ -82,6 +99,7 @@ class Transaction:
             for key, document in keyed:
                 last = key
                 self._count_read()
+                self._count_bytes_read(table, document)
                 yield key, document
             last = None  # read to the end of the range
         finally:
@@ -134,8 +152,9 @@ class Transaction:
             if document is not None:
                 found.append(document)
         found += [new for written, new in overlay.values() if written == table and new is not None]
-        for _ in found:
+        for document in found:
             self._count_read()
+            self._count_bytes_read(table, document)
         return found
 
     def _count_read(self) -> None:
@@ -143,6 +162,16 @@ class Transaction:
         if self.read_count > MAX_READS:
             raise TransactionLimitError(
                 message=f"this function read more than {MAX_READS} documents in one transaction"
+            )
+
+    def _count_bytes_read(self, table: str, document: Document) -> None:
+        if table.startswith("_"):
+            return
+        self.bytes_read += value_size(document)
+        if self.bytes_read > MAX_READ_BYTES:
+            raise TransactionLimitError(
+                message=f"this function read more than {MAX_READ_BYTES} bytes (16 MiB) of "
+                "documents in one transaction"
             )
 
     # --- writes ------------------------------------------------------------------------------
@@ -180,13 +209,25 @@ class Transaction:
 
     def _write(self, table: str, id_: str, new: Document | None, original: Document | None) -> None:
         if new is not None:
-            check_limits(new, "document")
+            size = check_limits(new, "document")
+            if not table.startswith("_"):
+                self._count_bytes_written(size)
         if id_ not in self._originals:
             self._originals[id_] = None if original is None else self.engine.get(table, id_)
         self._writes[id_] = (table, new)
         if len(self._writes) > MAX_WRITES:
             raise TransactionLimitError(
                 message=f"this function wrote more than {MAX_WRITES} documents in one transaction"
+            )
+
+    def _count_bytes_written(self, size: int) -> None:
+        """Each write of a user document counts its size, as in Convex (a document written
+        twice counts twice)."""
+        self.bytes_written += size
+        if self.bytes_written > MAX_WRITE_BYTES:
+            raise TransactionLimitError(
+                message=f"this function wrote more than {MAX_WRITE_BYTES} bytes (16 MiB) of "
+                "documents in one transaction"
             )
 
     def count_scheduled(self) -> None:
@@ -202,12 +243,14 @@ class Transaction:
 
     # --- savepoints and commit -----------------------------------------------------------------
 
-    def savepoint(self) -> tuple[dict[str, Any], dict[str, Any], int]:
-        """A mark to roll back to (for a sub-mutation that fails)."""
-        return dict(self._writes), dict(self._originals), self.scheduled
+    def savepoint(self) -> Savepoint:
+        """A mark to roll back to (for a sub-mutation that fails): its writes are undone and
+        no longer count (its reads still do, as in Convex)."""
+        return dict(self._writes), dict(self._originals), self.scheduled, self.bytes_written
 
-    def rollback(self, mark: tuple[dict[str, Any], dict[str, Any], int]) -> None:
-        self._writes, self._originals, self.scheduled = dict(mark[0]), dict(mark[1]), mark[2]
+    def rollback(self, mark: Savepoint) -> None:
+        writes, originals, self.scheduled, self.bytes_written = mark
+        self._writes, self._originals = dict(writes), dict(originals)
 
     def writes(self) -> list[Write]:
         """The net change of each written document."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import json
+import logging
 import secrets
 import time
 from collections import deque
@@ -21,7 +22,7 @@ from typing import Any
 import attrs
 
 from confect.documents import user_fields
-from confect.errors import SchemaError, ValidationError, WriteConflict
+from confect.errors import CorruptDocumentError, SchemaError, ValidationError, WriteConflict
 from confect.schema import (
     CRONS_TABLE,
     SCHEDULED_TABLE,
@@ -55,6 +56,7 @@ BY_CREATION_TIME = "by_creation_time"
 MAX_REPORTED = 20
 BLOB_CHUNK_BYTES = 1 << 20
 """The size of the pieces a blob is stored (PostgreSQL) and read (every engine) in."""
+log = logging.getLogger("confect.engine")
 
 
 @attrs.frozen
@@ -119,30 +121,52 @@ def number_new_tables(numbers: Mapping[str, int], tables: Iterable[str]) -> dict
 
 
 def encode_document(document: Document) -> str:
-    """A document as stored by the SQL engines: compact wire JSON."""
+    """A document as stored by the SQL engines: compact stored JSON (`to_stored_json`)."""
     return json.dumps(to_stored_json(document), separators=(",", ":"))
 
 
-def decode_document(body: str | bytes) -> Document:
-    value = from_stored_json(body)
-    assert isinstance(value, dict)
+def decode_document(body: str | bytes, table: str, id_: str) -> Document:
+    """The stored document `id_` of `table` from its body; raises `CorruptDocumentError`
+    (naming both) if the body is not a stored document."""
+    try:
+        value = from_stored_json(body)
+    except (ValueError, RecursionError) as error:
+        raise CorruptDocumentError(table=table, id=id_, message=str(error)) from None
+    if not isinstance(value, dict):
+        raise CorruptDocumentError(table=table, id=id_, message="it is not a JSON object")
     return value
 
 
+StoredRow = tuple[Any, Any]
+"""A stored document as an engine's query gives it: (its id, its stored body)."""
+
+
+def readable(table: str, rows: Iterable[StoredRow]) -> Iterator[Document]:
+    """The documents of `rows` (of `table`) that can be decoded; the others are left out
+    (`check_documents` reports them when the engine opens)."""
+    for id_, body in rows:
+        try:
+            yield decode_document(body, table, str(id_))
+        except CorruptDocumentError:
+            continue
+
+
 def scan_in_chunks(
-    fetch: Callable[[bytes, bytes], Sequence[tuple[Any, Any]]],
+    fetch: Callable[[bytes, bytes], Sequence[tuple[Any, Any, Any]]],
+    table: str,
     lo: bytes,
     hi: bytes,
     descending: bool,
     chunk: int,
 ) -> Iterator[tuple[bytes, Document]]:
     """A scan of [lo, hi) by queries of `chunk` rows (`fetch(lo, hi)` gives the next rows
-    of (key, stored body) in scan order), each document decoded as it is reached: no query
-    holds the database while the reader works, and a reader that stops early decodes little."""
+    of (key, id, stored body) in scan order), each document decoded as it is reached: no
+    query holds the database while the reader works, and a reader that stops early decodes
+    little. A document that cannot be decoded fails the scan when it is reached."""
     while True:
         rows = fetch(lo, hi)
-        for key, body in rows:
-            yield bytes(key), decode_document(body)
+        for key, id_, body in rows:
+            yield bytes(key), decode_document(body, table, str(id_))
         if len(rows) < chunk:
             return
         last = bytes(rows[-1][0])
@@ -152,27 +176,47 @@ def scan_in_chunks(
             lo = last + b"\x00"
 
 
-def check_documents(schema: Schema, stored: Callable[[str], Iterable[Document]]) -> None:
+def check_documents(schema: Schema, stored: Callable[[str], Iterable[StoredRow]]) -> None:
     """Refuse a schema that the stored documents (`stored(table)`) do not match, with a
-    report of them."""
+    report of them. Documents that cannot be decoded at all are logged (which table, which
+    id) and otherwise left alone: one damaged row must not keep a deployment from opening."""
     bad: list[str] = []
     count = 0
+    unreadable: list[str] = []
+    broken = 0
     for name, table in schema.tables.items():
-        if name.startswith("_"):
-            continue
-        for document in stored(name):
+        for id_, body in stored(name):
+            try:
+                document = decode_document(body, name, str(id_))
+            except CorruptDocumentError as error:
+                broken += 1
+                if len(unreadable) < MAX_REPORTED:
+                    unreadable.append(f"  {name} {id_}: {error.message}")
+                continue
+            if name.startswith("_"):
+                continue
             try:
                 table.validator.decode(user_fields(document), "document")
             except ValidationError as error:
                 count += 1
                 if len(bad) < MAX_REPORTED:
                     bad.append(f"  {name} {document['_id']}: {error}")
+    if broken:
+        log.error(
+            "%d stored document(s) cannot be read; they are kept as they are, the others are "
+            "served, and a read that reaches one of them fails:\n%s",
+            broken,
+            "\n".join(unreadable) + _more(broken, unreadable),
+        )
     if count:
-        more = f"\n  ... and {count - len(bad)} more" if count > len(bad) else ""
         raise SchemaError(
             message=f"{count} stored document(s) do not match the new schema; "
-            f"fix the schema or the data, then start again:\n" + "\n".join(bad) + more
+            f"fix the schema or the data, then start again:\n" + "\n".join(bad) + _more(count, bad)
         )
+
+
+def _more(count: int, shown: list[str]) -> str:
+    return f"\n  ... and {count - len(shown)} more" if count > len(shown) else ""
 
 
 def index_changes(

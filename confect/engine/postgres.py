@@ -45,6 +45,7 @@ from confect.engine.base import (
     Engine,
     IndexCatalog,
     ReadRange,
+    StoredRow,
     Write,
     accept_batch,
     check_documents,
@@ -52,6 +53,7 @@ from confect.engine.base import (
     encode_document,
     index_changes,
     number_new_tables,
+    readable,
     scan_in_chunks,
 )
 from confect.errors import WriteConflict
@@ -106,7 +108,7 @@ _PIECES_OF_WHOLE_BLOBS = (
 _LATEST = "SELECT m.latest, r.* FROM (SELECT max(ts) AS latest FROM commits) m LEFT JOIN LATERAL "
 _GET = _LATEST + "(SELECT body FROM documents WHERE id = %s AND tbl = %s) r ON true"
 _SCAN = (
-    "(SELECT e.key, d.body FROM entries e JOIN documents d ON d.id = e.id "
+    "(SELECT e.key, e.id, d.body FROM entries e JOIN documents d ON d.id = e.id "
     "WHERE e.tbl = %s AND e.idx = %s AND e.key >= %s AND e.key < %s "
 )
 _SCAN_ASCENDING = _LATEST + _SCAN + "ORDER BY e.key ASC LIMIT 256) r ON true ORDER BY r.key ASC"
@@ -251,7 +253,7 @@ class PostgresEngine(Engine):
     def configure(self, schema: Schema) -> dict[str, int]:
         with self._write_lock, self._writer().transaction():
             self._write.execute("SELECT pg_advisory_xact_lock(%s, %s)", self.commit_lock)
-            check_documents(schema, self._stored)
+            check_documents(schema, self._rows)
             self.catalog = IndexCatalog(schema)
             known = {
                 str(n): int(x) for n, x in self._write.execute("SELECT name, number FROM tables")
@@ -294,10 +296,16 @@ class PostgresEngine(Engine):
             )
         self._set_meta(db, "search", json.dumps(self.catalog.search, sort_keys=True))
 
-    def _stored(self, table: str) -> list[Document]:
-        """Every document of `table` as stored (in the write connection's transaction)."""
-        rows = self._write.execute("SELECT body FROM documents WHERE tbl = %s", (table,))
-        return [decode_document(body) for (body,) in rows.fetchall()]
+    def _rows(self, table: str) -> list[StoredRow]:
+        """Every document of `table` as stored, (id, body) (in the write connection's
+        transaction)."""
+        return self._write.execute(
+            "SELECT id, body FROM documents WHERE tbl = %s", (table,)
+        ).fetchall()
+
+    def _stored(self, table: str) -> Iterator[Document]:
+        """Every readable document of `table` (in the write connection's transaction)."""
+        return readable(table, self._rows(table))
 
     def _insert_entries(self, rows: list[tuple[Any, ...]]) -> None:
         with self._write.cursor() as cursor:
@@ -329,7 +337,7 @@ class PostgresEngine(Engine):
             rows = self._reader().execute(_GET, (id_, table)).fetchall()
             self._saw(rows)
         body = rows[0][1]
-        return None if body is None else decode_document(body)
+        return None if body is None else decode_document(body, table, id_)
 
     def _saw(self, rows: list[tuple[Any, ...]]) -> None:
         """Note the latest commit a read's `rows` saw (hold `_read_lock`)."""
@@ -342,13 +350,13 @@ class PostgresEngine(Engine):
     ) -> Iterator[tuple[bytes, Document]]:
         query = _SCAN_DESCENDING if descending else _SCAN_ASCENDING
 
-        def fetch(lo: bytes, hi: bytes) -> list[tuple[Any, Any]]:
+        def fetch(lo: bytes, hi: bytes) -> list[tuple[Any, Any, Any]]:
             with self._read_lock:
                 rows = self._reader().execute(query, (table, index, lo, hi)).fetchall()
                 self._saw(rows)
-            return [] if rows[0][1] is None else [(key, body) for _, key, body in rows]
+            return [] if rows[0][1] is None else [(key, id_, body) for _, key, id_, body in rows]
 
-        return scan_in_chunks(fetch, lo, hi, descending, SCAN_CHUNK)
+        return scan_in_chunks(fetch, table, lo, hi, descending, SCAN_CHUNK)
 
     def search_candidates(self, table: str, index: str, terms: Sequence[str]) -> set[str]:
         if not terms:

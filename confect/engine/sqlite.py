@@ -30,12 +30,14 @@ from confect.engine.base import (
     Document,
     Engine,
     IndexCatalog,
+    StoredRow,
     accept_batch,
     check_documents,
     decode_document,
     encode_document,
     index_changes,
     number_new_tables,
+    readable,
     scan_in_chunks,
 )
 from confect.errors import WriteConflict
@@ -109,7 +111,7 @@ class SqliteEngine(Engine):
 
     def configure(self, schema: Schema) -> dict[str, int]:
         with self._lock:
-            check_documents(schema, self._stored)
+            check_documents(schema, self._rows)
             self.catalog = IndexCatalog(schema)
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -145,11 +147,14 @@ class SqliteEngine(Engine):
             self._backfill_terms(table, index)
         self._set_meta("search", json.dumps(self.catalog.search, sort_keys=True))
 
+    def _rows(self, table: str) -> Iterator[StoredRow]:
+        """Every document of `table` as stored (id, body), streamed (callers may write
+        other tables of this connection meanwhile: `entries`, `terms`)."""
+        yield from self._db.execute("SELECT id, body FROM documents WHERE tbl = ?", (table,))
+
     def _stored(self, table: str) -> Iterator[Document]:
-        """Every document of `table` as stored, streamed (callers may write other tables
-        of this connection meanwhile: `entries`, `terms`)."""
-        for (body,) in self._db.execute("SELECT body FROM documents WHERE tbl = ?", (table,)):
-            yield decode_document(body)
+        """Every readable document of `table`, streamed as `_rows` is."""
+        return readable(table, self._rows(table))
 
     def _backfill(self, table: str, index: str) -> None:
         for document in self._stored(table):
@@ -187,22 +192,22 @@ class SqliteEngine(Engine):
             row = self._db.execute(
                 "SELECT body FROM documents WHERE id = ? AND tbl = ?", (id_, table)
             ).fetchone()
-        return None if row is None else decode_document(row[0])
+        return None if row is None else decode_document(row[0], table, id_)
 
     def scan(
         self, table: str, index: str, lo: bytes, hi: bytes, descending: bool
     ) -> Iterator[tuple[bytes, Document]]:
         query = (
-            "SELECT e.key, d.body FROM entries e JOIN documents d ON d.id = e.id "
+            "SELECT e.key, e.id, d.body FROM entries e JOIN documents d ON d.id = e.id "
             "WHERE e.tbl = ? AND e.idx = ? AND e.key >= ? AND e.key < ? "
             f"ORDER BY e.key {'DESC' if descending else 'ASC'} LIMIT {SCAN_CHUNK}"
         )
 
-        def fetch(lo: bytes, hi: bytes) -> list[tuple[Any, Any]]:
+        def fetch(lo: bytes, hi: bytes) -> list[tuple[Any, Any, Any]]:
             with self._lock:
                 return self._db.execute(query, (table, index, lo, hi)).fetchall()
 
-        return scan_in_chunks(fetch, lo, hi, descending, SCAN_CHUNK)
+        return scan_in_chunks(fetch, table, lo, hi, descending, SCAN_CHUNK)
 
     def search_candidates(self, table: str, index: str, terms: Sequence[str]) -> set[str]:
         if not terms:

@@ -176,7 +176,7 @@ def json_object(body: bytes) -> dict[str, Any]:
     """A request body that must be a JSON object (an empty body is `{}`)."""
     try:
         parsed = json.loads(body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
         raise RequestError(400, "BadJsonBody", "the request body is not valid JSON") from None
     if not isinstance(parsed, dict):
         raise RequestError(400, "BadJsonBody", "the request body must be a JSON object")

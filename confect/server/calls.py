@@ -24,6 +24,7 @@ from confect.errors import (
     ArgumentValidationError,
     FunctionNotFoundError,
     FunctionTimeout,
+    InvalidValueError,
     TimestampTooOldError,
 )
 from confect.functions import FunctionDefinition
@@ -157,8 +158,8 @@ class Functions:
     def decode_args(raw: Any) -> dict[str, Value]:
         """Arguments from the wire (see `unwrap_args`), decoded and checked to be an object."""
         try:
-            args = from_wire(unwrap_args(raw))
-        except (ValueError, TypeError) as error:
+            args = from_wire(unwrap_args(raw), "args")
+        except InvalidValueError as error:
             raise RequestError(
                 400, "BadRequest", f"Arguments are not valid Convex values: {error}"
             ) from None

@@ -9,6 +9,7 @@ known to be current.
 from __future__ import annotations
 
 import json
+import secrets
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, cast
 
@@ -37,7 +38,16 @@ def query_key(path: str, args: Any, caller: Caller) -> QueryKey:
     args = unwrap_args(args)
     identity = caller.identity
     claims = None if identity is None else json.dumps(identity.claims, sort_keys=True, default=str)
-    return (path, json.dumps(args, sort_keys=True), claims, caller.admin)
+    return (path, _canonical(args), claims, caller.admin)
+
+
+def _canonical(args: Any) -> str:
+    """The arguments as canonical JSON; arguments nested too deeply to write out (which fail
+    when the call decodes them) get a text of their own, the same as no other call's."""
+    try:
+        return json.dumps(args, sort_keys=True)
+    except RecursionError:
+        return f"nested too deeply to key: {secrets.token_hex(8)}"
 
 
 class QueryCache:

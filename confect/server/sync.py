@@ -191,7 +191,7 @@ class SyncSession:
                     return
                 try:
                     message = json.loads(text)
-                except json.JSONDecodeError:
+                except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
                     await self._events.put(("invalid", "a message was not JSON"))
                     return
                 self._unread += 1
