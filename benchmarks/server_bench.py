@@ -134,15 +134,16 @@ async def one_connection_stall(url: str) -> tuple[float, float, int]:
     message = {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": adds}
     await socket_.send(json.dumps(message))
 
-    async def big_transition() -> float:
+    async def big_transition(size: int) -> float:
         while True:
             reply = json.loads(await socket_.recv())
-            if reply["type"] == "Transition" and len(reply["modifications"]) >= ONE_CONNECTION:
+            if reply["type"] == "Transition" and len(reply["modifications"]) >= size:
                 return time.perf_counter()
 
-    await big_transition()
+    await big_transition(ONE_CONNECTION)
     prober, writer = await Connection.open(url), await Connection.open(url)
-    done = asyncio.ensure_future(big_transition())
+    # every query's result changes but the one that keeps the single newest message
+    done = asyncio.ensure_future(big_transition(ONE_CONNECTION - 1))
     start = time.perf_counter()
     await writer.call("mutation", "items:post", {"text": "one more"})
     waits: list[float] = []
