@@ -1,0 +1,1 @@
+"""An app that hands values back: what the decoder tests send values through."""
