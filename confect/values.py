@@ -257,13 +257,14 @@ _unpack_d_le = struct.Struct("<d").unpack
 
 
 def from_stored_json(text: str | bytes) -> Value:
-    """Decode what `to_stored_json` wrote (and, the same but for the escape, what confect
-    stored before it escaped `$` names). Raises `ValueError` for text that is not a stored
-    value: malformed JSON, or a `$integer`, `$float` or `$bytes` that does not hold one
-    (`RecursionError` for JSON nested deeper than Python can parse)."""
+    """Decode what `to_stored_json` wrote. Raises `ValueError` for text that is not a
+    stored value: malformed JSON or UTF-8, a `$integer`, `$float` or `$bytes` that does not
+    hold one, or a field name starting with one `$` (which nothing stores: names entering
+    are refused, and escaped when stored); `RecursionError` for JSON nested deeper than
+    Python can parse."""
     if isinstance(text, bytes):
         text = text.decode()
-    if '"$$' in text:  # maybe an escaped name (or a string value starting with "$$")
+    if '"$' in text:  # maybe a special value or an escaped name (or a string like "$5")
         return _escaped_decoder.decode(text)
     return _stored_decoder.decode(text)
 
@@ -295,13 +296,27 @@ def _stored_object(fields: dict[str, Any]) -> Any:
 
 def _escaped_object(fields: dict[str, Any]) -> Any:
     special = _stored_object(fields)
-    if special is not fields or not any(key[:2] == "$$" for key in fields):
+    if special is not fields or not any(key[:1] == "$" for key in fields):
         return special
+    for key in fields:
+        if key[:1] == "$" and key[:2] != "$$":
+            raise ValueError(f"the field name {key!r} starts with '$'")
     return {(key[1:] if key[:2] == "$$" else key): item for key, item in fields.items()}
 
 
 _stored_decoder = json.JSONDecoder(parse_int=float, object_hook=_stored_object)
 _escaped_decoder = json.JSONDecoder(parse_int=float, object_hook=_escaped_object)
+
+
+def parse_json(text: str | bytes) -> Any:
+    """JSON text as Convex's parser (serde_json) reads it: `NaN` and `Infinity` are not
+    JSON (a client sends them as `$float`). Raises `ValueError` (`RecursionError` for text
+    nested deeper than Python can parse)."""
+    return json.loads(text, parse_constant=_not_json)
+
+
+def _not_json(token: str) -> Any:
+    raise ValueError(f"{token} is not JSON")
 
 
 # --- checks ----------------------------------------------------------------------------------------

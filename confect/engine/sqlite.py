@@ -150,7 +150,11 @@ class SqliteEngine(Engine):
     def _rows(self, table: str) -> Iterator[StoredRow]:
         """Every document of `table` as stored (id, body), streamed (callers may write
         other tables of this connection meanwhile: `entries`, `terms`)."""
-        yield from self._db.execute("SELECT id, body FROM documents WHERE tbl = ?", (table,))
+        # bodies are read as bytes: one that is not UTF-8 is then a corrupt document (named
+        # when decoded), not an error of the whole statement
+        yield from self._db.execute(
+            "SELECT id, CAST(body AS BLOB) FROM documents WHERE tbl = ?", (table,)
+        )
 
     def _stored(self, table: str) -> Iterator[Document]:
         """Every readable document of `table`, streamed as `_rows` is."""
@@ -190,7 +194,7 @@ class SqliteEngine(Engine):
     def get(self, table: str, id_: str) -> Document | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT body FROM documents WHERE id = ? AND tbl = ?", (id_, table)
+                "SELECT CAST(body AS BLOB) FROM documents WHERE id = ? AND tbl = ?", (id_, table)
             ).fetchone()
         return None if row is None else decode_document(row[0], table, id_)
 
@@ -198,7 +202,7 @@ class SqliteEngine(Engine):
         self, table: str, index: str, lo: bytes, hi: bytes, descending: bool
     ) -> Iterator[tuple[bytes, Document]]:
         query = (
-            "SELECT e.key, e.id, d.body FROM entries e JOIN documents d ON d.id = e.id "
+            "SELECT e.key, e.id, CAST(d.body AS BLOB) FROM entries e JOIN documents d ON d.id = e.id "
             "WHERE e.tbl = ? AND e.idx = ? AND e.key >= ? AND e.key < ? "
             f"ORDER BY e.key {'DESC' if descending else 'ASC'} LIMIT {SCAN_CHUNK}"
         )

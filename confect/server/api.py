@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from confect.server.calls import RequestError, outcome_json
 from confect.server.sync import decode_ts
+from confect.values import parse_json
 
 if TYPE_CHECKING:
     from confect.server.app import Server
@@ -175,7 +176,7 @@ def _too_large(limit: int) -> RequestError:
 def json_object(body: bytes) -> dict[str, Any]:
     """A request body that must be a JSON object (an empty body is `{}`)."""
     try:
-        parsed = json.loads(body or b"{}")
+        parsed = parse_json(body or b"{}")
     except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
         raise RequestError(400, "BadJsonBody", "the request body is not valid JSON") from None
     if not isinstance(parsed, dict):

@@ -21,20 +21,30 @@ import struct
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, cast
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from confect.auth_config import AuthenticationError, TokenVerifier
 from confect.server.calls import Caller, Functions, Outcome, RequestError, is_admin_key
+from confect.server.protocol import (
+    Action,
+    Authenticate,
+    Connect,
+    MessageError,
+    ModifyQuerySet,
+    Mutation,
+    Remove,
+    parse_client_message,
+)
 from confect.server.query_cache import QueryKey, query_key
 from confect.server.subscriptions import Subscriptions
 from confect.session_requests import SessionRequest
+from confect.values import parse_json
 
 log = logging.getLogger("confect.server")
 PING_SECONDS = 15.0
 MAX_MESSAGE_BYTES = 16 << 20
-MAX_REQUEST_ID = 2**32 - 1  # Convex's request ids are u32
 TRANSITION_PART_CHARS = 1 << 20
 FIRST_CHUNKING_NPM = (1, 28, 0)
 MAX_PENDING = 1_000
@@ -129,7 +139,7 @@ class SyncSession:
         self._sent: dict[int, Outcome] = {}  # id -> the outcome last sent
         self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         # each with the caller it was sent as: a later Authenticate does not change it
-        self._mutations: asyncio.Queue[tuple[dict[str, Any], Caller]] = asyncio.Queue()
+        self._mutations: asyncio.Queue[tuple[Mutation, Caller]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._pending = {"Mutation": 0, "Action": 0}
         self._unread = 0
@@ -185,12 +195,18 @@ class SyncSession:
     async def _read(self) -> None:
         try:
             while True:
-                text = await self._socket.receive_text()
+                received = await self._socket.receive()
+                if received["type"] == "websocket.disconnect":
+                    break
+                text = received.get("text")
+                if text is None:
+                    await self._events.put(("invalid", "the sync protocol's messages are text"))
+                    return
                 if len(text) > MAX_MESSAGE_BYTES:
                     await self._events.put(("invalid", "message too large"))
                     return
                 try:
-                    message = json.loads(text)
+                    message = parse_json(text)
                 except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
                     await self._events.put(("invalid", "a message was not JSON"))
                     return
@@ -199,8 +215,9 @@ class SyncSession:
                     self._room.clear()
                 await self._events.put(("message", message))
                 await self._room.wait()
-        except (WebSocketDisconnect, RuntimeError, KeyError):
-            await self._events.put(("closed", None))
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        await self._events.put(("closed", None))
 
     async def _ping(self) -> None:
         """Ask for a Ping whenever the connection has been quiet for PING_SECONDS."""
@@ -241,59 +258,42 @@ class SyncSession:
 
     # --- client messages -------------------------------------------------------------------------
 
-    async def _handle(self, message: Any) -> None:
-        if not isinstance(message, dict):
-            raise ProtocolError("a message was not a JSON object")
-        kind = message.get("type")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-        if kind == "Event":
-            return
-        if kind == "Connect":
-            self._session_id = _session_id(message)  # pyright: ignore[reportUnknownArgumentType]
-        elif kind == "ModifyQuerySet":
-            await self._modify_query_set(message)  # pyright: ignore[reportUnknownArgumentType]
-        elif kind == "Authenticate":
-            await self._authenticate(message)  # pyright: ignore[reportUnknownArgumentType]
-        elif kind == "Mutation":
-            _check_request_id(message)  # pyright: ignore[reportUnknownArgumentType]
-            self._count_pending(kind)
-            self._mutations.put_nowait((message, self._current_caller()))  # pyright: ignore[reportUnknownArgumentType]
-        elif kind == "Action":
-            self._count_pending(kind)
-            self._spawn(self._action(message, self._current_caller()))  # pyright: ignore[reportUnknownArgumentType]
-        else:
-            raise ProtocolError(f"unknown message type {kind!r}")
+    async def _handle(self, frame: Any) -> None:
+        try:
+            message = parse_client_message(frame)
+        except MessageError as error:
+            raise ProtocolError(str(error)) from None
+        if isinstance(message, Connect):
+            self._session_id = _session_id(message.session_id)
+        elif isinstance(message, ModifyQuerySet):
+            await self._modify_query_set(message)
+        elif isinstance(message, Authenticate):
+            await self._authenticate(message)
+        elif isinstance(message, Mutation):
+            self._count_pending("Mutation")
+            self._mutations.put_nowait((message, self._current_caller()))
+        elif isinstance(message, Action):
+            self._count_pending("Action")
+            self._spawn(self._action(message, self._current_caller()))
 
-    async def _modify_query_set(self, message: dict[str, Any]) -> None:
-        if message.get("baseVersion") != self._query_set:
+    async def _modify_query_set(self, message: ModifyQuerySet) -> None:
+        if message.base_version != self._query_set:
             raise ProtocolError(
-                f"ModifyQuerySet from version {message.get('baseVersion')}, but the query set is at {self._query_set}"
+                f"ModifyQuerySet from version {message.base_version}, but the query set is at {self._query_set}"
             )
         removed: list[int] = []
         refused: list[dict[str, Any]] = []
-        changes: list[Any] = message.get("modifications") or []
-        for item in changes:
-            change = cast(dict[str, Any], item) if isinstance(item, dict) else {}
-            query_id = change.get("queryId")
-            if not isinstance(query_id, int):
-                raise ProtocolError("a query set modification has no queryId")
-            if change.get("type") == "Add":
-                self._remove(query_id)
-                if len(self._queries) >= MAX_QUERIES:
-                    self._refused.add(query_id)
-                    refused.append(_modification(query_id, TOO_MANY_QUERIES))
-                    continue
-                path, args = str(change.get("udfPath", "")), change.get("args", [{}])
-                self._add(query_id, query_key(path, args, self._caller), args)
-            elif change.get("type") == "Remove":
-                self._remove(query_id)
-                removed.append(query_id)
+        for change in message.modifications:
+            self._remove(change.query_id)
+            if isinstance(change, Remove):
+                removed.append(change.query_id)
+            elif len(self._queries) >= MAX_QUERIES:
+                self._refused.add(change.query_id)
+                refused.append(_modification(change.query_id, TOO_MANY_QUERIES))
             else:
-                raise ProtocolError(f"unknown query set modification {change.get('type')!r}")
-        await self._transition(
-            query_set=int(message.get("newVersion", self._query_set)),
-            removed=removed,
-            refused=refused,
-        )
+                args: Any = [{}] if change.args is None else change.args
+                self._add(change.query_id, query_key(change.udf_path, args, self._caller), args)
+        await self._transition(query_set=message.new_version, removed=removed, refused=refused)
 
     def _add(self, query_id: int, key: QueryKey, args: Any) -> None:
         self._queries[query_id] = (key, args)
@@ -318,20 +318,16 @@ class SyncSession:
             self._dirty.discard(key)
             self._subscriptions.unsubscribe(key, self._wake)
 
-    async def _authenticate(self, message: dict[str, Any]) -> None:
-        base = message.get("baseVersion")
-        token_type = message.get("tokenType")
+    async def _authenticate(self, message: Authenticate) -> None:
         try:
-            if token_type == "User":
-                caller = Caller(await self._verifier.verify(str(message.get("value", ""))))
-            elif token_type == "Admin":
-                if not is_admin_key(message.get("value"), self._admin_key):
+            if message.token_type == "User":
+                caller = Caller(await self._verifier.verify(message.value or ""))
+            elif message.token_type == "Admin":
+                if not is_admin_key(message.value, self._admin_key):
                     raise AuthenticationError(message="the admin key is not valid")
                 caller = Caller(admin=True)
-            elif token_type == "None":
-                caller = Caller()
             else:
-                raise ProtocolError(f"unknown tokenType {token_type!r}")
+                caller = Caller()
         except AuthenticationError as error:
             raise SessionAuthError(str(error), update_attempted=True) from None
         self._caller = caller
@@ -341,7 +337,7 @@ class SyncSession:
         for query_id, (old_key, args) in queries.items():
             self._add(query_id, query_key(old_key[0], args, caller), args)
         self._sent.clear()  # every result is sent again under the new identity
-        await self._transition(identity=(base if isinstance(base, int) else self._identity) + 1)
+        await self._transition(identity=message.base_version + 1)
 
     def _count_pending(self, kind: str) -> None:
         if self._pending[kind] >= MAX_PENDING:
@@ -365,21 +361,22 @@ class SyncSession:
             self._pending["Mutation"] -= 1
             await self._events.put(("response", response))
 
-    async def _action(self, message: dict[str, Any], caller: Caller) -> None:
+    async def _action(self, message: Action, caller: Caller) -> None:
         response = await self._request("ActionResponse", message, caller)
         self._pending["Action"] -= 1
         await self._events.put(("response", response))
 
-    async def _request(self, kind: str, message: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        request_id = message.get("requestId")
+    async def _request(
+        self, kind: str, message: Mutation | Action, caller: Caller
+    ) -> dict[str, Any]:
+        request_id = message.request_id
         mutation = kind == "MutationResponse"
         session = self._session_id
-        # a mutation's requestId is checked on arrival (`_check_request_id`)
-        once = SessionRequest(session, cast(int, request_id)) if mutation and session else None
+        once = SessionRequest(session, request_id) if mutation and session else None
         try:
             outcome = await self._functions.call(
-                str(message.get("udfPath", "")),
-                message.get("args", [{}]),
+                message.udf_path,
+                [{}] if message.args is None else message.args,
                 caller,
                 "mutation" if mutation else "action",
                 request=once,
@@ -493,24 +490,13 @@ TOO_MANY_QUERIES = Outcome(
 )
 
 
-def _session_id(message: dict[str, Any]) -> str:
-    """The `sessionId` of a Connect message (a UUID, as Convex's clients make it), in the
+def _session_id(text: str) -> str:
+    """A Connect message's `sessionId` (a UUID, as Convex's clients make it), in the
     canonical form."""
-    text = message.get("sessionId")
     try:
-        return str(uuid.UUID(text if isinstance(text, str) else ""))
+        return str(uuid.UUID(text))
     except ValueError:
         raise ProtocolError(f"Connect: sessionId must be a UUID, not {text!r:.60}") from None
-
-
-def _check_request_id(message: dict[str, Any]) -> None:
-    """Refuse a Mutation whose `requestId` is not one the session's record can name."""
-    request_id = message.get("requestId")
-    if type(request_id) is not int or not 0 <= request_id <= MAX_REQUEST_ID:
-        raise ProtocolError(
-            f"Mutation: requestId must be an integer from 0 to {MAX_REQUEST_ID}, "
-            f"not {request_id!r:.60}"
-        )
 
 
 def _version(query_set: int, identity: int, ts: int) -> dict[str, Any]:

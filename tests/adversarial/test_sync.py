@@ -192,7 +192,7 @@ MESSAGES: list[tuple[str, Any, str]] = [
     *[(f"Add udfPath={v!r}", _add(udfPath=v), FATAL_OR_FAILED) for v in ("", "nope", "wire:nothing", "wire:echo_mutation")],
     *[(f"Add args={v!r}", _add(args=v), FAILED) for v in (_MISSING, 5, "x", None, {}, [5], [{}, {}])],
     *[(f"modification type={v!r}", _add(type=v), FATAL) for v in (_MISSING, 5, "Nope", "add")],
-    *[(f"Remove queryId={v!r}", _with(_QUERY_SET, modifications=[{"type": "Remove", "queryId": v}]), FATAL) for v in (_MISSING, *WRONG_TYPES[1:])],
+    *[(f"Remove queryId={v!r}", _with(_QUERY_SET, modifications=[_with({"type": "Remove"}, queryId=v)]), FATAL) for v in (_MISSING, *WRONG_TYPES[1:])],
     # Mutation and Action
     *[
         case
