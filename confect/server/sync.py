@@ -73,12 +73,16 @@ def encode_ts(ts: int) -> str:
 
 
 def decode_ts(text: object) -> int | None:
-    """The timestamp `encode_ts` wrote, or None if `text` is not one."""
+    """The timestamp `encode_ts` wrote, or None if `text` is not one (Convex's timestamps
+    are below 2**63, as its `Timestamp` type requires)."""
     try:
         raw = base64.b64decode(str(text), validate=True)
     except ValueError:
         return None
-    return struct.unpack("<Q", raw)[0] if len(raw) == 8 else None
+    if len(raw) != 8:
+        return None
+    ts: int = struct.unpack("<Q", raw)[0]
+    return ts if ts < 1 << 63 else None
 
 
 class ProtocolError(Exception):
