@@ -312,7 +312,9 @@ def test_stored_data_written_before_the_escape_still_reads():
     legacy = '{"i":{"$integer":"BQAAAAAAAAA="},"f":{"$float":"AAAAAAAA+H8="},"b":{"$bytes":"YWI="}}'
     read = from_stored_json(legacy)
     assert isinstance(read, dict) and read["i"] == 5 and read["b"] == b"ab"
-    assert from_stored_json('{"$x":1,"$$":2}') == {"$x": 1.0, "$": 2.0}
+    assert from_stored_json('{"x":1,"$$":2}') == {"x": 1.0, "$": 2.0}
+    with pytest.raises(ValueError, match="starts with"):  # no value may hold it: corrupt
+        from_stored_json('{"$x":1}')
     for broken in ('{"a":{"$integer":"AA"}}', '{"a":{"$float":"AAAA"}}', '{"a":{"$bytes":5}}'):
         with pytest.raises(ValueError):
             from_stored_json(broken)
