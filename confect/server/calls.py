@@ -8,11 +8,13 @@ own stack.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hmac
 import logging
 import time
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import attrs
 
@@ -35,6 +37,7 @@ from confect.values import Value, from_wire, to_wire
 from effects import Effect
 from effects.exit import Exit, Failure, Success
 
+T = TypeVar("T")
 log = logging.getLogger("confect.server")
 call_log = logging.getLogger("confect.calls")
 """Each call with its duration and log lines, at INFO (what `confect dev` prints)."""
@@ -218,7 +221,10 @@ class Functions:
         with collecting() as lines:
             # the time limit is on user code (the backend's `user_code` enforces it), not on
             # a commit: once one begins, the answer is its real outcome
-            exit_ = await effects.run_exit(body)
+            if function.kind == "mutation":
+                exit_ = await _to_the_end(effects.run_exit(body))
+            else:
+                exit_ = await effects.run_exit(body)
         outcome = self._outcome(function, exit_, lines)
         if call_log.isEnabledFor(logging.INFO):
             took = (time.perf_counter() - started) * 1000
@@ -275,6 +281,21 @@ class Functions:
             error_message=f"Server Error: Uncaught {type(defect).__name__}: {defect}",
             log_lines=lines,
         )
+
+
+async def _to_the_end(run: Coroutine[Any, Any, T]) -> T:
+    """`run`'s result, even if the awaiting task is cancelled meanwhile (a shutdown past its
+    grace period): a mutation cut off might commit with its caller told otherwise, and it
+    is bounded anyway (its user code by the time limit, then one commit)."""
+    task = asyncio.ensure_future(run)
+    while True:
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.cancelled() or current is None:
+                raise
+            current.uncancel()
 
 
 def outcome_json(outcome: Outcome) -> dict[str, Any]:

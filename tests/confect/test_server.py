@@ -6,6 +6,7 @@ import contextlib
 import json
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import uvicorn
 import websockets
@@ -71,7 +72,8 @@ def app(listing=names) -> App:
 
 
 @contextlib.asynccontextmanager
-async def served(server: Server) -> AsyncIterator[str]:
+async def served(server: Server, **options: Any) -> AsyncIterator[str]:
+    """`server` on uvicorn on this loop (`options` for uvicorn's Config); its address."""
     listener = socket.socket(
         socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
     )  # TCP: asyncio turns Nagle off
@@ -83,6 +85,7 @@ async def served(server: Server) -> AsyncIterator[str]:
         ws="websockets-sansio",
         lifespan="on",
         ws_per_message_deflate=False,
+        **options,
     )
     running = uvicorn.Server(config)
     task = asyncio.get_running_loop().create_task(running.serve(sockets=[listener]))

@@ -190,3 +190,24 @@ async def test_a_slow_commit_is_not_cut_short_by_the_time_limit():
         status, body = await call(address, "mutation", "t:add", {"name": "slowly"})
         assert (status, body["status"]) == (200, "success")
     assert stored(backend) == ["slowly"]
+
+
+async def test_a_mutation_committing_when_the_shutdown_grace_ends_is_answered_by_its_commit():
+    served_server, backend = server()
+    engine = backend.engine
+    commit_many = engine.commit_many
+    in_commit = threading.Event()
+
+    def slow_commit_many(requests):
+        in_commit.set()
+        threading.Event().wait(1.0)  # a disk stall longer than the grace period below
+        return commit_many(requests)
+
+    engine.commit_many = slow_commit_many  # type: ignore[method-assign]
+    async with served(served_server, timeout_graceful_shutdown=0.05) as address:
+        answer = asyncio.ensure_future(call(address, "mutation", "t:add", {"name": "late"}))
+        assert await asyncio.to_thread(in_commit.wait, SAFETY)
+    # the server shut down, cutting off what ran past 0.05 s: the commit went on
+    status, body = await answer
+    assert (status, body["status"]) == (200, "success")
+    assert stored(backend) == ["late"]
