@@ -249,43 +249,41 @@ class _Pool:
 
 
 class _Watchdog:
-    """One thread that times out the jobs running past their limits."""
+    """One thread that times out the jobs running past their limits. It looks every TICK
+    seconds rather than waking at each deadline: starting a job then costs a dict entry,
+    not a wake-up of this thread (a limit is kept to within a TICK)."""
+
+    TICK = 0.02
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._deadlines: dict[_Job, float] = {}
-        self._next = float("inf")
-        self._closed = False
+        self._closed = threading.Event()
         self._thread: threading.Thread | None = None
 
     def watch(self, job: _Job) -> None:
         deadline = time.monotonic() + job.seconds
-        with self._cond:
+        with self._lock:
             self._deadlines[job] = deadline
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="confect-watchdog")
                 self._thread.daemon = True
                 self._thread.start()
-            if deadline < self._next:
-                self._cond.notify()
 
     def unwatch(self, job: _Job) -> None:
-        with self._cond:
+        with self._lock:
             self._deadlines.pop(job, None)
 
     def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
+        self._closed.set()
 
     def _run(self) -> None:
-        with self._cond:
-            while not self._closed:
-                now = time.monotonic()
-                for job, deadline in list(self._deadlines.items()):
-                    if deadline <= now:
-                        job.time_out()
-                        # a thread that catches even BaseException is asked again each second
-                        self._deadlines[job] = now + 1.0
-                self._next = min(self._deadlines.values(), default=float("inf"))
-                self._cond.wait(None if self._next == float("inf") else self._next - now)
+        while not self._closed.wait(self.TICK):
+            now = time.monotonic()
+            with self._lock:
+                overdue = [job for job, deadline in self._deadlines.items() if deadline <= now]
+                for job in overdue:
+                    # a thread that catches even BaseException is asked again each second
+                    self._deadlines[job] = now + 1.0
+            for job in overdue:
+                job.time_out()

@@ -469,14 +469,18 @@ class SyncSession:
         modifications: list[dict[str, Any]] = []
         dirty, self._dirty = list(self._dirty), set()
         for start in range(0, len(dirty), REFRESH_BATCH):
+            if start:
+                await asyncio.sleep(0)  # the other connections' turn
             batch = [key for key in dirty[start : start + REFRESH_BATCH] if self._ids.get(key)]
-            outcomes = await asyncio.gather(*(self._result(key, caller) for key in batch))
+            if len(batch) == 1:  # the common case: no tasks to gather
+                outcomes = [await self._result(batch[0], caller)]
+            else:
+                outcomes = await asyncio.gather(*(self._result(key, caller) for key in batch))
             for key, outcome in zip(batch, outcomes, strict=True):
                 for query_id in sorted(self._ids.get(key, ())):  # removed meanwhile: none
                     if not _same(self._sent.get(query_id), outcome):
                         self._sent[query_id] = outcome
                         modifications.append(_modification(query_id, outcome))
-            await asyncio.sleep(0)
         return modifications
 
     async def _result(self, key: QueryKey, caller: Caller) -> Outcome:
