@@ -244,14 +244,24 @@ class FiberRuntime(Generic[A, E]):
         if self._exit is not None or self._interrupt_cause is not None:
             return
         self._interrupt_cause = Interrupt(by)
-        if self._token is not None and self.interruptible:
-            self._cancel_async()
+        if self._token is not None:
+            cause = self._take_interrupt()
+            if cause is not None:
+                self._cancel_async(cause)
 
-    def _cancel_async(self) -> None:
+    def _take_interrupt(self) -> Cause[Any] | None:
+        """The interrupt to act on now, if one is pending, the fiber is interruptible and it
+        has not been acted on yet; it is handed out once."""
+        cause = self._interrupt_cause
+        if cause is None or not self.interruptible or self._interrupt_delivered:
+            return None
+        self._interrupt_delivered = True
+        return cause
+
+    def _cancel_async(self, cause: Cause[Any]) -> None:
         canceler, self._canceler, self._token = self._canceler, None, None
         cleanup = canceler() if canceler is not None else None
-        self._interrupt_delivered = True
-        failure = _fail_node(cast("Cause[Any]", self._interrupt_cause))
+        failure = _fail_node(cause)
         self.scheduler.schedule(self, failure if cleanup is None else cleanup.then(failure))
 
     def start_async(self, node: Async[Any, Any, Any]) -> None:
@@ -283,24 +293,15 @@ class FiberRuntime(Generic[A, E]):
             return
         if self._token is token:
             self._canceler = canceler
-            if (
-                self._interrupt_cause is not None
-                and self.interruptible
-                and not self._interrupt_delivered
-            ):
-                self._cancel_async()
+            cause = self._take_interrupt()
+            if cause is not None:
+                self._cancel_async(cause)
 
     def resume_with(self, effect: Effect[Any, Any, Any]) -> None:
         if self._exit is not None:
             return
-        if (
-            self._interrupt_cause is not None
-            and self.interruptible
-            and not self._interrupt_delivered
-        ):
-            self._interrupt_delivered = True
-            effect = _fail_node(self._interrupt_cause)
-        self._run(effect)
+        cause = self._take_interrupt()
+        self._run(effect if cause is None else _fail_node(cause))
 
     def _done(self, exit_: Exit[A, E]) -> None:
         self._exit = exit_
@@ -399,13 +400,9 @@ class FiberRuntime(Generic[A, E]):
                     stack.append(RestoreInterruptible(self.interruptible))
                     self.interruptible = cur.flag
                     cur = cur.first
-                    if (
-                        self.interruptible
-                        and self._interrupt_cause is not None
-                        and not self._interrupt_delivered
-                    ):
-                        self._interrupt_delivered = True
-                        cur = _fail_node(self._interrupt_cause)
+                    pending = self._take_interrupt()
+                    if pending is not None:
+                        cur = _fail_node(pending)
                     continue
                 elif op == OP_ASYNC:
                     self.context = ctx
@@ -504,13 +501,8 @@ class FiberRuntime(Generic[A, E]):
                         ctx = self.context = frame.context
                     elif fop == OP_RESTORE_INTERRUPTIBLE:
                         self.interruptible = frame.flag
-                        if (
-                            frame.flag
-                            and self._interrupt_cause is not None
-                            and not self._interrupt_delivered
-                        ):
-                            self._interrupt_delivered = True
-                            cause = self._interrupt_cause
+                        cause = self._take_interrupt()
+                        if cause is not None:
                             break
                 else:
                     self.context = ctx
@@ -575,7 +567,13 @@ class FiberRuntime(Generic[A, E]):
                 elif fop == OP_RESTORE_CONTEXT:
                     ctx = self.context = frame.context
                 elif fop == OP_RESTORE_INTERRUPTIBLE:
+                    # leaving an uninterruptible region by failing acts on a pending interrupt
+                    # as leaving it by succeeding does: the interrupt replaces the failure
+                    # (Effect v4's setInterruptible does the same on both paths)
                     self.interruptible = frame.flag
+                    pending = self._take_interrupt()
+                    if pending is not None:
+                        cause = pending
             else:
                 self.context = ctx
                 self._done(Failure(cause))

@@ -234,6 +234,32 @@ def test_uninterruptible_region_finishes_before_interruption() -> None:
     assert effects.run_sync(program()) == ["critical done"]
 
 
+@pytest.mark.parametrize("region_ends", ["succeeding", "failing"])
+def test_an_interrupt_waits_out_an_uninterruptible_region_however_the_region_ends(
+    region_ends: str,
+) -> None:
+    opened: list[effects.Effect[None]] = []
+    gate = effects.async_(
+        lambda resume: opened.append(effects.sync(lambda: resume(effects.succeed(None))))
+    )
+    last = effects.succeed("done") if region_ends == "succeeding" else effects.fail(Boom(n=1))
+    child = effects.uninterruptible(gate.then(last)).catch_all(
+        lambda _: effects.succeed("recovered")
+    )
+
+    @gen
+    def program():
+        fiber = yield from effects.fork(child)
+        yield from effects.yield_now()  # the child now waits at the gate, uninterruptibly
+        yield from effects.fork(fiber.interrupt())
+        yield from effects.yield_now()  # the interrupt is pending
+        yield from opened[0]
+        return (yield from fiber.await_())
+
+    exit_ = effects.run_sync(program())
+    assert isinstance(exit_, Exit.Failure) and exit_.cause.is_interrupted_only()
+
+
 def test_deadlock_is_reported_not_hung() -> None:
     with pytest.raises(RuntimeError, match="deadlock"):
         effects.run_sync(effects.sleep(1).provide(TestClock.layer()))
