@@ -24,6 +24,7 @@ from typing import Any, Generic, Never, cast
 from typing_extensions import TypeVar
 
 from effects.cause import Cause, Die, Fail, Interrupt, Sequential, is_runtime_file
+from effects.context import service_default
 from effects.effect import (
     OP_ASYNC,
     OP_CATCH,
@@ -71,9 +72,6 @@ _fiber_ids = itertools.count(1)
 
 #: Operations a fiber runs before it lets others run.
 BUDGET = 2048
-
-#: The services every fiber starts with (filled in by `effects.clock`).
-DEFAULT_SERVICES: dict[Any, Any] = {}
 
 
 class Scheduler:
@@ -369,7 +367,10 @@ class FiberRuntime(Generic[A, E]):
                 elif op == OP_SERVICE:
                     value = ctx.get(cur, _MISSING)
                     if value is _MISSING:
-                        cause = Die(_missing(cur))
+                        try:
+                            value = service_default(cur)
+                        except MissingServiceError as exc:
+                            cause = Die(exc)
                 elif op == OP_SYNC:
                     try:
                         value = cur.thunk()
@@ -598,19 +599,11 @@ def _from_exit(exit_: Exit[Any, Any]) -> Effect[Any, Any, Any]:
     return fail_cause(cast("Failure[Any]", exit_).cause)
 
 
-def _missing(tag: Any) -> MissingServiceError:
-    name = getattr(tag, "__name__", repr(tag))
-    return MissingServiceError(
-        f"no service for {name}: provide it with .provide_service({name}, impl) "
-        f"or .provide(Layer.succeed({name}, impl))"
-    )
-
-
 # --- entry points ----------------------------------------------------------------------------------
 
 
 def _start(effect: Effect[Any, Any, Any], scheduler: Scheduler | None) -> FiberRuntime[Any, Any]:
-    fiber: FiberRuntime[Any, Any] = FiberRuntime(scheduler, DEFAULT_SERVICES)
+    fiber: FiberRuntime[Any, Any] = FiberRuntime(scheduler, {})
     fiber._run(effect)  # pyright: ignore[reportPrivateUsage]
     return fiber
 
