@@ -24,7 +24,7 @@ from typing import Any, Generic, Never, cast
 from typing_extensions import TypeVar
 
 from effects.cause import Cause, Die, Fail, Interrupt, Sequential, is_runtime_file
-from effects.context import service_default
+from effects.context import Reference, service_default
 from effects.effect import (
     OP_ASYNC,
     OP_CATCH,
@@ -70,8 +70,11 @@ _new = object.__new__
 _MISSING: Any = object()
 _fiber_ids = itertools.count(1)
 
-#: Operations a fiber runs before it lets others run.
-BUDGET = 2048
+
+class MaxOpsBeforeYield(Reference["MaxOpsBeforeYield", int], default=2048):
+    """How many operations a fiber runs before it lets other fibers run (Effect's
+    `MaxOpsBeforeYield`); read each time the fiber starts or resumes. Fewer is fairer, more
+    is faster: `eff.provide_service(MaxOpsBeforeYield, 256)`."""
 
 
 class Scheduler:
@@ -318,7 +321,7 @@ class FiberRuntime(Generic[A, E]):
     def _run(self, cur: Any) -> None:
         stack: list[Any] = self._stack
         ctx: dict[Any, Any] = self.context
-        budget = BUDGET
+        budget: int = ctx.get(MaxOpsBeforeYield, MaxOpsBeforeYield.default)
         value: Any = None
         cause: Any = None
         frame: Any
@@ -602,16 +605,11 @@ def _from_exit(exit_: Exit[Any, Any]) -> Effect[Any, Any, Any]:
 # --- entry points ----------------------------------------------------------------------------------
 
 
-def _start(effect: Effect[Any, Any, Any], scheduler: Scheduler | None) -> FiberRuntime[Any, Any]:
-    fiber: FiberRuntime[Any, Any] = FiberRuntime(scheduler, {})
-    fiber._run(effect)  # pyright: ignore[reportPrivateUsage]
-    return fiber
-
-
 def run_sync_exit(effect: Effect[A, E, Any]) -> Exit[A, E]:
     """Run `effect` and return its `Exit`. Synchronous effects run with no event loop;
     asynchronous ones on a private loop (refused inside a running loop)."""
-    fiber: Any = _start(effect, None)
+    fiber: Any = FiberRuntime(None, {})
+    fiber._run(effect)
     if fiber._exit is not None:
         return fiber._exit
     scheduler = fiber.scheduler
@@ -663,7 +661,8 @@ async def run_exit(effect: Effect[A, E, Any], *, timeout: float | None = None) -
     after which this raises `TimeoutError`. An effect that finishes without suspending
     costs no timer."""
     scheduler = Scheduler(asyncio.get_running_loop())
-    fiber = _start(effect, scheduler)
+    fiber: FiberRuntime[Any, Any] = FiberRuntime(scheduler, {})
+    fiber._run(effect)  # pyright: ignore[reportPrivateUsage]
     if fiber.exit_value is not None or timeout is None:
         return cast("Exit[A, E]", await _wait(fiber))
     async with asyncio.timeout(timeout):

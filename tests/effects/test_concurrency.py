@@ -8,6 +8,7 @@ import pytest
 
 import effects
 from effects import Exit, TaggedError, TestClock, gen
+from effects.runtime import MaxOpsBeforeYield
 
 
 class Boom(TaggedError):
@@ -300,3 +301,23 @@ def test_a_long_loop_of_effects_gives_other_fibers_a_turn():
 
     steps, _ = effects.run_sync(effects.all([spinner(), other()], concurrency="unbounded"))
     assert steps is not None and steps < 20_000
+
+
+def test_max_ops_before_yield_sets_how_long_a_fiber_runs_before_others_get_a_turn() -> None:
+    def interleaving(max_ops: int | None) -> list[str]:
+        log: list[str] = []
+
+        @gen
+        def steps(name: str):
+            for _ in range(100):
+                yield from effects.sync(lambda: log.append(name))
+
+        both = effects.all([steps("a"), steps("b")], concurrency="unbounded")
+        effects.run_sync(
+            both if max_ops is None else both.provide_service(MaxOpsBeforeYield, max_ops)
+        )
+        return log
+
+    assert interleaving(None) == ["a"] * 100 + ["b"] * 100  # 2,048 by default
+    fair = interleaving(8)
+    assert "b" in fair[:20] and sorted(fair) == ["a"] * 100 + ["b"] * 100
