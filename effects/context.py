@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Mapping
 from typing import Any, ClassVar, Generic, Never, TypeVar, cast
 
-from effects.effect import OP_SERVICE, Effect, FlatMap, Map
+from effects._internal.core import OP_SERVICE, Effect, FlatMap, Map
 from effects.errors import MissingServiceError
 
 I = TypeVar("I")  # noqa: E741 - the tag's identity type
