@@ -41,8 +41,12 @@ def run_sync_exit(effect: Effect[A, E, Any]) -> Exit[A, E]:
     asynchronous ones on a private loop (refused inside a running loop)."""
     fiber: Any = FiberRuntime(None, {})
     run_fiber(fiber, effect)
-    if fiber._exit is not None:
-        return fiber._exit
+    exit_ = fiber._exit
+    return exit_ if exit_ is not None else _finish_sync(fiber)
+
+
+def _finish_sync(fiber: Any) -> Exit[Any, Any]:
+    """Finish a fiber that `run_sync` started and that has suspended."""
     scheduler = fiber.scheduler
     scheduler.drain()
     if fiber._exit is not None:
@@ -50,7 +54,7 @@ def run_sync_exit(effect: Effect[A, E, Any]) -> Exit[A, E]:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return cast(Exit[A, E], asyncio.run(_finish_on_loop(scheduler, fiber)))
+        return asyncio.run(_finish_on_loop(scheduler, fiber))
     fiber.interrupt_as(0)
     scheduler.drain()
     raise AsyncInSyncError(
@@ -102,10 +106,12 @@ async def run_exit(effect: Effect[A, E, Any], *, timeout: float | None = None) -
 
 def run_sync(effect: Effect[A, E, Any]) -> A:
     """Run `effect`; return its value or raise its error (typed error, defect or `Interrupted`)."""
-    exit_: Any = run_sync_exit(effect)
+    fiber: Any = FiberRuntime(None, {})  # run_sync_exit inlined: this is every run_sync's path
+    run_fiber(fiber, effect)
+    exit_ = fiber._exit
     if type(exit_) is Success:
         return exit_.value
-    return _value_or_raise(exit_)
+    return _value_or_raise(exit_ if exit_ is not None else _finish_sync(fiber))
 
 
 async def run(effect: Effect[A, E, Any], *, timeout: float | None = None) -> A:
