@@ -6,13 +6,14 @@
 
 `run_fiber` is one long function on purpose, the only one in effects: it is what every
 effect costs. Each step a program takes many times (succeed, flat_map, map, fold, catch,
-gen, fail, service access, sync, suspend) is a branch of its loop, in order of how often
-it comes, and generators are driven by a nested loop that answers `succeed` and service
-access without touching the stack: a function call per step would cost about as much as
-the step itself (benchmarks/effects_bench.py measures it). Everything rarer is a
-`Primitive` that `evaluate`s itself, and what primitives push on the stack are `Frame`s
-that put back what they changed; the loop calls each kind in one branch, so a new
-primitive needs no change here (effects/_internal/primitives.py).
+gen, fail, service access, sync, suspend) is a branch of its loop, the commonest first,
+and generators are driven by a nested loop that answers `succeed` and service access
+without touching the stack. A function call per step would add about a fifth to a step
+(a generator step costs about 0.3 µs, a call 0.05 to 0.1; benchmarks/effects_bench.py
+measures the steps). Everything rarer is a `Primitive` that `evaluate`s itself, and what
+primitives push on the stack are `Frame`s that put back what they changed; the loop calls
+each kind in one branch, so a new primitive needs no change here
+(effects/_internal/primitives.py).
 
 The loop has three parts. EVAL reduces `cur` to a value, a cause, or frames pushed on the
 stack; RETURN feeds `value` to the frames it pops; FAILURE unwinds them with `cause` until
