@@ -208,10 +208,12 @@ class Parallel(_Both[E]):
 
 #: The interpreter's own files; their frames are hidden from users' tracebacks and reports.
 RUNTIME_FILES = ("/effects/effect.py", "/effects/runtime.py")
+RUNTIME_DIR = "/effects/_internal/"
 
 
 def is_runtime_file(filename: str) -> bool:
-    return filename.replace("\\", "/").endswith(RUNTIME_FILES)
+    path = filename.replace("\\", "/")
+    return path.endswith(RUNTIME_FILES) or RUNTIME_DIR in path
 
 
 def _describe(kind: str, error: object) -> str:

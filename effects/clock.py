@@ -8,7 +8,7 @@ import itertools
 import time
 from typing import Any, Protocol
 
-from effects.context import Tag
+from effects.context import Reference
 from effects.effect import (
     Canceler,
     Effect,
@@ -20,7 +20,6 @@ from effects.effect import (
     with_fiber,
     yield_now,
 )
-from effects.runtime import DEFAULT_SERVICES
 
 
 class ClockService(Protocol):
@@ -29,10 +28,6 @@ class ClockService(Protocol):
     def now(self) -> float: ...
 
     def sleep(self, seconds: float) -> Effect[None]: ...
-
-
-class Clock(Tag["Clock", ClockService]):
-    """The clock service key. Every fiber has a live clock unless another is provided."""
 
 
 class LiveClock:
@@ -52,6 +47,10 @@ class LiveClock:
             return lambda: handle.cancel()
 
         return async_(register, needs_loop=True)
+
+
+class Clock(Reference["Clock", ClockService], default=LiveClock()):
+    """The clock service key. Where no other clock is provided, fibers use the live one."""
 
 
 class TestClock:
@@ -153,4 +152,3 @@ def sleep(seconds: float) -> Effect[None, Any, Any]:
 
 
 _UNIT = succeed(None)
-DEFAULT_SERVICES[Clock] = LiveClock()

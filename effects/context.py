@@ -1,11 +1,13 @@
-"""Service keys (`Tag`) and the immutable map of services an effect runs with (`Context`)."""
+"""Service keys (`Tag`, and `Reference` for one with a default) and the immutable map of
+services an effect runs with (`Context`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
-from typing import Any, Generic, Never, TypeVar, cast
+from typing import Any, ClassVar, Generic, Never, TypeVar, cast
 
-from effects.effect import OP_SERVICE, Effect, FlatMap, Map
+from effects._internal.core import OP_SERVICE, Effect, FlatMap, Map
+from effects.errors import MissingServiceError
 
 I = TypeVar("I")  # noqa: E741 - the tag's identity type
 S = TypeVar("S")
@@ -51,6 +53,40 @@ class Tag(Generic[I, S], metaclass=TagMeta):
     """
 
     _op = OP_SERVICE
+
+
+class Reference(Tag[I, S]):
+    """A service key with a default (Effect's `Context.Reference`): an effect that reads it
+    where no service was provided gets `default`, the same value in every fiber.
+
+        class MaxRetries(Reference["MaxRetries", int], default=3): ...
+
+    Provide another value as for any tag: `eff.provide_service(MaxRetries, 5)`.
+    """
+
+    default: ClassVar[Any]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        if "default" in kwargs:
+            cls.default = kwargs.pop("default")
+        elif not hasattr(cls, "default"):
+            raise TypeError(
+                f"{cls.__name__} is a Reference without a default: "
+                f"declare it as class {cls.__name__}(Reference[...], default=value)"
+            )
+        super().__init_subclass__(**kwargs)
+
+
+def service_default(tag: object) -> Any:
+    """What an effect reading `tag` gets where no service was provided: a `Reference`'s
+    default; for any other tag nothing, which is a defect (`MissingServiceError`)."""
+    if isinstance(tag, TagMeta) and issubclass(tag, Reference):
+        return tag.default
+    name: str = getattr(tag, "__name__", None) or repr(tag)
+    raise MissingServiceError(
+        f"no service for {name}: provide it with .provide_service({name}, impl) "
+        f"or .provide(Layer.succeed({name}, impl))"
+    )
 
 
 class Context:

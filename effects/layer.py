@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, Never, TypeVar, overload
+from typing import Any, Generic, Never, TypeVar, overload
 
 from typing_extensions import TypeVar as DefaultTypeVar
 
+from effects._internal.primitives import add_services
 from effects.context import Context, Tag
-from effects.effect import Effect, _provide_dict, succeed, suspend, with_fiber  # pyright: ignore[reportPrivateUsage]
+from effects.effect import Effect, succeed, suspend
 from effects.scope import Scope, ScopeService
-
-if TYPE_CHECKING:
-    from effects.runtime import FiberRuntime
 
 ROut = DefaultTypeVar("ROut", covariant=True, default=Any)
 E = DefaultTypeVar("E", covariant=True, default=Never)
@@ -106,7 +104,7 @@ class Layer(Generic[ROut, E, RIn]):
 
         def build(memo: Memo, scope: ScopeService) -> Effect[Services, Any, Any]:
             return lower.build_in(memo, scope).flat_map(
-                lambda below: _with_services(self.build_in(memo, scope), below)
+                lambda below: add_services(self.build_in(memo, scope), below)
             )
 
         return Layer(build)
@@ -116,7 +114,7 @@ class Layer(Generic[ROut, E, RIn]):
 
         def build(memo: Memo, scope: ScopeService) -> Effect[Services, Any, Any]:
             return lower.build_in(memo, scope).flat_map(
-                lambda below: _with_services(self.build_in(memo, scope), below).map(
+                lambda below: add_services(self.build_in(memo, scope), below).map(
                     lambda up: {**below, **up}
                 )
             )
@@ -157,23 +155,16 @@ class Layer(Generic[ROut, E, RIn]):
         """Run `effect` with this layer's services (what `effect.provide(layer)` does)."""
         pure = self._pure
         if pure is not None:
-            return with_fiber(lambda fiber: _provide_dict(effect, {**fiber.context, **pure}))
+            return add_services(effect, pure)
 
         def run() -> Effect[A, E | E2, Any]:
             scope = ScopeService()
             built = self.build_in({}, scope)
-            return built.flat_map(lambda services: _with_services(effect, services)).on_exit(
+            return built.flat_map(lambda services: add_services(effect, services)).on_exit(
                 scope.close
             )
 
         return suspend(run)
-
-
-def _with_services(effect: Effect[A, E2, R2], services: Services) -> Effect[A, E2, R2]:
-    def add(fiber: FiberRuntime[Any, Any]) -> Effect[A, E2, R2]:
-        return _provide_dict(effect, {**fiber.context, **services})
-
-    return with_fiber(add)
 
 
 class provide(Generic[ROut, E, RIn]):

@@ -8,6 +8,7 @@ import pytest
 
 import effects
 from effects import Exit, TaggedError, TestClock, gen
+from effects.runtime import MaxOpsBeforeYield
 
 
 class Boom(TaggedError):
@@ -234,6 +235,32 @@ def test_uninterruptible_region_finishes_before_interruption() -> None:
     assert effects.run_sync(program()) == ["critical done"]
 
 
+@pytest.mark.parametrize("region_ends", ["succeeding", "failing"])
+def test_an_interrupt_waits_out_an_uninterruptible_region_however_the_region_ends(
+    region_ends: str,
+) -> None:
+    opened: list[effects.Effect[None]] = []
+    gate = effects.async_(
+        lambda resume: opened.append(effects.sync(lambda: resume(effects.succeed(None))))
+    )
+    last = effects.succeed("done") if region_ends == "succeeding" else effects.fail(Boom(n=1))
+    child = effects.uninterruptible(gate.then(last)).catch_all(
+        lambda _: effects.succeed("recovered")
+    )
+
+    @gen
+    def program():
+        fiber = yield from effects.fork(child)
+        yield from effects.yield_now()  # the child now waits at the gate, uninterruptibly
+        yield from effects.fork(fiber.interrupt())
+        yield from effects.yield_now()  # the interrupt is pending
+        yield from opened[0]
+        return (yield from fiber.await_())
+
+    exit_ = effects.run_sync(program())
+    assert isinstance(exit_, Exit.Failure) and exit_.cause.is_interrupted_only()
+
+
 def test_deadlock_is_reported_not_hung() -> None:
     with pytest.raises(RuntimeError, match="deadlock"):
         effects.run_sync(effects.sleep(1).provide(TestClock.layer()))
@@ -274,3 +301,23 @@ def test_a_long_loop_of_effects_gives_other_fibers_a_turn():
 
     steps, _ = effects.run_sync(effects.all([spinner(), other()], concurrency="unbounded"))
     assert steps is not None and steps < 20_000
+
+
+def test_max_ops_before_yield_sets_how_long_a_fiber_runs_before_others_get_a_turn() -> None:
+    def interleaving(max_ops: int | None) -> list[str]:
+        log: list[str] = []
+
+        @gen
+        def steps(name: str):
+            for _ in range(100):
+                yield from effects.sync(lambda: log.append(name))
+
+        both = effects.all([steps("a"), steps("b")], concurrency="unbounded")
+        effects.run_sync(
+            both if max_ops is None else both.provide_service(MaxOpsBeforeYield, max_ops)
+        )
+        return log
+
+    assert interleaving(None) == ["a"] * 100 + ["b"] * 100  # 2,048 by default
+    fair = interleaving(8)
+    assert "b" in fair[:20] and sorted(fair) == ["a"] * 100 + ["b"] * 100

@@ -209,6 +209,17 @@ def test_failure_report_shows_user_lines_not_runtime() -> None:
     assert "inner" in names and "outer" in names
 
 
+def test_user_code_run_by_a_primitive_shows_no_interpreter_frame_in_its_traceback() -> None:
+    def build(restore: object) -> effects.Effect[None]:
+        raise ValueError("while building")
+
+    with pytest.raises(ValueError) as info:
+        effects.run_sync(effects.uninterruptible_mask(build))
+    entries = traceback.extract_tb(info.value.__traceback__)
+    assert "build" in [entry.name for entry in entries]
+    assert not [e for e in entries if "/effects/_internal/" in e.filename.replace("\\", "/")]
+
+
 def test_yielding_a_non_effect_is_a_clear_defect() -> None:
     @gen
     def bad():

@@ -6,6 +6,7 @@ import pytest
 
 import effects
 from effects import Exit, Layer, Scope, Tag, TaggedError, gen
+from effects.context import Reference
 
 
 class Greeter:
@@ -54,6 +55,26 @@ def test_context_is_restored_after_provide() -> None:
 def test_missing_service_is_a_defect_naming_the_tag() -> None:
     with pytest.raises(effects.MissingServiceError, match="GreeterTag.*provide"):
         effects.run_sync(greet("x"))
+
+
+class MaxRetries(Reference["MaxRetries", int], default=3): ...
+
+
+def test_a_reference_gives_its_default_where_no_service_was_provided() -> None:
+    @gen
+    def read():
+        return (yield from MaxRetries)
+
+    assert effects.run_sync(read()) == 3
+    assert effects.run_sync(MaxRetries.map(lambda n: n * 2)) == 6
+    assert effects.run_sync(read().provide_service(MaxRetries, 5)) == 5
+    assert effects.run_sync(read().provide(Layer.succeed(MaxRetries, 7))) == 7
+
+
+def test_a_reference_without_a_default_is_refused_where_it_is_declared() -> None:
+    with pytest.raises(TypeError, match="Undefaulted.*default="):
+
+        class Undefaulted(Reference["Undefaulted", int]): ...
 
 
 def test_tag_map_and_flat_map() -> None:
