@@ -134,6 +134,10 @@ def decode_document(body: str | bytes, table: str, id_: str) -> Document:
         raise CorruptDocumentError(table=table, id=id_, message=str(error)) from None
     if not isinstance(value, dict):
         raise CorruptDocumentError(table=table, id=id_, message="it is not a JSON object")
+    if value.get("_id") != id_ or type(value.get("_creationTime")) is not float:
+        raise CorruptDocumentError(
+            table=table, id=id_, message="its _id or _creationTime is missing or wrong"
+        )
     return value
 
 
