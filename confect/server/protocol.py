@@ -65,7 +65,9 @@ class ModifyQuerySet:
 
 
 @attrs.frozen
-class Mutation:
+class _Call:
+    """A request to run a function: a Mutation or an Action (they have the same fields)."""
+
     request_id: U32
     udf_path: str
     args: Any = None
@@ -73,11 +75,13 @@ class Mutation:
 
 
 @attrs.frozen
-class Action:
-    request_id: U32
-    udf_path: str
-    args: Any = None
-    component_path: str | None = None
+class Mutation(_Call):
+    pass
+
+
+@attrs.frozen
+class Action(_Call):
+    pass
 
 
 @attrs.frozen
