@@ -25,8 +25,9 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import effects
 from confect.errors import FunctionTimeout
@@ -88,8 +89,7 @@ class WorkerThreads:
             seconds, pool = self._action_seconds, self._actions
 
         def register(resume: Callable[[Effect[Any, Any, Any]], None]) -> Any:
-            loop = asyncio.get_running_loop()
-            job = _Job(effect, seconds, loop, resume)
+            job = _Job(effect, seconds, _Answers.of(asyncio.get_running_loop()), resume)
             pool.submit(job)
             return job.cancel
 
@@ -109,12 +109,12 @@ class _Job:
         self,
         effect: Effect[Any, Any, Any],
         seconds: float,
-        loop: asyncio.AbstractEventLoop,
+        answers: _Answers,
         resume: Callable[[Effect[Any, Any, Any]], None],
     ) -> None:
         self.effect = effect
         self.seconds = seconds
-        self._loop = loop
+        self._answers = answers
         self._resume = resume
         self._context = contextvars.copy_context()  # the call's log-line collector, ...
         self._lock = threading.Lock()
@@ -140,8 +140,7 @@ class _Job:
         self._answer(_from_exit(exit_))
 
     def _answer(self, effect: Effect[Any, Any, Any]) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
-            self._loop.call_soon_threadsafe(self._resume, effect)
+        self._answers.put(self._resume, effect)
 
     def time_out(self) -> None:
         """Past the limit: answer with the timeout error and stop the thread."""
@@ -167,6 +166,42 @@ class _Job:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
             ctypes.c_ulong(self._thread), ctypes.py_object(CallTimedOut)
         )
+
+
+class _Answers:
+    """The answers on their way back to one event loop: whichever threads finish jobs, the
+    loop is woken once for all the answers that are waiting, not once for each (under load
+    that is most of a hand-off's cost)."""
+
+    _by_loop: ClassVar[weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Answers]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._waiting: list[tuple[Callable[[Effect[Any, Any, Any]], None], Any]] = []
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> _Answers:
+        answers = cls._by_loop.get(loop)
+        if answers is None:
+            answers = cls._by_loop[loop] = _Answers(loop)
+        return answers
+
+    def put(self, resume: Callable[[Effect[Any, Any, Any]], None], effect: Any) -> None:
+        with self._lock:
+            self._waiting.append((resume, effect))
+            first = len(self._waiting) == 1
+        if first:
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+                self._loop.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
+        for resume, effect in waiting:
+            resume(effect)
 
 
 def _run_user_code(effect: Effect[Any, Any, Any]) -> Exit[Any, Any]:
