@@ -36,7 +36,7 @@ from confect.services.auth import UserIdentity
 from confect.services.storage import StorageFiles
 from confect.session_requests import SessionRequest
 from confect.transaction import Transaction
-from confect.user_code import Inline, UserCode, in_worker_thread
+from confect.user_code import Inline, MovedOffLoop, UserCode, in_worker_thread
 from confect.validators import bind
 from confect.values import AFTER_PREFIX, Value, encode_value, prefix_range
 from effects import Cause, Effect, Exit, Layer, Scope, ScopeService
@@ -199,7 +199,7 @@ class Backend:
     ) -> Effect[QueryResult, Any]:
         """Run a query in a fresh transaction (reading as of commit `at_ts`, if given; fails
         `TimestampTooOldError` if that is too far back); re-run if a commit raced its reads."""
-        return effects.suspend(lambda: self._query_attempt(fn, args, identity, at_ts, 0))
+        return effects.suspend(lambda: self._query_attempt(fn, args, identity, at_ts, 0, False))
 
     def _query_attempt(
         self,
@@ -208,20 +208,24 @@ class Backend:
         identity: UserIdentity | None,
         at_ts: int | None,
         n: int,
+        off_loop: bool,
     ) -> Effect[QueryResult, Any]:
         # a method, not a closure calling itself: that would be a reference cycle per query
         function = self.resolve(fn, "query")
         tx = self.new_transaction(at_ts)
         body = self.user_code.run(
-            self._invoke(function, args, query_services(self, tx, identity)), "query"
+            self._invoke(function, args, query_services(self, tx, identity)), "query", off_loop
         ).on_exit(self._finishing(tx))
 
         def check(value: Value) -> Effect[QueryResult, Any]:
             if n + 1 < MAX_COMMIT_ATTEMPTS and not self.engine.is_valid(tx.engine_ts, tx.reads):
-                return self._query_attempt(fn, args, identity, at_ts, n + 1)
+                return self._query_attempt(fn, args, identity, at_ts, n + 1, off_loop)
             return effects.succeed(QueryResult(value, tx.reads, tx.begin_ts))
 
-        return body.flat_map(check)
+        def moved(_: MovedOffLoop) -> Effect[QueryResult, Any]:
+            return self._query_attempt(fn, args, identity, at_ts, n, True)
+
+        return body.flat_map(check).catch_tag(MovedOffLoop, moved)
 
     def mutation(
         self,
@@ -303,6 +307,7 @@ class Backend:
         finish: Callable[[Transaction], bool] | None,
         attempt: int = 0,
         request: SessionRequest | None = None,
+        off_loop: bool = False,
     ) -> Effect[MutationResult, Any]:
         """`body_of(tx)` in a new transaction, committed when it succeeds. `finish(tx)`, if
         given, runs first and may call the whole thing off (a job someone already ran); so
@@ -317,7 +322,7 @@ class Backend:
                 return effects.succeed(MutationResult(*recorded))
             # the record came from a commit this process had not heard of: hear it first,
             # so that what follows the answer (a transition to its ts) can reach that ts
-            return self._transact(body_of, finish, attempt + 1, request)
+            return self._transact(body_of, finish, attempt + 1, request, off_loop)
 
         def commit(value: Any) -> Effect[MutationResult, Any]:
             if request is not None:
@@ -331,7 +336,7 @@ class Backend:
             def retry(conflict: WriteConflict) -> Effect[MutationResult, Any]:
                 if attempt + 1 >= MAX_COMMIT_ATTEMPTS:
                     return effects.die(conflict)
-                return self._transact(body_of, finish, attempt + 1, request)
+                return self._transact(body_of, finish, attempt + 1, request, off_loop)
 
             return (
                 self._commit(tx.begin_ts, tx.reads, writes)
@@ -339,8 +344,12 @@ class Backend:
                 .catch_tag(WriteConflict, retry)
             )
 
-        body = self.user_code.run(body_of(tx), "mutation")
-        return body.flat_map(commit).on_exit(self._finishing(tx))
+        def moved(_: MovedOffLoop) -> Effect[MutationResult, Any]:
+            return self._transact(body_of, finish, attempt, request, off_loop=True)
+
+        body = self.user_code.run(body_of(tx), "mutation", off_loop)
+        body = body.flat_map(commit).on_exit(self._finishing(tx))
+        return body.catch_tag(MovedOffLoop, moved)
 
     def _commit(
         self, begin_ts: int, reads: list[ReadRange], writes: list[Write]

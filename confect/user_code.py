@@ -1,18 +1,25 @@
 """Where the code of an app's functions runs, and for how long it may.
 
-A test harness runs handlers inline (`Inline`). A server runs them on worker threads
-(`WorkerThreads`): a handler that spins in plain Python, sleeps, or calls a blocking library
-holds up its own call only, while the event loop goes on serving every other client. Each
-call has a limit on its user code (Convex's: about 1 s for queries and mutations, 10
-minutes for actions); a commit is not user code and is never cut short.
+A test harness runs handlers inline (`Inline`). A server (`WorkerThreads`) makes sure
+that no handler can hold up the other clients, whatever it does (spin in plain Python,
+sleep, wait on a blocking library), and that each call keeps to its limit (Convex's: about
+1 s of user code for queries and mutations, 10 minutes for actions); a commit is not user
+code and is never cut short.
+
+- Actions (and HTTP actions) run on worker threads: they may wait on I/O for minutes.
+- Queries and mutations run first on the event loop, where nearly all finish in well under
+  a millisecond: handing each to a thread and back would cost about 0.1 ms and halve the
+  server's throughput (measured in `benchmarks/server_bench.py`). One that holds the loop
+  past INLINE_SECONDS (50 ms) is stopped by a signal and run again from its start on a
+  worker thread. That is safe because they are transactions: a stopped run commits
+  nothing, exactly as when a commit conflicts and the handler runs again.
 
 Why threads, not processes: handlers read the engine and build their writes in memory,
-and a process per call would have to ship every read and write across; a thread shares
-them, and costs a hand-off (tens of microseconds) per call. A thread cannot be killed, so
-a call over its limit is answered at once with Convex's timeout error and its thread is
-retired: `CallTimedOut` is raised inside it at its next Python instruction (a loop of
-effects or of plain Python stops there; a thread blocked in a C call stops when the call
-returns), and a fresh thread takes its place in the pool.
+and a process per call would have to ship every read and write across. A thread cannot
+be killed, so a call over its limit is answered at once with Convex's timeout error and
+its thread is retired: `CallTimedOut` is raised inside it at its next Python instruction
+(a loop of effects or of plain Python stops there; a thread blocked in a C call stops
+when the call returns), and a fresh thread takes its place in the pool.
 """
 
 from __future__ import annotations
@@ -22,17 +29,21 @@ import contextlib
 import contextvars
 import ctypes
 import logging
+import os
 import queue
+import signal
 import threading
 import time
 import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import effects
 from confect.errors import FunctionTimeout
-from effects import Effect, Exit
+from effects import Effect, Exit, TaggedError
 from effects.exit import Failure, Success
+from effects.runtime import AsyncInSyncError
 
 log = logging.getLogger("confect.server")
 
@@ -42,16 +53,27 @@ class CallTimedOut(BaseException):
     user code's `except Exception` does not swallow it."""
 
 
-class UserCode(Protocol):
-    """Runs the user code of one call (a handler with its services) of a function type."""
+class MovedOffLoop(TaggedError):
+    """A query's or mutation's user code ran on the event loop past INLINE_SECONDS (or
+    needed the loop) and was stopped there: its caller runs it again from the start, in a
+    new transaction, with `off_loop=True`."""
 
-    def run(self, effect: Effect[Any, Any, Any], kind: str) -> Effect[Any, Any, Any]: ...
+
+class UserCode(Protocol):
+    """Runs the user code of one call (a handler with its services) of a function type.
+    A query or mutation may fail `MovedOffLoop` unless `off_loop`."""
+
+    def run(
+        self, effect: Effect[Any, Any, Any], kind: str, off_loop: bool = False
+    ) -> Effect[Any, Any, Any]: ...
 
 
 class Inline:
     """User code runs where its caller runs, with no limit (tests, tools)."""
 
-    def run(self, effect: Effect[Any, Any, Any], kind: str) -> Effect[Any, Any, Any]:
+    def run(
+        self, effect: Effect[Any, Any, Any], kind: str, off_loop: bool = False
+    ) -> Effect[Any, Any, Any]:
         return effect
 
 
@@ -80,13 +102,18 @@ class WorkerThreads:
         self._seconds = {"query": transaction_seconds, "mutation": transaction_seconds}
         self._action_seconds = action_seconds
 
-    def run(self, effect: Effect[Any, Any, Any], kind: str) -> Effect[Any, Any, Any]:
+    def run(
+        self, effect: Effect[Any, Any, Any], kind: str, off_loop: bool = False
+    ) -> Effect[Any, Any, Any]:
         if in_worker_thread():
             return effect  # a call made by user code: part of the caller's run
+        self._watchdog.start()
         seconds = self._seconds.get(kind)
         pool = self._transactions
         if seconds is None:
             seconds, pool = self._action_seconds, self._actions
+        elif not off_loop and _preemption.ready():
+            return effects.suspend(lambda: _preemption.run(effect))
 
         def register(resume: Callable[[Effect[Any, Any, Any]], None]) -> Any:
             job = _Job(effect, seconds, _Answers.of(asyncio.get_running_loop()), resume)
@@ -204,6 +231,91 @@ class _Answers:
             resume(effect)
 
 
+INLINE_SECONDS = 0.05
+"""How long a query's or mutation's user code may hold the event loop before it is moved to
+a worker thread: the longest it can hold up other clients (PERFORMANCE.md's 50 ms)."""
+
+
+class Preempted(BaseException):
+    """Raised on the main thread (by SIGUSR1's handler) in user code that has held the
+    event loop past INLINE_SECONDS."""
+
+
+class _InlineCall:
+    __slots__ = ("preempted", "started")
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.preempted = False
+
+
+class _Preemption:
+    """Queries and mutations run first on the event loop, where most finish in well under
+    a millisecond, with no hand-off to a thread (which costs about 0.1 ms here). One that
+    runs past INLINE_SECONDS is stopped by a signal and run again from the start on a
+    worker thread: queries and mutations are transactions, so a stopped run leaves nothing
+    behind. The signal's handler raises only if the main thread is still inside that call's
+    user code when it runs, so it can never land anywhere else. Only when the event loop
+    runs on the main thread (signals are delivered there), as in `confect serve`."""
+
+    def __init__(self) -> None:
+        self._current: _InlineCall | None = None
+        self._installed = False
+
+    def ready(self) -> bool:
+        if self._installed:
+            return threading.current_thread() is threading.main_thread()
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        signal.signal(signal.SIGUSR1, self._on_signal)
+        self._installed = True
+        return True
+
+    def run(self, effect: Effect[Any, Any, Any]) -> Effect[Any, Any, Any]:
+        self._current = _InlineCall()
+        try:
+            try:
+                exit_ = effects.run_sync_exit(effect)
+            finally:
+                self._current = None
+        except (Preempted, AsyncInSyncError):  # too long, or it needs the loop: a thread's
+            return effects.fail(MovedOffLoop())
+        return _from_exit(exit_)
+
+    def overdue(self, now: float) -> None:
+        """From the watchdog: stop the inline call if it has run too long."""
+        call = self._current
+        # asked again each tick until it stops (it may be inside an engine just then)
+        wait = _Watchdog.TICK if call is not None and call.preempted else INLINE_SECONDS
+        if call is not None and now - call.started > wait:
+            call.preempted = True
+            call.started = now
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        call = self._current
+        if call is not None and call.preempted and _interruptible(frame):
+            raise Preempted()  # else the watchdog asks again in a moment
+
+
+_NOT_HERE = (str(Path(__file__).parent / "engine"), f"{os.sep}psycopg{os.sep}")
+
+
+def _interruptible(frame: Any) -> bool:
+    """Whether user code stopped at `frame` can be abandoned there: not inside an engine or
+    its database driver, whose shared state (a connection mid-statement) would be left
+    half-changed."""
+    while frame is not None:
+        name: str = frame.f_code.co_filename
+        if name.startswith(_NOT_HERE[0]) or _NOT_HERE[1] in name:
+            return False
+        frame = frame.f_back
+    return True
+
+
+_preemption = _Preemption()
+
+
 def _run_user_code(effect: Effect[Any, Any, Any]) -> Exit[Any, Any]:
     _here.worker = True
     try:
@@ -296,14 +408,18 @@ class _Watchdog:
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def start(self) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="confect-watchdog")
+                    self._thread.daemon = True
+                    self._thread.start()
+
     def watch(self, job: _Job) -> None:
         deadline = time.monotonic() + job.seconds
         with self._lock:
             self._deadlines[job] = deadline
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="confect-watchdog")
-                self._thread.daemon = True
-                self._thread.start()
 
     def unwatch(self, job: _Job) -> None:
         with self._lock:
@@ -315,6 +431,7 @@ class _Watchdog:
     def _run(self) -> None:
         while not self._closed.wait(self.TICK):
             now = time.monotonic()
+            _preemption.overdue(now)
             with self._lock:
                 overdue = [job for job, deadline in self._deadlines.items() if deadline <= now]
                 for job in overdue:

@@ -226,7 +226,9 @@ async def test_two_resends_racing_on_two_connections_apply_once(engine: Engine):
         for socket_ in (one, other):
             await send_mutation(socket_, request_id=7, path="bank:transfer_together")
         (a, reflected_a), (b, reflected_b) = await asyncio.gather(answered(one), answered(other))
-    assert RUNS == ["rent", "rent"]  # both ran, inside their transactions, at once
+    # both ran, inside their transactions, at once (each held on the event loop past 50 ms
+    # first, so stopped there and run again on a worker thread: more runs than calls)
+    assert RUNS.count("rent") >= 2
     assert (a["success"], b["success"]) == (True, True)
     assert (a["result"], a["ts"]) == (b["result"], b["ts"])  # the loser retried, found the record
     assert_reflected(a, reflected_a)

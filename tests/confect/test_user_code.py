@@ -211,3 +211,38 @@ async def test_a_mutation_committing_when_the_shutdown_grace_ends_is_answered_by
     status, body = await answer
     assert (status, body["status"]) == (200, "success")
     assert stored(backend) == ["late"]
+
+
+@query()
+def where_it_runs():
+    return threading.current_thread() is threading.main_thread()
+    yield
+
+
+@query()
+def sleeps_then_says_where():
+    release.wait(SAFETY)  # held until the test lets it go: past the 50 ms on the loop
+    return threading.current_thread() is threading.main_thread()
+    yield
+
+
+FUNCTIONS["t:where_it_runs"] = where_it_runs
+FUNCTIONS["t:sleeps_then_says_where"] = sleeps_then_says_where
+
+
+async def test_a_quick_query_runs_on_the_loop_and_a_slow_one_is_moved_to_a_thread():
+    served_server, _ = server()
+    async with served(served_server) as address:
+        status, body = await call(address, "query", "t:where_it_runs")
+        assert (status, body["value"]) == (200, True)  # no hand-off for a quick one
+        safety = threading.Timer(SAFETY, release.set)
+        safety.start()
+        try:
+            slow = asyncio.ensure_future(call(address, "query", "t:sleeps_then_says_where"))
+            status, body = await call(address, "query", "t:names")  # served meanwhile
+            assert status == 200 and not slow.done()
+            release.set()
+            status, body = await slow
+            assert (status, body["value"]) == (200, False)  # stopped on the loop, run on a thread
+        finally:
+            safety.cancel()
