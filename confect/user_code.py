@@ -86,8 +86,9 @@ def in_worker_thread() -> bool:
 
 
 class WorkerThreads:
-    """User code on pools of worker threads: one for queries and mutations, one for
-    actions (which may wait on I/O for minutes), each call with its kind's limit."""
+    """User code as a server runs it: queries and mutations inline first (moved to a pool
+    of worker threads past INLINE_SECONDS), actions on a pool of their own (they may wait
+    on I/O for minutes); each call with its kind's limit."""
 
     def __init__(
         self,
@@ -263,12 +264,13 @@ class _Preemption:
         self._installed = False
 
     def ready(self) -> bool:
-        if self._installed:
-            return threading.current_thread() is threading.main_thread()
+        """Whether the caller (the event loop) runs on the main thread, where the signal
+        that stops an inline call is handled (installed on first use)."""
         if threading.current_thread() is not threading.main_thread():
             return False
-        signal.signal(signal.SIGUSR1, self._on_signal)
-        self._installed = True
+        if not self._installed:
+            signal.signal(signal.SIGUSR1, self._on_signal)
+            self._installed = True
         return True
 
     def run(self, effect: Effect[Any, Any, Any]) -> Effect[Any, Any, Any]:

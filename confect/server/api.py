@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from confect.server.calls import RequestError, outcome_json
-from confect.server.sync import decode_ts
+from confect.server.protocol import decode_ts
 from confect.values import parse_json
 
 if TYPE_CHECKING:

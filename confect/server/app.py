@@ -35,8 +35,9 @@ from confect.server.api import (
     stream_body,
 )
 from confect.server.calls import Caller, Functions, Limits, RequestError, is_admin_key
+from confect.server.protocol import encode_ts
 from confect.server.subscriptions import Subscriptions
-from confect.server.sync import TRANSITION_PART_CHARS, SyncSession, encode_ts, takes_chunks
+from confect.server.sync import TRANSITION_PART_CHARS, SyncSession, takes_chunks
 from confect.services.storage import TooManyUploadsError, served_file_headers
 from confect.session_requests import KEEP_SECONDS
 from confect.user_code import WorkerThreads
@@ -75,11 +76,10 @@ class Server:
         self.keep_session_requests = keep_session_requests
         self.prune_every = prune_every
         self.transition_part_chars = TRANSITION_PART_CHARS  # per TransitionChunk
-        self.functions = Functions(backend, limits)
-        self.workers = WorkerThreads(
-            self.functions.limits.transaction, self.functions.limits.action
-        )
-        backend.user_code = self.workers  # handlers run off the event loop, each in its limit
+        self.functions = Functions(backend)
+        limits = limits or Limits()
+        self.workers = WorkerThreads(limits.transaction, limits.action)
+        backend.user_code = self.workers  # no handler holds up the loop; each keeps its limit
         self.subscriptions = Subscriptions(self.functions)
         self.verifier = TokenVerifier(backend.app.auth_providers)
         self.admin_key = admin_key

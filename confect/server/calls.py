@@ -131,9 +131,8 @@ class collecting:
 class Functions:
     """Runs an app's functions for clients."""
 
-    def __init__(self, backend: Backend, limits: Limits | None = None) -> None:
+    def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self.limits = limits or Limits()
         self.cache = QueryCache(backend.engine)
 
     def find(self, path: str, kind: str | None, caller: Caller) -> FunctionDefinition[Any, Any]:

@@ -1,4 +1,5 @@
-"""The sync protocol's client messages, as types, read strictly at the edge.
+"""The sync protocol's client messages, as types, read strictly at the edge; and its
+timestamps (base64 of 8 little-endian bytes), which the HTTP API shares.
 
 Each message a client may send is an attrs class; `parse_client_message` turns a decoded
 JSON frame into one (cattrs, a tagged union on `type`), checking every field as Convex's
@@ -11,7 +12,7 @@ Invalid JSON on websocket" does.
 
 from __future__ import annotations
 
-import binascii
+import base64
 import re
 import struct
 from typing import Any, Literal, NewType, cast
@@ -28,6 +29,24 @@ Ts = NewType("Ts", int)
 """A timestamp: base64 of 8 little-endian bytes on the wire, an int here."""
 
 MAX_U32 = 2**32 - 1
+
+
+def encode_ts(ts: int) -> str:
+    """A timestamp as the clients read it: base64 of 8 little-endian bytes."""
+    return base64.b64encode(struct.pack("<Q", ts)).decode()
+
+
+def decode_ts(text: object) -> int | None:
+    """The timestamp `encode_ts` wrote, or None if `text` is not one (Convex's timestamps
+    are below 2**63, as its `Timestamp` type requires)."""
+    try:
+        raw = base64.b64decode(str(text), validate=True)
+    except ValueError:
+        return None
+    if len(raw) != 8:
+        return None
+    ts: int = struct.unpack("<Q", raw)[0]
+    return ts if ts < 1 << 63 else None
 
 
 class MessageError(Exception):
@@ -165,13 +184,10 @@ def _i64(value: Any, _: Any) -> int:
 
 
 def _ts(value: Any, _: Any) -> int:
-    try:
-        raw = binascii.a2b_base64(_strict_str(value, None), strict_mode=True)
-    except (TypeError, binascii.Error):
-        raw = b""
-    if len(raw) != 8:
-        raise ValueError(f"expected base64 of 8 bytes, got {value!r:.40}")
-    return struct.unpack("<Q", raw)[0]
+    ts = decode_ts(_strict_str(value, None))
+    if ts is None:
+        raise ValueError(f"expected a timestamp (base64 of 8 bytes), got {value!r:.40}")
+    return ts
 
 
 def _any(value: Any, _: Any) -> Any:

@@ -14,10 +14,8 @@ the Rust client behind the PyPI one connects to `/api/sync` and takes them whole
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
-import struct
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
@@ -35,6 +33,7 @@ from confect.server.protocol import (
     ModifyQuerySet,
     Mutation,
     Remove,
+    encode_ts,
     parse_client_message,
 )
 from confect.server.query_cache import QueryKey, query_key
@@ -65,24 +64,6 @@ def takes_chunks(client_version: str | None) -> bool:
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         return False
     return tuple(int(p) for p in parts) >= FIRST_CHUNKING_NPM
-
-
-def encode_ts(ts: int) -> str:
-    """A timestamp as the clients read it: base64 of 8 little-endian bytes."""
-    return base64.b64encode(struct.pack("<Q", ts)).decode()
-
-
-def decode_ts(text: object) -> int | None:
-    """The timestamp `encode_ts` wrote, or None if `text` is not one (Convex's timestamps
-    are below 2**63, as its `Timestamp` type requires)."""
-    try:
-        raw = base64.b64decode(str(text), validate=True)
-    except ValueError:
-        return None
-    if len(raw) != 8:
-        return None
-    ts: int = struct.unpack("<Q", raw)[0]
-    return ts if ts < 1 << 63 else None
 
 
 class ProtocolError(Exception):
@@ -137,7 +118,6 @@ class SyncSession:
         self._ts: int = 0
         self._queries: dict[int, tuple[QueryKey, Any]] = {}  # id -> (key, wire args)
         self._ids: dict[QueryKey, set[int]] = {}  # the ids subscribed to each key
-        self._refused: set[int] = set()  # ids added past MAX_QUERIES: failed, never run
         self._dirty: set[QueryKey] = set()  # keys whose results may have changed
         self._refresh_queued = False
         self._sent: dict[int, Outcome] = {}  # id -> the outcome last sent
@@ -292,7 +272,6 @@ class SyncSession:
             if isinstance(change, Remove):
                 removed.append(change.query_id)
             elif len(self._queries) >= MAX_QUERIES:
-                self._refused.add(change.query_id)
                 refused.append(_modification(change.query_id, TOO_MANY_QUERIES))
             else:
                 args: Any = [{}] if change.args is None else change.args
@@ -309,7 +288,6 @@ class SyncSession:
         self._dirty.add(key)
 
     def _remove(self, query_id: int) -> None:
-        self._refused.discard(query_id)
         self._sent.pop(query_id, None)
         entry = self._queries.pop(query_id, None)
         if entry is None:

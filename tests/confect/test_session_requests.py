@@ -33,7 +33,7 @@ from confect.engine.memory import MemoryEngine
 from confect.engine.sqlite import SqliteEngine
 from confect.schema import SESSION_REQUESTS_TABLE
 from confect.server.app import Server
-from confect.server.sync import decode_ts
+from confect.server.protocol import decode_ts
 from confect.session_requests import SessionRequest
 from confect.snapshot import export_snapshot, import_snapshot
 from tests.confect.test_server import post, served
