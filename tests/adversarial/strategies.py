@@ -186,3 +186,13 @@ def examples(count: int, *, shrink: bool = True) -> settings:
             HealthCheck.function_scoped_fixture,
         ],
     )
+
+
+# any JSON (not only Convex values): the fields of malformed requests and messages
+json_values = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)

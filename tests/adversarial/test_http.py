@@ -26,6 +26,7 @@ from .strategies import (
     embedded,
     examples,
     huge_numbers,
+    json_values,
     not_json,
     refused_json,
     valid_wire,
@@ -257,13 +258,6 @@ def test_query_at_ts_refuses_a_timestamp_it_cannot_read_at(client, ts):
     assert_still_answering(client)
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
 envelopes = st.fixed_dictionaries(
     {},
     optional={

@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 from confect.values import from_wire
 
 from .checks import same_value
-from .strategies import bad_specials, embedded, examples, not_json, too_deep, valid_wire
+from .strategies import (
+    bad_specials,
+    embedded,
+    examples,
+    json_values,
+    not_json,
+    too_deep,
+    valid_wire,
+)
 from .sync_client import Answer, SyncClient, assert_answers_a_new_connection, assert_fatal
 from .tokens import FORGERIES, Keys
 
@@ -292,13 +300,6 @@ def test_a_text_frame_that_is_not_utf8_ends_the_connection(address, frame):
     assert_answers_a_new_connection(address)
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
 envelopes = st.builds(
     lambda kind, fields: {"type": kind, **fields},
     st.sampled_from(["Connect", "ModifyQuerySet", "Mutation", "Action", "Event"]),
