@@ -131,3 +131,10 @@ def test_every_command_takes_the_engine_it_is_given(app: Path, tmp_path: Path):
     finally:
         engine.drop()
         target.drop()
+
+
+def test_serve_help_lists_the_settings_the_readme_points_to():
+    result = CliRunner().invoke(cli, ["serve", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for option in ("--shutdown-grace", "--header-timeout", "--max-connections-per-address"):
+        assert option in result.output
