@@ -37,8 +37,8 @@ from confect import (
     query,
     v,
 )
-from confect.backend import Backend
-from confect.layers import as_layer, query_services
+from confect.runtime.deployment import Backend
+from confect.runtime.layers import as_layer, query_services
 from confect.testing import ConfectTest
 from effects import Layer, Tag, gen
 

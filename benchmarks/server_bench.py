@@ -182,12 +182,12 @@ async def per_call_us(workdir: Path) -> dict[str, dict[str, float]]:
     """µs per call through the server's function runner: user code inline with nothing
     watching it, as the server runs it (inline first, preemptible), and on a worker thread
     (where a call goes once it has held the loop 50 ms)."""
-    from confect.app import load_app
-    from confect.backend import Backend
-    from confect.engine.sqlite import SqliteEngine
-    from confect.server.app import Server
+    from confect.app.registry import load_app
+    from confect.engine.sql.sqlite import SqliteEngine
+    from confect.runtime.deployment import Backend
+    from confect.runtime.user_code import Inline
+    from confect.server.asgi import Server
     from confect.server.calls import Caller
-    from confect.user_code import Inline
 
     sys.path.insert(0, str(HERE / "apps"))
     backend = Backend(load_app("benchapp"), SqliteEngine(workdir / "per-call"), group_commit=True)

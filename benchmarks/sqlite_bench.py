@@ -35,11 +35,11 @@ from confect import (
     query,
     v,
 )
-from confect.backend import Backend
-from confect.engine.base import Write
-from confect.engine.sqlite import SqliteEngine
-from confect.ids import new_id
-from confect.values import AFTER_PREFIX, encode_key
+from confect.engine.interface import Write
+from confect.engine.sql.sqlite import SqliteEngine
+from confect.model.ids import new_id
+from confect.model.values import AFTER_PREFIX, encode_key
+from confect.runtime.deployment import Backend
 
 QUICK = "--quick" in sys.argv
 N_DOCS = 100_000 if QUICK else 1_000_000

@@ -4,12 +4,22 @@ Define a schema and functions (queries, mutations, actions) whose handlers are e
 each call gets the services of its function type through a per-call layer.
 """
 
-from confect.app import App, Refs, load_app, refs
-from confect.backend import Backend
-from confect.crons import Crons
-from confect.ctx import ActionCtx, MutationCtx, QueryCtx
-from confect.documents import Doc
-from confect.errors import (
+from confect.app.auth_config import AuthenticationError, JwtProvider
+from confect.app.crons import Crons
+from confect.app.functions import (
+    FunctionDefinition,
+    action,
+    http_action,
+    internal_action,
+    internal_mutation,
+    internal_query,
+    mutation,
+    query,
+)
+from confect.app.http import HttpRequest, HttpResponse, HttpRouter
+from confect.app.registry import App, Refs, load_app, refs
+from confect.model.documents import Doc
+from confect.model.errors import (
     ArgumentValidationError,
     ConvexError,
     CorruptDocumentError,
@@ -26,25 +36,17 @@ from confect.errors import (
     ValidationError,
     ValueLimitError,
 )
-from confect.functions import (
-    FunctionDefinition,
-    action,
-    http_action,
-    internal_action,
-    internal_mutation,
-    internal_query,
-    mutation,
-    query,
-)
-from confect.ids import Id
-from confect.schema import define_schema, define_table
+from confect.model.ids import Id
+from confect.model.schema import define_schema, define_table
+from confect.model.validators import v
+from confect.runtime.deployment import Backend
 from confect.services.auth import Auth, UserIdentity
+from confect.services.ctx import ActionCtx, MutationCtx, QueryCtx
 from confect.services.database import DatabaseReader, DatabaseWriter, PaginationResult
 from confect.services.runners import ActionRunner, MutationRunner, QueryRunner
 from confect.services.scheduler import Scheduler
 from confect.services.storage import StorageActionWriter, StorageReader, StorageWriter
 from confect.services.vector_search import ScoredId, VectorSearch
-from confect.validators import v
 
 __all__ = [
     "ActionCtx",
@@ -52,6 +54,7 @@ __all__ = [
     "App",
     "ArgumentValidationError",
     "Auth",
+    "AuthenticationError",
     "Backend",
     "ConvexError",
     "CorruptDocumentError",
@@ -63,9 +66,13 @@ __all__ = [
     "FunctionDefinition",
     "GetByIdFailure",
     "GetByIndexFailure",
+    "HttpRequest",
+    "HttpResponse",
+    "HttpRouter",
     "Id",
     "InvalidCursorError",
     "InvalidValueError",
+    "JwtProvider",
     "MutationCtx",
     "MutationRunner",
     "NoUserIdentityFoundError",

@@ -27,16 +27,16 @@ from rich.progress import Progress
 from rich.table import Table
 
 import effects
-from confect.app import App, load_app
-from confect.backend import Backend
-from confect.engine.base import Engine
-from confect.engine.postgres import PostgresEngine, split_url
-from confect.engine.sqlite import EngineLockedError, SqliteEngine
-from confect.errors import FunctionNotFoundError, InvalidValueError
-from confect.server.app import Server, create_app
+from confect.app.registry import App, load_app
+from confect.engine.interface import Engine
+from confect.engine.sql.postgres import PostgresEngine, split_url
+from confect.engine.sql.sqlite import EngineLockedError, SqliteEngine
+from confect.model.errors import FunctionNotFoundError, InvalidValueError
+from confect.model.values import from_wire, to_wire
+from confect.runtime.deployment import Backend
+from confect.runtime.snapshot import export_snapshot, import_snapshot
+from confect.server.asgi import Server, create_app
 from confect.server.limits import ConnectionLimits, protocols
-from confect.snapshot import export_snapshot, import_snapshot
-from confect.values import from_wire, to_wire
 from effects import TaggedError
 from effects.exit import Failure, Success
 

@@ -12,14 +12,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 import effects
-from confect.app import App, load_app
-from confect.backend import Backend
-from confect.engine.base import Engine
+from confect.app.functions import FunctionDefinition, Kind
+from confect.app.registry import App, load_app
+from confect.engine.interface import Engine
 from confect.engine.memory import MemoryEngine
-from confect.functions import FunctionDefinition, Kind
-from confect.schema import SCHEDULED_TABLE
+from confect.model.schema import SCHEDULED_TABLE
+from confect.model.values import Value, from_wire, to_wire
+from confect.runtime.deployment import Backend
 from confect.services.auth import UserIdentity
-from confect.values import Value, from_wire, to_wire
 from effects import Effect, Layer, TestClock
 
 A = TypeVar("A")

@@ -8,7 +8,7 @@ import uuid
 import psycopg
 import pytest
 
-from confect.engine.postgres import PostgresEngine
+from confect.engine.sql.postgres import PostgresEngine
 
 URL = os.environ.get("CONFECT_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
 

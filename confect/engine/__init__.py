@@ -1,1 +1,1 @@
-"""Storage engines: one interface (base.py), several implementations."""
+"""Storage engines: one interface (interface.py), the in-memory engine, and the SQL engines in sql/, several implementations."""

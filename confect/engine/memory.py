@@ -6,7 +6,7 @@ import bisect
 import threading
 from collections.abc import Iterator, Sequence
 
-from confect.engine.base import (
+from confect.engine.interface import (
     BLOB_CHUNK_BYTES,
     BlobWriter,
     Commit,
@@ -19,8 +19,8 @@ from confect.engine.base import (
     accept_batch,
     number_new_tables,
 )
-from confect.errors import WriteConflict
-from confect.schema import Schema
+from confect.model.errors import WriteConflict
+from confect.model.schema import Schema
 
 
 class _Index:

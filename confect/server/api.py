@@ -18,12 +18,12 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
+from confect.model.values import parse_json
 from confect.server.calls import RequestError, outcome_json
 from confect.server.protocol import decode_ts
-from confect.values import parse_json
 
 if TYPE_CHECKING:
-    from confect.server.app import Server
+    from confect.server.asgi import Server
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]

@@ -19,21 +19,21 @@ from typing import Any, TypeVar
 import attrs
 
 import effects
-from confect.auth_config import LEEWAY_SECONDS
-from confect.backend import Backend, MutationResult, QueryResult
-from confect.engine.base import ReadRange
-from confect.errors import (
+from confect.app.auth_config import LEEWAY_SECONDS
+from confect.app.functions import FunctionDefinition
+from confect.engine.interface import ReadRange
+from confect.model.errors import (
     ArgumentValidationError,
     FunctionNotFoundError,
     FunctionTimeout,
     InvalidValueError,
     TimestampTooOldError,
 )
-from confect.functions import FunctionDefinition
+from confect.model.values import Value, from_wire, to_wire
+from confect.runtime.deployment import Backend, MutationResult, QueryResult
+from confect.runtime.session_requests import SessionRequest
 from confect.server.query_cache import QueryCache, query_key, unwrap_args
 from confect.services.auth import UserIdentity
-from confect.session_requests import SessionRequest
-from confect.values import Value, from_wire, to_wire
 from effects import Effect
 from effects.exit import Exit, Failure, Success
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
-from confect.engine.base import Engine, conflicts
+from confect.engine.interface import Engine, conflicts
 
 if TYPE_CHECKING:
     from confect.server.calls import Caller, Outcome

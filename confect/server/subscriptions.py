@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from confect.engine.base import IndexCatalog, ReadRange, Write, index_key
+from confect.engine.interface import IndexCatalog, ReadRange, Write, index_key
 from confect.server.calls import Caller, Functions, Outcome
 from confect.server.query_cache import QueryKey
 

@@ -23,7 +23,9 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from confect.auth_config import AuthenticationError, TokenVerifier
+from confect.app.auth_config import AuthenticationError, TokenVerifier
+from confect.model.values import parse_json
+from confect.runtime.session_requests import SessionRequest
 from confect.server.calls import Caller, Functions, Outcome, RequestError, is_admin_key
 from confect.server.protocol import (
     Action,
@@ -38,8 +40,6 @@ from confect.server.protocol import (
 )
 from confect.server.query_cache import QueryKey, query_key
 from confect.server.subscriptions import Subscriptions
-from confect.session_requests import SessionRequest
-from confect.values import parse_json
 
 log = logging.getLogger("confect.server")
 PING_SECONDS = 15.0

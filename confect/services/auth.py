@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 
 import effects
-from confect.errors import NoUserIdentityFoundError
+from confect.model.errors import NoUserIdentityFoundError
 from effects import Effect, Tag
 
 

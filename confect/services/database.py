@@ -11,9 +11,9 @@ from typing import Any, Literal, TypeVar, cast
 import attrs
 
 import effects
-from confect.documents import Doc, decode_document, user_fields
-from confect.engine.base import BY_CREATION_TIME, Document, field_value
-from confect.errors import (
+from confect.engine.interface import BY_CREATION_TIME, Document, field_value
+from confect.model.documents import Doc, decode_document, user_fields
+from confect.model.errors import (
     DocumentDecodeError,
     GetByIdFailure,
     GetByIndexFailure,
@@ -21,13 +21,13 @@ from confect.errors import (
     NotUniqueError,
     ValidationError,
 )
-from confect.ids import Id, table_number_of
-from confect.schema import Schema
-from confect.search import query_terms, relevance
+from confect.model.ids import Id, table_number_of
+from confect.model.schema import Schema
+from confect.model.text_search import query_terms, relevance
+from confect.model.validators import FieldEncoder, Validator, encode_any
+from confect.model.values import AFTER_PREFIX, Value
+from confect.runtime.transaction import Transaction
 from confect.services.query_builder import Expression, FilterBuilder, IndexRangeBuilder
-from confect.transaction import Transaction
-from confect.validators import FieldEncoder, Validator, encode_any
-from confect.values import AFTER_PREFIX, Value
 from effects import Effect, Tag
 
 A = TypeVar("A")

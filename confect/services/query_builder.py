@@ -7,10 +7,10 @@ from typing import Any
 
 import attrs
 
-from confect.engine.base import field_value
-from confect.errors import ValidationError
-from confect.validators import FieldEncoder, encode_any
-from confect.values import AFTER_PREFIX, Value, encode_value, prefix_range
+from confect.engine.interface import field_value
+from confect.model.errors import ValidationError
+from confect.model.validators import FieldEncoder, encode_any
+from confect.model.values import AFTER_PREFIX, Value, encode_value, prefix_range
 
 
 class IndexRangeBuilder:

@@ -28,11 +28,11 @@ from collections.abc import (
 from typing import Any, TypeVar
 
 import effects
-from confect.engine.base import BLOB_CHUNK_BYTES, BlobWriter, Engine
-from confect.ids import Id, table_number_of
-from confect.schema import STORAGE_TABLE
-from confect.transaction import Transaction
-from confect.values import prefix_range
+from confect.engine.interface import BLOB_CHUNK_BYTES, BlobWriter, Engine
+from confect.model.ids import Id, table_number_of
+from confect.model.schema import STORAGE_TABLE
+from confect.model.values import prefix_range
+from confect.runtime.transaction import Transaction
 from effects import Effect, Tag, TaggedError
 
 T = TypeVar("T")

@@ -17,12 +17,12 @@ from typing import Any, cast
 import attrs
 
 import effects
-from confect.engine.base import Engine, field_value
-from confect.errors import ValidationError
-from confect.ids import Id
-from confect.schema import Schema, VectorIndex
-from confect.validators import FieldEncoder
-from confect.values import encode_value
+from confect.engine.interface import Engine, field_value
+from confect.model.errors import ValidationError
+from confect.model.ids import Id
+from confect.model.schema import Schema, VectorIndex
+from confect.model.validators import FieldEncoder
+from confect.model.values import encode_value
 from effects import Effect, Tag
 
 MAX_LIMIT = 256

@@ -1,8 +1,7 @@
 """HTTP routes, served under /http (e.g. GET http://127.0.0.1:3210/http/count)."""
 
 import effects
-from confect import QueryRunner, http_action
-from confect.http import HttpRequest, HttpResponse, HttpRouter
+from confect import HttpRequest, HttpResponse, HttpRouter, QueryRunner, http_action
 
 
 @http_action()

@@ -26,7 +26,7 @@ import attrs
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from confect.values import from_wire, to_wire
+from confect.model.values import from_wire, to_wire
 
 OPEN_SECONDS = 60.0
 """How long a connection attempt may wait (a server being started again keeps clients in

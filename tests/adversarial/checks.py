@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any
 
-from confect.values import Value
+from confect.model.values import Value
 
 
 def same_value(got: Value, expected: Value) -> bool:

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from confect import App, Backend, load_app
-from confect.engine.sqlite import SqliteEngine
-from confect.server.app import Server
+from confect.engine.sql.sqlite import SqliteEngine
+from confect.server.asgi import Server
 
 from . import wire_app
 from .servers import in_process

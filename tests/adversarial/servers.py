@@ -18,7 +18,7 @@ from pathlib import Path
 
 import uvicorn
 
-from confect.server.app import Server, create_app
+from confect.server.asgi import Server, create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

@@ -22,7 +22,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
-from confect.values import MAX_INT64, MIN_INT64, Value, to_wire
+from confect.model.values import MAX_INT64, MIN_INT64, Value, to_wire
 
 DEPTH = 4
 """How deep the generated valid values nest: well inside every limit (a document adds one

@@ -19,10 +19,10 @@ import httpx
 import pytest
 
 from confect import Backend, load_app
-from confect.engine.base import Engine
-from confect.engine.postgres import PostgresEngine
-from confect.engine.sqlite import SqliteEngine
-from confect.values import to_wire
+from confect.engine.interface import Engine
+from confect.engine.sql.postgres import PostgresEngine
+from confect.engine.sql.sqlite import SqliteEngine
+from confect.model.values import to_wire
 from tests.postgres import URL, postgres_engine
 
 from . import bank

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from confect.values import Value, from_wire
+from confect.model.values import Value, from_wire
 
 from .checks import same_value, strict_json
 from .conftest import ADMIN_KEY

@@ -22,11 +22,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from confect import Backend, load_app
-from confect.engine.base import Engine
-from confect.engine.postgres import PostgresEngine
-from confect.engine.sqlite import SqliteEngine
+from confect.engine.interface import Engine
+from confect.engine.sql.postgres import PostgresEngine
+from confect.engine.sql.sqlite import SqliteEngine
+from confect.model.values import Value, from_wire, to_wire
 from confect.server.calls import Caller, Functions, Outcome
-from confect.values import Value, from_wire, to_wire
 from tests.postgres import URL, postgres_engine
 
 from . import wire_app

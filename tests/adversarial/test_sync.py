@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from confect.values import from_wire
+from confect.model.values import from_wire
 
 from .checks import same_value
 from .strategies import (

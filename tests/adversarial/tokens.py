@@ -15,7 +15,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from confect.auth_config import JwtProvider
+from confect.app.auth_config import JwtProvider
 
 ISSUER = "https://issuer.adversarial.test"
 AUDIENCE = "adversarial-tests"

@@ -5,7 +5,7 @@ import sys
 
 import effects
 from confect import App, Backend, DatabaseWriter, define_schema, define_table, mutation, v
-from confect.engine.sqlite import SqliteEngine
+from confect.engine.sql.sqlite import SqliteEngine
 
 SCHEMA = define_schema(pairs=define_table({"n": v.int64(), "half": v.int64()}).index("by_n", ["n"]))
 

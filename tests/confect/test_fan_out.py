@@ -20,7 +20,7 @@ from confect import (
     v,
 )
 from confect.server import subscriptions, sync
-from confect.server.app import Server
+from confect.server.asgi import Server
 
 from .test_server import post, served
 

@@ -229,7 +229,8 @@ def test_return_values_are_validated(t: ConfectTest):
 
 
 def test_transaction_write_limit_is_a_typed_error(t: ConfectTest, monkeypatch: pytest.MonkeyPatch):
-    from confect import TransactionLimitError, transaction
+    from confect import TransactionLimitError
+    from confect.runtime import transaction
 
     monkeypatch.setattr(transaction, "MAX_WRITES", 5)
     t.mutation(fns.write_many, {"n": 5})

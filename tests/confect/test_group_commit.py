@@ -14,9 +14,9 @@ from confect import (
     query,
     v,
 )
-from confect.engine.base import BY_CREATION_TIME, Write
-from confect.engine.sqlite import SqliteEngine
-from confect.ids import new_id
+from confect.engine.interface import BY_CREATION_TIME, Write
+from confect.engine.sql.sqlite import SqliteEngine
+from confect.model.ids import new_id
 
 SCHEMA = define_schema(
     counters=define_table({"value": v.int64()}), notes=define_table({"n": v.int64()})

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 import effects
 from confect import App, Auth, Backend, define_schema, query
-from confect.auth_config import JWKS_COOLDOWN_SECONDS, JwtProvider, TokenVerifier
-from confect.server.app import Server
+from confect.app.auth_config import JWKS_COOLDOWN_SECONDS, JwtProvider, TokenVerifier
+from confect.server.asgi import Server
 from tests.confect.test_server import served
 
 ISSUER = "https://auth.test"

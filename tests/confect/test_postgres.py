@@ -14,11 +14,11 @@ from psycopg import sql
 
 import effects
 from confect import App, Backend, SchemaError, action, define_schema, define_table, v
-from confect.engine.base import BLOB_CHUNK_BYTES, Commit, ReadRange, Write
-from confect.engine.postgres import PostgresEngine, split_url
-from confect.errors import WriteConflict
-from confect.server.app import Server
-from confect.values import prefix_range
+from confect.engine.interface import BLOB_CHUNK_BYTES, Commit, ReadRange, Write
+from confect.engine.sql.postgres import PostgresEngine, split_url
+from confect.model.errors import WriteConflict
+from confect.model.values import prefix_range
+from confect.server.asgi import Server
 from tests.conformance.test_engine import APP
 from tests.postgres import URL, postgres_engine
 

@@ -14,7 +14,7 @@ from confect import (
     query,
     v,
 )
-from confect.server.app import Server
+from confect.server.asgi import Server
 from confect.server.calls import Caller
 from confect.services.auth import UserIdentity
 

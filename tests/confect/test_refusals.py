@@ -6,7 +6,7 @@ import json
 import websockets
 
 from confect import App, Backend, define_schema, internal_query, query
-from confect.server.app import Server
+from confect.server.asgi import Server
 
 from .test_server import post, raw_request, served
 

@@ -24,7 +24,7 @@ from confect import (
     query,
     v,
 )
-from confect.server.app import Server, create_app
+from confect.server.asgi import Server, create_app
 from confect.server.calls import Limits
 
 SCHEMA = define_schema(items=define_table({"name": v.string()}))

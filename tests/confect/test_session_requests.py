@@ -26,16 +26,16 @@ from confect import (
     mutation,
     v,
 )
-from confect.backend import MutationResult
 from confect.cli import cli
-from confect.engine.base import Engine, Write
+from confect.engine.interface import Engine, Write
 from confect.engine.memory import MemoryEngine
-from confect.engine.sqlite import SqliteEngine
-from confect.schema import SESSION_REQUESTS_TABLE
-from confect.server.app import Server
+from confect.engine.sql.sqlite import SqliteEngine
+from confect.model.schema import SESSION_REQUESTS_TABLE
+from confect.runtime.deployment import MutationResult
+from confect.runtime.session_requests import SessionRequest
+from confect.runtime.snapshot import export_snapshot, import_snapshot
+from confect.server.asgi import Server
 from confect.server.protocol import decode_ts
-from confect.session_requests import SessionRequest
-from confect.snapshot import export_snapshot, import_snapshot
 from tests.confect.test_server import post, served
 from tests.postgres import postgres_engine
 

@@ -16,11 +16,11 @@ from confect import (
     mutation,
     v,
 )
-from confect.engine.base import BY_CREATION_TIME
+from confect.engine.interface import BY_CREATION_TIME
 from confect.engine.memory import MemoryEngine
-from confect.engine.sqlite import SqliteEngine
-from confect.snapshot import export_snapshot, import_snapshot
-from confect.values import encode_key
+from confect.engine.sql.sqlite import SqliteEngine
+from confect.model.values import encode_key
+from confect.runtime.snapshot import export_snapshot, import_snapshot
 
 SCHEMA = define_schema(
     things=define_table({"value": v.any(), "ref": v.optional(v.id("things"))}),

@@ -23,8 +23,8 @@ from confect import (
     mutation,
     v,
 )
-from confect.engine.sqlite import EngineLockedError, SqliteEngine
-from confect.values import encode_key
+from confect.engine.sql.sqlite import EngineLockedError, SqliteEngine
+from confect.model.values import encode_key
 
 from .durable_writer import APP as PAIRS_APP
 
@@ -302,7 +302,7 @@ def test_a_new_search_index_is_backfilled(tmp_path: Path):
 
 
 def test_a_read_as_of_a_commit_from_before_a_restart_is_refused(tmp_path: Path):
-    from confect.errors import TimestampTooOldError
+    from confect.model.errors import TimestampTooOldError
 
     engine = SqliteEngine(tmp_path)
     backend = Backend(_scheduler_app(), engine)

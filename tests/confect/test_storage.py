@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from confect import App, Backend, define_schema
-from confect.engine.sqlite import SqliteEngine
-from confect.schema import STORAGE_TABLE
-from confect.server.app import Server
+from confect.engine.sql.sqlite import SqliteEngine
+from confect.model.schema import STORAGE_TABLE
+from confect.server.asgi import Server
 from tests.confect.test_server import served
 from tests.postgres import postgres_engine
 
@@ -165,7 +165,7 @@ def test_a_file_stored_as_a_file_with_the_same_bytes_is_deleted_keeps_the_bytes(
 
 
 async def test_an_upload_over_the_limit_is_refused_and_nothing_of_it_is_kept(tmp_path, monkeypatch):
-    from confect.server import app
+    from confect.server import asgi as app
 
     monkeypatch.setattr(app, "MAX_UPLOAD_BYTES", 2 * PIECE)
     engine = SqliteEngine(tmp_path)

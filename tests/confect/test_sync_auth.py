@@ -22,8 +22,8 @@ from confect import (
     query,
     v,
 )
-from confect.auth_config import JwtProvider
-from confect.server.app import Server
+from confect.app.auth_config import JwtProvider
+from confect.server.asgi import Server
 
 from .test_server import served
 

@@ -31,7 +31,7 @@ from confect import (
     v,
 )
 from confect.cli import cli
-from confect.server.app import Server
+from confect.server.asgi import Server
 from tests.confect.test_server import post, raw_request, served
 
 SCHEMA = define_schema(items=define_table({"value": v.any()}))

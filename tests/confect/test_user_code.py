@@ -17,7 +17,7 @@ from confect import (
     query,
     v,
 )
-from confect.server.app import Server
+from confect.server.asgi import Server
 from confect.server.calls import Limits
 
 from .test_server import post, served

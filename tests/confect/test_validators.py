@@ -6,7 +6,7 @@ import attrs
 import pytest
 
 from confect import SchemaError, ValidationError, define_schema, define_table, v
-from confect.validators import object_of
+from confect.model.validators import object_of
 
 
 def test_errors_name_the_path_of_the_first_bad_field():
@@ -82,8 +82,8 @@ def test_attrs_classes_become_object_validators():
 
 
 def test_id_validator_rejects_ids_of_other_tables():
-    from confect.ids import new_id
-    from confect.validators import bind
+    from confect.model.ids import new_id
+    from confect.model.validators import bind
 
     note_ref = v.object({"note": v.id("notes")})
     bind(note_ref, {"notes": 10001, "users": 10002}, {})

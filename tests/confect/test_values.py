@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from confect.errors import InvalidValueError, ValueLimitError
-from confect.ids import new_id, table_number_of
-from confect.values import (
+from confect.model.errors import InvalidValueError, ValueLimitError
+from confect.model.ids import new_id, table_number_of
+from confect.model.values import (
     UNDEFINED,
     Value,
     check_limits,

@@ -20,7 +20,7 @@ from confect import (
     query,
     v,
 )
-from confect.ctx import ActionCtx
+from confect.services.ctx import ActionCtx
 from confect.testing import ConfectTest
 
 SCHEMA = define_schema(

@@ -22,12 +22,12 @@ from confect import (
     query,
     v,
 )
-from confect.engine.base import BLOB_CHUNK_BYTES, CommitLog, Engine
+from confect.engine.interface import BLOB_CHUNK_BYTES, CommitLog, Engine
 from confect.engine.memory import MemoryEngine
-from confect.engine.postgres import PostgresEngine
-from confect.engine.sqlite import SqliteEngine
-from confect.errors import TimestampTooOldError, WriteConflict
-from confect.values import encode_key
+from confect.engine.sql.postgres import PostgresEngine
+from confect.engine.sql.sqlite import SqliteEngine
+from confect.model.errors import TimestampTooOldError, WriteConflict
+from confect.model.values import encode_key
 from tests.postgres import postgres_engine
 
 
@@ -321,7 +321,7 @@ WORDS = ["milk", "mild", "oat", "oats", "plumber", "call", "buy", "the"]
     ),
 )
 def test_search_matches_a_scan_of_every_document(make_backend, bodies, query_words):
-    from confect.search import query_terms, relevance
+    from confect.model.text_search import query_terms, relevance
 
     backend = make_backend()
     for i, body in enumerate(bodies):

@@ -30,11 +30,11 @@ from confect import (
     query,
     v,
 )
-from confect.engine.base import Engine, Write
-from confect.engine.postgres import PostgresEngine
-from confect.engine.sqlite import SqliteEngine
-from confect.ids import new_id
-from confect.values import MAX_DOCUMENT_BYTES, prefix_range, value_size
+from confect.engine.interface import Engine, Write
+from confect.engine.sql.postgres import PostgresEngine
+from confect.engine.sql.sqlite import SqliteEngine
+from confect.model.ids import new_id
+from confect.model.values import MAX_DOCUMENT_BYTES, prefix_range, value_size
 from tests.conformance.test_engine import ENGINES
 from tests.postgres import URL
 

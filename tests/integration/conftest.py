@@ -55,7 +55,7 @@ def notes_app(directory: Path) -> tuple[Path, rsa.RSAPrivateKey]:
     public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     jwks = {"keys": [{**public, "kid": "test-key", "alg": "RS256", "use": "sig"}]}
     (app / "auth_config.py").write_text(
-        "from confect.auth_config import JwtProvider\n\n"
+        "from confect import JwtProvider\n\n"
         f"providers = [JwtProvider(issuer={ISSUER!r}, application_id={AUDIENCE!r}, jwks={json.dumps(jwks)!r})]\n"
     )
     (app / ".confect").mkdir()

@@ -5,7 +5,7 @@ import pytest
 
 import effects
 from confect import ConvexError, MutationRunner, QueryRunner, load_app
-from confect.remote import RemoteCallError, remote_runners
+from confect.services.remote import RemoteCallError, remote_runners
 
 from .conftest import Live
 

@@ -25,7 +25,7 @@ from confect import (
     query,
     v,
 )
-from confect.schema import TableDefinition
+from confect.model.schema import TableDefinition
 from confect.services.auth import AuthService
 from confect.services.database import DatabaseReaderService, PaginationResult
 from confect.services.vector_search import VectorSearchService

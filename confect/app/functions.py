@@ -8,14 +8,14 @@ from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 
 import attrs
 
-from confect.errors import (
+from confect.model.errors import (
     ArgumentValidationError,
     ConvexError,
     InvalidValueError,
     ValidationError,
 )
-from confect.validators import ObjectV, Validator, encode_any
-from confect.values import Value, check_value
+from confect.model.validators import ObjectV, Validator, encode_any
+from confect.model.values import Value, check_value
 from effects import Effect, TaggedError, gen
 
 A = TypeVar("A")

@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from confect.engine.base import (
+from confect.engine.interface import (
     BLOB_CHUNK_BYTES,
     BlobWriter,
     Commit,
@@ -56,12 +56,12 @@ from confect.engine.base import (
     readable,
     scan_in_chunks,
 )
-from confect.errors import WriteConflict
-from confect.schema import Schema
-from confect.values import from_stored_json, to_stored_json
+from confect.model.errors import WriteConflict
+from confect.model.schema import Schema
+from confect.model.values import from_stored_json, to_stored_json
 
 T = TypeVar("T")
-log = logging.getLogger("confect.engine.postgres")
+log = logging.getLogger("confect.engine.sql.postgres")
 SCAN_CHUNK = 256  # rows per query of a scan (keep in step with the LIMITs below)
 KEEP_COMMITS = 10_000  # commits kept in the `commits` table for the other processes
 PRUNE_EVERY = 1_000

@@ -10,12 +10,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from confect.backend import Backend
-from confect.documents import user_fields
-from confect.engine.base import BLOB_CHUNK_BYTES, Write
-from confect.errors import SchemaError, ValidationError
-from confect.schema import CRONS_TABLE, STORAGE_TABLE
-from confect.values import Value, check_limits, from_wire, to_wire
+from confect.engine.interface import BLOB_CHUNK_BYTES, Write
+from confect.model.documents import user_fields
+from confect.model.errors import SchemaError, ValidationError
+from confect.model.schema import CRONS_TABLE, STORAGE_TABLE
+from confect.model.values import Value, check_limits, from_wire, to_wire
+from confect.runtime.deployment import Backend
 
 Progress = Callable[[str, int], None]
 """Called with (table, documents done so far)."""

@@ -18,12 +18,14 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 import effects
-from confect.app import App
-from confect.auth_config import AuthenticationError, TokenVerifier
-from confect.backend import Backend
-from confect.engine.base import Commit, Write
-from confect.http import HttpRequest, HttpResponse, HttpRouter
-from confect.schema import CRONS_TABLE, SCHEDULED_TABLE
+from confect.app.auth_config import AuthenticationError, TokenVerifier
+from confect.app.http import HttpRequest, HttpResponse, HttpRouter
+from confect.app.registry import App
+from confect.engine.interface import Commit, Write
+from confect.model.schema import CRONS_TABLE, SCHEDULED_TABLE
+from confect.runtime.deployment import Backend
+from confect.runtime.session_requests import KEEP_SECONDS
+from confect.runtime.user_code import WorkerThreads
 from confect.server.api import (
     INTERRUPTED,
     MAX_BODY_BYTES,
@@ -39,8 +41,6 @@ from confect.server.protocol import encode_ts
 from confect.server.subscriptions import Subscriptions
 from confect.server.sync import TRANSITION_PART_CHARS, SyncSession, takes_chunks
 from confect.services.storage import TooManyUploadsError, served_file_headers
-from confect.session_requests import KEEP_SECONDS
-from confect.user_code import WorkerThreads
 from effects.exit import Failure, Success
 
 log = logging.getLogger("confect.server")

@@ -16,10 +16,10 @@ import json
 
 import attrs
 
-from confect.engine.base import BY_CREATION_TIME
-from confect.schema import SESSION_REQUESTS_INDEX, SESSION_REQUESTS_TABLE
-from confect.transaction import Transaction
-from confect.values import Value, encode_key, from_wire, prefix_range, to_wire
+from confect.engine.interface import BY_CREATION_TIME
+from confect.model.schema import SESSION_REQUESTS_INDEX, SESSION_REQUESTS_TABLE
+from confect.model.values import Value, encode_key, from_wire, prefix_range, to_wire
+from confect.runtime.transaction import Transaction
 
 KEEP_SECONDS = 14 * 24 * 3600.0
 """How long records are kept by default: Convex's (`MAX_SESSION_CLEANUP_DURATION_HOURS`,

@@ -19,8 +19,10 @@ from convex import ConvexClient
 from convex import ConvexError as ClientConvexError
 
 import effects
-from confect.errors import ConvexError
-from confect.functions import FunctionDefinition
+from confect.app.functions import FunctionDefinition
+from confect.model.errors import ConvexError
+from confect.model.validators import encode_any
+from confect.model.values import from_wire, to_wire, with_int64_markers
 from confect.services.runners import (
     ActionRunner,
     ActionRunnerService,
@@ -29,8 +31,6 @@ from confect.services.runners import (
     QueryRunner,
     QueryRunnerService,
 )
-from confect.validators import encode_any
-from confect.values import from_wire, to_wire, with_int64_markers
 from effects import Effect, Layer, TaggedError
 
 

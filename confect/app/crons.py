@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from confect.errors import SchemaError
+from confect.model.errors import SchemaError
 
 _UTC = dt.UTC
 

@@ -11,10 +11,10 @@ import pkgutil
 import types
 from typing import Any, cast
 
-from confect.crons import Crons
-from confect.errors import FunctionNotFoundError
-from confect.functions import FunctionDefinition
-from confect.schema import Schema, define_schema
+from confect.app.crons import Crons
+from confect.app.functions import FunctionDefinition
+from confect.model.errors import FunctionNotFoundError
+from confect.model.schema import Schema, define_schema
 from effects import Layer
 
 

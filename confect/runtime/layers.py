@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from confect.ctx import ActionCtx, FunctionCtx, MutationCtx, QueryCtx
-from confect.errors import ServiceNotAvailable
+from confect.model.errors import ServiceNotAvailable
 from confect.services.auth import Auth, AuthService, UserIdentity
+from confect.services.ctx import ActionCtx, FunctionCtx, MutationCtx, QueryCtx
 from confect.services.database import (
     DatabaseReader,
     DatabaseReaderService,
@@ -52,8 +52,8 @@ from confect.services.vector_search import VectorSearch, VectorSearchService
 from effects import Layer
 
 if TYPE_CHECKING:
-    from confect.backend import Backend
-    from confect.transaction import Transaction
+    from confect.runtime.deployment import Backend
+    from confect.runtime.transaction import Transaction
 
 ALL_TAGS: tuple[Any, ...] = (
     DatabaseReader,
@@ -82,7 +82,7 @@ class Unavailable:
         self._message = (
             f"{service} is not available in {'an' if kind[0] in 'aeiou' else 'a'} "
             f"{kind.replace('_', ' ')}: "
-            f"{_WHERE.get(service, 'see the services table in confect.layers')}"
+            f"{_WHERE.get(service, 'see the services table in confect.runtime.layers')}"
         )
 
     def __getattr__(self, name: str) -> Any:

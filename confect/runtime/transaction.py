@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from confect.engine.base import (
+from confect.engine.interface import (
     BY_CREATION_TIME,
     BY_ID,
     Document,
@@ -19,9 +19,9 @@ from confect.engine.base import (
     Write,
     index_key,
 )
-from confect.errors import TimestampTooOldError, TransactionLimitError
-from confect.ids import new_id
-from confect.values import (
+from confect.model.errors import TimestampTooOldError, TransactionLimitError
+from confect.model.ids import new_id
+from confect.model.values import (
     AFTER_PREFIX,
     Value,
     check_limits,

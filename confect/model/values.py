@@ -21,7 +21,7 @@ from typing import Any, TypeAlias, cast
 
 import convex.values as cv
 
-from confect.errors import InvalidValueError, ValueLimitError
+from confect.model.errors import InvalidValueError, ValueLimitError
 
 Value: TypeAlias = bool | int | float | str | bytes | list["Value"] | dict[str, "Value"] | None
 

@@ -16,29 +16,29 @@ from typing import Any, TypeVar, cast
 import attrs
 
 import effects
-from confect import session_requests
-from confect.app import App
-from confect.documents import user_fields
-from confect.engine.base import BY_CREATION_TIME, Document, Engine, ReadRange, Write
+from confect.app.functions import FunctionDefinition, Kind
+from confect.app.registry import App
+from confect.engine.interface import BY_CREATION_TIME, Document, Engine, ReadRange, Write
 from confect.engine.memory import MemoryEngine
-from confect.errors import FunctionNotFoundError, ValidationError, WriteConflict
-from confect.functions import FunctionDefinition, Kind
-from confect.group_commit import GroupCommitter
-from confect.layers import (
+from confect.model.documents import user_fields
+from confect.model.errors import FunctionNotFoundError, ValidationError, WriteConflict
+from confect.model.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE
+from confect.model.validators import bind
+from confect.model.values import AFTER_PREFIX, Value, encode_value, prefix_range
+from confect.runtime import session_requests
+from confect.runtime.group_commit import GroupCommitter
+from confect.runtime.layers import (
     action_services,
     as_layer,
     mutation_services,
     query_services,
     with_ctx,
 )
-from confect.schema import CRONS_TABLE, SCHEDULED_TABLE, STORAGE_TABLE
+from confect.runtime.session_requests import SessionRequest
+from confect.runtime.transaction import Transaction
+from confect.runtime.user_code import Inline, MovedOffLoop, UserCode, in_worker_thread
 from confect.services.auth import UserIdentity
 from confect.services.storage import StorageFiles
-from confect.session_requests import SessionRequest
-from confect.transaction import Transaction
-from confect.user_code import Inline, MovedOffLoop, UserCode, in_worker_thread
-from confect.validators import bind
-from confect.values import AFTER_PREFIX, Value, encode_value, prefix_range
 from effects import Cause, Effect, Exit, Layer, Scope, ScopeService
 
 T = TypeVar("T")

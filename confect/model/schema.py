@@ -8,8 +8,8 @@ from typing import Any, Generic, TypeVar, cast, overload
 
 import attrs
 
-from confect.errors import SchemaError
-from confect.validators import ObjectV, OptionalV, Validator, object_of, v
+from confect.model.errors import SchemaError
+from confect.model.validators import ObjectV, OptionalV, Validator, object_of, v
 
 T = TypeVar("T")
 
@@ -193,7 +193,7 @@ def _system_tables() -> dict[str, TableDefinition[Any]]:
         {"name": v.string(), "schedule": v.string(), "nextRun": v.float64()}
     ).index("by_name", ["name"])
     # a mutation sent over the sync protocol, recorded in its own transaction (see
-    # confect.session_requests); `result` is its value as wire JSON text
+    # confect.runtime.session_requests); `result` is its value as wire JSON text
     session_requests: TableDefinition[Any] = define_table(
         {
             "sessionId": v.string(),

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import effects
-from confect.errors import FunctionTimeout
+from confect.model.errors import FunctionTimeout
 from effects import Effect, Exit, TaggedError
 from effects.exit import Failure, Success
 from effects.runtime import AsyncInSyncError

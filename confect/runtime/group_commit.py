@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import effects
-from confect.engine.base import Engine, ReadRange, Write
-from confect.errors import WriteConflict
+from confect.engine.interface import Engine, ReadRange, Write
+from confect.model.errors import WriteConflict
 from effects import Effect
 
 Request = tuple[int, Sequence[ReadRange], Sequence[Write]]

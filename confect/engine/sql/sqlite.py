@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from confect.engine.base import (
+from confect.engine.interface import (
     BLOB_CHUNK_BYTES,
     BlobWriter,
     Commit,
@@ -40,8 +40,8 @@ from confect.engine.base import (
     readable,
     scan_in_chunks,
 )
-from confect.errors import WriteConflict
-from confect.schema import Schema
+from confect.model.errors import WriteConflict
+from confect.model.schema import Schema
 
 SCAN_CHUNK = 256
 

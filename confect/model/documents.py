@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import attrs
 import cattrs
 
-from confect.errors import DocumentDecodeError, ValidationError
-from confect.ids import Id
+from confect.model.errors import DocumentDecodeError, ValidationError
+from confect.model.ids import Id
 
 if TYPE_CHECKING:
-    from confect.validators import Validator
-    from confect.values import Value
+    from confect.model.validators import Validator
+    from confect.model.values import Value
 
 T = TypeVar("T")
 

@@ -1,7 +1,7 @@
 """The engine interface every storage backend implements, and what they share.
 
 An engine stores documents (plain dicts of Convex values with `_id` and `_creationTime`),
-keeps each table's indexes as order-preserving byte keys (see `confect.values.encode_key`),
+keeps each table's indexes as order-preserving byte keys (see `confect.model.values.encode_key`),
 and commits transactions with optimistic concurrency: a commit names the index ranges its
 transaction read, and fails with `WriteConflict` if a commit after the transaction began
 wrote a document whose key falls in one of them.
@@ -21,17 +21,17 @@ from typing import Any
 
 import attrs
 
-from confect.documents import user_fields
-from confect.errors import CorruptDocumentError, SchemaError, ValidationError, WriteConflict
-from confect.schema import (
+from confect.model.documents import user_fields
+from confect.model.errors import CorruptDocumentError, SchemaError, ValidationError, WriteConflict
+from confect.model.schema import (
     CRONS_TABLE,
     SCHEDULED_TABLE,
     SESSION_REQUESTS_TABLE,
     STORAGE_TABLE,
     Schema,
 )
-from confect.search import words
-from confect.values import (
+from confect.model.text_search import words
+from confect.model.values import (
     UNDEFINED,
     Value,
     encode_key,

@@ -14,10 +14,10 @@ from typing import Any, Generic, Literal, TypeVar, Union, cast, get_args, get_or
 
 import attrs
 
-from confect.documents import CONVERTER, Doc, decode_document, document_value
-from confect.errors import ValidationError
-from confect.ids import Id, table_number_of
-from confect.values import MAX_INT64, MIN_INT64, Value, type_name
+from confect.model.documents import CONVERTER, Doc, decode_document, document_value
+from confect.model.errors import ValidationError
+from confect.model.ids import Id, table_number_of
+from confect.model.values import MAX_INT64, MIN_INT64, Value, type_name
 
 T = TypeVar("T")
 

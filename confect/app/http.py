@@ -13,8 +13,8 @@ from typing import Any
 
 import attrs
 
-from confect.functions import FunctionDefinition
-from confect.values import Value
+from confect.app.functions import FunctionDefinition
+from confect.model.values import Value
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 

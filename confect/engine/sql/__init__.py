@@ -1,0 +1,1 @@
+"""The SQL engines: SQLite (embedded) and PostgreSQL (several processes)."""

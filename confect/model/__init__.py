@@ -1,0 +1,1 @@
+"""The data model: values, ids, validators, schema, documents and errors. Pure: no I/O."""

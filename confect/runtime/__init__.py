@@ -1,0 +1,1 @@
+"""Running functions: transactions, execution with its conflict retries, per-call layers, jobs, the deployment."""
