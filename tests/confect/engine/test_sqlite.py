@@ -28,7 +28,7 @@ from confect.model.values import encode_key
 
 from .durable_writer import APP as PAIRS_APP
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
@@ -58,7 +58,13 @@ def test_acknowledged_commits_survive_kill_9_and_none_is_half_done(tmp_path: Pat
     start = 0
     for _ in range(4):
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.confect.durable_writer", str(tmp_path), str(start)],
+            [
+                sys.executable,
+                "-m",
+                "tests.confect.engine.durable_writer",
+                str(tmp_path),
+                str(start),
+            ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,

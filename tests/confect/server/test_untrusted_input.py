@@ -32,7 +32,7 @@ from confect import (
 )
 from confect.cli import cli
 from confect.server.asgi import Server
-from tests.confect.test_server import post, raw_request, served
+from tests.confect.server.test_server import post, raw_request, served
 
 SCHEMA = define_schema(items=define_table({"value": v.any()}))
 
@@ -229,7 +229,7 @@ async def test_arguments_nested_near_the_parsers_limit_fail_as_their_call_only()
         assert failed > 0
 
 
-NOTES = Path(__file__).resolve().parents[2] / "examples" / "notes"
+NOTES = Path(__file__).resolve().parents[3] / "examples" / "notes"
 
 
 def test_confect_serve_starts_over_a_document_it_cannot_read(tmp_path: Path):

@@ -19,8 +19,7 @@ from confect import (
 )
 from confect.server.asgi import Server
 from confect.server.calls import Limits
-
-from .test_server import post, served
+from tests.confect.server.test_server import post, served
 
 SCHEMA = define_schema(items=define_table({"name": v.string()}))
 started = threading.Event()

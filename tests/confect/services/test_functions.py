@@ -19,7 +19,7 @@ from effects import Layer, Tag
 from .sample_app import fns
 from .sample_app.schema import Item
 
-APP = "tests.confect.sample_app"
+APP = "tests.confect.services.sample_app"
 
 
 @pytest.fixture

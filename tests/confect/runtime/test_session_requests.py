@@ -36,7 +36,7 @@ from confect.runtime.session_requests import SessionRequest
 from confect.runtime.snapshot import export_snapshot, import_snapshot
 from confect.server.asgi import Server
 from confect.server.protocol import decode_ts
-from tests.confect.test_server import post, served
+from tests.confect.server.test_server import post, served
 from tests.postgres import postgres_engine
 
 SCHEMA = define_schema(transfers=define_table({"note": v.string()}))
