@@ -7,11 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,20 +17,10 @@ from pathlib import Path
 import uvicorn
 
 from confect.server.asgi import Server, create_app
+from tests import servers as shared
 
-ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 STOP_SECONDS = 30.0
-SERVE = (sys.executable, "-m", "confect.cli", "serve")
-
-
-def listening_socket() -> socket.socket:
-    """A TCP socket listening on a free port of 127.0.0.1. Clients that connect before a
-    server accepts wait in its backlog, so nobody has to wait for a server to be ready."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(256)
-    return listener
 
 
 @contextlib.contextmanager
@@ -40,7 +28,7 @@ def in_process(make_server: Callable[[], Server]) -> Iterator[str]:
     """Serve `make_server()` (called on the serving thread's event loop) with uvicorn, as
     `confect serve` does; its address (`127.0.0.1:PORT`) while the block runs. The engine
     is closed when the server stops."""
-    listener = listening_socket()
+    listener = shared.listening_socket()
     made = threading.Event()
     holder: list[uvicorn.Server] = []
     failures: list[BaseException] = []
@@ -84,9 +72,7 @@ def in_process(make_server: Callable[[], Server]) -> Iterator[str]:
 def copy_app(name: str, directory: Path) -> Path:
     """A copy of the app package `tests/adversarial/<name>` in `directory`: `confect serve`
     writes its data (or its admin key) beside the app, which must not be the source tree."""
-    target = directory / name
-    shutil.copytree(HERE / name, target, ignore=shutil.ignore_patterns("__pycache__", ".confect"))
-    return target
+    return shared.copy_app(HERE / name, directory)
 
 
 class Served:
@@ -105,10 +91,10 @@ class Served:
         fd = self.listener.fileno()
         with open(self.log, "ab") as output:
             return subprocess.Popen(
-                [*SERVE, str(self.app), "--fd", str(fd), *self.options],
+                shared.serve_command(self.app, fd, *self.options),
                 pass_fds=[fd],
-                cwd=ROOT,
-                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                cwd=shared.ROOT,
+                env={**os.environ, "PYTHONPATH": str(shared.ROOT)},
                 stdout=output,
                 stderr=subprocess.STDOUT,
             )

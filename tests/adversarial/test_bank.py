@@ -24,10 +24,11 @@ from confect.engine.sql.postgres import PostgresEngine
 from confect.engine.sql.sqlite import SqliteEngine
 from confect.model.values import to_wire
 from tests.postgres import URL, postgres_engine
+from tests.servers import listening_socket
 
 from . import bank
 from .bank_clients import BankClient, Ledger, plan, run_clients
-from .servers import Served, copy_app, listening_socket
+from .servers import Served, copy_app
 
 ACCOUNTS = 16
 BALANCE = 100

@@ -28,10 +28,11 @@ from confect.engine.sql.sqlite import SqliteEngine
 from confect.model.values import Value, from_wire, to_wire
 from confect.server.calls import Caller, Functions, Outcome
 from tests.postgres import URL, postgres_engine
+from tests.servers import listening_socket
 
 from . import wire_app
 from .checks import same_value
-from .servers import Served, copy_app, listening_socket
+from .servers import Served, copy_app
 from .strategies import bad_specials, examples, values
 
 ENGINES = ("sqlite", "postgres")

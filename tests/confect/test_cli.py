@@ -1,12 +1,8 @@
 """The command line: run, data, export and import on an app directory."""
 
 import json
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -14,15 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from confect.cli import cli
-
-NOTES = Path(__file__).resolve().parents[2] / "examples" / "notes"
+from tests.servers import NOTES, confect_serve, copy_app
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Path:
-    copy = tmp_path / "notes_copy"
-    shutil.copytree(NOTES, copy, ignore=shutil.ignore_patterns(".confect", "__pycache__"))
-    return copy
+    return copy_app(NOTES, tmp_path, "notes_copy")
 
 
 def invoke(*args: str):
@@ -63,31 +56,15 @@ def test_export_then_import_into_an_empty_copy(app: Path, tmp_path: Path):
 
 def served_output(app: Path, *flags: str) -> str:
     """What `confect serve` prints while answering one query (twice: once from the cache)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "confect.cli", "serve", app, "--fd", str(listener.fileno()), *flags],
-        pass_fds=[listener.fileno()],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/api/query"
-    listener.close()
     body = json.dumps({"path": "notes:digests", "args": {"author": "a"}}).encode()
-    try:
+    with confect_serve(app, *flags, env={"COLUMNS": "200"}) as serving:
         for _ in range(2):
             request = urllib.request.Request(
-                url, body, headers={"content-type": "application/json"}
+                f"{serving.url}/api/query", body, headers={"content-type": "application/json"}
             )
             with urllib.request.urlopen(request, timeout=30) as response:
                 assert json.loads(response.read())["value"] == []
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=30)
-    return output
+    return serving.output
 
 
 def test_serve_prints_each_call_only_when_asked(app: Path):

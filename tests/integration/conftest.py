@@ -1,12 +1,8 @@
 """A live confect server for the integration tests: the notes example (with an auth
 provider whose keys the tests hold), served by `confect serve` in a child process."""
 
-import contextlib
 import json
-import shutil
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +12,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.servers import NOTES, ROOT, confect_serve, copy_app
+
 ISSUER = "https://issuer.confect.test"
 AUDIENCE = "confect-tests"
 ADMIN_KEY = "integration-test-admin-key"
@@ -45,12 +42,7 @@ class Live:
 def notes_app(directory: Path) -> tuple[Path, rsa.RSAPrivateKey]:
     """A copy of the notes example in `directory`, with an auth provider whose key is returned
     and the test admin key in its data directory (the server adopts it)."""
-    app = directory / "notes"
-    shutil.copytree(
-        ROOT / "examples" / "notes",
-        app,
-        ignore=shutil.ignore_patterns(".confect", "__pycache__", "tests"),
-    )
+    app = copy_app(NOTES, directory)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     jwks = {"keys": [{**public, "kid": "test-key", "alg": "RS256", "use": "sig"}]}
@@ -63,36 +55,11 @@ def notes_app(directory: Path) -> tuple[Path, rsa.RSAPrivateKey]:
     return app, key
 
 
-@contextlib.contextmanager
-def serving(app: Path, *options: str) -> Iterator[str]:
-    """`confect serve APP OPTIONS` in a child process; its URL while it runs."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)  # clients may connect at once: the kernel queues them until accepted
-    port = listener.getsockname()[1]
-    command = [sys.executable, "-m", "confect.cli", "serve", str(app)]
-    process = subprocess.Popen(
-        [*command, "--fd", str(listener.fileno()), *options],
-        pass_fds=[listener.fileno()],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    listener.close()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=30)
-        print(output)
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     app, key = notes_app(tmp_path_factory.mktemp("live"))
-    with serving(app) as url:
-        yield Live(url, app, key)
+    with confect_serve(app) as serving:
+        yield Live(serving.url, app, key)
 
 
 def run_driver(command: list[str], timeout: float = 60) -> list[dict]:

@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from tests.postgres import URL, postgres_engine
+from tests.servers import confect_serve
 
-from .conftest import Live, notes_app, run_driver, serving
+from .conftest import Live, notes_app, run_driver
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +21,11 @@ def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live
     app, key = notes_app(tmp_path_factory.mktemp("scale-out"))
     engine = f"{URL}?schema={schema}"
     try:
-        with serving(app, "--engine", engine) as first, serving(app, "--engine", engine) as second:
-            yield Live(first, app, key), Live(second, app, key)
+        with (
+            confect_serve(app, "--engine", engine) as first,
+            confect_serve(app, "--engine", engine) as second,
+        ):
+            yield Live(first.url, app, key), Live(second.url, app, key)
     finally:
         postgres_engine(schema).drop()
 

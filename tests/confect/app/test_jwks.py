@@ -20,7 +20,7 @@ import effects
 from confect import App, Auth, Backend, define_schema, query
 from confect.app.auth_config import JWKS_COOLDOWN_SECONDS, JwtProvider, TokenVerifier
 from confect.server.asgi import Server
-from tests.confect.server.test_server import served
+from tests.servers import served
 
 ISSUER = "https://auth.test"
 AUDIENCE = "confect-test"

@@ -36,8 +36,9 @@ from confect.runtime.session_requests import SessionRequest
 from confect.runtime.snapshot import export_snapshot, import_snapshot
 from confect.server.asgi import Server
 from confect.server.protocol import decode_ts
-from tests.confect.server.test_server import post, served
 from tests.postgres import postgres_engine
+from tests.raw_http import post
+from tests.servers import served
 
 SCHEMA = define_schema(transfers=define_table({"note": v.string()}))
 RUNS: list[str] = []  # each run of a handler (what a commit alone does not show)

@@ -19,7 +19,8 @@ from confect import (
 )
 from confect.server.asgi import Server
 from confect.server.calls import Limits
-from tests.confect.server.test_server import post, served
+from tests.raw_http import post
+from tests.servers import served
 
 SCHEMA = define_schema(items=define_table({"name": v.string()}))
 started = threading.Event()

@@ -21,8 +21,8 @@ from confect import (
 )
 from confect.server import subscriptions, sync
 from confect.server.asgi import Server
-
-from .test_server import post, served
+from tests.raw_http import post
+from tests.servers import served
 
 SCHEMA = define_schema(
     items=define_table({"name": v.string()}).index("by_name", ["name"]),

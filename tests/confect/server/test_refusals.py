@@ -7,8 +7,8 @@ import websockets
 
 from confect import App, Backend, define_schema, internal_query, query
 from confect.server.asgi import Server
-
-from .test_server import post, raw_request, served
+from tests.raw_http import post, raw_request
+from tests.servers import served
 
 
 @query()

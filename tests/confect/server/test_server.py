@@ -4,11 +4,7 @@ shutdown, identity changes on the socket, and reloading the app under open conne
 import asyncio
 import contextlib
 import json
-import socket
-from collections.abc import AsyncIterator
-from typing import Any
 
-import uvicorn
 import websockets
 
 import effects
@@ -24,8 +20,10 @@ from confect import (
     query,
     v,
 )
-from confect.server.asgi import Server, create_app
+from confect.server.asgi import Server
 from confect.server.calls import Limits
+from tests.raw_http import post, raw_request
+from tests.servers import served
 
 SCHEMA = define_schema(items=define_table({"name": v.string()}))
 
@@ -71,63 +69,12 @@ def app(listing=names) -> App:
     return App(functions, SCHEMA)
 
 
-@contextlib.asynccontextmanager
-async def served(server: Server, **options: Any) -> AsyncIterator[str]:
-    """`server` on uvicorn on this loop (`options` for uvicorn's Config); its address."""
-    listener = socket.socket(
-        socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
-    )  # TCP: asyncio turns Nagle off
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    config = uvicorn.Config(
-        create_app(server),
-        log_level="warning",
-        ws="websockets-sansio",
-        lifespan="on",
-        ws_per_message_deflate=False,
-        **options,
-    )
-    running = uvicorn.Server(config)
-    task = asyncio.get_running_loop().create_task(running.serve(sockets=[listener]))
-    try:
-        yield f"127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        running.should_exit = True
-        await task
-        listener.close()
-
-
-async def raw_request(
-    address: str, head: str, body: bytes = b""
-) -> tuple[int, dict[str, str], bytes]:
-    """Send `head` (request line and headers) and `body` on a new connection; the status,
-    headers and body of the answer."""
-    reader, writer = await asyncio.open_connection(*address.split(":"))
-    writer.write(
-        head.encode("latin-1")
-        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-        + body
-    )
-    response = await reader.read()
-    writer.close()
-    head_bytes, _, answer = response.partition(b"\r\n\r\n")
-    lines = head_bytes.decode().split("\r\n")
-    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
-    return int(lines[0].split()[1]), headers, answer
-
-
 def subscription(path: str, query_id: int) -> str:
     """A connection's first ModifyQuerySet: subscribe to `path` (no arguments) as `query_id`."""
     add = {"type": "Add", "queryId": query_id, "udfPath": path, "args": [{}]}
     return json.dumps(
         {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]}
     )
-
-
-async def post(address: str, path: str, body: dict) -> tuple[int, dict]:
-    head = f"POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n"
-    status, _, answer = await raw_request(address, head, json.dumps(body).encode())
-    return status, json.loads(answer)
 
 
 async def test_a_function_over_its_time_limit_fails_and_the_server_carries_on():

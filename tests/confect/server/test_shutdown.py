@@ -4,16 +4,14 @@ the actions still running when its grace period is over, and exits."""
 import asyncio
 import collections
 import json
-import shutil
 import signal
-import socket
-import sys
 from pathlib import Path
 
 import websockets
 from typer.testing import CliRunner
 
 from confect.cli import cli
+from tests.servers import copy_app, listening_socket, serve_command
 
 GATED_APP = Path(__file__).parent / "gated_app"
 GRACE = 2  # seconds (--shutdown-grace)
@@ -73,19 +71,15 @@ async def answer(connection: tuple[asyncio.StreamReader, asyncio.StreamWriter]) 
 
 
 async def test_sigterm_finishes_mutations_interrupts_actions_and_exits(tmp_path: Path):
-    app = tmp_path / "gated_app"
-    shutil.copytree(GATED_APP, app, ignore=shutil.ignore_patterns(".confect", "__pycache__"))
+    app = copy_app(GATED_APP, tmp_path)
     gate = Gate()
     gate_path = str(tmp_path / "gate")
     gate_server = await asyncio.start_unix_server(gate.knocked, gate_path)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(512)
+    listener = listening_socket(512)
     port = listener.getsockname()[1]
     with (tmp_path / "server.log").open("w") as log:
         process = await asyncio.create_subprocess_exec(
-            *[sys.executable, "-m", "confect.cli", "serve", str(app)],
-            *["--fd", str(listener.fileno()), "--shutdown-grace", str(GRACE)],
+            *serve_command(app, listener.fileno(), "--shutdown-grace", str(GRACE)),
             pass_fds=[listener.fileno()],
             stdout=log,
             stderr=log,

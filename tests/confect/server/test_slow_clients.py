@@ -9,10 +9,7 @@ import contextlib
 import http.client
 import json
 import select
-import shutil
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -20,6 +17,8 @@ from pathlib import Path
 
 import pytest
 import websockets.sync.client
+
+from tests.servers import confect_serve, copy_app
 
 GATED_APP = Path(__file__).parent / "gated_app"
 PER_ADDRESS = 20
@@ -31,28 +30,11 @@ LABELS = json.dumps({"path": "fns:labels", "args": {}}).encode()
 @pytest.fixture(scope="module")
 def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A live server with 1 s timeouts and small caps; its port."""
-    app = tmp_path_factory.mktemp("slow") / "gated_app"
-    shutil.copytree(GATED_APP, app, ignore=shutil.ignore_patterns(".confect", "__pycache__"))
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(512)
-    port = listener.getsockname()[1]
-    command = [sys.executable, "-m", "confect.cli", "serve", str(app)]
+    app = copy_app(GATED_APP, tmp_path_factory.mktemp("slow"))
     limits = ["--header-timeout", "1", "--body-timeout", "1", "--body-min-rate", "1000"]
     caps = ["--max-connections-per-address", str(PER_ADDRESS), "--max-connections", str(TOTAL)]
-    process = subprocess.Popen(
-        [*command, "--fd", str(listener.fileno()), *limits, *caps],
-        pass_fds=[listener.fileno()],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    listener.close()
-    try:
-        yield port
-    finally:
-        process.terminate()
-        print(process.communicate(timeout=60)[0])
+    with confect_serve(app, *limits, *caps, backlog=512) as serving:
+        yield serving.port
 
 
 def connect(port: int, source: str = "127.0.0.1") -> socket.socket:

@@ -13,8 +13,8 @@ from confect import App, Backend, define_schema
 from confect.engine.sql.sqlite import SqliteEngine
 from confect.model.schema import STORAGE_TABLE
 from confect.server.asgi import Server
-from tests.confect.server.test_server import served
 from tests.postgres import postgres_engine
+from tests.servers import served
 
 APP = App({}, define_schema())
 

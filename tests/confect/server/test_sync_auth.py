@@ -24,8 +24,7 @@ from confect import (
 )
 from confect.app.auth_config import JwtProvider
 from confect.server.asgi import Server
-
-from .test_server import served
+from tests.servers import served
 
 ISSUER = "https://issuer.sync-auth.test"
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

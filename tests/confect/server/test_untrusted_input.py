@@ -4,12 +4,7 @@ over a stored document it cannot read serves the rest."""
 
 import asyncio
 import json
-import os
-import shutil
-import socket
 import sqlite3
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -32,7 +27,8 @@ from confect import (
 )
 from confect.cli import cli
 from confect.server.asgi import Server
-from tests.confect.server.test_server import post, raw_request, served
+from tests.raw_http import post, raw_request
+from tests.servers import NOTES, confect_serve, copy_app, served
 
 SCHEMA = define_schema(items=define_table({"value": v.any()}))
 
@@ -229,12 +225,8 @@ async def test_arguments_nested_near_the_parsers_limit_fail_as_their_call_only()
         assert failed > 0
 
 
-NOTES = Path(__file__).resolve().parents[3] / "examples" / "notes"
-
-
 def test_confect_serve_starts_over_a_document_it_cannot_read(tmp_path: Path):
-    app = tmp_path / "notes_copy"
-    shutil.copytree(NOTES, app, ignore=shutil.ignore_patterns(".confect", "__pycache__"))
+    app = copy_app(NOTES, tmp_path, "notes_copy")
     for author in ("a", "b"):
         args = json.dumps({"author": author, "summary": f"by {author}", "count": 1})
         saved = CliRunner().invoke(cli, ["run", str(app), "notes:save_digest", args])
@@ -245,30 +237,20 @@ def test_confect_serve_starts_over_a_document_it_cannot_read(tmp_path: Path):
         ).fetchall()
         damaged = body.replace('"count":1.0', '"count":{"$integer":"AA"}')
         db.execute("UPDATE documents SET body = ? WHERE id = ?", (damaged, bad))
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "confect.cli", "serve", app, "--fd", str(listener.fileno())],
-        pass_fds=[listener.fileno()],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/api/query"
-    listener.close()
+    with confect_serve(app, env={"COLUMNS": "200"}) as serving:
 
-    def digests(author: str) -> tuple[int, dict[str, Any]]:
-        body = json.dumps({"path": "notes:digests", "args": {"author": author}}).encode()
-        request = urllib.request.Request(url, body, headers={"content-type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
+        def digests(author: str) -> tuple[int, dict[str, Any]]:
+            body = json.dumps({"path": "notes:digests", "args": {"author": author}}).encode()
+            url = f"{serving.url}/api/query"
+            request = urllib.request.Request(
+                url, body, headers={"content-type": "application/json"}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return response.status, json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                return error.code, json.loads(error.read())
 
-    try:
         assert digests("b") == (200, {"status": "success", "value": ["by b"], "logLines": []})
         status, failed = digests("a")
         assert status == 560
@@ -276,8 +258,6 @@ def test_confect_serve_starts_over_a_document_it_cannot_read(tmp_path: Path):
             f"the stored document {bad} of table 'digests' cannot be read"
             in (failed["errorMessage"])
         )
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=30)
+    output = serving.output
     assert f"digests {bad}" in output, output
-    assert process.returncode is not None
+    assert serving.process.returncode is not None
