@@ -1,9 +1,11 @@
 """A PostgreSQL engine in a schema of its own, for tests. The server is at CONFECT_TEST_POSTGRES
 (by default the local one); tests that need it are skipped only when nothing answers there."""
 
+import contextlib
 import functools
 import os
 import uuid
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -28,3 +30,15 @@ def postgres_engine(schema: str | None = None) -> PostgresEngine:
     if reason is not None:
         pytest.skip(f"no PostgreSQL at {URL}: {reason}")
     return PostgresEngine(URL, schema or f"confect_test_{uuid.uuid4().hex[:12]}")
+
+
+@contextlib.contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A new deployment's schema (made, with its tables) while the block runs, dropped
+    afterwards; its name, for the servers a test starts on it (`URL?schema=NAME`)."""
+    made = postgres_engine()
+    made.close()
+    try:
+        yield made.schema
+    finally:
+        postgres_engine(made.schema).drop()

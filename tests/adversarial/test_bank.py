@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from confect.engine.interface import Engine
 from confect.engine.sql.postgres import PostgresEngine
 from confect.engine.sql.sqlite import SqliteEngine
 from confect.model.values import to_wire
-from tests.postgres import URL, postgres_engine
+from tests.postgres import URL, postgres_schema
 from tests.servers import listening_socket
 
 from . import bank
@@ -123,12 +122,8 @@ def test_the_books_balance_on_sqlite_across_a_kill_and_a_restart(tmp_path: Path)
 
 @pytest.fixture
 def shared_schema() -> Iterator[str]:
-    schema = f"confect_test_{uuid.uuid4().hex[:12]}"
-    postgres_engine(schema).close()  # skips when there is no PostgreSQL; makes the schema
-    try:
+    with postgres_schema() as schema:
         yield schema
-    finally:
-        postgres_engine(schema).drop()
 
 
 def test_the_books_balance_on_postgres_when_one_of_two_servers_is_killed(

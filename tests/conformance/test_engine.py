@@ -1,8 +1,7 @@
-"""The conformance suite: what every engine must do. Parametrized by engine."""
+"""The conformance suite: what every engine must do. Parametrized by engine (every one of
+tests/engines.py)."""
 
 import hashlib
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 
 import attrs
@@ -23,24 +22,9 @@ from confect import (
     v,
 )
 from confect.engine.interface import BLOB_CHUNK_BYTES, CommitLog, Engine
-from confect.engine.memory import MemoryEngine
-from confect.engine.sql.postgres import PostgresEngine
-from confect.engine.sql.sqlite import SqliteEngine
 from confect.model.errors import TimestampTooOldError, WriteConflict
 from confect.model.values import encode_key
-from tests.postgres import postgres_engine
-
-
-def _sqlite() -> Engine:
-    return SqliteEngine(tempfile.mkdtemp(prefix="confect-conformance-"))
-
-
-ENGINES: dict[str, Callable[[], Engine]] = {
-    "memory": MemoryEngine,
-    "sqlite": _sqlite,
-    "postgres": postgres_engine,
-}
-"""Every engine runs this suite: a new engine is added here."""
+from tests.engines import ENGINES, release
 
 
 @attrs.frozen
@@ -183,21 +167,16 @@ def make_backend(request: pytest.FixtureRequest) -> Iterator[Callable[[], Backen
     engines: list[Engine] = []
 
     def make() -> Backend:
-        release()
+        release_all()
         engines.append(ENGINES[request.param]())
         return Backend(APP, engines[-1])
 
-    def release() -> None:
+    def release_all() -> None:
         while engines:
-            engine = engines.pop()
-            if isinstance(engine, SqliteEngine):
-                engine.close()
-                shutil.rmtree(engine.directory)
-            elif isinstance(engine, PostgresEngine):
-                engine.drop()
+            release(engines.pop())
 
     yield make
-    release()
+    release_all()
 
 
 def call(backend: Backend, kind: str, fn, args: dict | None = None):

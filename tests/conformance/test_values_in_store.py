@@ -3,7 +3,6 @@ itself, a deployment opens and serves around a stored document it cannot read, a
 per-transaction byte limits hold."""
 
 import logging
-import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -35,7 +34,7 @@ from confect.engine.sql.postgres import PostgresEngine
 from confect.engine.sql.sqlite import SqliteEngine
 from confect.model.ids import new_id
 from confect.model.values import MAX_DOCUMENT_BYTES, prefix_range, value_size
-from tests.conformance.test_engine import ENGINES
+from tests.engines import ENGINES, release
 from tests.postgres import URL
 
 # a `big` document with a body of n characters is 70 + n bytes as Convex counts:
@@ -144,21 +143,6 @@ FUNCTIONS = (
     read_big,
 )
 APP = App({f"v:{f.handler.__name__}": f for f in FUNCTIONS}, SCHEMA)
-
-
-@pytest.fixture(params=sorted(ENGINES))
-def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    made = ENGINES[request.param]()
-    yield made
-    release(made)
-
-
-def release(engine: Engine) -> None:
-    if isinstance(engine, SqliteEngine):
-        engine.close()
-        shutil.rmtree(engine.directory)
-    elif isinstance(engine, PostgresEngine):
-        engine.drop()
 
 
 def call(backend: Backend, name: str, args: dict[str, Any] | None = None) -> Any:

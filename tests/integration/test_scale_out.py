@@ -2,13 +2,12 @@
 one sees commits made through another, and their commits serialize."""
 
 import sys
-import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.postgres import URL, postgres_engine
+from tests.postgres import URL, postgres_schema
 from tests.servers import confect_serve
 
 from .conftest import Live, notes_app, run_driver
@@ -16,18 +15,14 @@ from .conftest import Live, notes_app, run_driver
 
 @pytest.fixture(scope="module")
 def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live, Live]]:
-    schema = f"confect_test_{uuid.uuid4().hex[:12]}"
-    postgres_engine(schema).close()  # skips when there is no PostgreSQL; makes the schema
-    app, key = notes_app(tmp_path_factory.mktemp("scale-out"))
-    engine = f"{URL}?schema={schema}"
-    try:
+    with postgres_schema() as schema:
+        app, key = notes_app(tmp_path_factory.mktemp("scale-out"))
+        engine = f"{URL}?schema={schema}"
         with (
             confect_serve(app, "--engine", engine) as first,
             confect_serve(app, "--engine", engine) as second,
         ):
             yield Live(first.url, app, key), Live(second.url, app, key)
-    finally:
-        postgres_engine(schema).drop()
 
 
 def test_a_subscriber_sees_a_mutation_made_through_another_server(two_servers):

@@ -6,7 +6,6 @@ deployment are in tests/integration/test_scale_out.py.)"""
 import asyncio
 import hashlib
 import threading
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -23,16 +22,6 @@ from tests.conformance.test_engine import APP
 from tests.postgres import URL, postgres_engine
 
 HEARD_WITHIN = 10.0  # seconds: a notice normally arrives in a millisecond
-
-
-@pytest.fixture
-def two() -> Iterator[tuple[PostgresEngine, PostgresEngine]]:
-    """Two engines on one deployment, as two server processes would have."""
-    first = postgres_engine()
-    second = postgres_engine(first.schema)
-    yield first, second
-    second.close()
-    first.drop()
 
 
 class Heard:
@@ -61,8 +50,8 @@ def _add_counter(backend: Backend) -> str:
     return effects.run_sync(backend.mutation(fn, fn.encode_args({}))).value
 
 
-def test_commits_of_another_process_are_heard_read_and_counted(two):
-    first, second = two
+def test_commits_of_another_process_are_heard_read_and_counted(two_processes):
+    first, second = two_processes
     heard = Heard(second)
     writer, reader = Backend(APP, first), Backend(APP, second)
     id_ = _add_counter(writer)
@@ -74,8 +63,8 @@ def test_commits_of_another_process_are_heard_read_and_counted(two):
     assert effects.run_sync(reader.query(fn, fn.encode_args({"id": id_}))).value == 0
 
 
-def test_reads_and_commits_are_checked_against_another_process_commits_not_yet_heard(two):
-    first, second = two
+def test_reads_and_commits_are_checked_against_another_process_commits_not_yet_heard(two_processes):
+    first, second = two_processes
     writer = Backend(APP, first)
     Backend(APP, second)
     begin = second.last_ts()
@@ -92,8 +81,8 @@ def _counter_write(id_: str, value: int) -> Write:
     return Write("counters", id_, None, {"value": value, "_id": id_, "_creationTime": 1.0})
 
 
-def test_files_and_the_admin_key_are_shared(two):
-    first, second = two
+def test_files_and_the_admin_key_are_shared(two_processes):
+    first, second = two_processes
     sha = first.put_blob([b"shared bytes"])
     assert second.get_blob(sha) == b"shared bytes"
     second.delete_blob(sha)
@@ -113,8 +102,8 @@ def _blob_writers(engine: PostgresEngine) -> set[str]:
     return {str(key).partition(".")[0] for (key,) in rows}
 
 
-def test_the_pieces_of_a_blob_whose_writer_stopped_are_dropped_by_the_next_process(two):
-    first, second = two
+def test_the_pieces_of_a_blob_whose_writer_stopped_are_dropped_by_the_next_process(two_processes):
+    first, second = two_processes
     stopping = postgres_engine(first.schema)
     stopping.new_blob().write(b"x" * (BLOB_CHUNK_BYTES + 1))  # stops before keeping it
     uploading = second.new_blob()
@@ -126,8 +115,8 @@ def test_the_pieces_of_a_blob_whose_writer_stopped_are_dropped_by_the_next_proce
     assert first.get_blob(uploading.keep()) == b"y" * (BLOB_CHUNK_BYTES + 1)
 
 
-def test_blobs_an_earlier_version_stored_whole_are_cut_into_pieces(two):
-    first, _ = two
+def test_blobs_an_earlier_version_stored_whole_are_cut_into_pieces(two_processes):
+    first, _ = two_processes
     data = bytes(range(256)) * 10_000  # 2.56 MB: three pieces
     sha, empty = hashlib.sha256(data).hexdigest(), hashlib.sha256().hexdigest()
     with psycopg.connect(URL, autocommit=True) as db:
@@ -145,8 +134,8 @@ def test_blobs_an_earlier_version_stored_whole_are_cut_into_pieces(two):
     upgraded.close()
 
 
-def test_lost_connections_are_replaced_and_missed_commits_caught_up(two):
-    first, second = two
+def test_lost_connections_are_replaced_and_missed_commits_caught_up(two_processes):
+    first, second = two_processes
     writer = Backend(APP, first)
     Backend(APP, second)
     heard = Heard(second)
@@ -173,8 +162,8 @@ def test_lost_connections_are_replaced_and_missed_commits_caught_up(two):
     assert second.commit(second.last_ts(), [], [_counter_write("b" * 32, 2)]) > latest
 
 
-def test_a_schema_the_stored_documents_do_not_fit_is_refused(two):
-    first, second = two
+def test_a_schema_the_stored_documents_do_not_fit_is_refused(two_processes):
+    first, second = two_processes
     _add_counter(Backend(APP, first))
     changed = define_schema(counters=define_table({"value": v.string()}))
     with pytest.raises(SchemaError, match="1 stored document"):
@@ -214,8 +203,8 @@ def _job(backend: Backend, state: str, run_by: str | None = None) -> str:
     return backend.in_own_transaction(lambda tx: tx.insert("_scheduled_functions", fields))
 
 
-def test_an_action_job_runs_on_one_process_only(two):
-    first, second = two
+def test_an_action_job_runs_on_one_process_only(two_processes):
+    first, second = two_processes
     RAN.clear()
     a, b = Backend(JOBS_APP, first), Backend(JOBS_APP, second)
     job_id = _job(a, "pending")
@@ -228,8 +217,8 @@ def test_an_action_job_runs_on_one_process_only(two):
     assert job is not None and job["state"] == {"kind": "success"}
 
 
-def test_recovery_spares_the_jobs_of_live_processes(two):
-    first, second = two
+def test_recovery_spares_the_jobs_of_live_processes(two_processes):
+    first, second = two_processes
     a = Backend(JOBS_APP, first)
     runner = postgres_engine(first.schema)  # a third process, running the job
     job_id = _job(a, "inProgress", run_by=runner.process_id)
@@ -242,16 +231,16 @@ def test_recovery_spares_the_jobs_of_live_processes(two):
     assert job is not None and job["state"]["kind"] == "failed"
 
 
-def test_an_upload_url_from_one_process_is_taken_by_another_once(two):
-    first, second = two
+def test_an_upload_url_from_one_process_is_taken_by_another_once(two_processes):
+    first, second = two_processes
     issued = Backend(APP, first).files.new_upload_token()
     taker = Backend(APP, second).files
     assert taker.take_upload_token(issued)
     assert not taker.take_upload_token(issued)
 
 
-async def test_a_serving_process_recovers_the_jobs_of_one_that_stopped(two):
-    first, second = two
+async def test_a_serving_process_recovers_the_jobs_of_one_that_stopped(two_processes):
+    first, second = two_processes
     runner = postgres_engine(first.schema)  # a third process, running the job
     job_id = _job(Backend(JOBS_APP, first), "inProgress", run_by=runner.process_id)
     server = Server(Backend(JOBS_APP, second), recover_every=0.05)
@@ -270,8 +259,8 @@ async def test_a_serving_process_recovers_the_jobs_of_one_that_stopped(two):
         scheduler.cancel()
 
 
-def test_deployments_in_one_database_commit_without_waiting_for_each_other(two):
-    first, _ = two
+def test_deployments_in_one_database_commit_without_waiting_for_each_other(two_processes):
+    first, _ = two_processes
     other = postgres_engine()  # another deployment: another schema of the same database
     try:
         Backend(APP, first)

@@ -28,7 +28,6 @@ from confect import (
 )
 from confect.cli import cli
 from confect.engine.interface import Engine, Write
-from confect.engine.memory import MemoryEngine
 from confect.engine.sql.sqlite import SqliteEngine
 from confect.model.schema import SESSION_REQUESTS_TABLE
 from confect.runtime.deployment import MutationResult
@@ -36,7 +35,6 @@ from confect.runtime.session_requests import SessionRequest
 from confect.runtime.snapshot import export_snapshot, import_snapshot
 from confect.server.asgi import Server
 from confect.server.protocol import decode_ts
-from tests.postgres import postgres_engine
 from tests.raw_http import post
 from tests.servers import served
 
@@ -98,20 +96,6 @@ def _fresh_runs() -> Iterator[None]:
     RUNS.clear()
     yield
     Gate.barrier = None
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "memory":
-        yield MemoryEngine()
-    elif request.param == "sqlite":
-        sqlite = SqliteEngine(tmp_path / "data")
-        yield sqlite
-        sqlite.close()
-    else:
-        postgres = postgres_engine()
-        yield postgres
-        postgres.drop()
 
 
 # --- a client speaking the protocol --------------------------------------------------------------
@@ -317,16 +301,6 @@ async def test_a_resend_after_a_restart_of_the_sqlite_engine_gets_the_recorded_a
         assert notes(engine) == ["rent"] and RUNS == ["rent"]
     finally:
         engine.close()
-
-
-@pytest.fixture
-def two_processes() -> Iterator[tuple[Engine, Engine]]:
-    """Two engines on one PostgreSQL deployment, as two server processes have."""
-    first = postgres_engine()
-    second = postgres_engine(first.schema)
-    yield first, second
-    second.close()
-    first.drop()
 
 
 async def test_a_resend_to_another_process_of_the_deployment_gets_the_recorded_answer(

@@ -13,7 +13,7 @@ from confect import App, Backend, define_schema
 from confect.engine.sql.sqlite import SqliteEngine
 from confect.model.schema import STORAGE_TABLE
 from confect.server.asgi import Server
-from tests.postgres import postgres_engine
+from tests.engines import engine_fixture
 from tests.servers import served
 
 APP = App({}, define_schema())
@@ -99,16 +99,7 @@ async def _pieces_of_a_large_file(sha: "hashlib._Hash"):
         yield piece
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        engine = SqliteEngine(tmp_path)
-        yield engine
-        engine.close()
-    else:
-        engine = postgres_engine()
-        yield engine
-        engine.drop()
+engine = engine_fixture("sqlite", "postgres")  # not memory: its files are whole in memory
 
 
 async def test_a_large_upload_and_download_go_through_the_server_in_bounded_memory(engine):
