@@ -24,6 +24,7 @@ from confect import (
 from confect.engine.interface import BLOB_CHUNK_BYTES, CommitLog, Engine
 from confect.model.errors import TimestampTooOldError, WriteConflict
 from confect.model.values import encode_key
+from tests.counters import COUNTERS, counter, increment, new_counter
 from tests.engines import ENGINES, release
 
 
@@ -35,7 +36,7 @@ class Row:
 
 SCHEMA = define_schema(
     rows=define_table(Row).index("by_group_n", ["group", "n"]),
-    counters=define_table({"value": v.int64()}),
+    counters=COUNTERS,
     posts=define_table({"body": v.string(), "topic": v.string()}).search_index(
         "search_body", search_field="body", filter_fields=["topic"]
     ),
@@ -93,27 +94,6 @@ def move(id: str, n: float):
 def delete(id: str):
     db = yield from DatabaseWriter
     yield from db.table("rows").delete(id)
-
-
-@mutation(args={"id": v.id("counters")})
-def increment(id: str):
-    reader = yield from DatabaseReader
-    counter = yield from reader.table("counters").get(id)
-    yield from effects.yield_now()  # let the other mutations interleave here
-    writer = yield from DatabaseWriter
-    yield from writer.table("counters").patch(id, {"value": counter.value + 1})
-
-
-@mutation()
-def new_counter():
-    db = yield from DatabaseWriter
-    return (yield from db.table("counters").insert({"value": 0}))
-
-
-@query(args={"id": v.id("counters")})
-def counter(id: str):
-    db = yield from DatabaseReader
-    return (yield from db.table("counters").get(id)).value
 
 
 @query(args={"text": v.string(), "topic": v.optional(v.string())})

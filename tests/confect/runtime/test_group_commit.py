@@ -17,25 +17,9 @@ from confect import (
 from confect.engine.interface import BY_CREATION_TIME, Write
 from confect.engine.sql.sqlite import SqliteEngine
 from confect.model.ids import new_id
+from tests.counters import COUNTERS, increment, new_counter
 
-SCHEMA = define_schema(
-    counters=define_table({"value": v.int64()}), notes=define_table({"n": v.int64()})
-)
-
-
-@mutation()
-def new_counter():
-    db = yield from DatabaseWriter
-    return (yield from db.table("counters").insert({"value": 0}))
-
-
-@mutation(args={"id": v.id("counters")})
-def increment(id: str):
-    db = yield from DatabaseReader
-    counter = yield from db.table("counters").get(id)
-    yield from effects.yield_now()
-    writer = yield from DatabaseWriter
-    yield from writer.table("counters").patch(id, {"value": counter.value + 1})
+SCHEMA = define_schema(counters=COUNTERS, notes=define_table({"n": v.int64()}))
 
 
 @mutation(args={"n": v.int64()})
