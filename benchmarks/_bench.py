@@ -1,4 +1,5 @@
-"""What the benchmarks share: timing, servers in child processes, and an HTTP load client.
+"""What the benchmarks share: timing, servers in child processes (and the app they serve),
+and an HTTP load client.
 
 Not a benchmark itself (its name starts with `_`); the scripts beside it import it.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,14 +26,28 @@ BASELINES = HERE / "baselines"
 # --- timing ------------------------------------------------------------------------------------
 
 
+class Stopwatch:
+    """The seconds a `with` block took (`seconds`, once it has ended); the block may
+    await, so async code is timed the same way."""
+
+    seconds: float
+
+    def __enter__(self) -> Stopwatch:
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.seconds = time.perf_counter() - self._start
+
+
 def best_seconds(fn: Callable[[], Any], repeat: int) -> float:
     """The fastest of `repeat` runs of `fn` (seconds), each after a full collection."""
     best = float("inf")
     for _ in range(repeat):
         gc.collect()
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+        with Stopwatch() as watch:
+            fn()
+        best = min(best, watch.seconds)
     return best
 
 
@@ -50,7 +66,24 @@ def per_call_us(fn: Callable[[], Any], n: int, repeat: int) -> float:
     return best_seconds(calls, repeat) / n * 1e6
 
 
+def per_item_us(fn: Callable[[Any], Any], items: list[Any]) -> float:
+    """µs per call of `fn`, from one run of it on each of `items`."""
+    with Stopwatch() as watch:
+        for item in items:
+            fn(item)
+    return watch.seconds / len(items) * 1e6
+
+
 # --- servers in child processes ------------------------------------------------------------------
+
+
+def copy_benchapp(directory: Path) -> Path:
+    """A copy of `benchmarks/apps/benchapp` in `directory` (without its data or bytecode),
+    for `confect serve` to keep its data beside."""
+    app = directory / "benchapp"
+    ignored = shutil.ignore_patterns(".*", "__pycache__")
+    shutil.copytree(HERE / "apps" / "benchapp", app, ignore=ignored)
+    return app
 
 
 @contextmanager
@@ -150,9 +183,8 @@ async def run_clients(
         for i in queue:
             await connection.call(kind, path, args_of(i))
 
-    start = time.perf_counter()
-    await asyncio.gather(*(client(c) for c in connections))
-    elapsed = time.perf_counter() - start
+    with Stopwatch() as watch:
+        await asyncio.gather(*(client(c) for c in connections))
     for connection in connections:
         connection.close()
-    return requests / elapsed
+    return requests / watch.seconds

@@ -13,7 +13,6 @@ import gc
 import json
 import platform
 import sys
-import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -371,15 +370,15 @@ def deep_python_effect() -> int:
 def deep_run(fn: Callable[[], Any]) -> dict[str, Any]:
     """Run once untraced for time and outcome, then once under tracemalloc for peak memory."""
     gc.collect()
-    start = time.perf_counter()
-    try:
-        fn()
-        outcome = "ok"
-    except RecursionError:
-        outcome = "RecursionError"
-    except Exception as exc:  # a peer failing is a result, not a crash
-        outcome = type(exc).__name__
-    elapsed = (time.perf_counter() - start) * 1000
+    with _bench.Stopwatch() as watch:
+        try:
+            fn()
+            outcome = "ok"
+        except RecursionError:
+            outcome = "RecursionError"
+        except Exception as exc:  # a peer failing is a result, not a crash
+            outcome = type(exc).__name__
+    elapsed = watch.seconds * 1000
     peak_mb = None
     if outcome == "ok" and not QUICK:
         tracemalloc.start()

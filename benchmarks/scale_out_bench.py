@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import sys
 import tempfile
 import uuid
@@ -77,8 +76,7 @@ def main() -> None:
     results: dict[str, Any] = {"quick": QUICK, "cores": cores, "runs": {}}
     schemas = {kind: f"bench_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("starlette", "confect")}
     with tempfile.TemporaryDirectory(prefix="confect-scale-bench-") as temporary:
-        app = Path(temporary) / "benchapp"
-        shutil.copytree(HERE / "apps" / "benchapp", app, ignore=shutil.ignore_patterns(".*"))
+        app = _bench.copy_benchapp(Path(temporary))
         try:
             for kind, schema in schemas.items():
                 for count in PROCESSES:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 import platform
-import shutil
 import statistics
 import sys
 import tempfile
@@ -52,13 +51,7 @@ SEED = N_READS  # a document for every distinct read
 def serving(kind: str, workdir: Path) -> Any:
     """A server of `kind` in a child process; yields (url, pid)."""
     if kind == "confect":
-        app = workdir / "benchapp"
-        shutil.copytree(
-            HERE / "apps" / "benchapp",
-            app,
-            ignore=shutil.ignore_patterns(".confect", "__pycache__"),
-        )
-        return _bench.serving(_bench.confect_serve(app))
+        return _bench.serving(_bench.confect_serve(_bench.copy_benchapp(workdir)))
     module = {"starlette": "starlette_sqlite", "fastapi": "fastapi_sqlalchemy"}[kind]
     return _bench.serving(_bench.baseline(module, str(workdir / f"{kind}.sqlite3")))
 
@@ -209,15 +202,15 @@ async def per_call_us(workdir: Path) -> dict[str, dict[str, float]]:
             ("inline again", Inline()),
         ):
             backend.user_code = user_code
-            started = time.perf_counter()
-            for i in range(n):
-                args = {"key": f"{name}-{i}", "n": float(i)}
-                if kind == "query":
-                    calls.cache.clear()
-                    await calls.call(path, {"key": args["key"]}, Caller(), kind)
-                else:
-                    await calls.call(path, args, Caller(), kind)
-            out[kind][name] = (time.perf_counter() - started) / n * 1e6
+            with _bench.Stopwatch() as watch:
+                for i in range(n):
+                    args = {"key": f"{name}-{i}", "n": float(i)}
+                    if kind == "query":
+                        calls.cache.clear()
+                        await calls.call(path, {"key": args["key"]}, Caller(), kind)
+                    else:
+                        await calls.call(path, args, Caller(), kind)
+            out[kind][name] = watch.seconds / n * 1e6
     workers.close()
     backend.engine.close()
     return out

@@ -20,9 +20,10 @@ import random
 import sqlite3
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+import _bench
 
 import effects
 from confect import (
@@ -101,13 +102,6 @@ def raw_database(path: Path, rows: int) -> sqlite3.Connection:
     return db
 
 
-def per_lookup_us(lookup: Any, keys: list[str]) -> float:
-    start = time.perf_counter()
-    for key in keys:
-        lookup(key)
-    return (time.perf_counter() - start) / len(keys) * 1e6
-
-
 def lookups(workdir: Path) -> dict[str, float]:
     engine = SqliteEngine(workdir / "lookup")
     backend = Backend(APP, engine)
@@ -126,9 +120,9 @@ def lookups(workdir: Path) -> dict[str, float]:
         return json.loads(raw.execute("SELECT body FROM items WHERE key = ?", (key,)).fetchone()[0])
 
     result = {
-        "raw sqlite3 SELECT": per_lookup_us(raw_lookup, keys),
-        "engine index scan": per_lookup_us(engine_lookup, keys),
-        "query function call": per_lookup_us(query_lookup, keys),
+        "raw sqlite3 SELECT": _bench.per_item_us(raw_lookup, keys),
+        "engine index scan": _bench.per_item_us(engine_lookup, keys),
+        "query function call": _bench.per_item_us(query_lookup, keys),
     }
     engine.close()
     raw.close()
@@ -137,26 +131,24 @@ def lookups(workdir: Path) -> dict[str, float]:
 
 def raw_inserts_per_second(path: Path) -> float:
     db = raw_database(path, 0)
-    start = time.perf_counter()
-    for i in range(N_INSERTS):
-        db.execute(
-            "INSERT INTO items VALUES (?, ?, ?)",
-            (f"id{i}", f"k{i}", json.dumps({"key": f"k{i}", "n": 1.0})),
-        )
-    elapsed = time.perf_counter() - start
+    with _bench.Stopwatch() as watch:
+        for i in range(N_INSERTS):
+            db.execute(
+                "INSERT INTO items VALUES (?, ?, ?)",
+                (f"id{i}", f"k{i}", json.dumps({"key": f"k{i}", "n": 1.0})),
+            )
     db.close()
-    return N_INSERTS / elapsed
+    return N_INSERTS / watch.seconds
 
 
 async def inserts_per_second(path: Path, concurrency: int) -> float:
     engine = SqliteEngine(path)
     backend = Backend(APP, engine, group_commit=True)
     runs = [backend.mutation(insert, {"key": f"k{i}"}) for i in range(N_INSERTS)]
-    start = time.perf_counter()
-    await effects.run(effects.all(runs, concurrency=concurrency))
-    elapsed = time.perf_counter() - start
+    with _bench.Stopwatch() as watch:
+        await effects.run(effects.all(runs, concurrency=concurrency))
     engine.close()
-    return N_INSERTS / elapsed
+    return N_INSERTS / watch.seconds
 
 
 def main() -> None:
