@@ -12,7 +12,7 @@ import attrs
 
 import effects
 from confect.engine.interface import BY_CREATION_TIME, Document, field_value
-from confect.model.documents import Doc, decode_document, user_fields
+from confect.model.documents import Doc, doc_from_stored, user_fields
 from confect.model.errors import (
     DocumentDecodeError,
     GetByIdFailure,
@@ -172,7 +172,7 @@ class Query:
         return (document for _, _, document in scored[:MAX_SEARCH_RESULTS])
 
     def _decode(self, document: Document) -> Doc[Any]:
-        return decode_document(self.table, document, self.validator)
+        return doc_from_stored(self.table, document, self.validator)
 
 
 _END = AFTER_PREFIX * 2  # after every key: a cursor past the end
@@ -227,7 +227,7 @@ class TableReader:
         document = self._tx.get(self._table, id_) if self._owns(id_) else None
         if document is None:
             raise GetByIdFailure(id=id_, table=self._table)
-        return decode_document(self._table, document, self._definition.validator)
+        return doc_from_stored(self._table, document, self._definition.validator)
 
     def _get_by_index(self, index: str, values: tuple[Any, ...]) -> Doc[Any]:
         builder = IndexRangeBuilder(
@@ -240,7 +240,7 @@ class TableReader:
         if len(found) != 1:
             message = "no document matched" if not found else "more than one document matched"
             raise GetByIndexFailure(table=self._table, index=index, values=values, message=message)
-        return decode_document(self._table, found[0], self._definition.validator)
+        return doc_from_stored(self._table, found[0], self._definition.validator)
 
     def _owns(self, id_: str) -> bool:
         return table_number_of(id_) == self._tx.numbers.get(self._table)
@@ -343,7 +343,7 @@ class DatabaseReaderService:
             document = self._tx.get(table, id_) if table is not None else None
             if table is None or document is None:
                 return None
-            return decode_document(table, document, self._schema.table(table).validator)
+            return doc_from_stored(table, document, self._schema.table(table).validator)
 
         return _op(run)
 
