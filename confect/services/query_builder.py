@@ -1,4 +1,5 @@
-"""The pieces of a database read: index ranges (`q.eq(...).gt(...)`) and filters (`q.eq(q.field("x"), 1)`)."""
+"""The pieces of a database read: index ranges (`q.eq(...).gt(...)`), filters
+(`q.eq(q.field("x"), 1)`) and search filters (`q.search("text", "hello").eq(...)`)."""
 
 from __future__ import annotations
 
@@ -144,3 +145,21 @@ class FilterBuilder:
             return lambda document: field_value(document, path)
         value = self._encode(other.path, x) if isinstance(other, Field) else encode_any(x)
         return lambda document: value
+
+
+class SearchFilterBuilder:
+    """`q` in `.search("search_text", lambda q: q.search("text", "hello").eq("author", a))`."""
+
+    def __init__(self, encode: FieldEncoder) -> None:
+        self._encode = encode
+        self.field: str | None = None
+        self.text = ""
+        self.equalities: list[tuple[str, Any]] = []
+
+    def search(self, field: str, text: str) -> SearchFilterBuilder:
+        self.field, self.text = field, text
+        return self
+
+    def eq(self, field: str, value: Any) -> SearchFilterBuilder:
+        self.equalities.append((field, self._encode(field, value)))
+        return self

@@ -22,26 +22,13 @@ from confect.model.schema import Schema
 from confect.model.validators import FieldEncoder
 from confect.runtime.transaction import Transaction
 from confect.services.database._query import Order, PaginationResult, Query, check_order
-from confect.services.query_builder import Expression, FilterBuilder, IndexRangeBuilder
+from confect.services.query_builder import (
+    Expression,
+    FilterBuilder,
+    IndexRangeBuilder,
+    SearchFilterBuilder,
+)
 from effects import Effect, Tag
-
-
-class SearchFilterBuilder:
-    """`q` in `.search("search_text", lambda q: q.search("text", "hello").eq("author", a))`."""
-
-    def __init__(self, encode: FieldEncoder) -> None:
-        self._encode = encode
-        self.field: str | None = None
-        self.text = ""
-        self.equalities: list[tuple[str, Any]] = []
-
-    def search(self, field: str, text: str) -> SearchFilterBuilder:
-        self.field, self.text = field, text
-        return self
-
-    def eq(self, field: str, value: Any) -> SearchFilterBuilder:
-        self.equalities.append((field, self._encode(field, value)))
-        return self
 
 
 class TableReader:
