@@ -120,14 +120,14 @@ def number_new_tables(numbers: Mapping[str, int], tables: Iterable[str]) -> dict
     return out
 
 
-def encode_document(document: Document) -> str:
+def document_to_json(document: Document) -> str:
     """A document as stored by the SQL engines: compact stored JSON (`to_stored_json`)."""
     return json.dumps(to_stored_json(document), separators=(",", ":"))
 
 
-def decode_document(body: str | bytes, table: str, id_: str) -> Document:
-    """The stored document `id_` of `table` from its body; raises `CorruptDocumentError`
-    (naming both) if the body is not a stored document."""
+def document_from_json(body: str | bytes, table: str, id_: str) -> Document:
+    """The stored document `id_` of `table` from its body (what `document_to_json` wrote);
+    raises `CorruptDocumentError` (naming both) if the body is not a stored document."""
     try:
         value = from_stored_json(body)
     except (ValueError, RecursionError) as error:
@@ -139,6 +139,11 @@ def decode_document(body: str | bytes, table: str, id_: str) -> Document:
             table=table, id=id_, message="its _id or _creationTime is missing or wrong"
         )
     return value
+
+
+# the old names, until the SQL engines call these by the new ones
+encode_document = document_to_json
+decode_document = document_from_json
 
 
 StoredRow = tuple[Any, Any]

@@ -73,11 +73,12 @@ def user_fields(document: Mapping[str, Value]) -> dict[str, Value]:
     return {name: value for name, value in document.items() if not name.startswith("_")}
 
 
-def decode_document(
+def doc_from_stored(
     table: str, stored: dict[str, Value], validator: Validator[Any] | None, path: str = "document"
 ) -> Doc[Any]:
-    """`Doc` for a stored document of `table` (decoded by its table's `validator`, if known);
-    `DocumentDecodeError` if it does not fit."""
+    """The `Doc` of a stored document of `table`, its fields decoded by the table's
+    `validator` (into its document class, if it has one) when known;
+    `DocumentDecodeError` if they do not fit."""
     id_ = str(stored["_id"])
     creation_time = stored.get("_creationTime")
     fields = user_fields(stored)

@@ -11,25 +11,28 @@ FunctionRef = Any  # a FunctionDefinition or a "module:name" path
 Run = Callable[[FunctionRef, Mapping[str, Any]], Effect[Any, Any]]
 
 
-class QueryRunnerService:
-    """`run_query(fn, args)`: in a mutation, the query sees the mutation's own writes."""
+class _Runner:
+    """A service that runs other functions through `run`."""
 
     __slots__ = ("_run",)
 
     def __init__(self, run: Run) -> None:
         self._run = run
+
+
+class QueryRunnerService(_Runner):
+    """`run_query(fn, args)`: in a mutation, the query sees the mutation's own writes."""
+
+    __slots__ = ()
 
     def run_query(self, fn: FunctionRef, args: Mapping[str, Any] | None = None) -> Effect[Any, Any]:
         return self._run(fn, args or {})
 
 
-class MutationRunnerService:
+class MutationRunnerService(_Runner):
     """`run_mutation(fn, args)`: from a mutation, a sub-transaction of the caller's."""
 
-    __slots__ = ("_run",)
-
-    def __init__(self, run: Run) -> None:
-        self._run = run
+    __slots__ = ()
 
     def run_mutation(
         self, fn: FunctionRef, args: Mapping[str, Any] | None = None
@@ -37,13 +40,10 @@ class MutationRunnerService:
         return self._run(fn, args or {})
 
 
-class ActionRunnerService:
+class ActionRunnerService(_Runner):
     """`run_action(fn, args)`: from an action."""
 
-    __slots__ = ("_run",)
-
-    def __init__(self, run: Run) -> None:
-        self._run = run
+    __slots__ = ()
 
     def run_action(
         self, fn: FunctionRef, args: Mapping[str, Any] | None = None

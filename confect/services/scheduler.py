@@ -11,7 +11,7 @@ from confect.model.documents import user_fields
 from confect.model.ids import Id, table_number_of
 from confect.model.schema import SCHEDULED_TABLE
 from confect.runtime.transaction import Transaction
-from confect.services.storage import InTransaction
+from confect.services.in_transaction import InTransaction
 from effects import Effect, Tag
 
 Resolve = Callable[[Any, Mapping[str, Any]], tuple[str, dict[str, Any]]]

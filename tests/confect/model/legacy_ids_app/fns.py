@@ -41,7 +41,11 @@ def add_post_with_cover(author: str, title: str, cover: bytes):
     storage = yield from StorageActionWriter
     file_id = yield from storage.store(cover, "image/png")
     runner = yield from MutationRunner
-    return (yield from runner.run_mutation(add_post, {"author": author, "title": title, "cover": file_id}))
+    return (
+        yield from runner.run_mutation(
+            add_post, {"author": author, "title": title, "cover": file_id}
+        )
+    )
 
 
 @query(args={"author": v.id("authors")})

@@ -86,12 +86,14 @@ def _spell(data: bytes) -> str:
 
 
 async def test_a_data_dir_written_with_the_old_footer_keeps_working(tmp_path):
-    """tests/confect/data/legacy_ids was written by commit e520b7a: its ids (documents,
+    """tests/confect/model/data/legacy_ids was written by commit e520b7a: its ids (documents,
     an index over a reference, scheduled arguments, a file) all have the old footer."""
     shutil.copytree(LEGACY_DATA, tmp_path / "data")
     ids = json.loads((tmp_path / "data" / "ids.json").read_text())
     assert all(is_legacy_id(id_) for id_ in ids.values())
-    backend = Backend(load_app("tests.confect.legacy_ids_app"), SqliteEngine(tmp_path / "data"))
+    backend = Backend(
+        load_app("tests.confect.model.legacy_ids_app"), SqliteEngine(tmp_path / "data")
+    )
     try:
 
         async def call(kind: str, path: str, args: dict) -> object:

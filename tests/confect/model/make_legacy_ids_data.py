@@ -1,6 +1,6 @@
-"""Writes tests/confect/data/legacy_ids: run once, from a checkout of commit e520b7a
+"""Writes tests/confect/model/data/legacy_ids: run once, from a checkout of commit e520b7a
 (the last release whose ids had the old footer), as
-`PYTHONPATH=<that checkout> python tests/confect/make_legacy_ids_data.py <out>`."""
+`PYTHONPATH=<that checkout> python tests/confect/model/make_legacy_ids_data.py <out>`."""
 
 import asyncio
 import json
@@ -14,7 +14,7 @@ from confect import Backend, load_app
 
 
 async def main(out: Path) -> None:
-    backend = Backend(load_app("tests.confect.legacy_ids_app"), SqliteEngine(out))
+    backend = Backend(load_app("tests.confect.model.legacy_ids_app"), SqliteEngine(out))
     ada = (await effects.run(backend.mutation("fns:add_author", {"name": "Ada"}))).value
     first = (
         await effects.run(backend.mutation("fns:add_post", {"author": ada, "title": "first"}))

@@ -1,0 +1,32 @@
+"""The `confect` command line: `cli` (a Typer app) and `main`, its entry point.
+
+The commands live in private modules: `_data` (run, data, export, import) and `_serve`
+(dev, serve), with what they share in `_common`.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from confect.cli._data import data, export_, import_, run
+from confect.cli._serve import dev, serve
+
+cli = typer.Typer(
+    help="Run confect apps: serve them, call their functions, move their data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+cli.command()(run)
+cli.command()(data)
+cli.command("export")(export_)
+cli.command("import")(import_)
+cli.command()(dev)
+cli.command()(serve)
+
+
+def main() -> None:
+    """The `confect` entry point."""
+    cli()
+
+
+__all__ = ["cli", "main"]

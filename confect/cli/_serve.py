@@ -1,0 +1,253 @@
+"""The commands that serve an app: dev (reloading, every call printed) and serve."""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import logging
+import os
+import secrets
+import socket
+import sys
+from collections.abc import AsyncGenerator, Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any
+
+import attrs
+import typer
+import uvicorn
+import watchfiles
+from rich.logging import RichHandler
+
+from confect.app.registry import App, load_app
+from confect.cli._common import AppArg, EngineOpt, console, open_app, open_engine, reported
+from confect.engine.interface import Engine
+from confect.engine.sql.postgres import PostgresEngine
+from confect.engine.sql.sqlite import SqliteEngine
+from confect.runtime.deployment import Backend
+from confect.server.asgi import Server, create_app
+from confect.server.limits import ConnectionLimits, protocols
+
+_LIMITS = ConnectionLimits()  # the defaults of serve's limit options
+
+HostOpt = Annotated[str, typer.Option(help="Address to listen on.")]
+PortOpt = Annotated[int, typer.Option(help="Port to listen on.")]
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 3210
+FdOpt = Annotated[
+    int | None,
+    typer.Option(help="Serve on this already-listening socket (for supervisors and tests)."),
+]
+LogCallsOpt = Annotated[bool, typer.Option(help="Print each call with its duration and log lines.")]
+ShutdownGraceOpt = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="Seconds that calls in flight and running scheduled jobs may go on after "
+        "SIGTERM before they are interrupted.",
+    ),
+]
+HeaderTimeoutOpt = Annotated[
+    float, typer.Option(help="Seconds a client may take to send a request's headers.")
+]
+BodyTimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        help="Seconds a client may take to send a request's body, plus a second for "
+        "every --body-min-rate bytes it sent."
+    ),
+]
+BodyMinRateOpt = Annotated[float, typer.Option(help="Bytes per second (see --body-timeout).")]
+MaxConnectionsPerAddressOpt = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="Connections (WebSockets too) one client address may hold; 0 for no cap "
+        "(behind a proxy every client has the proxy's address).",
+    ),
+]
+MaxConnectionsOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help="Connections the server holds in all; 0 for no cap. Default: the "
+        "open-file limit (ulimit -n) less 100.",
+        show_default=False,
+    ),
+]
+
+
+def dev(
+    app: Annotated[Path, typer.Argument(help="The app's package directory.")] = Path("."),
+    host: HostOpt = DEFAULT_HOST,
+    port: PortOpt = DEFAULT_PORT,
+    engine: EngineOpt = None,
+) -> None:
+    """Serve the app for development: SQLite data in APP/.confect/ (or the engine given),
+    functions reloaded when files change (connections stay open), each call printed with
+    its duration and logs."""
+    _serve(app, host, port, engine, watch=True, log_calls=True)
+
+
+def serve(
+    app: AppArg,
+    engine: EngineOpt = None,
+    host: HostOpt = DEFAULT_HOST,
+    port: PortOpt = DEFAULT_PORT,
+    fd: FdOpt = None,
+    log_calls: LogCallsOpt = False,
+    shutdown_grace: ShutdownGraceOpt = 30,
+    header_timeout: HeaderTimeoutOpt = _LIMITS.header_timeout,
+    body_timeout: BodyTimeoutOpt = _LIMITS.body_timeout,
+    body_min_rate: BodyMinRateOpt = _LIMITS.body_min_rate,
+    max_connections_per_address: MaxConnectionsPerAddressOpt = _LIMITS.per_address,
+    max_connections: MaxConnectionsOpt = None,
+) -> None:
+    """Serve the app (no reloading)."""
+    try:
+        limits = attrs.evolve(
+            _LIMITS,
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            body_min_rate=body_min_rate,
+            per_address=max_connections_per_address,
+            total=_LIMITS.total if max_connections is None else max_connections,
+        )
+    except ValueError as error:  # a limit out of its range
+        raise typer.BadParameter(str(error)) from None
+    _serve(
+        app,
+        host,
+        port,
+        engine,
+        watch=False,
+        log_calls=log_calls,
+        fd=fd,
+        shutdown_grace=shutdown_grace,
+        limits=limits,
+    )
+
+
+def _serve(
+    app_path: Path,
+    host: str,
+    port: int,
+    engine_url: str | None,
+    *,
+    watch: bool,
+    log_calls: bool,
+    fd: int | None = None,
+    shutdown_grace: int = 30,
+    limits: ConnectionLimits | None = None,
+) -> None:
+    _configure_logging(log_calls)
+    app, data = open_app(app_path)
+    if fd is not None:
+        with socket.socket(fileno=os.dup(fd)) as listening:
+            host, port = listening.getsockname()[:2]
+    base_url = f"http://{host}:{port}"  # where file URLs point
+    with reported():
+        engine = open_engine(engine_url, data)
+        if isinstance(engine, SqliteEngine):
+            data = engine.directory
+        backend = Backend(app, engine, group_commit=True, base_url=base_url)
+        server = Server(backend, admin_key=_admin_key(engine, data), shutdown_grace=shutdown_grace)
+    background = (_reloading(app_path, server),) if watch else ()
+    asgi = create_app(server, on_shutdown=engine.close, background=background)
+    where = f"PostgreSQL schema {engine.schema}" if isinstance(engine, PostgresEngine) else data
+    console.print(f"confect serving {app_path} at [bold]{base_url}[/bold] (data in {where})")
+    console.print(f"admin key: {data / 'admin_key'}")
+    http, ws = protocols(limits or ConnectionLimits())
+    config = uvicorn.Config(
+        asgi,
+        host=host,
+        port=port,
+        log_level="warning",
+        http=http,
+        ws=ws,
+        ws_per_message_deflate=False,  # compressing every transition costs more than it saves on small messages
+        timeout_graceful_shutdown=shutdown_grace,
+    )
+    # uvicorn's own `fd` option takes every socket for a Unix one, and so leaves Nagle's
+    # algorithm on for TCP (40 ms stalls): give it the socket as what it is
+    sockets = [socket.socket(fileno=fd)] if fd is not None else None
+    _tune_gc()
+    _Uvicorn(config, server).run(sockets=sockets)
+
+
+def _configure_logging(log_calls: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False)],
+    )
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # a line per call costs more than the call itself on small queries: only when asked
+    logging.getLogger("confect.calls").setLevel(logging.INFO if log_calls else logging.WARNING)
+
+
+def _admin_key(engine: Engine, data: Path) -> str:
+    """The deployment's admin key, kept in `data/admin_key` (made on first use). Processes
+    sharing a PostgreSQL deployment share the key kept there (the first adopts its own)."""
+    path = data / "admin_key"
+    local = path.read_text().strip() if path.exists() else None
+    key = local or secrets.token_urlsafe(32)
+    if isinstance(engine, PostgresEngine):
+        key = engine.admin_key(key)
+    if key != local:
+        data.mkdir(parents=True, exist_ok=True)
+        path.write_text(key)
+        path.chmod(0o600)
+    return key
+
+
+def _reloading(app_path: Path, server: Server) -> Callable[[], Coroutine[Any, Any, None]]:
+    """A background task that gives `server` the app afresh whenever a .py file under
+    `app_path` changes; an app that fails to load leaves the previous one serving."""
+
+    async def watch_files() -> None:
+        changes: AsyncGenerator[Any] = watchfiles.awatch(  # pyright: ignore[reportUnknownMemberType]
+            app_path, watch_filter=lambda _, name: name.endswith(".py")
+        )
+        async for _ in changes:
+            try:
+                server.reload(_reload_app(app_path))
+                console.print(
+                    f"[green]reloaded[/green] {len(server.backend.app.functions)} functions"
+                )
+            except Exception as error:
+                console.print(
+                    f"[red]reload failed, still serving the previous version:[/red] {error}"
+                )
+
+    return watch_files
+
+
+def _reload_app(path: Path) -> App:
+    """Import the app package at `path` afresh (its modules changed on disk)."""
+    name = path.resolve().name
+    for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        del sys.modules[module]
+    importlib.invalidate_caches()
+    return load_app(name)
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn, telling the confect server when its shutdown begins: from then, what is in
+    flight has the grace period (uvicorn gives its requests the same)."""
+
+    def __init__(self, config: uvicorn.Config, server: Server) -> None:
+        super().__init__(config)
+        self._confect = server
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._confect.stopping()
+        await super().shutdown(sockets)
+
+
+def _tune_gc() -> None:
+    """Calls leave no reference cycles, so the cyclic GC finds little; under load its full
+    passes over every object the server imported cost more than the calls. Exempt what is
+    loaded by now (`gc.freeze`) and collect the young generation less often."""
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)

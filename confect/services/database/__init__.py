@@ -1,0 +1,20 @@
+"""DatabaseReader and DatabaseWriter: the services queries and mutations read and write with.
+
+The parts live in private modules (`_query`: a read and its pagination, `_reader`,
+`_writer`); import them from here.
+"""
+
+from confect.services.database._query import PaginationResult, Query
+from confect.services.database._reader import DatabaseReader, DatabaseReaderService, TableReader
+from confect.services.database._writer import DatabaseWriter, DatabaseWriterService, TableWriter
+
+__all__ = [
+    "DatabaseReader",
+    "DatabaseReaderService",
+    "DatabaseWriter",
+    "DatabaseWriterService",
+    "PaginationResult",
+    "Query",
+    "TableReader",
+    "TableWriter",
+]
