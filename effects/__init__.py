@@ -9,7 +9,7 @@ from effects import clock
 from effects.cause import Cause
 from effects.clock import Clock, LiveClock, TestClock, sleep
 from effects.concurrency import all, for_each, fork, fork_daemon, race, race_first, timeout
-from effects.context import Context, Tag
+from effects.context import Context, Reference, Tag
 from effects.effect import (
     Effect,
     async_,
@@ -40,11 +40,12 @@ from effects.errors import (
     NoSuchElementError,
     TaggedError,
     TimeoutError,
+    TimeoutException,
     UnknownException,
 )
 from effects.exit import Exit
 from effects.layer import Layer, provide
-from effects.runtime import Fiber, run, run_exit, run_sync, run_sync_exit
+from effects.runtime import Fiber, MaxOpsBeforeYield, run, run_exit, run_sync, run_sync_exit
 from effects.schedule import Schedule
 from effects.scope import Scope, ScopeService, acquire_release, add_finalizer, scoped
 
@@ -60,8 +61,10 @@ __all__ = [
     "Interrupted",
     "Layer",
     "LiveClock",
+    "MaxOpsBeforeYield",
     "MissingServiceError",
     "NoSuchElementError",
+    "Reference",
     "Schedule",
     "Scope",
     "ScopeService",
@@ -69,6 +72,7 @@ __all__ = [
     "TaggedError",
     "TestClock",
     "TimeoutError",
+    "TimeoutException",
     "UnknownException",
     "acquire_release",
     "add_finalizer",

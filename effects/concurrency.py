@@ -20,7 +20,7 @@ from effects.effect import (
     suspend,
     with_fiber,
 )
-from effects.errors import TimeoutError
+from effects.errors import TimeoutException
 from effects.exit import Exit, Failure, Success
 from effects.runtime import FiberRuntime
 
@@ -89,9 +89,9 @@ def race_first(first: Effect[A, E, R], second: Effect[B, E, R]) -> Effect[A | B,
     return with_fiber(lambda parent: _race(parent, [first, second], first_exit=True))
 
 
-def timeout(effect: Effect[A, E, R], seconds: float) -> Effect[A, E | TimeoutError, R]:
-    """Fail with `TimeoutError(seconds)` unless `effect` ends within `seconds`."""
-    return race_first(effect, sleep(seconds).then(fail(TimeoutError(seconds=seconds))))
+def timeout(effect: Effect[A, E, R], seconds: float) -> Effect[A, E | TimeoutException, R]:
+    """Fail with `TimeoutException(seconds)` unless `effect` ends within `seconds`."""
+    return race_first(effect, sleep(seconds).then(fail(TimeoutException(seconds=seconds))))
 
 
 # --- internals ---------------------------------------------------------------------------------

@@ -36,10 +36,14 @@ class TaggedError(Exception):
         return repr(self)
 
 
-class TimeoutError(TaggedError):
-    """An effect did not finish within `seconds`."""
+class TimeoutException(TaggedError):
+    """An effect did not finish within `seconds` (Effect's `TimeoutException`)."""
 
     seconds: float
+
+
+TimeoutError = TimeoutException  # the name API.md first gave it; deprecated
+"""Deprecated: `TimeoutException`, under a name that shadows Python's builtin."""
 
 
 class NoSuchElementError(TaggedError):

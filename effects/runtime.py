@@ -93,7 +93,7 @@ async def _wait(fiber: FiberRuntime[Any, Any]) -> Exit[Any, Any]:
 async def run_exit(effect: Effect[A, E, Any], *, timeout: float | None = None) -> Exit[A, E]:
     """Run `effect` on the running event loop and return its `Exit`. Cancelling the
     awaiting task interrupts the effect (its finalizers run); so does `timeout` (seconds),
-    after which this raises `TimeoutError`. An effect that finishes without suspending
+    after which this raises Python's builtin `TimeoutError`. An effect that finishes without suspending
     costs no timer."""
     scheduler = Scheduler(asyncio.get_running_loop())
     fiber: FiberRuntime[Any, Any] = FiberRuntime(scheduler, {})
@@ -116,7 +116,7 @@ def run_sync(effect: Effect[A, E, Any]) -> A:
 
 async def run(effect: Effect[A, E, Any], *, timeout: float | None = None) -> A:
     """Run `effect` on the running event loop; return its value or raise its error
-    (`TimeoutError` past `timeout` seconds, as `run_exit`)."""
+    (Python's builtin `TimeoutError` past `timeout` seconds, as `run_exit`)."""
     return _value_or_raise(await run_exit(effect, timeout=timeout))
 
 

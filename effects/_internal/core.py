@@ -18,7 +18,7 @@ from returns.result import Success as ResultSuccess
 from typing_extensions import TypeVar as DefaultTypeVar
 
 from effects.cause import Cause, Die, Fail, Sequential
-from effects.errors import TimeoutError as TimeoutErrorType
+from effects.errors import TimeoutException
 from effects.exit import Exit, Failure, Success
 
 if TYPE_CHECKING:
@@ -237,8 +237,8 @@ class Effect(Generic[A, E, R]):
 
         return repeat(self, schedule)
 
-    def timeout(self, seconds: float) -> Effect[A, E | TimeoutErrorType, R]:
-        """Fail with `TimeoutError(seconds)` unless done within `seconds` (the work is interrupted)."""
+    def timeout(self, seconds: float) -> Effect[A, E | TimeoutException, R]:
+        """Fail with `TimeoutException(seconds)` unless done within `seconds` (the work is interrupted)."""
         from effects.concurrency import timeout
 
         return timeout(self, seconds)

@@ -156,6 +156,13 @@ def test_timeout_with_test_clock() -> None:
     assert effects.run_sync(effects.succeed("on time").timeout(1)) == "on time"
 
 
+def test_a_timeout_fails_with_timeout_exception_as_effect_names_it() -> None:
+    failure = effects.run_sync(effects.never().timeout(0.01).either()).failure()
+    assert isinstance(failure, effects.TimeoutException) and failure._tag == "TimeoutException"
+    assert effects.TimeoutError is effects.TimeoutException  # the deprecated name
+    assert not issubclass(effects.TimeoutException, TimeoutError)  # Python's builtin
+
+
 def test_live_sleep_and_timeout_on_private_loop() -> None:
     assert effects.run_sync(effects.sleep(0.001).as_("ok")) == "ok"
     with pytest.raises(effects.TimeoutError):
