@@ -27,7 +27,8 @@ from confect.app.auth_config import AuthenticationError, TokenVerifier
 from confect.model.values import parse_json
 from confect.runtime.session_requests import SessionRequest
 from confect.server.calls import Caller, Functions, Outcome, RequestError, is_admin_key
-from confect.server.protocol import (
+from confect.server.protocol import encode_ts
+from confect.server.protocol.client import (
     Action,
     Authenticate,
     Connect,
@@ -35,7 +36,6 @@ from confect.server.protocol import (
     ModifyQuerySet,
     Mutation,
     Remove,
-    encode_ts,
     parse_client_message,
 )
 from confect.server.query_cache import QueryKey, query_key
