@@ -18,9 +18,10 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
+from confect.app.functions import Kind
 from confect.model.values import parse_json
-from confect.server.calls import RequestError, outcome_json
-from confect.server.protocol import decode_ts
+from confect.server.calls import ErrorCode, RequestError
+from confect.server.protocol.http import HttpBody, Refusal, call_response, read_call, to_json
 
 if TYPE_CHECKING:
     from confect.server.asgi import Server
@@ -33,7 +34,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 log = logging.getLogger("confect.server")
 MAX_BODY_BYTES = 16 << 20
 UDF_FAILED = 560
-KINDS: dict[str, str | None] = {
+KINDS: dict[str, Kind | None] = {
     "/api/query": "query",
     "/api/query_at_ts": "query",
     "/api/mutation": "mutation",
@@ -41,10 +42,7 @@ KINDS: dict[str, str | None] = {
     "/api/function": None,
 }
 RUN_PREFIX = "/api/run/"
-INTERRUPTED = (
-    503,
-    {"code": "Interrupted", "message": "the server shut down before the call finished"},
-)
+INTERRUPTED = Refusal(ErrorCode.INTERRUPTED, "the server shut down before the call finished")
 """What a call answers when the server's shutdown interrupts it (its grace period is over)."""
 _JSON_HEADER = (b"content-type", b"application/json")
 _ANY_ORIGIN = (b"access-control-allow-origin", b"*")
@@ -82,48 +80,39 @@ class FunctionCalls:
         except ClientGone:
             return
         except asyncio.CancelledError:  # by the shutdown: an answer, not a traceback per call
-            status, content = INTERRUPTED
+            status, content = INTERRUPTED.code.status, INTERRUPTED
         except Exception as error:
-            status, content = refusal(error, f"POST {path}")
+            content = refusal(error, f"POST {path}")
+            status = content.code.status
         finally:
             self._server.ended()
-        await send_json(send, status, content)
+        await send_json(send, status, to_json(content))
 
-    async def _answer(self, path: str, scope: Scope, receive: Receive) -> tuple[int, Any]:
+    async def _answer(self, path: str, scope: Scope, receive: Receive) -> tuple[int, HttpBody]:
         headers: dict[bytes, bytes] = dict(scope["headers"])
         authorization = headers.get(b"authorization")
         caller = await self._server.caller(
             None if authorization is None else authorization.decode("latin-1")
         )
         body = json_object(await read_body(receive, headers.get(b"content-length")))
+        named = None
         if path.startswith(RUN_PREFIX):
             module, _, name = path.removeprefix(RUN_PREFIX).rpartition("/")
-            function: Any = f"{module}:{name}" if module else name
-        else:
-            function = body.get("path")
-        if not isinstance(function, str) or not function:
-            raise RequestError(400, "BadRequest", "the request names no function (`path`)")
-        ts = None
-        if path == "/api/query_at_ts":
-            ts = decode_ts(body.get("ts"))
-            if ts is None:
-                raise RequestError(400, "BadRequest", "`ts` is not a timestamp from /api/query_ts")
+            named = f"{module}:{name}" if module else name
+        call = read_call(body, named, at_ts=path == "/api/query_at_ts")
         outcome = await self._server.functions.call(
-            function, body.get("args", {}), caller, KINDS.get(path), ts
+            call.path, call.args, caller, KINDS.get(path), call.ts
         )
-        return (200 if outcome.success else UDF_FAILED), outcome_json(outcome)
+        return (200 if outcome.success else UDF_FAILED), call_response(outcome)
 
 
-def refusal(error: Exception, request: str) -> tuple[int, dict[str, str]]:
-    """The status and JSON body that answer a request which raised `error`: a
+def refusal(error: Exception, request: str) -> Refusal:
+    """The body that answers (with its code's status) a request which raised `error`: a
     `RequestError` says what was wrong; anything else is logged and stays on the server."""
     if isinstance(error, RequestError):
-        return error.status, {"code": error.code, "message": error.message}
+        return Refusal(error.code, error.message)
     log.exception("request %s failed", request, exc_info=error)
-    return 500, {
-        "code": "InternalServerError",
-        "message": "the server failed to handle this request",
-    }
+    return Refusal(ErrorCode.INTERNAL_SERVER_ERROR, "the server failed to handle this request")
 
 
 async def read_body(
@@ -170,7 +159,7 @@ async def stream_body(
 
 
 def _too_large(limit: int) -> RequestError:
-    return RequestError(413, "RequestTooLarge", f"the request body is over {limit} bytes")
+    return RequestError(ErrorCode.REQUEST_TOO_LARGE, f"the request body is over {limit} bytes")
 
 
 def json_object(body: bytes) -> dict[str, Any]:
@@ -178,9 +167,9 @@ def json_object(body: bytes) -> dict[str, Any]:
     try:
         parsed = parse_json(body or b"{}")
     except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
-        raise RequestError(400, "BadJsonBody", "the request body is not valid JSON") from None
+        raise RequestError(ErrorCode.BAD_JSON_BODY, "the request body is not valid JSON") from None
     if not isinstance(parsed, dict):
-        raise RequestError(400, "BadJsonBody", "the request body must be a JSON object")
+        raise RequestError(ErrorCode.BAD_JSON_BODY, "the request body must be a JSON object")
     return parsed  # pyright: ignore[reportUnknownVariableType]
 
 

@@ -36,8 +36,9 @@ from confect.server.api import (
     refusal,
     stream_body,
 )
-from confect.server.calls import Caller, Functions, Limits, RequestError, is_admin_key
-from confect.server.protocol import encode_ts
+from confect.server.calls import Caller, ErrorCode, Functions, Limits, RequestError, is_admin_key
+from confect.server.protocol import Ts
+from confect.server.protocol.http import QueryTimestamp, Refusal, Uploaded, to_json
 from confect.server.subscriptions import Subscriptions
 from confect.server.sync import TRANSITION_PART_CHARS, SyncSession, takes_chunks
 from confect.services.storage import TooManyUploadsError, served_file_headers
@@ -110,11 +111,11 @@ class Server:
             try:
                 return Caller(await self.verifier.verify(value.strip()))
             except AuthenticationError as error:
-                raise RequestError(401, "Unauthenticated", str(error)) from None
+                raise RequestError(ErrorCode.UNAUTHENTICATED, str(error)) from None
         if scheme == "Convex" and is_admin_key(value.strip(), self.admin_key):
             return Caller(admin=True)
         raise RequestError(
-            401, "Unauthenticated", "the Authorization header is not a valid token or admin key"
+            ErrorCode.UNAUTHENTICATED, "the Authorization header is not a valid token or admin key"
         )
 
     # --- in-flight calls, for a bounded shutdown -------------------------------------------------
@@ -243,26 +244,28 @@ def _guarded(server: Server, handler: Handler) -> Callable[[Request], Awaitable[
         except ClientGone:
             return Response(status_code=400)  # no one is left to read it
         except asyncio.CancelledError:  # by the shutdown: an answer, not a traceback
-            status, content = INTERRUPTED
-            return JSONResponse(content, status_code=status)
+            return _refused(INTERRUPTED)
         except Exception as error:
-            status, content = refusal(error, f"{request.method} {request.url.path}")
-            return JSONResponse(content, status_code=status)
+            return _refused(refusal(error, f"{request.method} {request.url.path}"))
         finally:
             server.ended()
 
     return endpoint
 
 
+def _refused(body: Refusal) -> Response:
+    return JSONResponse(to_json(body), status_code=body.code.status)
+
+
 async def _query_ts(server: Server, request: Request) -> Response:
-    return JSONResponse({"ts": encode_ts(server.backend.engine.last_ts())})
+    return JSONResponse(to_json(QueryTimestamp(Ts(server.backend.engine.last_ts()))))
 
 
 async def _upload(server: Server, request: Request) -> Response:
     token = request.query_params.get("token", "")
     files = server.backend.files
     refused = RequestError(
-        400, "InvalidUploadToken", "the upload URL is not valid (expired, or used already)"
+        ErrorCode.INVALID_UPLOAD_TOKEN, "the upload URL is not valid (expired, or used already)"
     )
     if not files.upload_token_valid(token):
         raise refused
@@ -274,8 +277,8 @@ async def _upload(server: Server, request: Request) -> Response:
             content_type = request.headers.get("content-type")
             storage_id = await files.keep(blob, content_type, server.backend.in_own_transaction)
     except TooManyUploadsError as error:
-        raise RequestError(503, "TooManyUploads", str(error)) from None
-    return JSONResponse({"storageId": storage_id})
+        raise RequestError(ErrorCode.TOO_MANY_UPLOADS, str(error)) from None
+    return JSONResponse(to_json(Uploaded(storage_id)))
 
 
 async def _download(server: Server, request: Request) -> Response:
@@ -284,7 +287,7 @@ async def _download(server: Server, request: Request) -> Response:
     metadata = backend.in_own_transaction(lambda tx: backend.files.metadata(tx, storage_id))
     data = await backend.files.read(metadata["sha256"]) if metadata else None
     if metadata is None or data is None:
-        raise RequestError(404, "NotFound", "no such file")
+        raise RequestError(ErrorCode.NOT_FOUND, "no such file")
     return StreamingResponse(data, headers=served_file_headers(metadata))
 
 
@@ -299,7 +302,7 @@ async def _http_route(server: Server, request: Request) -> Response:
         )
     route = server.router.lookup(request.method, path)
     if route is None:
-        raise RequestError(404, "NoRoute", f"no HTTP route for {request.method} {path}")
+        raise RequestError(ErrorCode.NO_ROUTE, f"no HTTP route for {request.method} {path}")
     caller = await server.caller(request.headers.get("authorization"))
     http_request = HttpRequest(
         method=request.method,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import enum
 import hmac
 import logging
 import time
@@ -20,7 +21,7 @@ import attrs
 
 import effects
 from confect.app.auth_config import LEEWAY_SECONDS
-from confect.app.functions import FunctionDefinition
+from confect.app.functions import FunctionDefinition, Kind
 from confect.engine.interface import ReadRange
 from confect.model.errors import (
     ArgumentValidationError,
@@ -53,14 +54,42 @@ def is_admin_key(presented: object, admin_key: str | None) -> bool:
     return hmac.compare_digest(presented.encode(), admin_key.encode())
 
 
+class ErrorCode(enum.StrEnum):
+    """Why a request was refused (its `code` on the wire), with the HTTP status that
+    answers it."""
+
+    status: int
+
+    def __new__(cls, code: str, status: int) -> ErrorCode:
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.status = status
+        return member
+
+    BAD_REQUEST = "BadRequest", 400
+    BAD_JSON_BODY = "BadJsonBody", 400
+    INVALID_UPLOAD_TOKEN = "InvalidUploadToken", 400
+    UNAUTHENTICATED = "Unauthenticated", 401
+    FUNCTION_NOT_FOUND = "FunctionNotFound", 404
+    NOT_FOUND = "NotFound", 404
+    NO_ROUTE = "NoRoute", 404
+    REQUEST_TOO_LARGE = "RequestTooLarge", 413
+    INTERNAL_SERVER_ERROR = "InternalServerError", 500
+    INTERRUPTED = "Interrupted", 503
+    TOO_MANY_UPLOADS = "TooManyUploads", 503
+
+
 class RequestError(Exception):
     """A request the server refuses before running anything (HTTP 4xx)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
-        self.status = status
         self.code = code
         self.message = message
+
+    @property
+    def status(self) -> int:
+        return self.code.status
 
 
 @attrs.frozen
@@ -135,7 +164,7 @@ class Functions:
         self.backend = backend
         self.cache = QueryCache(backend.engine)
 
-    def find(self, path: str, kind: str | None, caller: Caller) -> FunctionDefinition[Any, Any]:
+    def find(self, path: str, kind: Kind | None, caller: Caller) -> FunctionDefinition[Any, Any]:
         """The function at `path` that `caller` may call as `kind` (any kind if None)."""
         try:
             function = self.backend.app.function(path)
@@ -147,11 +176,10 @@ class Functions:
             message = f"Could not find public function for '{path}'."
             if caller.admin:
                 message = f"Could not find function for '{path}'."
-            raise RequestError(404, "FunctionNotFound", message)
+            raise RequestError(ErrorCode.FUNCTION_NOT_FOUND, message)
         if kind is not None and function.kind != kind:
             raise RequestError(
-                400,
-                "BadRequest",
+                ErrorCode.BAD_REQUEST,
                 f"Trying to execute {path} as a {kind}, but it is defined as a {function.kind}",
             )
         return function
@@ -163,10 +191,10 @@ class Functions:
             args = from_wire(unwrap_args(raw), "args")
         except InvalidValueError as error:
             raise RequestError(
-                400, "BadRequest", f"Arguments are not valid Convex values: {error}"
+                ErrorCode.BAD_REQUEST, f"Arguments are not valid Convex values: {error}"
             ) from None
         if not isinstance(args, dict):
-            raise RequestError(400, "BadRequest", "Arguments must be an object")
+            raise RequestError(ErrorCode.BAD_REQUEST, "Arguments must be an object")
         return args
 
     async def call(
@@ -174,7 +202,7 @@ class Functions:
         path: str,
         raw_args: Any,
         caller: Caller,
-        kind: str | None = None,
+        kind: Kind | None = None,
         at_ts: int | None = None,
         request: SessionRequest | None = None,
     ) -> Outcome:
@@ -214,7 +242,7 @@ class Functions:
             body = backend.action(function, args, identity)
         else:
             raise RequestError(
-                400, "BadRequest", f"{path} is an http action; call it through its route"
+                ErrorCode.BAD_REQUEST, f"{path} is an http action; call it through its route"
             )
         started = time.perf_counter()
         with collecting() as lines:
@@ -254,9 +282,9 @@ class Functions:
             if isinstance(
                 error, ArgumentValidationError
             ):  # this call's own arguments, not a nested call's
-                raise RequestError(400, "BadRequest", f"ArgumentValidationError: {error}")
+                raise RequestError(ErrorCode.BAD_REQUEST, f"ArgumentValidationError: {error}")
             if isinstance(error, TimestampTooOldError):
-                raise RequestError(400, "BadRequest", str(error))
+                raise RequestError(ErrorCode.BAD_REQUEST, str(error))
             if isinstance(error, FunctionTimeout):
                 return Outcome(False, error_message=str(error), log_lines=lines)
             data = function.error_data(error)
@@ -295,17 +323,3 @@ async def _to_the_end(run: Coroutine[Any, Any, T]) -> T:
             if task.cancelled() or current is None:
                 raise
             current.uncancel()
-
-
-def outcome_json(outcome: Outcome) -> dict[str, Any]:
-    """The HTTP API's JSON body for an outcome."""
-    if outcome.success:
-        return {"status": "success", "value": outcome.value, "logLines": outcome.log_lines}
-    body: dict[str, Any] = {
-        "status": "error",
-        "errorMessage": outcome.error_message,
-        "logLines": outcome.log_lines,
-    }
-    if outcome.has_error_data:
-        body["errorData"] = outcome.error_data
-    return body

@@ -14,20 +14,18 @@ the Rust client behind the PyPI one connects to `/api/sync` and takes them whole
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
+import enum
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from confect.app.auth_config import AuthenticationError, TokenVerifier
 from confect.model.values import parse_json
-from confect.runtime.session_requests import SessionRequest
-from confect.server.calls import Caller, Functions, Outcome, RequestError, is_admin_key
-from confect.server.protocol import (
+from confect.server.calls import Caller, Functions, Outcome, is_admin_key
+from confect.server.protocol import U32, Ts
+from confect.server.protocol.client import (
     Action,
     Authenticate,
     Connect,
@@ -35,13 +33,27 @@ from confect.server.protocol import (
     ModifyQuerySet,
     Mutation,
     Remove,
-    encode_ts,
     parse_client_message,
 )
-from confect.server.query_cache import QueryKey, query_key
+from confect.server.protocol.server import (
+    AuthError,
+    FatalError,
+    MutationFailed,
+    MutationSuccess,
+    Ping,
+    QueryRemoved,
+    ServerMessage,
+    StateModification,
+    StateVersion,
+    Transition,
+    TransitionChunk,
+    encode,
+    state_modification,
+)
+from confect.server.query_set import QuerySet
+from confect.server.session_calls import Finish, SessionCalls, TooManyOperations
 from confect.server.subscriptions import Subscriptions
 
-log = logging.getLogger("confect.server")
 PING_SECONDS = 15.0
 MAX_MESSAGE_BYTES = 16 << 20
 TRANSITION_PART_CHARS = 1 << 20
@@ -52,7 +64,25 @@ MAX_UNREAD = 1_000
 """Client messages read but not yet handled; past it the socket is not read (backpressure)."""
 MAX_QUERIES = 10_000
 """Queries one connection may subscribe to at once; an Add past it fails that query only."""
-REFRESH_BATCH = 64
+
+
+class ConnectionEvent(enum.Enum):
+    """What a session's loop handles next, in the order they happened (with a payload)."""
+
+    MESSAGE = enum.auto()  # a client frame (its decoded JSON)
+    INVALID = enum.auto()  # the client sent what is no message (why not)
+    CLOSED = enum.auto()  # the client went away
+    PING = enum.auto()  # the connection has been quiet for PING_SECONDS
+    REFRESH = enum.auto()  # a commit may have changed some queries' results
+    RESPONSE = enum.auto()  # a call finished (its MutationResponse or ActionResponse)
+
+
+class CloseCode(enum.IntEnum):
+    """How a session closes its WebSocket (RFC 6455 close codes)."""
+
+    NORMAL = 1000  # after an AuthError: the client reconnects and authenticates again
+    POLICY_VIOLATION = 1008  # after a FatalError: the client broke the protocol
+    TRY_AGAIN_LATER = 1013  # too many calls pending
 
 
 def takes_chunks(client_version: str | None) -> bool:
@@ -68,11 +98,6 @@ def takes_chunks(client_version: str | None) -> bool:
 
 class ProtocolError(Exception):
     """The client broke the protocol: the connection ends with a FatalError."""
-
-
-class TooManyOperations(Exception):
-    """The client has more calls pending than one connection may (as Convex's
-    TooManyConcurrentMutations): the connection closes with code 1013, try again later."""
 
 
 class SessionAuthError(Exception):
@@ -98,78 +123,67 @@ class SyncSession:
         admin_key: str | None,
         part_chars: int | None = None,
         *,
-        finish: Callable[[Coroutine[Any, Any, dict[str, Any]]], Awaitable[dict[str, Any]]],
+        finish: Finish,
     ) -> None:
         """`part_chars`: split transitions longer than this into `TransitionChunk`s (None:
         the client does not take them). `finish` runs a mutation to its end even if the
         connection closes meanwhile (`Server.finish`)."""
         self._socket = websocket
-        self._finish = finish
         self._part_chars = part_chars
         self._transitions_split = 0
         self._functions = functions
-        self._subscriptions = subscriptions
         self._verifier = verifier
         self._admin_key = admin_key
         self._caller = Caller()
-        self._session_id: str | None = None  # from Connect: names the session's requests
-        self._query_set: int = 0
-        self._identity: int = 0
-        self._ts: int = 0
-        self._queries: dict[int, tuple[QueryKey, Any]] = {}  # id -> (key, wire args)
-        self._ids: dict[QueryKey, set[int]] = {}  # the ids subscribed to each key
-        self._dirty: set[QueryKey] = set()  # keys whose results may have changed
+        self._calls = SessionCalls(functions, finish, self._responded, MAX_PENDING)
+        self._version = StateVersion(query_set=U32(0), identity=U32(0), ts=Ts(0))
+        self._queries = QuerySet(subscriptions, self._refresh_soon)
         self._refresh_queued = False
-        self._sent: dict[int, Outcome] = {}  # id -> the outcome last sent
-        self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        # each with the caller it was sent as: a later Authenticate does not change it
-        self._mutations: asyncio.Queue[tuple[Mutation, Caller]] = asyncio.Queue()
+        self._events: asyncio.Queue[tuple[ConnectionEvent, Any]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._pending = {"Mutation": 0, "Action": 0}
         self._unread = 0
         self._room = asyncio.Event()  # set while fewer than MAX_UNREAD messages wait
         self._room.set()
         self._last_sent = time.monotonic()
 
-    def _wake(self, key: QueryKey) -> None:
-        """One of this connection's queries may have a new result: refresh it (one queued
-        refresh serves every wake until it runs)."""
-        self._dirty.add(key)
+    def _refresh_soon(self) -> None:
+        """One of this connection's queries may have a new result: refresh them (one
+        queued refresh serves every wake until it runs)."""
         if not self._refresh_queued:
             self._refresh_queued = True
-            self._events.put_nowait(("refresh", None))
+            self._events.put_nowait((ConnectionEvent.REFRESH, None))
+
+    async def _responded(self, response: ServerMessage) -> None:
+        await self._events.put((ConnectionEvent.RESPONSE, response))
 
     # --- the connection's life -------------------------------------------------------------------
 
     async def run(self) -> None:
         await self._socket.accept()
         self._spawn(self._read())
-        self._spawn(self._run_mutations())
         self._spawn(self._ping())
         try:
             await self._work()
         except ProtocolError as error:
-            await self._send({"type": "FatalError", "error": str(error)})
-            await self._socket.close(code=1008)
+            await self._send(FatalError(error=str(error)))
+            await self._socket.close(code=CloseCode.POLICY_VIOLATION)
         except SessionAuthError as error:
-            await self._send(
-                {
-                    "type": "AuthError",
-                    "error": error.message,
-                    "baseVersion": self._identity,
-                    "authUpdateAttempted": error.update_attempted,
-                }
+            refused = AuthError(
+                error=error.message,
+                base_version=self._version.identity,
+                auth_update_attempted=error.update_attempted,
             )
-            await self._socket.close(code=1000)
+            await self._send(refused)
+            await self._socket.close(code=CloseCode.NORMAL)
         except TooManyOperations as error:
-            await self._socket.close(code=1013, reason=str(error)[:123])
+            await self._socket.close(code=CloseCode.TRY_AGAIN_LATER, reason=str(error)[:123])
         except (WebSocketDisconnect, RuntimeError):
             pass  # the client went away
         finally:
             for task in self._tasks:
                 task.cancel()
-            for key in self._ids:
-                self._subscriptions.unsubscribe(key, self._wake)
+            self._calls.close()
+            self._queries.close()
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -184,57 +198,60 @@ class SyncSession:
                     break
                 text = received.get("text")
                 if text is None:
-                    await self._events.put(("invalid", "the sync protocol's messages are text"))
+                    await self._invalid("the sync protocol's messages are text")
                     return
                 if len(text) > MAX_MESSAGE_BYTES:
-                    await self._events.put(("invalid", "message too large"))
+                    await self._invalid("message too large")
                     return
                 try:
                     message = parse_json(text)
                 except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
-                    await self._events.put(("invalid", "a message was not JSON"))
+                    await self._invalid("a message was not JSON")
                     return
                 self._unread += 1
                 if self._unread >= MAX_UNREAD:
                     self._room.clear()
-                await self._events.put(("message", message))
+                await self._events.put((ConnectionEvent.MESSAGE, message))
                 await self._room.wait()
         except (WebSocketDisconnect, RuntimeError):
             pass
-        await self._events.put(("closed", None))
+        await self._events.put((ConnectionEvent.CLOSED, None))
+
+    async def _invalid(self, why: str) -> None:
+        await self._events.put((ConnectionEvent.INVALID, why))
 
     async def _ping(self) -> None:
         """Ask for a Ping whenever the connection has been quiet for PING_SECONDS."""
         while True:
             quiet = time.monotonic() - self._last_sent
             if quiet >= PING_SECONDS:
-                self._events.put_nowait(("ping", None))
+                self._events.put_nowait((ConnectionEvent.PING, None))
                 quiet = 0.0
             await asyncio.sleep(PING_SECONDS - quiet)
 
     async def _work(self) -> None:
         while True:
-            kind, payload = await self._events.get()
-            if kind == "ping":
-                await self._send({"type": "Ping"})
-            elif kind == "closed":
+            event, payload = await self._events.get()
+            if event is ConnectionEvent.PING:
+                await self._send(Ping())
+            elif event is ConnectionEvent.CLOSED:
                 return
-            elif kind == "invalid":
+            elif event is ConnectionEvent.INVALID:
                 raise ProtocolError(payload)
-            elif kind == "message":
+            elif event is ConnectionEvent.MESSAGE:
                 self._unread -= 1
                 self._room.set()
                 await self._handle(payload)
-            elif kind == "refresh":
+            elif event is ConnectionEvent.REFRESH:
                 self._refresh_queued = False
                 await self._transition()
-            elif kind == "response":
+            elif event is ConnectionEvent.RESPONSE:
                 await self._send(payload)
-                if payload["type"] == "MutationResponse":
+                if isinstance(payload, MutationSuccess | MutationFailed):
                     await self._transition(always=True)
 
-    async def _send(self, message: dict[str, Any]) -> None:
-        await self._send_text(json.dumps(message))
+    async def _send(self, message: ServerMessage) -> None:
+        await self._send_text(encode(message))
 
     async def _send_text(self, text: str) -> None:
         self._last_sent = time.monotonic()
@@ -248,57 +265,31 @@ class SyncSession:
         except MessageError as error:
             raise ProtocolError(str(error)) from None
         if isinstance(message, Connect):
-            self._session_id = _session_id(message.session_id)
+            self._calls.session_id = _session_id(message.session_id)
         elif isinstance(message, ModifyQuerySet):
             await self._modify_query_set(message)
         elif isinstance(message, Authenticate):
             await self._authenticate(message)
-        elif isinstance(message, Mutation):
-            self._count_pending("Mutation")
-            self._mutations.put_nowait((message, self._current_caller()))
-        elif isinstance(message, Action):
-            self._count_pending("Action")
-            self._spawn(self._action(message, self._current_caller()))
+        elif isinstance(message, Mutation | Action):
+            self._calls.submit(message, self._current_caller())
 
     async def _modify_query_set(self, message: ModifyQuerySet) -> None:
-        if message.base_version != self._query_set:
+        if message.base_version != self._version.query_set:
             raise ProtocolError(
-                f"ModifyQuerySet from version {message.base_version}, but the query set is at {self._query_set}"
+                f"ModifyQuerySet from version {message.base_version}, but the query set is at {self._version.query_set}"
             )
-        removed: list[int] = []
-        refused: list[dict[str, Any]] = []
+        removed: list[StateModification] = []
+        refused: list[StateModification] = []
         for change in message.modifications:
-            self._remove(change.query_id)
+            self._queries.remove(change.query_id)
             if isinstance(change, Remove):
-                removed.append(change.query_id)
+                removed.append(QueryRemoved(query_id=change.query_id))
             elif len(self._queries) >= MAX_QUERIES:
-                refused.append(_modification(change.query_id, TOO_MANY_QUERIES))
+                refused.append(state_modification(change.query_id, TOO_MANY_QUERIES))
             else:
                 args: Any = [{}] if change.args is None else change.args
-                self._add(change.query_id, query_key(change.udf_path, args, self._caller), args)
-        await self._transition(query_set=message.new_version, removed=removed, refused=refused)
-
-    def _add(self, query_id: int, key: QueryKey, args: Any) -> None:
-        self._queries[query_id] = (key, args)
-        ids = self._ids.get(key)
-        if ids is None:
-            ids = self._ids[key] = set()
-            self._subscriptions.subscribe(key, self._wake)
-        ids.add(query_id)
-        self._dirty.add(key)
-
-    def _remove(self, query_id: int) -> None:
-        self._sent.pop(query_id, None)
-        entry = self._queries.pop(query_id, None)
-        if entry is None:
-            return
-        key = entry[0]
-        ids = self._ids[key]
-        ids.discard(query_id)
-        if not ids:
-            del self._ids[key]
-            self._dirty.discard(key)
-            self._subscriptions.unsubscribe(key, self._wake)
+                self._queries.add(change.query_id, change.udf_path, args, self._caller)
+        await self._transition([*removed, *refused], query_set=message.new_version)
 
     async def _authenticate(self, message: Authenticate) -> None:
         try:
@@ -313,21 +304,8 @@ class SyncSession:
         except AuthenticationError as error:
             raise SessionAuthError(str(error), update_attempted=True) from None
         self._caller = caller
-        for key in self._ids:
-            self._subscriptions.unsubscribe(key, self._wake)
-        queries, self._queries, self._ids, self._dirty = self._queries, {}, {}, set()
-        for query_id, (old_key, args) in queries.items():
-            self._add(query_id, query_key(old_key[0], args, caller), args)
-        self._sent.clear()  # every result is sent again under the new identity
-        await self._transition(identity=message.base_version + 1)
-
-    def _count_pending(self, kind: str) -> None:
-        if self._pending[kind] >= MAX_PENDING:
-            raise TooManyOperations(
-                f"Too many concurrent {kind.lower()}s: only up to {MAX_PENDING} may be pending "
-                "on one connection"
-            )
-        self._pending[kind] += 1
+        self._queries.call_as(caller)
+        await self._transition(identity=U32(message.base_version + 1))
 
     def _current_caller(self) -> Caller:
         """Who calls now; a user whose token has expired since is refused (SessionAuthError)."""
@@ -335,138 +313,47 @@ class SyncSession:
             raise SessionAuthError("the token expired", update_attempted=False)
         return self._caller
 
-    async def _run_mutations(self) -> None:
-        while True:
-            message, caller = await self._mutations.get()
-            # one that has begun commits even if the client goes meanwhile, as over HTTP
-            response = await self._finish(self._request("MutationResponse", message, caller))
-            self._pending["Mutation"] -= 1
-            await self._events.put(("response", response))
-
-    async def _action(self, message: Action, caller: Caller) -> None:
-        response = await self._request("ActionResponse", message, caller)
-        self._pending["Action"] -= 1
-        await self._events.put(("response", response))
-
-    async def _request(
-        self, kind: str, message: Mutation | Action, caller: Caller
-    ) -> dict[str, Any]:
-        request_id = message.request_id
-        mutation = kind == "MutationResponse"
-        session = self._session_id
-        once = SessionRequest(session, request_id) if mutation and session else None
-        try:
-            outcome = await self._functions.call(
-                message.udf_path,
-                [{}] if message.args is None else message.args,
-                caller,
-                "mutation" if mutation else "action",
-                request=once,
-            )
-        except RequestError as error:
-            outcome = Outcome(False, error_message=error.message)
-        response: dict[str, Any] = {
-            "type": kind,
-            "requestId": request_id,
-            "success": outcome.success,
-            "logLines": outcome.log_lines,
-        }
-        if outcome.success:
-            response["result"] = outcome.value
-            if mutation:
-                response["ts"] = encode_ts(outcome.ts or self._functions.backend.engine.last_ts())
-        else:
-            response["result"] = outcome.error_message
-            response["errorMessage"] = outcome.error_message
-            if outcome.has_error_data:
-                response["errorData"] = outcome.error_data
-        return response
-
     # --- transitions -----------------------------------------------------------------------------
 
     async def _transition(
         self,
-        query_set: int | None = None,
-        identity: int | None = None,
-        removed: list[int] | None = None,
-        refused: list[dict[str, Any]] | None = None,
+        modifications: list[StateModification] | None = None,
+        query_set: U32 | None = None,
+        identity: U32 | None = None,
         always: bool = False,
     ) -> None:
-        """Bring the client's queries up to date and send one Transition."""
+        """Bring the client's queries up to date and send one Transition (which begins
+        with `modifications`)."""
         caller = self._current_caller()  # an expired identity gets no fresh results
-        modifications: list[dict[str, Any]] = [
-            {"type": "QueryRemoved", "queryId": q} for q in removed or []
-        ]
-        modifications += refused or []
+        modifications = (modifications or []) + await self._queries.changes(caller)
         engine = self._functions.backend.engine
-        for _ in range(100):
-            if not self._dirty:
-                break  # every result is current as of now: the transition can say so
-            modifications += await self._refresh(caller)
-        start: tuple[int, int, int] = (self._query_set, self._identity, self._ts)
-        end: tuple[int, int, int] = (
-            self._query_set if query_set is None else query_set,
-            self._identity if identity is None else identity,
-            max(self._ts, engine.last_ts()),
+        start = self._version
+        end = StateVersion(
+            query_set=start.query_set if query_set is None else query_set,
+            identity=start.identity if identity is None else identity,
+            ts=Ts(max(start.ts, engine.last_ts())),
         )
         if not modifications and end == start and not always:
             return
-        transition = {
-            "type": "Transition",
-            "startVersion": _version(*start),
-            "endVersion": _version(*end),
-            "modifications": modifications,
-        }
-        text = json.dumps(transition)
+        text = encode(Transition(start_version=start, end_version=end, modifications=modifications))
         if self._part_chars is None or len(text) <= self._part_chars:
             await self._send_text(text)
         else:
             await self._send_in_parts(text, self._part_chars)
-        self._query_set, self._identity, self._ts = end
+        self._version = end
 
     async def _send_in_parts(self, text: str, size: int) -> None:
         """A transition as `TransitionChunk`s, in order (only pings may come between)."""
         self._transitions_split += 1
         parts = [text[i : i + size] for i in range(0, len(text), size)]
         for number, part in enumerate(parts):
-            await self._send(
-                {
-                    "type": "TransitionChunk",
-                    "transitionId": str(self._transitions_split),
-                    "partNumber": number,
-                    "totalParts": len(parts),
-                    "chunk": part,
-                }
+            chunk = TransitionChunk(
+                transition_id=str(self._transitions_split),
+                part_number=U32(number),
+                total_parts=U32(len(parts)),
+                chunk=part,
             )
-
-    async def _refresh(self, caller: Caller) -> list[dict[str, Any]]:
-        """Fresh results of the queries whose keys are dirty; what changed for the client.
-        REFRESH_BATCH queries run at a time (side by side, on the workers), and the event
-        loop has a turn between batches, so a connection with many queries never holds
-        up the others."""
-        modifications: list[dict[str, Any]] = []
-        dirty, self._dirty = list(self._dirty), set()
-        for start in range(0, len(dirty), REFRESH_BATCH):
-            if start:
-                await asyncio.sleep(0)  # the other connections' turn
-            batch = [key for key in dirty[start : start + REFRESH_BATCH] if self._ids.get(key)]
-            if len(batch) == 1:  # the common case: no tasks to gather
-                outcomes = [await self._result(batch[0], caller)]
-            else:
-                outcomes = await asyncio.gather(*(self._result(key, caller) for key in batch))
-            for key, outcome in zip(batch, outcomes, strict=True):
-                for query_id in sorted(self._ids.get(key, ())):  # removed meanwhile: none
-                    if not _same(self._sent.get(query_id), outcome):
-                        self._sent[query_id] = outcome
-                        modifications.append(_modification(query_id, outcome))
-        return modifications
-
-    async def _result(self, key: QueryKey, caller: Caller) -> Outcome:
-        args = self._queries[next(iter(self._ids[key]))][1]
-        try:
-            return await self._subscriptions.result(key, args, caller)
-        except RequestError as error:
-            return Outcome(False, error_message=error.message)
+            await self._send(chunk)
 
 
 TOO_MANY_QUERIES = Outcome(
@@ -483,47 +370,3 @@ def _session_id(text: str) -> str:
         return str(uuid.UUID(text))
     except ValueError:
         raise ProtocolError(f"Connect: sessionId must be a UUID, not {text!r:.60}") from None
-
-
-def _version(query_set: int, identity: int, ts: int) -> dict[str, Any]:
-    return {"querySet": query_set, "identity": identity, "ts": encode_ts(ts)}
-
-
-def _same(sent: Outcome | None, outcome: Outcome) -> bool:
-    """Whether the client already has this result (shared outcomes are often the very
-    same object, which makes the comparison instant)."""
-    if sent is None:
-        return False
-    if sent is outcome:
-        return True
-    before = (sent.success, sent.value, sent.error_message, sent.error_data, sent.log_lines)
-    after = (
-        outcome.success,
-        outcome.value,
-        outcome.error_message,
-        outcome.error_data,
-        outcome.log_lines,
-    )
-    # `==` takes True for 1.0 and 1.0 for 1: equal values are confirmed as JSON, types and all
-    return before == after and json.dumps(before) == json.dumps(after)
-
-
-def _modification(query_id: int, outcome: Outcome) -> dict[str, Any]:
-    if outcome.success:
-        return {
-            "type": "QueryUpdated",
-            "queryId": query_id,
-            "value": outcome.value,
-            "logLines": outcome.log_lines,
-            "journal": None,
-        }
-    failed: dict[str, Any] = {
-        "type": "QueryFailed",
-        "queryId": query_id,
-        "errorMessage": outcome.error_message,
-        "logLines": outcome.log_lines,
-        "journal": None,
-    }
-    if outcome.has_error_data:
-        failed["errorData"] = outcome.error_data
-    return failed
