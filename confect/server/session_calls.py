@@ -45,6 +45,11 @@ class SessionCalls:
         self._pending: dict[type[Mutation | Action], int] = {Mutation: 0, Action: 0}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: asyncio.Task[None] | None = None
+        self.unanswered_mutations = 0
+        """Mutations begun whose response the connection has not sent yet (it counts them
+        down): it holds its transitions meanwhile, so that none reaches the ts of a
+        mutation's commit before its response does (Convex's clients drop a mutation's
+        optimistic update on the first transition after its response)."""
 
     def submit(self, message: Mutation | Action, caller: Caller) -> None:
         """Run the call `message` asks for, as `caller`; raises `TooManyOperations`."""
@@ -76,6 +81,7 @@ class SessionCalls:
     async def _run_mutations(self) -> None:
         while True:
             message, caller = await self._mutations.get()
+            self.unanswered_mutations += 1
             # one that has begun commits even if the client goes meanwhile, as over HTTP
             response = await self._finish(self._request(message, caller))
             self._pending[Mutation] -= 1

@@ -4,7 +4,9 @@ The session keeps the client's version (query set, identity, ts) and answers eac
 with one `Transition` from the version the client holds to the next. Incoming messages
 and wake-ups from commits go through one queue, so transitions and responses leave in
 order. Mutations of a connection run one after another (in send order); actions run
-side by side. Each mutation response is followed by a transition that reaches its ts.
+side by side. Each mutation response is followed by a transition that reaches its ts, and
+no transition reaches that ts before the response (the connection holds its refreshes
+while one of its mutations is unanswered), as Convex's optimistic updates need.
 
 A transition longer than `part_chars` goes out as `TransitionChunk` parts to the clients
 that reassemble them (the npm client from 1.28, which connects to `/api/<version>/sync`;
@@ -244,10 +246,12 @@ class SyncSession:
                 await self._handle(payload)
             elif event is ConnectionEvent.REFRESH:
                 self._refresh_queued = False
-                await self._transition()
+                if not self._calls.unanswered_mutations:  # else the response's transition
+                    await self._transition()
             elif event is ConnectionEvent.RESPONSE:
                 await self._send(payload)
                 if isinstance(payload, MutationSuccess | MutationFailed):
+                    self._calls.unanswered_mutations -= 1
                     await self._transition(always=True)
 
     async def _send(self, message: ServerMessage) -> None:

@@ -2,6 +2,7 @@
 shutdown, identity changes on the socket, and reloading the app under open connections."""
 
 import asyncio
+import base64
 import contextlib
 import json
 
@@ -313,3 +314,32 @@ async def test_a_long_transition_goes_in_parts_to_the_clients_that_take_them():
         for path in ("/api/sync", "/api/1.27.0/sync"):  # the Rust client's; an npm before 1.28
             parts, whole = await first_transition(path)
             assert len(parts) == 1 and whole["modifications"][0]["value"] == ["é" * 500 + "ok"]
+
+
+async def test_a_mutations_response_comes_before_any_transition_that_holds_its_write():
+    """As Convex's sync worker: the client must see the MutationResponse (with its ts)
+    before a Transition reaching that ts, or it shows its optimistic update beside the
+    real result for a render."""
+    server = Server(Backend(app()))
+    async with (
+        served(server) as address,
+        websockets.connect(f"ws://{address}/api/sync") as connection,
+    ):
+        await connection.send(subscription("items:names", query_id=0))
+        first = json.loads(await asyncio.wait_for(connection.recv(), 10))
+        assert first["modifications"][0]["value"] == []
+        mutation = {
+            "type": "Mutation",
+            "requestId": 0,
+            "udfPath": "items:add",
+            "args": [{"name": "mine", "delay": 0}],
+        }
+        await connection.send(json.dumps(mutation))
+        response = json.loads(await asyncio.wait_for(connection.recv(), 10))
+        assert response["type"] == "MutationResponse" and response["success"]
+        transition = json.loads(await asyncio.wait_for(connection.recv(), 10))
+        assert transition["type"] == "Transition"
+        assert transition["modifications"][0]["value"] == ["mine"]
+        assert int.from_bytes(
+            base64.b64decode(transition["endVersion"]["ts"]), "little"
+        ) >= int.from_bytes(base64.b64decode(response["ts"]), "little")
