@@ -300,7 +300,7 @@ class _Preemption:
             raise Preempted()  # else the watchdog asks again in a moment
 
 
-_NOT_HERE = (str(Path(__file__).parent / "engine"), f"{os.sep}psycopg{os.sep}")
+_NOT_HERE = (str(Path(__file__).parent.parent / "engine"), f"{os.sep}psycopg{os.sep}")
 
 
 def _interruptible(frame: Any) -> bool:
