@@ -23,7 +23,7 @@ from confect.app.http import HttpRequest, HttpResponse, HttpRouter
 from confect.app.registry import App
 from confect.engine.interface import Commit, Write
 from confect.model.schema import CRONS_TABLE, SCHEDULED_TABLE
-from confect.runtime.deployment import Backend
+from confect.runtime.deployment import Deployment
 from confect.runtime.session_requests import KEEP_SECONDS
 from confect.runtime.user_code import WorkerThreads
 from confect.server.api import (
@@ -53,7 +53,7 @@ class Server:
 
     def __init__(
         self,
-        backend: Backend,
+        backend: Deployment,
         *,
         admin_key: str | None = None,
         http_prefix: str = "/http",

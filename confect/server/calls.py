@@ -30,7 +30,8 @@ from confect.model.errors import (
     TimestampTooOldError,
 )
 from confect.model.values import Value, from_wire, to_wire
-from confect.runtime.deployment import Backend, MutationResult, QueryResult
+from confect.runtime.deployment import Deployment
+from confect.runtime.execution import MutationResult, QueryResult
 from confect.runtime.session_requests import SessionRequest
 from confect.server.query_cache import QueryCache, query_key, unwrap_args
 from confect.services.auth import UserIdentity
@@ -131,7 +132,7 @@ class collecting:
 class Functions:
     """Runs an app's functions for clients."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Deployment) -> None:
         self.backend = backend
         self.cache = QueryCache(backend.engine)
 
