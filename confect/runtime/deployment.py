@@ -188,13 +188,11 @@ class Deployment:
         self._blobs.committed(ts, writes)
         loop = self.listener_loop
         if loop is not None and in_worker_thread():
-            loop.call_soon_threadsafe(self.tell_listeners, ts, writes)
+            loop.call_soon_threadsafe(self._tell_listeners, ts, writes)
         else:
-            self.tell_listeners(ts, writes)
+            self._tell_listeners(ts, writes)
 
-    def tell_listeners(self, ts: int, writes: list[Write]) -> None:
-        """Tell the commit listeners of a commit (this process's, or one another process
-        sharing the engine made)."""
+    def _tell_listeners(self, ts: int, writes: list[Write]) -> None:
         for listener in self.commit_listeners:
             listener(ts, writes)
 
@@ -223,7 +221,7 @@ class Deployment:
         if not commits:
             on_missed()
         for commit in commits:
-            self.tell_listeners(commit.ts, list(commit.writes))
+            self._tell_listeners(commit.ts, list(commit.writes))
 
     @property
     def shared_between_processes(self) -> bool:

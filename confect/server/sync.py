@@ -26,7 +26,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from confect.app.auth_config import AuthenticationError, TokenVerifier
 from confect.model.values import parse_json
 from confect.runtime.session_requests import SessionRequest
-from confect.server.calls import Caller, Functions, Outcome, RequestError, is_admin_key
+from confect.server.calls import Caller, ClientCalls, Outcome, RequestError, is_admin_key
 from confect.server.protocol import (
     Action,
     Authenticate,
@@ -92,7 +92,7 @@ class SyncSession:
     def __init__(
         self,
         websocket: WebSocket,
-        functions: Functions,
+        functions: ClientCalls,
         subscriptions: Subscriptions,
         verifier: TokenVerifier,
         admin_key: str | None,
@@ -374,7 +374,7 @@ class SyncSession:
         if outcome.success:
             response["result"] = outcome.value
             if mutation:
-                response["ts"] = encode_ts(outcome.ts or self._functions.backend.engine.last_ts())
+                response["ts"] = encode_ts(outcome.ts or self._functions.deployment.last_ts())
         else:
             response["result"] = outcome.error_message
             response["errorMessage"] = outcome.error_message
@@ -398,7 +398,7 @@ class SyncSession:
             {"type": "QueryRemoved", "queryId": q} for q in removed or []
         ]
         modifications += refused or []
-        engine = self._functions.backend.engine
+        deployment = self._functions.deployment
         for _ in range(100):
             if not self._dirty:
                 break  # every result is current as of now: the transition can say so
@@ -407,7 +407,7 @@ class SyncSession:
         end: tuple[int, int, int] = (
             self._query_set if query_set is None else query_set,
             self._identity if identity is None else identity,
-            max(self._ts, engine.last_ts()),
+            max(self._ts, deployment.last_ts()),
         )
         if not modifications and end == start and not always:
             return
