@@ -54,7 +54,10 @@ class Subscription:
 
 
 class Deployment:
-    """One deployment of an app. Open one with `Deployment.open` (or `Backend`)."""
+    """One deployment of an app: what its calls share (engine, files, clock, transactions,
+    commit listeners) and the parts that run them, `executor` (calls) and `jobs` (scheduled
+    functions, crons). Open one with `Deployment.open`, as the server, the command line and
+    `ConfectTest` do, or with `Backend`, the same open by the name tests and scripts use."""
 
     def __init__(
         self,
@@ -83,7 +86,7 @@ class Deployment:
         self.listener_loop: asyncio.AbstractEventLoop | None = None
         self._blobs = BlobCollector(files)
         # with group_commit, mutations must run on an asyncio loop (the server's)
-        self.committer = GroupCommitter(engine) if group_commit else None
+        self._committer = GroupCommitter(engine) if group_commit else None
         self.executor = Executor(self, services)
         self.jobs = Jobs(self.executor)
         self._bind_validators()
@@ -177,8 +180,8 @@ class Deployment:
     ) -> Effect[int, WriteConflict]:
         """Commit a transaction (fails `WriteConflict`); with group commit, on the event
         loop, in the next batch. Tell `committed` when it succeeds."""
-        if self.committer is not None and not in_worker_thread():  # the committer's loop
-            return self.committer.commit(begin_ts, reads, writes)
+        if self._committer is not None and not in_worker_thread():  # the committer's loop
+            return self._committer.commit(begin_ts, reads, writes)
         return effects.sync(lambda: self.engine.commit(begin_ts, reads, writes))
 
     def committed(self, ts: int, writes: list[Write]) -> None:
