@@ -93,9 +93,8 @@ def _raise(error: BaseException) -> NoReturn:
 
 class Executor:
     """Runs the functions of one deployment, each call with its type's services and, over
-    those, `services` (what the app's layer built, and what a test laid over them).
-
-    Light: `with_services` makes another over the same deployment, sharing all its state."""
+    those, `services` (what the app's layer built, and what a test laid over them). Light:
+    `with_services` makes another over the same deployment, sharing all its state."""
 
     __slots__ = ("deployment", "services")
 
@@ -104,8 +103,7 @@ class Executor:
         self.services = dict(services)
 
     def with_services(self, services: Mapping[Any, Any]) -> Executor:
-        """An executor of the same deployment, with `services` replacing or adding to each
-        call's."""
+        """Calls of the same deployment, `services` replacing or adding to each call's."""
         return Executor(self.deployment, {**self.services, **services})
 
     # --- resolving functions -------------------------------------------------------------------
