@@ -16,30 +16,25 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
 import effects
-from confect.app.functions import FunctionDefinition, Kind
 from confect.app.registry import App
-from confect.engine.interface import Commit, Document, Engine, ReadRange, Write, index_key
+from confect.engine.interface import Commit, Engine, ReadRange, Write, index_key
 from confect.engine.memory import MemoryEngine
 from confect.model.errors import WriteConflict
 from confect.model.validators import bind
-from confect.model.values import Value
 from confect.runtime.blobs import BlobCollector
-from confect.runtime.execution import Executor, MutationResult, QueryResult
+from confect.runtime.execution import Executor
 from confect.runtime.group_commit import GroupCommitter
-from confect.runtime.jobs import PRUNE_CHUNK, Jobs
-from confect.runtime.session_requests import SessionRequest
+from confect.runtime.jobs import Jobs
 from confect.runtime.transaction import Transaction
 from confect.runtime.user_code import Inline, UserCode, in_worker_thread
-from confect.services.auth import UserIdentity
 from confect.services.file_store import StorageFiles
 from effects import Effect, Exit, Layer, Scope, ScopeService
 
-T = TypeVar("T")
 DEFAULT_BASE_URL = "http://127.0.0.1:3210"
 
 CommitListener = Callable[[int, list[Write]], None]
@@ -90,6 +85,19 @@ class Deployment:
         self.executor = Executor(self, services)
         self.jobs = Jobs(self.executor)
         self._bind_validators()
+        # the executor's and the jobs' methods as the deployment's own (what tests and
+        # scripts call), bound once: a call through them costs no frame more
+        executor, jobs = self.executor, self.jobs
+        self.resolve = executor.resolve
+        self.resolve_for_scheduling = executor.resolve_for_scheduling
+        self.query, self.mutation, self.action = executor.query, executor.mutation, executor.action
+        self.http_action, self.call = executor.http_action, executor.call
+        self.transact, self.in_own_transaction = executor.transact, executor.in_own_transaction
+        self.recover, self.sync_crons = jobs.recover, jobs.sync_crons
+        self.enqueue_due_crons, self.next_wake_ms = jobs.enqueue_due_crons, jobs.next_wake_ms
+        self.tick, self.run_due_jobs = jobs.tick, jobs.run_due_jobs
+        self.pending_jobs = jobs.pending_jobs
+        self.prune_session_requests = jobs.prune_session_requests
 
     @classmethod
     def open(
@@ -245,101 +253,6 @@ class Deployment:
         that index saw the change if a key is in its range."""
         fields = self.engine.catalog.fields[write.table].get(index, ())
         return [index_key(d, index, fields) for d in (write.old, write.new) if d is not None]
-
-    # --- calls and jobs (see `Executor` and `Jobs`) --------------------------------------------
-
-    def resolve(self, fn: Any, kind: Kind | None = None) -> FunctionDefinition[Any, Any]:
-        """The function for a reference (see `Executor.resolve`)."""
-        return self.executor.resolve(fn, kind)
-
-    def resolve_for_scheduling(
-        self, fn: Any, args: Mapping[str, Any]
-    ) -> tuple[str, dict[str, Value]]:
-        """A function's path and encoded `args` (see `Executor.resolve_for_scheduling`)."""
-        return self.executor.resolve_for_scheduling(fn, args)
-
-    def query(
-        self,
-        fn: Any,
-        args: dict[str, Value],
-        identity: UserIdentity | None = None,
-        at_ts: int | None = None,
-    ) -> Effect[QueryResult, Any]:
-        """Run a query (see `Executor.query`)."""
-        return self.executor.query(fn, args, identity, at_ts)
-
-    def mutation(
-        self,
-        fn: Any,
-        args: dict[str, Value],
-        identity: UserIdentity | None = None,
-        request: SessionRequest | None = None,
-    ) -> Effect[MutationResult, Any]:
-        """Run a mutation (see `Executor.mutation`)."""
-        return self.executor.mutation(fn, args, identity, request)
-
-    def action(
-        self, fn: Any, args: dict[str, Value], identity: UserIdentity | None = None
-    ) -> Effect[Value, Any]:
-        """Run an action (see `Executor.action`)."""
-        return self.executor.action(fn, args, identity)
-
-    def http_action(
-        self, fn: Any, request: Any, identity: UserIdentity | None = None
-    ) -> Effect[Any, Any]:
-        """Run an http action (see `Executor.http_action`)."""
-        return self.executor.http_action(fn, request, identity)
-
-    def call(
-        self,
-        function: FunctionDefinition[Any, Any],
-        args: dict[str, Value],
-        identity: UserIdentity | None = None,
-    ) -> Effect[Value, Any]:
-        """Run a function by its kind (see `Executor.call`)."""
-        return self.executor.call(function, args, identity)
-
-    def transact(
-        self, effect: Callable[[], Effect[Any, Any, Any]], identity: UserIdentity | None = None
-    ) -> Effect[MutationResult, Any]:
-        """Run any effect as a mutation (see `Executor.transact`)."""
-        return self.executor.transact(effect, identity)
-
-    def in_own_transaction(self, f: Callable[[Transaction], T]) -> T:
-        """Run `f` in a new transaction and commit it (see `Executor.in_own_transaction`)."""
-        return self.executor.in_own_transaction(f)
-
-    def recover(self) -> int:
-        """Mark failed the action jobs of stopped servers (see `Jobs.recover`)."""
-        return self.jobs.recover()
-
-    def sync_crons(self) -> None:
-        """Make `_cron_jobs` match the app's crons (see `Jobs.sync_crons`)."""
-        self.jobs.sync_crons()
-
-    def enqueue_due_crons(self) -> int:
-        """Schedule the crons that are due (see `Jobs.enqueue_due_crons`)."""
-        return self.jobs.enqueue_due_crons()
-
-    def next_wake_ms(self) -> float | None:
-        """When the next job or cron is due (see `Jobs.next_wake_ms`)."""
-        return self.jobs.next_wake_ms()
-
-    def tick(self) -> Effect[int]:
-        """Run the due crons and jobs (see `Jobs.tick`)."""
-        return self.jobs.tick()
-
-    def pending_jobs(self, due_by_ms: float | None = None) -> list[Document]:
-        """Pending jobs in time order (see `Jobs.pending_jobs`)."""
-        return self.jobs.pending_jobs(due_by_ms)
-
-    def run_due_jobs(self) -> Effect[int]:
-        """Run the jobs due now (see `Jobs.run_due_jobs`)."""
-        return self.jobs.run_due_jobs()
-
-    def prune_session_requests(self, keep_seconds: float, limit: int = PRUNE_CHUNK) -> int:
-        """Delete old session request records (see `Jobs.prune_session_requests`)."""
-        return self.jobs.prune_session_requests(keep_seconds, limit)
 
 
 def Backend(
