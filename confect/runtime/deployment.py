@@ -255,21 +255,9 @@ class Deployment:
         return [index_key(d, index, fields) for d in (write.old, write.new) if d is not None]
 
 
-def Backend(
-    app: App,
-    engine: Engine | None = None,
-    *,
-    now: Callable[[], float] = time.time,
-    base_url: str = DEFAULT_BASE_URL,
-    services: Mapping[Any, Any] | None = None,
-    group_commit: bool = False,
-) -> Deployment:
-    """Open a deployment of `app` on `engine` (a fresh in-memory one if None), as
-    `Deployment.open` does: the way tests and scripts make one. The server, the command line
-    and `ConfectTest` call `Deployment.open` themselves."""
-    return Deployment.open(
-        app, engine, now=now, base_url=base_url, services=services, group_commit=group_commit
-    )
+Backend = Deployment.open
+"""`Deployment.open` by the name tests and scripts have long used: `Backend(app, engine)`
+opens a deployment. The server, the command line and `ConfectTest` call `Deployment.open`."""
 
 
 def _build(layer: Layer[Any, Any, Any], scope: ScopeService) -> dict[Any, Any]:
