@@ -168,6 +168,7 @@ class Deployment:
         self._bind_validators()
 
     def now_ms(self) -> float:
+        """The clock, in ms since the epoch."""
         return self.now() * 1000
 
     # --- transactions --------------------------------------------------------------------------
@@ -175,7 +176,7 @@ class Deployment:
     def new_transaction(self, at_ts: int | None = None) -> Transaction:
         """A transaction begun now (reading as of commit `at_ts`, if given); `finish` it when
         done (deleted files wait for it)."""
-        tx = Transaction(self.engine, self.numbers, self.now() * 1000, at_ts)
+        tx = Transaction(self.engine, self.numbers, self.now() * 1000, at_ts)  # now_ms, inlined
         self._blobs.began(tx.begin_ts)
         return tx
 

@@ -128,9 +128,8 @@ class Jobs:
         def start() -> Effect[int]:
             jobs = self.pending_jobs(self._executor.deployment.now_ms())
             # each job's effect is built when its turn comes: building one starts its work
-            return effects.for_each(jobs, lambda job: effects.suspend(lambda: self.run(job))).map(
-                len
-            )
+            ran = effects.for_each(jobs, lambda job: effects.suspend(lambda: self.run(job)))
+            return ran.map(len)
 
         return effects.suspend(start)
 
