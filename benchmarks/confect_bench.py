@@ -38,7 +38,7 @@ from confect import (
     v,
 )
 from confect.runtime.deployment import Backend
-from confect.runtime.layers import as_layer, query_services
+from confect.runtime.layers import as_layer, query_service_map
 from confect.testing import ConfectTest
 from effects import Layer, Tag, gen
 
@@ -112,14 +112,16 @@ def main() -> None:
         "effects 4-service layer": per_call_us(
             lambda: Layer.merge(*(Layer.succeed(tag, tx) for tag in (S1, S2, S3, S4)))
         ),
-        "confect query layer": per_call_us(lambda: as_layer(query_services(backend, tx, None))),
+        "confect query layer": per_call_us(
+            lambda: as_layer(query_service_map(backend.executor, tx, None))
+        ),
     }
     rows["query call: layer + handler"] = {
         "plain function": per_call_us(lambda: sum(x is not None for x in (tx, None, backend, 1))),
         "effects prebuilt layer": per_call_us(lambda: effects.run_sync(touch_four().provide(four))),
         "confect per-call layer": per_call_us(
             lambda: effects.run_sync(
-                as_layer(query_services(backend, tx, None)).provide_to(touch_services())
+                as_layer(query_service_map(backend.executor, tx, None)).provide_to(touch_services())
             )
         ),
     }

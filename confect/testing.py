@@ -18,7 +18,9 @@ from confect.engine.interface import Engine
 from confect.engine.memory import MemoryEngine
 from confect.model.schema import SCHEDULED_TABLE
 from confect.model.values import Value, from_wire, to_wire
-from confect.runtime.deployment import Backend
+from confect.runtime.deployment import Deployment
+from confect.runtime.execution import Executor
+from confect.runtime.jobs import Jobs
 from confect.services.auth import UserIdentity
 from effects import Effect, Layer, TestClock
 
@@ -42,15 +44,19 @@ class ConfectTest:
     ) -> None:
         self.app = app if isinstance(app, App) else load_app(app)
         self.clock = TestClock(start=start_time)
-        self.backend = Backend(self.app, engine or MemoryEngine(), now=self.clock.now)
+        self.backend = Deployment.open(self.app, engine or MemoryEngine(), now=self.clock.now)
         self.identity: UserIdentity | None = None
+        self._executor = self.backend.executor  # with the services of `with_layer`
+        self._jobs = self.backend.jobs  # the same, for scheduled functions
 
     def _twin(
-        self, backend: Backend | None = None, identity: UserIdentity | None = None
+        self, executor: Executor | None = None, identity: UserIdentity | None = None
     ) -> ConfectTest:
+        """The same deployment and clock, calling with other services or as another user."""
         twin = object.__new__(ConfectTest)
         twin.__dict__.update(self.__dict__)
-        twin.backend = backend or self.backend
+        if executor is not None:
+            twin._executor, twin._jobs = executor, Jobs(executor)
         twin.identity = identity or self.identity
         return twin
 
@@ -67,8 +73,7 @@ class ConfectTest:
     def with_layer(self, layer: Layer[Any, Any, Any]) -> ConfectTest:
         """The same deployment, with the layer's services replacing or adding to each call's
         (mock a service: `t.with_layer(Layer.succeed(Mailer, FakeMailer()))`)."""
-        built = self.backend._build(layer)  # pyright: ignore[reportPrivateUsage]
-        return self._twin(backend=self.backend.with_services(built))
+        return self._twin(executor=self._executor.with_services(self.backend.build(layer)))
 
     def close(self) -> None:
         """Release what the app's layer and `with_layer` layers acquired."""
@@ -116,10 +121,10 @@ class ConfectTest:
 
     def _call(self, kind: Kind, fn: Any, args: Mapping[str, Any] | None) -> Effect[Any, Any]:
         def start() -> Effect[Any, Any]:
-            function = self.backend.resolve(fn, kind)
+            function = self._executor.resolve(fn, kind)
             encoded = _over_the_wire(function.encode_args(args or {}))
             assert isinstance(encoded, dict)
-            result = self.backend.call(function, encoded, self.identity)
+            result = self._executor.call(function, encoded, self.identity)
             return result.map(
                 lambda value: function.decode_result(_over_the_wire(value))
             ).catch_all(lambda error: effects.fail(_as_caller_sees(function, error)))
@@ -130,7 +135,7 @@ class ConfectTest:
         self, effect: Effect[A, Any, Any] | Callable[[], Effect[A, Any, Any]]
     ) -> Effect[A, Any]:
         body = effect if callable(effect) else (lambda: effect)
-        return self.backend.transact(body, self.identity).map(lambda result: result.value)
+        return self._executor.transact(body, self.identity).map(lambda result: result.value)
 
     # --- time and scheduled functions ----------------------------------------------------------
 
@@ -141,7 +146,7 @@ class ConfectTest:
     def finish_in_progress(self) -> int:
         """Run the scheduled functions that are due now (and any they make due now)."""
         total = 0
-        while ran := effects.run_sync(self.backend.run_due_jobs()):
+        while ran := effects.run_sync(self._jobs.run_due_jobs()):
             total += ran
         return total
 
@@ -150,7 +155,7 @@ class ConfectTest:
         total = 0
         for _ in range(max_rounds):
             total += self.finish_in_progress()
-            pending = self.backend.pending_jobs()
+            pending = self._jobs.pending_jobs()
             if not pending:
                 return total
             due = cast(float, pending[0]["scheduledTime"]) / 1000

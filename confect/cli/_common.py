@@ -18,7 +18,7 @@ from confect.app.registry import App, load_app
 from confect.engine.interface import Engine
 from confect.engine.sql.postgres import PostgresEngine, split_url
 from confect.engine.sql.sqlite import EngineLockedError, SqliteEngine
-from confect.runtime.deployment import Backend
+from confect.runtime.deployment import Deployment
 from effects import TaggedError
 
 console = Console()
@@ -66,13 +66,13 @@ def open_app(path: Path) -> tuple[App, Path]:
 
 
 @contextlib.contextmanager
-def open_backend(path: Path, engine_url: str | None) -> Generator[Backend]:
+def open_backend(path: Path, engine_url: str | None) -> Generator[Deployment]:
     """The app's deployment on the engine `engine_url` names, closed afterwards."""
     app, data = open_app(path)
     with reported():
         engine = open_engine(engine_url, data)
         try:
-            backend = Backend(app, engine)
+            backend = Deployment.open(app, engine)
             yield backend
             backend.close()
         finally:

@@ -17,7 +17,7 @@ from confect.cli._common import AppArg, EngineOpt, console, open_backend, report
 from confect.model.errors import FunctionNotFoundError, InvalidValueError
 from confect.model.values import from_wire, to_wire
 from confect.runtime import snapshot
-from confect.runtime.deployment import Backend
+from confect.runtime.deployment import Deployment
 from effects.exit import Failure, Success
 
 
@@ -92,7 +92,7 @@ def import_(
 
 
 def _move_snapshot(
-    move: Callable[[Backend, Path, snapshot.Progress], dict[str, int]],
+    move: Callable[[Deployment, Path, snapshot.Progress], dict[str, int]],
     app: Path,
     engine: str | None,
     directory: Path,

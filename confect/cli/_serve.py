@@ -24,7 +24,7 @@ from confect.cli._common import AppArg, EngineOpt, console, open_app, open_engin
 from confect.engine.interface import Engine
 from confect.engine.sql.postgres import PostgresEngine
 from confect.engine.sql.sqlite import SqliteEngine
-from confect.runtime.deployment import Backend
+from confect.runtime.deployment import Deployment
 from confect.server.asgi import Server, create_app
 from confect.server.limits import ConnectionLimits, protocols
 
@@ -150,7 +150,7 @@ def _serve(
         engine = open_engine(engine_url, data)
         if isinstance(engine, SqliteEngine):
             data = engine.directory
-        backend = Backend(app, engine, group_commit=True, base_url=base_url)
+        backend = Deployment.open(app, engine, group_commit=True, base_url=base_url)
         server = Server(backend, admin_key=_admin_key(engine, data), shutdown_grace=shutdown_grace)
     background = (_reloading(app_path, server),) if watch else ()
     asgi = create_app(server, on_shutdown=engine.close, background=background)

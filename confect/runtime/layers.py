@@ -1,4 +1,5 @@
-"""The per-call layers: for each function type, the services a call of that type gets.
+"""The per-call layers: for each function type, the services a call of that type gets
+(`query_service_map`, ...: a map from tags to services, which `as_layer` offers).
 
 | service             | query | mutation | action | http action |
 |---------------------|-------|----------|--------|-------------|
@@ -52,8 +53,12 @@ from confect.services.vector_search import VectorSearch, VectorSearchService
 from effects import Layer
 
 if TYPE_CHECKING:
-    from confect.runtime.deployment import Backend
+    from confect.runtime.execution import Executor
     from confect.runtime.transaction import Transaction
+
+ServiceMap = dict[Any, Any]
+"""The services of one call by their tags, as a layer offers them (`as_layer`)."""
+
 
 ALL_TAGS: tuple[Any, ...] = (
     DatabaseReader,
@@ -101,7 +106,7 @@ _WHERE = {
 }
 
 
-def _stand_ins(kind: str, available: set[Any]) -> dict[Any, Any]:
+def _stand_ins(kind: str, available: set[Any]) -> ServiceMap:
     return {tag: Unavailable(tag.__name__, kind) for tag in ALL_TAGS if tag not in available}
 
 
@@ -141,70 +146,73 @@ _HTTP_ACTION_MISSING = {
 }
 
 
-def query_services(
-    backend: Backend, tx: Transaction, identity: UserIdentity | None
-) -> dict[Any, Any]:
+def query_service_map(
+    executor: Executor, tx: Transaction, identity: UserIdentity | None
+) -> ServiceMap:
     """The services of a query running in `tx`."""
+    deployment = executor.deployment
     in_tx = tx.run_with
-    services: dict[Any, Any] = {
+    services: ServiceMap = {
         **_QUERY_MISSING,
-        DatabaseReader: DatabaseReaderService(tx, backend.schema),
+        DatabaseReader: DatabaseReaderService(tx, deployment.schema),
         Auth: AuthService(identity),
-        StorageReader: StorageReaderService(backend.files, in_tx),
+        StorageReader: StorageReaderService(deployment.files, in_tx),
         QueryRunner: QueryRunnerService(
-            lambda fn, args: backend.nested_query(tx, identity, fn, args)
+            lambda fn, args: executor.nested_query(tx, identity, fn, args)
         ),
     }
     return services
 
 
-def mutation_services(
-    backend: Backend, tx: Transaction, identity: UserIdentity | None
-) -> dict[Any, Any]:
+def mutation_service_map(
+    executor: Executor, tx: Transaction, identity: UserIdentity | None
+) -> ServiceMap:
     """The services of a mutation running in `tx`."""
+    deployment = executor.deployment
     in_tx = tx.run_with
-    services: dict[Any, Any] = {
+    services: ServiceMap = {
         **_MUTATION_MISSING,
-        DatabaseReader: DatabaseReaderService(tx, backend.schema),
-        DatabaseWriter: DatabaseWriterService(tx, backend.schema),
+        DatabaseReader: DatabaseReaderService(tx, deployment.schema),
+        DatabaseWriter: DatabaseWriterService(tx, deployment.schema),
         Auth: AuthService(identity),
-        StorageReader: StorageReaderService(backend.files, in_tx),
-        StorageWriter: StorageWriterService(backend.files, in_tx),
-        Scheduler: SchedulerService(in_tx, backend.resolve_for_scheduling, backend.now_ms),
+        StorageReader: StorageReaderService(deployment.files, in_tx),
+        StorageWriter: StorageWriterService(deployment.files, in_tx),
+        Scheduler: SchedulerService(in_tx, executor.resolve_for_scheduling, deployment.now_ms),
         QueryRunner: QueryRunnerService(
-            lambda fn, args: backend.nested_query(tx, identity, fn, args)
+            lambda fn, args: executor.nested_query(tx, identity, fn, args)
         ),
         MutationRunner: MutationRunnerService(
-            lambda fn, args: backend.nested_mutation(tx, identity, fn, args)
+            lambda fn, args: executor.nested_mutation(tx, identity, fn, args)
         ),
     }
     return services
 
 
-def action_services(
-    backend: Backend, identity: UserIdentity | None, kind: str = "action"
-) -> dict[Any, Any]:
+def action_service_map(
+    executor: Executor, identity: UserIdentity | None, kind: str = "action"
+) -> ServiceMap:
     """The services of an action (or http action): each database use is its own transaction."""
-    in_tx = backend.in_own_transaction
-    services: dict[Any, Any] = {
+    deployment = executor.deployment
+    in_tx = executor.in_own_transaction
+    services: ServiceMap = {
         **(_ACTION_MISSING if kind == "action" else _HTTP_ACTION_MISSING),
         Auth: AuthService(identity),
-        StorageReader: StorageReaderService(backend.files, in_tx),
-        StorageWriter: StorageWriterService(backend.files, in_tx),
-        StorageActionWriter: StorageActionWriterService(backend.files, in_tx),
-        Scheduler: SchedulerService(in_tx, backend.resolve_for_scheduling, backend.now_ms),
+        StorageReader: StorageReaderService(deployment.files, in_tx),
+        StorageWriter: StorageWriterService(deployment.files, in_tx),
+        StorageActionWriter: StorageActionWriterService(deployment.files, in_tx),
+        Scheduler: SchedulerService(in_tx, executor.resolve_for_scheduling, deployment.now_ms),
         QueryRunner: QueryRunnerService(
-            lambda fn, args: backend.call_from_action("query", identity, fn, args)
+            lambda fn, args: executor.call_from_action("query", identity, fn, args)
         ),
         MutationRunner: MutationRunnerService(
-            lambda fn, args: backend.call_from_action("mutation", identity, fn, args)
+            lambda fn, args: executor.call_from_action("mutation", identity, fn, args)
         ),
         ActionRunner: ActionRunnerService(
-            lambda fn, args: backend.call_from_action("action", identity, fn, args)
+            lambda fn, args: executor.call_from_action("action", identity, fn, args)
         ),
     }
     if kind == "action":
-        services[VectorSearch] = VectorSearchService(backend.engine, backend.schema)
+        services[VectorSearch] = VectorSearchService(deployment.engine, deployment.schema)
     return services
 
 
@@ -231,7 +239,7 @@ _CTX_TAGS: dict[str, Any] = {
 }
 
 
-def with_ctx(services: dict[Any, Any], kind: str) -> dict[Any, Any]:
+def add_ctx(services: ServiceMap, kind: str) -> ServiceMap:
     """`services` with the function context of `kind` over them, unless one is given.
 
     The context reads a copy of `services`, not the dict that holds the context itself: with
@@ -243,6 +251,6 @@ def with_ctx(services: dict[Any, Any], kind: str) -> dict[Any, Any]:
     return services
 
 
-def as_layer(services: dict[Any, Any]) -> Layer[Any, Any, Any]:
+def as_layer(services: ServiceMap) -> Layer[Any, Any, Any]:
     """A layer offering `services` (what tests swap for mocks, service by service)."""
     return Layer(None, pure=services)

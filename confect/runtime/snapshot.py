@@ -15,7 +15,7 @@ from confect.model.documents import user_fields
 from confect.model.errors import SchemaError, ValidationError
 from confect.model.schema import CRONS_TABLE, STORAGE_TABLE
 from confect.model.values import Value, check_limits, from_wire, to_wire
-from confect.runtime.deployment import Backend
+from confect.runtime.deployment import Deployment
 
 Progress = Callable[[str, int], None]
 """Called with (table, documents done so far)."""
@@ -24,7 +24,7 @@ BATCH = 1000
 
 
 def export_snapshot(
-    backend: Backend, directory: Path, progress: Progress | None = None
+    backend: Deployment, directory: Path, progress: Progress | None = None
 ) -> dict[str, int]:
     """Write every visible table (crons aside: they come from the app) and every file;
     return counts."""
@@ -53,7 +53,7 @@ def export_snapshot(
     return counts
 
 
-def _check(backend: Backend, table: str, document: dict[str, Value]) -> None:
+def _check(backend: Deployment, table: str, document: dict[str, Value]) -> None:
     where = f"{table} {document.get('_id')}"
     check_limits(document, where)
     try:
@@ -62,7 +62,7 @@ def _check(backend: Backend, table: str, document: dict[str, Value]) -> None:
         raise SchemaError(message=f"the snapshot does not match the schema: {error}") from None
 
 
-def _export_file(backend: Backend, directory: Path, sha: str) -> None:
+def _export_file(backend: Deployment, directory: Path, sha: str) -> None:
     pieces = backend.engine.read_blob(sha)
     if pieces is not None:
         with open(directory / "files" / sha, "wb") as out:
@@ -70,7 +70,7 @@ def _export_file(backend: Backend, directory: Path, sha: str) -> None:
 
 
 def import_snapshot(
-    backend: Backend, directory: Path, progress: Progress | None = None
+    backend: Deployment, directory: Path, progress: Progress | None = None
 ) -> dict[str, int]:
     """Load a snapshot into an empty deployment; return counts per table."""
     tables = backend.schema.visible_tables

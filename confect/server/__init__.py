@@ -1,1 +1,1 @@
-"""The server: Convex's HTTP API and WebSocket sync protocol over a `Backend`."""
+"""The server: Convex's HTTP API and WebSocket sync protocol over a `Deployment`."""

@@ -58,7 +58,7 @@ class ClientGone(Exception):
     """The client disconnected before it had sent its whole request."""
 
 
-class FunctionCalls:
+class CallEndpoints:
     """Serves the function-call endpoints of `server`; passes anything else to `other`."""
 
     def __init__(self, server: Server, other: ASGIApp) -> None:

@@ -21,22 +21,22 @@ import effects
 from confect.app.auth_config import AuthenticationError, TokenVerifier
 from confect.app.http import HttpRequest, HttpResponse, HttpRouter
 from confect.app.registry import App
-from confect.engine.interface import Commit, Write
+from confect.engine.interface import Write
 from confect.model.schema import CRONS_TABLE, SCHEDULED_TABLE
-from confect.runtime.deployment import Backend
+from confect.runtime.deployment import Deployment, Subscription
 from confect.runtime.session_requests import KEEP_SECONDS
 from confect.runtime.user_code import WorkerThreads
 from confect.server.api import (
     INTERRUPTED,
     MAX_BODY_BYTES,
     ASGIApp,
+    CallEndpoints,
     ClientGone,
-    FunctionCalls,
     read_body,
     refusal,
     stream_body,
 )
-from confect.server.calls import Caller, ErrorCode, Functions, Limits, RequestError, is_admin_key
+from confect.server.calls import Caller, ClientCalls, ErrorCode, Limits, RequestError, is_admin_key
 from confect.server.protocol import Ts
 from confect.server.protocol.http import QueryTimestamp, Refusal, Uploaded, to_json
 from confect.server.subscriptions import Subscriptions
@@ -50,11 +50,15 @@ T = TypeVar("T")
 
 
 class Server:
-    """Everything one served deployment needs: its backend, calls, subscriptions, auth."""
+    """Everything one served deployment needs: its calls, subscriptions, auth, scheduler.
+
+    Making one changes nothing in the deployment: `start` (as the ASGI lifespan begins) has
+    it run user code on worker threads and tell the subscriptions of commits; `stop` ends
+    the telling."""
 
     def __init__(
         self,
-        backend: Backend,
+        backend: Deployment,
         *,
         admin_key: str | None = None,
         http_prefix: str = "/http",
@@ -71,16 +75,15 @@ class Server:
         `keep_session_requests` (seconds): how long a sync-protocol mutation's record is
         kept, so that a client resending it gets its answer instead of a second run;
         `prune_every` (seconds): how often older records are deleted."""
-        self.backend = backend
+        self.backend = backend  # the deployment served
         self.recover_every = recover_every
         self.shutdown_grace = shutdown_grace
         self.keep_session_requests = keep_session_requests
         self.prune_every = prune_every
         self.transition_part_chars = TRANSITION_PART_CHARS  # per TransitionChunk
-        self.functions = Functions(backend)
+        self.functions = ClientCalls(backend)
         limits = limits or Limits()
         self.workers = WorkerThreads(limits.transaction, limits.action)
-        backend.user_code = self.workers  # no handler holds up the loop; each keeps its limit
         self.subscriptions = Subscriptions(self.functions)
         self.verifier = TokenVerifier(backend.app.auth_providers)
         self.admin_key = admin_key
@@ -89,7 +92,24 @@ class Server:
         self._jobs_changed = asyncio.Event()
         self._in_flight: set[asyncio.Task[Any]] = set()  # the tasks running calls
         self._stop_by: float | None = None  # when shutdown interrupts what still runs
-        backend.commit_listeners.append(self._notice_jobs)
+        self._other_processes: Subscription | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Serve on `loop`: user code runs on the worker threads (no handler holds up the
+        loop; each keeps its limit), commit listeners on `loop`; subscriptions hear the
+        commits, those of other processes sharing the engine too."""
+        self.backend.user_code = self.workers
+        self.backend.listener_loop = loop
+        self.subscriptions.start()
+        self._other_processes = self.backend.hear_other_processes(loop, self._missed_commits)
+
+    def stop(self) -> None:
+        """Hear no more commits; stop the idle worker threads."""
+        if self._other_processes is not None:
+            self._other_processes.remove()
+            self._other_processes = None
+        self.subscriptions.stop()
+        self.workers.close()
 
     def reload(self, app: App) -> None:
         """Serve a new version of the app; connections stay and get fresh results."""
@@ -166,25 +186,11 @@ class Server:
         if late:
             await asyncio.wait(late)  # their finalizers run
 
-    # --- other server processes on the same engine ----------------------------------------------
-
-    def hear_other_processes(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
-        """Invalidate subscriptions and wake the scheduler on the commits of other processes
-        sharing the engine (postgres), handled on `loop`; returns how to stop."""
-
-        def heard(commits: list[Commit]) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop closed: nobody to tell
-                loop.call_soon_threadsafe(self._others_committed, commits)
-
-        return self.backend.engine.watch(heard)
-
-    def _others_committed(self, commits: list[Commit]) -> None:
-        if not commits:  # some were missed: anything may have changed
-            self.functions.cache.clear()
-            self.subscriptions.invalidate_all()
-            self._jobs_changed.set()
-        for commit in commits:
-            self.backend.tell_listeners(commit.ts, list(commit.writes))
+    def _missed_commits(self) -> None:
+        """Some commits of other processes went unheard: anything may have changed."""
+        self.functions.cache.clear()
+        self.subscriptions.invalidate_all()
+        self._jobs_changed.set()
 
     # --- the scheduler ---------------------------------------------------------------------------
 
@@ -195,18 +201,26 @@ class Server:
     async def run_scheduler(self) -> None:
         """Run scheduled functions and crons when they are due, until the server is stopping
         (and, on an engine other processes share, recover the jobs of stopped ones)."""
-        shared = bool(self.backend.engine.process_id)
+        noticing = self.backend.subscribe_commits(self._notice_jobs)
+        try:
+            await self._schedule()
+        finally:
+            noticing.remove()
+
+    async def _schedule(self) -> None:
+        jobs = self.backend.jobs
+        shared = self.backend.shared_between_processes
         recovery = time.monotonic() + self.recover_every
         while self._stop_by is None:
             self._jobs_changed.clear()
             try:
                 if shared and time.monotonic() >= recovery:
                     recovery = time.monotonic() + self.recover_every
-                    self.backend.recover()
-                await effects.run(self.backend.tick())
+                    jobs.recover()
+                await effects.run(jobs.tick())
             except Exception:
                 log.exception("the scheduler failed; trying again shortly")
-            next_ms = self.backend.next_wake_ms()
+            next_ms = jobs.next_wake_ms()
             timeout = None if next_ms is None else max(0.0, next_ms / 1000 - time.time())
             if shared:
                 until_recovery = max(0.0, recovery - time.monotonic())
@@ -220,7 +234,7 @@ class Server:
         while True:
             await asyncio.sleep(self.prune_every)
             try:
-                while self.backend.prune_session_requests(self.keep_session_requests) > 0:
+                while self.backend.jobs.prune_session_requests(self.keep_session_requests) > 0:
                     await asyncio.sleep(0)
             except Exception:
                 log.exception("pruning session requests failed; trying again later")
@@ -258,7 +272,7 @@ def _refused(body: Refusal) -> Response:
 
 
 async def _query_ts(server: Server, request: Request) -> Response:
-    return JSONResponse(to_json(QueryTimestamp(Ts(server.backend.engine.last_ts()))))
+    return JSONResponse(to_json(QueryTimestamp(Ts(server.backend.last_ts()))))
 
 
 async def _upload(server: Server, request: Request) -> Response:
@@ -313,7 +327,7 @@ async def _http_route(server: Server, request: Request) -> Response:
         body=await _read_body(request, MAX_BODY_BYTES),
     )
     exit_ = await effects.run_exit(
-        server.backend.http_action(route.handler, http_request, caller.identity)
+        server.backend.executor.http_action(route.handler, http_request, caller.identity)
     )
     if isinstance(exit_, Failure):
         log.error("http action %s failed:\n%s", route.handler.name, exit_.cause.pretty())
@@ -350,19 +364,17 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncGenerator[None]:
         loop = asyncio.get_running_loop()
-        server.backend.listener_loop = loop
+        server.start(loop)
         scheduler = loop.create_task(server.run_scheduler())
         tasks = [loop.create_task(server.prune_session_requests())]
         tasks += [loop.create_task(task()) for task in background]
-        stop_hearing = server.hear_other_processes(loop)
         try:
             yield
         finally:
-            stop_hearing()
             for task in tasks:
                 task.cancel()
             await server.drain(scheduler)
-            server.workers.close()
+            server.stop()
             if on_shutdown is not None:
                 on_shutdown()
 
@@ -382,4 +394,4 @@ def create_app(
         WebSocketRoute("/api/sync", sync),
         WebSocketRoute("/api/{version}/sync", sync),
     ]
-    return FunctionCalls(server, Starlette(routes=routes, lifespan=lifespan))
+    return CallEndpoints(server, Starlette(routes=routes, lifespan=lifespan))

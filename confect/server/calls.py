@@ -31,7 +31,8 @@ from confect.model.errors import (
     TimestampTooOldError,
 )
 from confect.model.values import Value, from_wire, to_wire
-from confect.runtime.deployment import Backend, MutationResult, QueryResult
+from confect.runtime.deployment import Deployment
+from confect.runtime.execution import MutationResult, QueryResult
 from confect.runtime.session_requests import SessionRequest
 from confect.server.query_cache import QueryCache, query_key, unwrap_args
 from confect.services.auth import UserIdentity
@@ -157,17 +158,18 @@ class collecting:
         _lines.reset(self._token)
 
 
-class Functions:
-    """Runs an app's functions for clients."""
+class ClientCalls:
+    """Runs the calls clients make to a deployment's functions (a path and wire arguments
+    in, an `Outcome` out), queries through the query cache."""
 
-    def __init__(self, backend: Backend) -> None:
-        self.backend = backend
-        self.cache = QueryCache(backend.engine)
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self.cache = QueryCache(deployment)
 
     def find(self, path: str, kind: Kind | None, caller: Caller) -> FunctionDefinition[Any, Any]:
         """The function at `path` that `caller` may call as `kind` (any kind if None)."""
         try:
-            function = self.backend.app.function(path)
+            function = self.deployment.app.function(path)
         except FunctionNotFoundError:
             function = None
         if function is None or (function.visibility == "internal" and not caller.admin):
@@ -233,20 +235,20 @@ class Functions:
         request: SessionRequest | None = None,
     ) -> Outcome:
         args = self.decode_args(raw_args)
-        backend, identity = self.backend, caller.identity
+        executor, identity = self.deployment.executor, caller.identity
         if function.kind == "query":
-            body: Effect[Any, Any] = backend.query(function, args, identity, at_ts)
+            body: Effect[Any, Any] = executor.query(function, args, identity, at_ts)
         elif function.kind == "mutation":
-            body = backend.mutation(function, args, identity, request)
+            body = executor.mutation(function, args, identity, request)
         elif function.kind == "action":
-            body = backend.action(function, args, identity)
+            body = executor.action(function, args, identity)
         else:
             raise RequestError(
                 ErrorCode.BAD_REQUEST, f"{path} is an http action; call it through its route"
             )
         started = time.perf_counter()
         with collecting() as lines:
-            # the time limit is on user code (the backend's `user_code` enforces it), not on
+            # the time limit is on user code (the deployment's `user_code` enforces it), not on
             # a commit: once one begins, the answer is its real outcome
             if function.kind == "mutation":
                 exit_ = await _to_the_end(effects.run_exit(body))

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
-from confect.engine.interface import Engine, conflicts
-
 if TYPE_CHECKING:
+    from confect.runtime.deployment import Deployment
     from confect.server.calls import Caller, Outcome
 
 QueryKey = tuple[str, str, str | None, bool]
@@ -51,11 +50,11 @@ def _canonical(args: Any) -> str:
 
 
 class QueryCache:
-    """The most recently used successful query outcomes of one engine: at most `size` of
-    them and `max_bytes` of values (an outcome over a sixteenth of that is not kept)."""
+    """The most recently used successful query outcomes of one deployment: at most `size`
+    of them and `max_bytes` of values (an outcome over a sixteenth of that is not kept)."""
 
-    def __init__(self, engine: Engine, size: int = 4096, max_bytes: int = 64 << 20) -> None:
-        self._engine = engine
+    def __init__(self, deployment: Deployment, size: int = 4096, max_bytes: int = 64 << 20) -> None:
+        self._deployment = deployment
         self._size = size
         self._max_bytes = max_bytes
         self._bytes = 0
@@ -69,11 +68,10 @@ class QueryCache:
         if entry is None:
             return None
         outcome, nbytes = entry
-        latest = self._engine.last_ts()
+        latest = self._deployment.last_ts()
         if outcome.ts != latest:
             assert outcome.ts is not None
-            commits = self._engine.commits_since(outcome.ts)
-            if commits is None or conflicts(outcome.reads, commits, self._engine.catalog):
+            if self._deployment.invalidated_since(outcome.reads, outcome.ts):
                 self._drop(key)
                 return None
             outcome = attrs.evolve(outcome, ts=latest)

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from confect.runtime.session_requests import SessionRequest
-from confect.server.calls import Caller, Functions, Outcome, RequestError
+from confect.server.calls import Caller, ClientCalls, Outcome, RequestError
 from confect.server.protocol.client import Action, Mutation
 from confect.server.protocol.server import ServerMessage, action_response, mutation_response
 
@@ -29,7 +29,7 @@ class SessionCalls:
 
     def __init__(
         self,
-        functions: Functions,
+        functions: ClientCalls,
         finish: Finish,
         respond: Callable[[ServerMessage], Awaitable[None]],
         max_pending: int,
@@ -108,5 +108,5 @@ class SessionCalls:
             outcome = Outcome(False, error_message=error.message)
         if not mutation:
             return action_response(message.request_id, outcome)
-        ts = outcome.ts or self._functions.backend.engine.last_ts()
+        ts = outcome.ts or self._functions.deployment.last_ts()
         return mutation_response(message.request_id, outcome, ts)

@@ -13,12 +13,15 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from confect.engine.interface import IndexCatalog, ReadRange, Write, index_key
-from confect.server.calls import Caller, Functions, Outcome
+from confect.engine.interface import ReadRange, Write
+from confect.runtime.deployment import Subscription
+from confect.server.calls import Caller, ClientCalls, Outcome
 from confect.server.query_cache import QueryKey
 
 Wake = Callable[[QueryKey], None]
 """How a connection hears that one of its queries (by key) may have a new result."""
+IndexKeys = Callable[[Write, str], list[bytes]]
+"""The keys in an index (by name) of the document a write changed, before and after."""
 
 
 class SharedQuery:
@@ -69,17 +72,15 @@ class ReadIndex:
                     del self._readers[table]
         shared.reads = {}
 
-    def touched(self, writes: Sequence[Write], catalog: IndexCatalog) -> set[SharedQuery]:
+    def touched(self, writes: Sequence[Write], index_keys: IndexKeys) -> set[SharedQuery]:
         """The queries that read a range one of `writes` lands in (failed ones too)."""
         found = set(self.failed)
         for write in writes:
             indexes = self._readers.get(write.table)
             if not indexes:
                 continue
-            fields = catalog.fields[write.table]
-            documents = [d for d in (write.old, write.new) if d is not None]
             for index, readers in indexes.items():
-                keys = [index_key(d, index, fields.get(index, ())) for d in documents]
+                keys = index_keys(write, index)
                 for shared in readers:
                     if shared in found:
                         continue
@@ -93,13 +94,24 @@ class ReadIndex:
 
 
 class Subscriptions:
-    """All subscribed queries of a server."""
+    """All subscribed queries of a server; they hear of commits between `start` and `stop`."""
 
-    def __init__(self, functions: Functions) -> None:
-        self._functions = functions
+    def __init__(self, calls: ClientCalls) -> None:
+        self._calls = calls
         self._queries: dict[QueryKey, SharedQuery] = {}
         self._reads = ReadIndex()
-        functions.backend.commit_listeners.append(self._on_commit)
+        self._commits: Subscription | None = None
+
+    def start(self) -> None:
+        """Hear the deployment's commits, to mark stale the queries they touch."""
+        if self._commits is None:
+            self._commits = self._calls.deployment.subscribe_commits(self._on_commit)
+
+    def stop(self) -> None:
+        """Hear commits no more."""
+        if self._commits is not None:
+            self._commits.remove()
+            self._commits = None
 
     def subscribe(self, key: QueryKey, wake: Wake) -> None:
         shared = self._queries.get(key)
@@ -137,7 +149,7 @@ class Subscriptions:
         shared.stale = False
         running = shared.running = asyncio.get_running_loop().create_future()
         try:
-            outcome = await self._functions.call(key[0], raw_args, caller, "query")
+            outcome = await self._calls.call(key[0], raw_args, caller, "query")
         except asyncio.CancelledError:
             shared.stale = True
             running.cancel()  # whoever waited for this run starts its own
@@ -154,8 +166,8 @@ class Subscriptions:
             self._reads.watch(shared, outcome)
         if outcome.success and outcome.ts is not None:
             # a commit may have landed after the run checked its reads
-            engine = self._functions.backend.engine
-            shared.stale = shared.stale or not engine.is_valid(outcome.ts, outcome.reads)
+            deployment = self._calls.deployment
+            shared.stale = shared.stale or deployment.invalidated_since(outcome.reads, outcome.ts)
         running.set_result(outcome)
 
     def invalidate_all(self) -> None:
@@ -170,7 +182,6 @@ class Subscriptions:
             wake(shared.key)
 
     def _on_commit(self, ts: int, writes: list[Write]) -> None:
-        catalog = self._functions.backend.engine.catalog
-        for shared in self._reads.touched(writes, catalog):
+        for shared in self._reads.touched(writes, self._calls.deployment.index_keys):
             if not shared.stale:
                 self._mark_stale(shared)

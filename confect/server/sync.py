@@ -25,7 +25,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from confect.app.auth_config import AuthenticationError, TokenVerifier
 from confect.model.values import parse_json
-from confect.server.calls import Caller, Functions, Outcome, is_admin_key
+from confect.server.calls import Caller, ClientCalls, Outcome, is_admin_key
 from confect.server.protocol import U32, Ts
 from confect.server.protocol.client import (
     Action,
@@ -119,7 +119,7 @@ class SyncSession:
     def __init__(
         self,
         websocket: WebSocket,
-        functions: Functions,
+        functions: ClientCalls,
         subscriptions: Subscriptions,
         verifier: TokenVerifier,
         admin_key: str | None,
@@ -330,12 +330,11 @@ class SyncSession:
         with `modifications`)."""
         caller = self._current_caller()  # an expired identity gets no fresh results
         modifications = (modifications or []) + await self._queries.changes(caller)
-        engine = self._functions.backend.engine
         start = self._version
         end = StateVersion(
             query_set=start.query_set if query_set is None else query_set,
             identity=start.identity if identity is None else identity,
-            ts=Ts(max(start.ts, engine.last_ts())),
+            ts=Ts(max(start.ts, self._functions.deployment.last_ts())),
         )
         if not modifications and end == start and not always:
             return

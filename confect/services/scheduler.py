@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -10,9 +11,47 @@ import effects
 from confect.model.documents import user_fields
 from confect.model.ids import Id, table_number_of
 from confect.model.schema import SCHEDULED_TABLE
+from confect.model.values import Value
 from confect.runtime.transaction import Transaction
 from confect.services.in_transaction import InTransaction
 from effects import Effect, Tag
+
+
+class JobState(enum.StrEnum):
+    """Where a job is, as its document's `state.kind` holds it (Convex's names)."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "inProgress"
+    SUCCESS = "success"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def finished(self) -> bool:
+        """Whether the job is over (it gets a `completedTime`)."""
+        return self in (JobState.SUCCESS, JobState.FAILED, JobState.CANCELED)
+
+    def field(self, error: str | None = None) -> dict[str, Value]:
+        """The job document's `state` field for this state (with `error`, if given)."""
+        if error is None:
+            return {"kind": self.value}
+        return {"kind": self.value, "error": error}
+
+
+def is_pending(job: Mapping[str, Any]) -> bool:
+    """Whether the job document has not started (nor been canceled)."""
+    return job["state"] == JobState.PENDING.field()
+
+
+def job_fields(path: str, args: dict[str, Value], at_ms: float) -> dict[str, Value]:
+    """A new job's document: run the function at `path` with `args` at `at_ms`."""
+    return {
+        "name": path,
+        "args": [args],
+        "scheduledTime": at_ms,
+        "state": JobState.PENDING.field(),
+    }
+
 
 Resolve = Callable[[Any, Mapping[str, Any]], tuple[str, dict[str, Any]]]
 """(function ref, args) -> (path, encoded args); raises if the function is not in the app."""
@@ -50,10 +89,9 @@ class SchedulerService:
             if table_number_of(job_id) != tx.numbers[SCHEDULED_TABLE]:
                 return
             job = tx.get(SCHEDULED_TABLE, job_id)
-            if job is not None and job["state"] == {"kind": "pending"}:
-                tx.replace(
-                    SCHEDULED_TABLE, job, {**user_fields(job), "state": {"kind": "canceled"}}
-                )
+            if job is not None and is_pending(job):
+                fields: dict[str, Value] = {**user_fields(job), "state": JobState.CANCELED.field()}
+                tx.replace(SCHEDULED_TABLE, job, fields)
 
         return effects.sync(lambda: self._run(run))
 
@@ -62,13 +100,7 @@ class SchedulerService:
 
         def run(tx: Transaction) -> Id[Any]:
             tx.count_scheduled()
-            fields: dict[str, Any] = {
-                "name": path,
-                "args": [encoded],
-                "scheduledTime": at_ms,
-                "state": {"kind": "pending"},
-            }
-            return Id(tx.insert(SCHEDULED_TABLE, fields))
+            return Id(tx.insert(SCHEDULED_TABLE, job_fields(path, encoded, at_ms)))
 
         return effects.succeed(self._run(run))
 

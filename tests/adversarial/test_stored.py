@@ -26,7 +26,7 @@ from confect.engine.interface import Engine
 from confect.engine.sql.postgres import PostgresEngine
 from confect.engine.sql.sqlite import SqliteEngine
 from confect.model.values import Value, from_wire, to_wire
-from confect.server.calls import Caller, Functions, Outcome
+from confect.server.calls import Caller, ClientCalls, Outcome
 from tests.postgres import URL, postgres_engine
 from tests.servers import listening_socket
 
@@ -105,18 +105,18 @@ def deployment(deployments: Callable[[], Deployment]) -> Deployment:
 
 
 @contextlib.contextmanager
-def opened(deployment: Deployment) -> Iterator[Functions]:
+def opened(deployment: Deployment) -> Iterator[ClientCalls]:
     """The deployment opened, its functions ready to call as a server calls them."""
     engine = deployment.engine()
     try:
         backend = Backend(APP, engine)
-        yield Functions(backend)
+        yield ClientCalls(backend)
         backend.close()
     finally:
         engine.close()
 
 
-def call(functions: Functions, path: str, args: dict[str, Any]) -> Outcome:
+def call(functions: ClientCalls, path: str, args: dict[str, Any]) -> Outcome:
     return asyncio.run(functions.call(path, to_wire(args), Caller()))
 
 
@@ -188,7 +188,7 @@ def stored_three(deployment: Deployment) -> tuple[str, str, str]:
 
 
 def assert_served_and_reported(
-    functions: Functions, ids: tuple[str, str, str], reports: Reports
+    functions: ClientCalls, ids: tuple[str, str, str], reports: Reports
 ) -> None:
     """The documents beside the undecodable one are served; a read of its table gives
     the others or fails saying which document; unless the bad one was read as some value

@@ -211,7 +211,7 @@ def test_an_action_job_runs_on_one_process_only(two_processes):
     (seen_by_a,) = a.pending_jobs()
     assert effects.run_sync(b.tick()) == 1
     # `a` saw the job pending before `b` took it: its claim fails and it runs nothing
-    effects.run_sync(a._run_job(seen_by_a))  # pyright: ignore[reportPrivateUsage]
+    effects.run_sync(a.jobs.run(seen_by_a))
     assert RAN == ["once"]
     job = first.get("_scheduled_functions", job_id)
     assert job is not None and job["state"] == {"kind": "success"}

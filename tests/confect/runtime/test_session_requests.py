@@ -30,7 +30,7 @@ from confect.cli import cli
 from confect.engine.interface import Engine, Write
 from confect.engine.sql.sqlite import SqliteEngine
 from confect.model.schema import SESSION_REQUESTS_TABLE
-from confect.runtime.deployment import MutationResult
+from confect.runtime.execution import MutationResult
 from confect.runtime.session_requests import SessionRequest
 from confect.runtime.snapshot import export_snapshot, import_snapshot
 from confect.server.asgi import Server

@@ -114,7 +114,7 @@ async def test_reloading_the_app_forgets_cached_results():
 async def test_the_cache_keeps_only_the_most_recently_used_results():
     runs.clear()
     served = server()
-    served.functions.cache = type(served.functions.cache)(served.backend.engine, size=2)
+    served.functions.cache = type(served.functions.cache)(served.backend, size=2)
     for name in ["a", "b", "a", "c", "a", "b"]:
         await call(served, "items:count", {"name": name})
     assert runs == ["a", "b", "c", "b"]  # "b" was the least recently used when "c" came
@@ -139,7 +139,7 @@ def blob(size: float):
 async def test_the_cache_keeps_a_bounded_number_of_bytes():
     runs.clear()
     served = Server(Backend(App({"items:blob": blob}, SCHEMA)))
-    served.functions.cache = type(served.functions.cache)(served.backend.engine, max_bytes=16_000)
+    served.functions.cache = type(served.functions.cache)(served.backend, max_bytes=16_000)
     for size in [600, 600, 2_000, 600, 900, 900, 600]:
         await call(served, "items:blob", {"size": size})
     # 2,000 bytes is over a sixteenth of the budget: never kept; the rest fit
