@@ -2,7 +2,13 @@
 
 Define a schema and functions (queries, mutations, actions) whose handlers are effects;
 each call gets the services of its function type through a per-call layer.
+
+Convex values in Python: an `int` in a number position is a float64, `ConvexInt64` (the
+`convex` client's type, exported here) an int64; `MISSING` is a field that is not there
+(JavaScript's `undefined`), apart from `None` (`null`). docs/confect.md has the mapping.
 """
+
+from convex import ConvexInt64
 
 from confect.app.auth_config import AuthenticationError, JwtProvider
 from confect.app.crons import Crons
@@ -39,6 +45,7 @@ from confect.model.errors import (
 from confect.model.ids import Id
 from confect.model.schema import define_schema, define_table
 from confect.model.validators import v
+from confect.model.values import MISSING, Missing
 from confect.runtime.deployment import Backend
 from confect.services.auth import Auth, UserIdentity
 from confect.services.ctx import ActionCtx, MutationCtx, QueryCtx
@@ -49,6 +56,7 @@ from confect.services.storage import StorageActionWriter, StorageReader, Storage
 from confect.services.vector_search import ScoredId, VectorSearch
 
 __all__ = [
+    "MISSING",
     "ActionCtx",
     "ActionRunner",
     "App",
@@ -57,6 +65,7 @@ __all__ = [
     "AuthenticationError",
     "Backend",
     "ConvexError",
+    "ConvexInt64",
     "CorruptDocumentError",
     "Crons",
     "DatabaseReader",
@@ -73,6 +82,7 @@ __all__ = [
     "InvalidCursorError",
     "InvalidValueError",
     "JwtProvider",
+    "Missing",
     "MutationCtx",
     "MutationRunner",
     "NoUserIdentityFoundError",

@@ -14,7 +14,7 @@ from confect.model.errors import (
     InvalidValueError,
     ValidationError,
 )
-from confect.model.validators import ObjectV, Validator, encode_any
+from confect.model.validators import ObjectV, Validator, decode_any, encode_any
 from confect.model.values import Value, check_value
 from effects import Effect, TaggedError, gen
 
@@ -47,7 +47,7 @@ class FunctionDefinition(Generic[A, E]):
         if not isinstance(args, dict):
             raise ArgumentValidationError(path="args", message=f"expected an object, got {args!r}")
         if self.args is None:
-            return dict(args)
+            return {name: decode_any(value) for name, value in args.items()}
         try:
             return self.args.decode(args, "args")
         except ValidationError as error:
@@ -75,7 +75,9 @@ class FunctionDefinition(Generic[A, E]):
 
     def decode_result(self, value: Value) -> Any:
         """What a Python caller gets back (a `Doc` for `v.doc(...)`, attrs objects, ...)."""
-        return value if self.returns is None else self.returns.decode(value, "return value")
+        if self.returns is None:
+            return decode_any(value)
+        return self.returns.decode(value, "return value")
 
     def error_data(self, error: object) -> Value | None:
         """The `errorData` for a declared typed error, None for any other failure, and for
@@ -98,7 +100,9 @@ class FunctionDefinition(Generic[A, E]):
         return None
 
     def decode_error(self, data: Value) -> TaggedError:
-        """The typed error for `errorData`, or a `ConvexError` when it is not a declared one."""
+        """The typed error for `errorData`, or a `ConvexError` when it is not a declared one
+        (its values as values without a validator decode: an int64 is a `ConvexInt64`)."""
+        data = decode_any(data)
         if isinstance(data, dict):
             tag = data.get("_tag")
             for cls in self.errors:

@@ -28,11 +28,17 @@ class Doc(Generic[T]):
 
     The document's own fields read through: `doc.text` is `doc._value.text`. System names
     start with `_`, which user fields cannot, so they never hide a field.
+
+    A `Doc` read from the database keeps its stored fields (`_stored`), so returning it
+    gives the document as stored: a missing field stays missing, an int64 stays one.
     """
 
     _id: Id[T] = attrs.field(alias="id")
     _creation_time: float = attrs.field(alias="creation_time")
     _value: T = attrs.field(alias="value")
+    _stored: Mapping[str, Value] | None = attrs.field(
+        alias="stored", default=None, eq=False, repr=False
+    )
 
     def __getattr__(self, name: str) -> Any:
         value = object.__getattribute__(self, "_value")
@@ -61,8 +67,9 @@ def document_fields(doc: Doc[Any]) -> dict[str, Any]:
 
 def document_value(doc: Doc[Any]) -> Value:
     """The stored Convex value of `doc`, system fields included."""
+    stored = doc._stored  # pyright: ignore[reportPrivateUsage]
     return {
-        **document_fields(doc),
+        **(document_fields(doc) if stored is None else stored),
         "_id": str(doc._id),  # pyright: ignore[reportPrivateUsage]
         "_creationTime": doc._creation_time,  # pyright: ignore[reportPrivateUsage]
     }
@@ -89,4 +96,5 @@ def doc_from_stored(
             value = validator.decode(fields, path)
         except ValidationError as error:
             raise DocumentDecodeError(table=table, id=id_, message=str(error)) from None
-    return Doc(Id(id_), float(creation_time) if isinstance(creation_time, float) else 0.0, value)
+    created = float(creation_time) if isinstance(creation_time, float) else 0.0
+    return Doc(Id(id_), created, value, fields)

@@ -11,7 +11,7 @@ import attrs
 from confect.engine.interface import field_value
 from confect.model.errors import ValidationError
 from confect.model.validators import FieldEncoder, encode_any
-from confect.model.values import UNDEFINED, Value, encode_value, type_name
+from confect.model.values import MISSING, Value, encode_value, type_name
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
@@ -46,7 +46,8 @@ class FilterBuilder:
     """`q` in `.filter(lambda q: q.and_(q.eq(q.field("a"), 1), q.gt(q.field("b"), 2)))`.
 
     As Convex's filters: comparisons order values as indexes do (a missing field is
-    `undefined`, below everything); `add`, `sub`, `mul`, `div`, `mod` take two int64s
+    `undefined`, below everything: `q.eq(q.field("f"), MISSING)` matches the documents
+    without `f`, and so does `None` where `f` is optional and cannot hold `null`); `add`, `sub`, `mul`, `div`, `mod` take two int64s
     (checked: overflow and division by zero fail) or two float64s (IEEE; `div` and `mod`
     truncate toward zero), and `neg` one; `and_`, `or_`, `not_` take booleans. Anything
     else fails the query with a `ValidationError` at path `filter`."""
@@ -163,7 +164,10 @@ class FilterBuilder:
         if isinstance(x, Arithmetic) or callable(x):
             return cast(Operand, x)
         beside = _path_of(other)
-        value = self._encode(beside, x) if beside is not None else encode_any(x)
+        if beside is not None:
+            value = self._encode(beside, x)
+        else:
+            value = MISSING if x is MISSING else encode_any(x)
         return lambda document: value
 
 
@@ -218,11 +222,11 @@ def _negate(x: Any) -> Any:
 
 
 def _type(value: Any) -> str:
-    return "undefined" if value is UNDEFINED else type_name(value)
+    return "undefined" if value is MISSING else type_name(value)
 
 
 def _show(value: Any) -> str:
-    return "undefined" if value is UNDEFINED else repr(value)
+    return "undefined" if value is MISSING else repr(value)
 
 
 def _eval_error(message: str) -> ValidationError:

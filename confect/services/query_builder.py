@@ -17,7 +17,11 @@ from confect.model.values import (
 
 class IndexRangeBuilder:
     """Builds an index range: equalities on a prefix of the index's fields, then at most one
-    lower bound (gt/gte) and one upper bound (lt/lte) on the next field."""
+    lower bound (gt/gte) and one upper bound (lt/lte) on the next field.
+
+    A missing field is Convex's `undefined`, below every value: `eq(field, MISSING)` selects
+    the documents without `field`, and so does `eq(field, None)` where the field is optional
+    and cannot hold `null` (where it can, `None` is `null`)."""
 
     def __init__(self, index: str, fields: Sequence[str], encode: FieldEncoder) -> None:
         self._index = index
@@ -79,18 +83,21 @@ class IndexRangeBuilder:
 
 
 class SearchFilterBuilder:
-    """`q` in `.search("search_text", lambda q: q.search("text", "hello").eq("author", a))`."""
+    """`q` in `.search("search_text", lambda q: q.search("text", "hello").eq("author", a))`.
+
+    `eq(field, MISSING)` matches the documents without `field` (Convex's `undefined`), and
+    so does `None` where the field is optional and cannot hold `null`."""
 
     def __init__(self, encode: FieldEncoder) -> None:
         self._encode = encode
         self.field: str | None = None
         self.text = ""
-        self.equalities: list[tuple[str, Any]] = []
+        self.equalities: list[tuple[str, bytes]] = []  # (field, the value's key bytes)
 
     def search(self, field: str, text: str) -> SearchFilterBuilder:
         self.field, self.text = field, text
         return self
 
     def eq(self, field: str, value: Any) -> SearchFilterBuilder:
-        self.equalities.append((field, self._encode(field, value)))
+        self.equalities.append((field, encode_value(self._encode(field, value))))
         return self

@@ -21,7 +21,7 @@ from convex import ConvexError as ClientConvexError
 import effects
 from confect.app.functions import FunctionDefinition
 from confect.model.errors import ConvexError
-from confect.model.validators import encode_any
+from confect.model.validators import decode_any, encode_any
 from confect.model.values import from_wire, to_wire, with_int64_markers
 from confect.services.runners import (
     ActionRunner,
@@ -80,14 +80,14 @@ class RemoteDeployment:
         def failure(error: Exception) -> TaggedError:
             if isinstance(error, ClientConvexError):
                 data = from_wire(to_wire(error.data))
-                return (
-                    function.decode_error(data) if function is not None else ConvexError(data=data)
-                )
+                if function is None:
+                    return ConvexError(data=decode_any(data))
+                return function.decode_error(data)
             return RemoteCallError(path=path, message=str(error))
 
         def result(value: Any) -> Any:
             plain = from_wire(to_wire(value))
-            return function.decode_result(plain) if function is not None else plain
+            return function.decode_result(plain) if function is not None else decode_any(plain)
 
         return effects.try_promise(run, failure).map(result)
 

@@ -2,6 +2,7 @@
 tests/engines.py)."""
 
 import hashlib
+import operator
 from collections.abc import Callable, Iterator
 
 import attrs
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 import effects
 from confect import (
+    MISSING,
     App,
     Backend,
     DatabaseReader,
@@ -40,7 +42,11 @@ SCHEMA = define_schema(
     posts=define_table({"body": v.string(), "topic": v.string()}).search_index(
         "search_body", search_field="body", filter_fields=["topic"]
     ),
+    tagged=define_table({"tag": v.optional(v.union(v.string(), v.null()))}).index(
+        "by_tag", ["tag"]
+    ),
 )
+TAG = v.optional(v.union(v.string(), v.null()))  # a missing tag is MISSING, a null one None
 
 
 @query(
@@ -122,7 +128,26 @@ def edit_post(id: str, body: str | None):
         yield from db.table("posts").patch(id, {"body": body})
 
 
+@mutation(args={"tag": TAG})
+def tag(tag):
+    db = yield from DatabaseWriter
+    yield from db.table("tagged").insert({"tag": tag})
+
+
+@query(args={"op": v.string(), "tag": TAG})
+def tagged_range(op: str, tag):
+    db = yield from DatabaseReader
+    docs = (
+        yield from db.table("tagged")
+        .index("by_tag", lambda q: getattr(q, op)("tag", tag))
+        .collect()
+    )
+    return ["missing" if d.tag is MISSING else d.tag for d in docs]
+
+
 FUNCTIONS = (
+    tag,
+    tagged_range,
     in_range,
     page,
     insert,
@@ -309,6 +334,26 @@ def test_search_sees_updates_deletes_and_filters(make_backend):
     assert call(backend, "query", search_posts, {"text": "bre", "topic": None}) == ["buy bread"]
     call(backend, "mutation", edit_post, {"id": first, "body": None})
     assert call(backend, "query", search_posts, {"text": "bread", "topic": None}) == []
+
+
+TAGS = [MISSING, None, "a", "b"]  # in Convex's order: undefined < null < strings
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    tags=st.lists(st.sampled_from(TAGS), max_size=12),
+    op=st.sampled_from(["eq", "gt", "gte", "lt", "lte"]),
+    bound=st.sampled_from(TAGS),
+)
+def test_index_ranges_over_a_missing_field_order_it_before_null(make_backend, tags, op, bound):
+    backend = make_backend()
+    for t in tags:
+        call(backend, "mutation", tag, {"tag": t})
+    got = call(backend, "query", tagged_range, {"op": op, "tag": bound})
+    compare = {"eq": operator.eq, "gt": operator.gt, "gte": operator.ge}
+    compare |= {"lt": operator.lt, "lte": operator.le}
+    kept = sorted(TAGS.index(t) for t in tags if compare[op](TAGS.index(t), TAGS.index(bound)))
+    assert got == ["missing" if TAGS[i] is MISSING else TAGS[i] for i in kept]
 
 
 steps = st.lists(

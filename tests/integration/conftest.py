@@ -2,6 +2,7 @@
 provider whose keys the tests hold), served by `confect serve` in a child process."""
 
 import json
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -40,9 +41,11 @@ class Live:
 
 
 def notes_app(directory: Path) -> tuple[Path, rsa.RSAPrivateKey]:
-    """A copy of the notes example in `directory`, with an auth provider whose key is returned
-    and the test admin key in its data directory (the server adopts it)."""
+    """A copy of the notes example in `directory`, with an auth provider whose key is returned,
+    the test admin key in its data directory (the server adopts it) and `values_module` as
+    its module `values`."""
     app = copy_app(NOTES, directory)
+    shutil.copy(Path(__file__).with_name("values_module.py"), app / "values.py")
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     jwks = {"keys": [{**public, "kid": "test-key", "alg": "RS256", "use": "sig"}]}

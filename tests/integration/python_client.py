@@ -8,7 +8,7 @@ import json
 import sys
 import urllib.request
 
-from convex import ConvexClient, ConvexError
+from convex import ConvexClient, ConvexError, ConvexInt64
 
 
 def report(step: str, value: object) -> None:
@@ -89,6 +89,23 @@ def files(url: str, token: str) -> None:
         report("file", {"body": response.read().decode(), "type": response.headers["content-type"]})
 
 
+def values(url: str, token: str) -> None:
+    """How Python ints arrive: the type name of what the client gives back."""
+    client = ConvexClient(url)
+
+    def kind(value: object) -> dict:
+        return {"type": type(value).__name__, "value": repr(value)}
+
+    report("count", kind(client.query("values:count")["n"]))
+    report("count int64", kind(client.query("values:count_int64")["n"]))
+    report("echo int64", kind(client.query("values:echo", {"value": ConvexInt64(5)})["value"]))
+    report("echo int", kind(client.query("values:echo", {"value": 5})["value"]))
+    try:
+        client.query("values:too_big")
+    except Exception as error:
+        report("too big", str(error))
+
+
 if __name__ == "__main__":
     url, scenario, token = sys.argv[1], sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else "")
     scenarios = {
@@ -97,5 +114,6 @@ if __name__ == "__main__":
         "across_servers": across_servers,
         "errors": errors,
         "files": files,
+        "values": values,
     }
     scenarios[scenario](url, token)

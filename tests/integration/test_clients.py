@@ -62,6 +62,16 @@ def test_file_upload_and_download(live: Live):
     assert got["file"] == {"body": "file body", "type": "text/plain"}
 
 
+def test_python_client_gets_floats_for_ints_unless_a_validator_says_int64(live: Live):
+    got = steps(python_client(live, "values"))
+    assert got["count"]["type"] == "float"
+    assert got["count int64"]["type"] == "ConvexInt64"  # the client's own int64 type
+    assert got["echo int64"] == {"type": "ConvexInt64", "value": "ConvexInt64(5)"}
+    assert got["echo int"]["type"] == "float"
+    assert "return value.big[0]" in got["too big"]
+    assert "outside the range of a Convex float64" in got["too big"]
+
+
 # --- the npm client -------------------------------------------------------------------------------
 
 
@@ -72,6 +82,15 @@ def test_npm_http_client(live: Live):
     assert got["authed mutation"] == "string"
     assert "from npm http" in got["listed"]
     assert got["consistent"]["again"] == got["consistent"]["before"] >= 1  # read at one ts
+
+
+def test_npm_client_gets_numbers_for_ints_unless_a_validator_says_int64(live: Live):
+    got = steps(npm_client(live, "values"))
+    assert got["count"]["type"] == "number"
+    assert got["count int64"]["type"] == "bigint"
+    assert got["echo bigint"] == {"type": "bigint", "value": "5"}
+    assert got["echo number"] == {"type": "number", "value": "5"}
+    assert "return value.big[0]" in got["too big"]["message"]
 
 
 def test_npm_websocket_client_subscribes_mutates_and_runs_actions(live: Live):

@@ -9,7 +9,7 @@ The parts live in private modules (`_base`, `_classes`, `_binding`, `_building`)
 them from here.
 """
 
-from confect.model.validators._base import Validator, encode_any
+from confect.model.validators._base import Validator, decode_any, encode_any
 from confect.model.validators._binding import FieldEncoder, bind
 from confect.model.validators._building import from_type, object_of, v
 from confect.model.validators._classes import (
@@ -49,6 +49,7 @@ __all__ = [
     "UnionV",
     "Validator",
     "bind",
+    "decode_any",
     "encode_any",
     "from_type",
     "object_of",

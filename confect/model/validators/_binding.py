@@ -17,7 +17,7 @@ from confect.model.validators._classes import (
     RecordV,
     UnionV,
 )
-from confect.model.values import Value
+from confect.model.values import MISSING, Missing, Value
 
 
 def bind(
@@ -55,19 +55,24 @@ def _walk(validator: Validator[Any] | None) -> Iterator[Validator[Any]]:
 
 class FieldEncoder:
     """Encodes a value compared with a document field the way that field stores it, so that
-    `q.gt("rank", 1)` on a `v.number()` field compares with the float64 1.0, not the int64 1."""
+    `q.gt("rank", 1)` on a `v.number()` field compares with the float64 1.0, not the int64 1.
+
+    `MISSING` stays itself (Convex's `undefined`: it matches documents without the field);
+    so does `None` where the field is optional and cannot hold `null`."""
 
     def __init__(self, document: Validator[Any] | None) -> None:
         self._document = document
 
-    def __call__(self, path: str, value: Any) -> Value:
+    def __call__(self, path: str, value: Any) -> Value | Missing:
         validator = self._field(path)
-        if validator is not None:
-            try:
-                return validator.encode(value, path)
-            except ValidationError:
-                pass  # a value of another type: compare it as it is
-        return encode_any(value, path)
+        if validator is None:
+            return MISSING if value is MISSING else encode_any(value, path)
+        if validator.absent(value):
+            return MISSING
+        try:
+            return validator.encode(value, path)
+        except ValidationError:
+            return encode_any(value, path)  # a value of another type: compare it as it is
 
     def _field(self, path: str) -> Validator[Any] | None:
         validator = self._document

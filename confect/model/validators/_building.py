@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
+from convex import ConvexInt64
 
 from confect.model.ids import Id
 from confect.model.validators._base import Validator
@@ -28,6 +29,7 @@ from confect.model.validators._classes import (
     StringV,
     UnionV,
 )
+from confect.model.values import MISSING, Missing
 
 T = TypeVar("T")
 
@@ -54,13 +56,7 @@ def from_type(hint: Any, where: str) -> Validator[Any]:
     if origin in (dict, Mapping) and len(args) == 2:
         return RecordV(from_type(args[0], where), from_type(args[1], where))
     if origin in (Union, types.UnionType):
-        members = [a for a in args if a is not type(None)]
-        inner = (
-            from_type(members[0], where)
-            if len(members) == 1
-            else UnionV(*(from_type(a, where) for a in members))
-        )
-        return OptionalV(inner) if len(members) < len(args) else inner
+        return _from_union(args, where)
     if origin is Literal:
         literals = [LiteralV(a) for a in args]
         return UnionV(*literals) if len(literals) > 1 else literals[0]
@@ -71,6 +67,19 @@ def from_type(hint: Any, where: str) -> Validator[Any]:
     raise TypeError(
         f"{where}: no Convex validator for the type {hint!r}; give one in the field's metadata"
     )
+
+
+def _from_union(args: tuple[Any, ...], where: str) -> Validator[Any]:
+    """`X | None` is an optional X (None for missing); `X | None | Missing` is an optional X
+    or null, and `X | Missing` an optional X (`MISSING` for missing, in both)."""
+    missing, none = Missing in args, type(None) in args
+    members = [from_type(a, where) for a in args if a is not type(None) and a is not Missing]
+    if none and missing:
+        members.append(NullV())
+    inner = members[0] if len(members) == 1 else UnionV(*members)
+    if missing:
+        return OptionalV(inner, when_missing=MISSING)
+    return OptionalV(inner) if none else inner
 
 
 def object_of(cls: type[T]) -> ObjectV[T]:
@@ -96,12 +105,14 @@ class _V:
 
     @staticmethod
     def number() -> Float64V:
+        """A float64; an `int` (within ±2**53) becomes one."""
         return Float64V()
 
     float64 = number
 
     @staticmethod
     def int64() -> Int64V:
+        """An int64 (a JavaScript `bigint`): an `int` or a `ConvexInt64`; decodes to `int`."""
         return Int64V()
 
     @staticmethod
@@ -117,7 +128,9 @@ class _V:
         return BytesV()
 
     @staticmethod
-    def literal(value: str | int | float | bool) -> LiteralV:
+    def literal(value: str | int | float | bool | ConvexInt64) -> LiteralV:
+        """One value; a number is a float64 (`v.literal(3)` is 3.0, as a JavaScript 3),
+        unless it is a `ConvexInt64`."""
         return LiteralV(value)
 
     @staticmethod
@@ -142,6 +155,8 @@ class _V:
 
     @staticmethod
     def optional(inner: Validator[T]) -> OptionalV[T]:
+        """A field that may be missing: `None` in Python, or `MISSING` where `inner` holds
+        `null` (then `None` is `null`)."""
         return OptionalV(inner)
 
     @staticmethod

@@ -7,21 +7,35 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar, cast
 
 import attrs
+from convex import ConvexInt64
 
 from confect.model.documents import CONVERTER, Doc, doc_from_stored, document_value
 from confect.model.errors import ValidationError
 from confect.model.ids import Id, table_number_of
-from confect.model.validators._base import Validator, encode_any, mismatch
-from confect.model.values import MAX_INT64, MIN_INT64, Value
+from confect.model.validators._base import (
+    Validator,
+    decode_any,
+    encode_any,
+    float64_of_int,
+    mismatch,
+)
+from confect.model.values import MAX_INT64, MIN_INT64, MISSING, Missing, Value, type_name
 
 T = TypeVar("T")
 
 
-class _Leaf(Validator[T]):
-    """A validator whose Python and Convex forms are the same: `check` goes both ways."""
+class _Named(Validator[T]):
+    """A validator of one type, which `name` names."""
 
     name: ClassVar[str]
     """What the type is called in messages and in `describe()`."""
+
+    def describe(self) -> str:
+        return f"{self.name}()"
+
+
+class _Leaf(_Named[T]):
+    """A validator whose Python and Convex forms are the same: `check` goes both ways."""
 
     def check(self, value: Any, path: str) -> T:
         raise NotImplementedError
@@ -31,9 +45,6 @@ class _Leaf(Validator[T]):
 
     def decode(self, value: Value, path: str = "value") -> T:
         return self.check(value, path)
-
-    def describe(self) -> str:
-        return f"{self.name}()"
 
 
 class _InstanceOf(_Leaf[T]):
@@ -67,21 +78,36 @@ class BytesV(_InstanceOf[bytes]):
     name = "bytes"
 
 
-class Float64V(_Leaf[float]):
+class Float64V(_Named[float]):
+    """Convex's `number`: a float64. An `int` is one too (within ±2**53, where a float64
+    holds it exactly); a `ConvexInt64` is not (Convex's `v.number()` refuses a bigint)."""
+
     name = "number"
 
-    def check(self, value: Any, path: str) -> float:
+    def encode(self, value: Any, path: str = "value") -> Value:
         if type(value) is float:
             return value
         if type(value) is int:
-            return float(value)
+            return float64_of_int(value, path)
         raise mismatch(path, "number", value)
 
+    def decode(self, value: Value, path: str = "value") -> float:
+        if type(value) is not float:
+            raise mismatch(path, "number", value)
+        return value
 
-class Int64V(_Leaf[int]):
+
+class Int64V(_Named[int]):
+    """Convex's `int64` (a JavaScript `bigint`): an `int` or a `ConvexInt64`; decodes to `int`."""
+
     name = "int64"
 
-    def check(self, value: Any, path: str) -> int:
+    def encode(self, value: Any, path: str = "value") -> Value:
+        if isinstance(value, ConvexInt64):
+            return int(value.value)
+        return self.decode(value, path)
+
+    def decode(self, value: Value, path: str = "value") -> int:
         if type(value) is not int:
             raise mismatch(path, "int64", value)
         if not MIN_INT64 <= value <= MAX_INT64:
@@ -89,24 +115,57 @@ class Int64V(_Leaf[int]):
         return value
 
 
-class LiteralV(_Leaf[Any]):
-    def __init__(self, literal: str | int | float | bool) -> None:
-        self.literal = literal
+class LiteralV(Validator[Any]):
+    """One value. As in Convex, a number literal is a float64 (`v.literal(3)` holds 3.0, and
+    takes 3 or 3.0); `v.literal(ConvexInt64(3))` is the int64 3."""
 
-    def check(self, value: Any, path: str) -> Any:
-        if type(value) is not type(self.literal) or value != self.literal:
-            raise mismatch(path, repr(self.literal), value)
-        return value
+    def __init__(self, literal: str | int | float | bool | ConvexInt64) -> None:
+        self.literal = literal
+        self._value: Value = self._convex_value(literal)
+        self._decoded = literal.value if isinstance(literal, ConvexInt64) else literal
+
+    @staticmethod
+    def _convex_value(literal: str | int | float | bool | ConvexInt64) -> Value:
+        if isinstance(literal, ConvexInt64):
+            return literal.value
+        if type(literal) is int:
+            return float64_of_int(literal, f"literal({literal!r})")
+        return literal
+
+    def encode(self, value: Any, path: str = "value") -> Value:
+        if type(value) is int and type(self._value) is int:  # an int64 literal takes an int
+            self.decode(value, path)
+            return self._value
+        try:
+            self.decode(self._convex_value(value), path)
+        except ValidationError:
+            raise mismatch(path, self._expected(), value) from None
+        return self._value
+
+    def decode(self, value: Value, path: str = "value") -> Any:
+        if type(value) is not type(self._value) or value != self._value:
+            raise mismatch(path, self._expected(), value)
+        return self._decoded
+
+    def _expected(self) -> str:
+        number = type(self._value) in (int, float)
+        return f"{self.literal!r} ({type_name(self._value)})" if number else repr(self.literal)
 
     def describe(self) -> str:
         return f"literal({self.literal!r})"
 
 
-class AnyV(_Leaf[Any]):
+class AnyV(_Named[Any]):
+    """Any Convex value, as values without a validator cross (`encode_any`, `decode_any`:
+    an `int` is a float64, a `ConvexInt64` an int64)."""
+
     name = "any"
 
-    def check(self, value: Any, path: str) -> Any:
+    def encode(self, value: Any, path: str = "value") -> Value:
         return encode_any(value, path)
+
+    def decode(self, value: Value, path: str = "value") -> Any:
+        return decode_any(value)
 
 
 class IdV(_Leaf[Id[Any]]):
@@ -149,25 +208,46 @@ class ArrayV(Validator[list[T]]):
 
 
 class OptionalV(Validator[T | None]):
-    """A field that may be missing (None in Python, absent in Convex)."""
+    """A field that may be missing (absent in Convex, `undefined` in JavaScript).
+
+    In Python a missing field is `None`, short and what an attrs field's default says,
+    unless the field can hold `null` (`v.optional(v.null())`, `v.optional(v.any())`): there
+    `None` is `null`, and a missing field is `MISSING`, both ways."""
 
     is_optional = True
 
-    def __init__(self, inner: Validator[T]) -> None:
+    def __init__(self, inner: Validator[T], when_missing: Missing | None = None) -> None:
         self.inner = inner
+        self.holds_null = _holds_null(inner)
+        self.when_missing: Missing | None = MISSING if self.holds_null else when_missing
+        """What a missing field decodes to: `None`, or `MISSING` where the field holds `null`
+        (or where a type hint names `Missing`)."""
+
+    def absent(self, value: Any) -> bool:
+        return value is MISSING or (value is None and not self.holds_null)
 
     def encode(self, value: Any, path: str = "value") -> Value:
-        return None if value is None else self.inner.encode(value, path)
+        return None if self.absent(value) else self.inner.encode(value, path)
 
     def decode(self, value: Value, path: str = "value") -> T | None:
-        return None if value is None else self.inner.decode(value, path)
+        return None if value is None and not self.holds_null else self.inner.decode(value, path)
 
     def describe(self) -> str:
         return f"optional({self.inner.describe()})"
 
 
+def _holds_null(validator: Validator[Any]) -> bool:
+    try:
+        validator.decode(None)
+    except ValidationError:
+        return False
+    return True
+
+
 class ObjectV(Validator[T]):
-    """An object with known fields; with `cls`, decodes into that attrs class."""
+    """An object with known fields; with `cls`, decodes into that attrs class. A field of
+    `MISSING` is left out (so is one of `None`, where the field is optional and cannot hold
+    `null`); a missing optional field decodes to `None` (or `MISSING`, see `OptionalV`)."""
 
     def __init__(self, fields: Mapping[str, Validator[Any]], cls: type[T] | None = None) -> None:
         self.fields = dict(fields)
@@ -181,38 +261,42 @@ class ObjectV(Validator[T]):
         given = cast("Mapping[str, Any]", value)
         out: dict[str, Value] = {}
         for name, validator in self.fields.items():
-            item = given.get(name)
-            if item is None and validator.is_optional:
-                continue
-            if name not in given:
+            item = given.get(name, MISSING)
+            if validator.absent(item):
+                if validator.is_optional:
+                    continue
                 raise ValidationError(path=f"{path}.{name}", message="required field is missing")
             out[name] = validator.encode(item, f"{path}.{name}")
-        for name in given:
-            if name not in self.fields and not name.startswith("_"):
-                raise ValidationError(path=f"{path}.{name}", message="unexpected field")
+        self._refuse_unexpected(given, path)
         return out
 
     def decode(self, value: Value, path: str = "value") -> T:
         if not isinstance(value, dict):
             raise mismatch(path, "object", value)
-        out: dict[str, Any] = {}
-        for name, validator in self.fields.items():
-            item = value.get(name)
-            if item is None and name not in value:
-                if validator.is_optional:
-                    out[name] = None
-                    continue
-                raise ValidationError(path=f"{path}.{name}", message="required field is missing")
-            out[name] = validator.decode(item, f"{path}.{name}")
-        for name in value:
-            if name not in self.fields and not name.startswith("_"):
-                raise ValidationError(path=f"{path}.{name}", message="unexpected field")
+        out = {name: _field_of(value, name, f, f"{path}.{name}") for name, f in self.fields.items()}
+        self._refuse_unexpected(value, path)
         if self.cls is None:
             return cast(T, out)
         return self.cls(**out)
 
+    def _refuse_unexpected(self, given: Mapping[str, Any], path: str) -> None:
+        for name in given:
+            if name not in self.fields and not name.startswith("_"):
+                raise ValidationError(path=f"{path}.{name}", message="unexpected field")
+
     def describe(self) -> str:
         return self.cls.__name__ if self.cls is not None else "object({...})"
+
+
+def _field_of(given: dict[str, Value], name: str, validator: Validator[Any], path: str) -> Any:
+    """The decoded field `name` of an object; a present optional field is a value of its
+    inner validator (Convex's `v.optional(v.string())` refuses null)."""
+    if isinstance(validator, OptionalV):
+        optional = cast(OptionalV[Any], validator)
+        return optional.inner.decode(given[name], path) if name in given else optional.when_missing
+    if name not in given:
+        raise ValidationError(path=path, message="required field is missing")
+    return validator.decode(given[name], path)
 
 
 class RecordV(Validator[dict[str, T]]):

@@ -2,12 +2,13 @@
 entering the system passes, and the total order.
 
 Inside confect a stored value uses plain Python types: `int` is an int64, `float` is a
-float64, and the two are never equal. The wire form is Convex's "convex_encoded_json"
+float64, and the two are never equal. `MISSING` is a field that is not there (Convex's
+`undefined`), apart from `None` (`null`). The wire form is Convex's "convex_encoded_json"
 (`to_wire`, `from_wire`); stored documents use the same JSON with `$`-names escaped
 (`to_stored_json`, `from_stored_json`). `check_value` and `check_limits` enforce Convex's
 limits and give the size Convex counts; `encode_key` gives bytes in Convex's order.
 
-The parts live in private modules (`_checks`, `_json`, `_order`); import them from here.
+The parts live in private modules (`_checks`, `_json`, `_missing`, `_order`); import them from here.
 """
 
 from confect.model.values._checks import (
@@ -33,6 +34,7 @@ from confect.model.values._json import (
     to_wire,
     with_int64_markers,
 )
+from confect.model.values._missing import MISSING, Missing
 from confect.model.values._order import (
     AFTER_PREFIX,
     UNDEFINED,
@@ -52,7 +54,9 @@ __all__ = [
     "MAX_INT64",
     "MAX_NESTING",
     "MIN_INT64",
+    "MISSING",
     "UNDEFINED",
+    "Missing",
     "Value",
     "check_limits",
     "check_value",

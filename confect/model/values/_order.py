@@ -13,9 +13,10 @@ import struct
 from typing import Any
 
 from confect.model.values._checks import Value
+from confect.model.values._missing import MISSING
 
-UNDEFINED: Any = object()
-"""A missing field: sorts before every value."""
+UNDEFINED: Any = MISSING
+"""A missing field in a key (`MISSING` itself): sorts before every value."""
 
 _T_UNDEFINED, _T_NULL, _T_INT, _T_FLOAT, _T_BOOL, _T_STR, _T_BYTES, _T_ARRAY, _T_OBJECT = range(
     1, 10

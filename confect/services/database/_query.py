@@ -23,7 +23,7 @@ from confect.model.errors import (
 )
 from confect.model.text_search import query_terms, relevance
 from confect.model.validators import FieldEncoder, Validator
-from confect.model.values import AFTER_PREFIX
+from confect.model.values import AFTER_PREFIX, encode_value
 from confect.runtime.transaction import Transaction
 from confect.services.filters import Expression, FilterBuilder
 from effects import Effect
@@ -59,8 +59,8 @@ class Query:
     hi: bytes = AFTER_PREFIX
     order_: Order = "asc"
     filters: tuple[Expression, ...] = ()
-    search: tuple[str, str, str, tuple[tuple[str, Any], ...]] | None = (
-        None  # index, field, text, equalities
+    search: tuple[str, str, str, tuple[tuple[str, bytes], ...]] | None = (
+        None  # index, field, text, equalities (field, the value's key bytes)
     )
 
     def order(self, order: Order) -> Query:
@@ -151,7 +151,7 @@ class Query:
         terms = query_terms(text)
         scored: list[tuple[float, float, Document]] = []
         for document in self.tx.search(self.table, index, terms):
-            if any(field_value(document, f) != value for f, value in equalities):
+            if any(encode_value(field_value(document, f)) != key for f, key in equalities):
                 continue
             if not all(f(document) for f in self.filters):
                 continue

@@ -10,10 +10,13 @@ from confect.model.documents import user_fields
 from confect.model.errors import GetByIdFailure, ValidationError
 from confect.model.ids import Id, table_number_of
 from confect.model.schema import Schema
-from confect.model.validators import encode_any
+from confect.model.validators import AnyV
 from confect.model.values import Value
 from confect.runtime.transaction import Transaction
 from effects import Effect, Tag
+
+_UNKNOWN_FIELD = AnyV()
+"""How `patch` encodes a field its table does not declare (the check after refuses it)."""
 
 
 class TableWriter:
@@ -31,7 +34,9 @@ class TableWriter:
     def patch(
         self, id_: str, fields: dict[str, Any]
     ) -> Effect[None, GetByIdFailure | ValidationError]:
-        """Merge `fields` into the document; a field set to None is removed."""
+        """Merge `fields` into the document, as Convex's `patch`: a field set to `MISSING`
+        is removed, and so is one set to `None` where the field is optional and cannot
+        hold `null` (elsewhere `None` stores `null`); the other fields are left as they are."""
 
         def run() -> None:
             current = self._current(id_)
@@ -41,11 +46,13 @@ class TableWriter:
                     raise ValidationError(
                         path=f"patch.{name}", message="system fields cannot be patched"
                     )
-                if value is None:
+                field = self._validator.fields.get(name, _UNKNOWN_FIELD)
+                if field.absent(value):
                     merged.pop(name, None)
                 else:
-                    merged[name] = encode_any(value, f"patch.{name}")
-            self._tx.replace(self._table, current, self._fields(merged))
+                    merged[name] = field.encode(value, f"patch.{name}")
+            self._validator.decode(merged, "document")  # the whole document still fits
+            self._tx.replace(self._table, current, merged)
 
         return effects.sync(run)
 

@@ -36,8 +36,8 @@ def transfer(transfer_id: str, source: str, target: str, amount: int):
     )
 
 
-@query()
+@query(returns=v.int64())
 def total():
-    """The sum of every balance."""
+    """The sum of every balance (an int64: without `returns`, a Python int is a float64)."""
     db = yield from DatabaseReader
     return sum(account.balance for account in (yield from db.table("accounts").collect()))

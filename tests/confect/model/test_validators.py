@@ -5,7 +5,7 @@ from typing import Literal
 import attrs
 import pytest
 
-from confect import SchemaError, ValidationError, define_schema, define_table, v
+from confect import MISSING, Missing, SchemaError, ValidationError, define_schema, define_table, v
 from confect.model.validators import object_of
 
 
@@ -111,3 +111,19 @@ def test_schema_checks_names_and_index_fields_at_definition_time():
         define_table(int)  # type: ignore[arg-type]
     schema = define_schema(people=table)
     assert {"people", "_storage", "_scheduled_functions"} <= set(schema.tables)
+
+
+def test_missing_in_type_hints_says_where_none_is_null():
+    @attrs.frozen
+    class Mark:
+        plain: str | None = None  # None is missing: the field cannot hold null
+        nullable: str | Missing | None = MISSING  # None is null, MISSING is missing
+        absent: str | Missing = MISSING
+
+    shape = object_of(Mark)
+    assert shape.encode(Mark()) == {}
+    assert shape.encode(Mark(nullable=None)) == {"nullable": None}
+    assert shape.decode({}) == Mark(None, MISSING, MISSING)
+    assert shape.decode({"nullable": None, "absent": "x"}) == Mark(None, None, "x")
+    with pytest.raises(ValidationError, match=r"value\.absent: expected string, got None"):
+        shape.decode({"absent": None})

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 import effects
 from confect import (
+    MISSING,
     App,
+    ConvexInt64,
     DatabaseReader,
     DatabaseWriter,
     ValidationError,
@@ -71,9 +73,19 @@ def test_math_operators_on_number_fields():
 
 def test_a_missing_field_is_not_null():
     t = fresh()
+    insert(t, "things", {"a": 1, "b": 0, "flag": None}, {"a": 2, "b": 0})
+    found = matching(t, "things", lambda q: q.eq(q.field("flag"), None))
+    assert [d["a"] for d in found] == [1.0]
+    found = matching(t, "things", lambda q: q.eq(q.field("flag"), MISSING))
+    assert [d["a"] for d in found] == [2.0]
+
+
+def test_none_is_missing_where_a_field_cannot_hold_null():
+    t = fresh()
     insert(t, "messages", {"body": "none"}, {"body": "some", "score": 1})
-    found = matching(t, "messages", lambda q: q.eq(q.field("score"), None))
-    assert found == []
+    for missing in (None, MISSING):
+        found = matching(t, "messages", lambda q, m=missing: q.eq(q.field("score"), m))
+        assert [d["body"] for d in found] == ["none"]
 
 
 def _rust_int(name: str, x: int, y: int) -> int | None:
@@ -97,14 +109,16 @@ def _trunc_div(x: int, y: int) -> int:
 @given(name=st.sampled_from(["add", "sub", "mul", "div", "mod"]), x=INT64, y=INT64)
 def test_int64_arithmetic_is_checked_like_rust(name: str, x: int, y: int):
     t = fresh()
-    insert(t, "things", {"a": x, "b": y})
+    insert(t, "things", {"a": ConvexInt64(x), "b": ConvexInt64(y)})
     expected = _rust_int(name, x, y)
     if expected is None:
         with pytest.raises(ValidationError, match="by zero|out of range for Int64"):
             matching(t, "things", lambda q: q.eq(getattr(q, name)(q.field("a"), q.field("b")), 0))
     else:
         found = matching(
-            t, "things", lambda q: q.eq(getattr(q, name)(q.field("a"), q.field("b")), expected)
+            t,
+            "things",
+            lambda q: q.eq(getattr(q, name)(q.field("a"), q.field("b")), ConvexInt64(expected)),
         )
         assert len(found) == 1
 
@@ -140,11 +154,11 @@ def _ieee_div(x: float, y: float) -> float:
 @pytest.mark.parametrize(
     ("a", "b", "message"),
     [
-        (1, 1.5, r"Cannot add 1 \(type int64\) and 1.5 \(type float64\)"),
+        (ConvexInt64(1), 1.5, r"Cannot add 1 \(type int64\) and 1.5 \(type float64\)"),
         ("x", 1.0, r"Cannot add 'x' \(type string\) and 1.0 \(type float64\)"),
         (
-            2**63 - 1,
-            1,
+            ConvexInt64(2**63 - 1),
+            ConvexInt64(1),
             "Cannot add 9223372036854775807 and 1: the result is out of range for Int64",
         ),
     ],
@@ -161,7 +175,7 @@ def test_boolean_logic_takes_booleans_only():
     insert(t, "things", {"a": 1, "b": 2, "flag": True}, {"a": 1, "b": 2, "flag": False})
     assert len(matching(t, "things", lambda q: q.and_(q.field("flag"), True))) == 1
     assert len(matching(t, "things", lambda q: q.not_(q.field("flag")))) == 1
-    with pytest.raises(ValidationError, match=r"Cannot use value 1 \(type int64\) as a Boolean"):
+    with pytest.raises(ValidationError, match=r"Cannot use value 1.0 \(type float64\) as a"):
         matching(t, "things", lambda q: q.or_(q.field("a")))
     with pytest.raises(ValidationError, match=r"Cannot negate 'x' \(type string\)"):
         insert(t, "things", {"a": "x", "b": 0})

@@ -83,7 +83,18 @@ async function resend() {
   await client.close();
 }
 
-const scenarios = { http, subscribe, large, resend };
+// How Python ints arrive: a float64 is a number, an int64 a bigint (JSON cannot hold one).
+async function values() {
+  const client = new ConvexHttpClient(url);
+  const kind = (value) => ({ type: typeof value, value: String(value) });
+  report("count", kind((await client.query(api.values.count, {})).n));
+  report("count int64", kind((await client.query(api.values.count_int64, {})).n));
+  report("echo bigint", kind((await client.query(api.values.echo, { value: 5n })).value));
+  report("echo number", kind((await client.query(api.values.echo, { value: 5 })).value));
+  report("too big", await client.query(api.values.too_big, {}).catch(failure));
+}
+
+const scenarios = { http, subscribe, large, resend, values };
 scenarios[scenario]().then(
   () => process.exit(0),
   (error) => {

@@ -1,6 +1,7 @@
 import contextlib
 
 from confect import (
+    MISSING,
     ActionRunner,
     Auth,
     DatabaseReader,
@@ -199,7 +200,7 @@ def patch_and_replace(id: str):
 @mutation(args={"id": v.id("items")})
 def remove_required_field(id: str):
     db = yield from DatabaseWriter
-    yield from db.table("items").patch(id, {"label": None})
+    yield from db.table("items").patch(id, {"label": MISSING})
 
 
 @mutation()
