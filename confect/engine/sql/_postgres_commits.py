@@ -12,6 +12,8 @@ from typing import Any
 import psycopg
 
 from confect.engine.records import Commit, Write
+from confect.engine.sql import _core
+from confect.engine.sql._postgres_statements import SQL, Database
 from confect.model.values import from_stored_json, to_stored_json
 
 KEEP_COMMITS = 10_000  # commits kept in the `commits` table for the other processes
@@ -42,16 +44,20 @@ def after(db: psycopg.Connection[Any], ts: int) -> list[Commit]:
     return [Commit(int(ts), _decode_writes(writes)) for ts, writes in rows.fetchall()]
 
 
-def prune(db: psycopg.Connection[Any]) -> int | None:
-    """Forget all but the last KEEP_COMMITS commits; the ts of the last one forgotten (a
-    process that had not read it yet must learn that it missed some), None if none was."""
+def prune(db: psycopg.Connection[Any]) -> None:
+    """Forget all but the last KEEP_COMMITS commits; a process that had not read them yet
+    learns that it missed some (`forgotten_ts`)."""
     row = db.execute(
         "SELECT ts FROM commits ORDER BY ts DESC OFFSET %s LIMIT 1", (KEEP_COMMITS,)
     ).fetchone()
-    if row is None:
-        return None
-    db.execute("DELETE FROM commits WHERE ts <= %s", (row[0],))
-    return int(row[0])
+    if row is not None:
+        db.execute("DELETE FROM commits WHERE ts <= %s", (row[0],))
+        _core.set_meta(Database(db), SQL, "forgotten_ts", str(row[0]))
+
+
+def forgotten_ts(db: psycopg.Connection[Any]) -> int:
+    """The ts of the last commit forgotten (0 if none was)."""
+    return int(_core.meta(Database(db), SQL, "forgotten_ts", "0"))
 
 
 def _encode_writes(writes: Sequence[Write]) -> str:

@@ -248,9 +248,7 @@ class PostgresEngine(SqlReads):
         self._since_prune += len(commits)
         if self._since_prune >= _postgres_commits.PRUNE_EVERY:
             self._since_prune = 0
-            forgotten = _postgres_commits.prune(db)
-            if forgotten is not None:
-                _core.set_meta(Database(db), SQL, "forgotten_ts", str(forgotten))
+            _postgres_commits.prune(db)
         self._notify(db, str(commits[-1].ts))
 
     def _notify(self, db: Connection, payload: str) -> None:
@@ -263,7 +261,7 @@ class PostgresEngine(SqlReads):
         commits = _postgres_commits.after(db, known)
         if not commits:
             return
-        if int(_core.meta(Database(db), SQL, "forgotten_ts", "0")) <= known:
+        if _postgres_commits.forgotten_ts(db) <= known:
             self._learn(commits)
             return
         with self._log_lock:
