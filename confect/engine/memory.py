@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import bisect
-import threading
 from collections.abc import Iterator, Sequence
 
-from confect.engine.interface import (
-    BLOB_CHUNK_BYTES,
-    BlobWriter,
-    Commit,
-    CommitLog,
-    CommitRequest,
-    Document,
-    Engine,
-    IndexCatalog,
-    Write,
-    accept_batch,
-    number_new_tables,
-)
-from confect.model.errors import WriteConflict
+from confect.engine._single_process import SingleProcessEngine
+from confect.engine.catalog import IndexCatalog, number_new_tables
+from confect.engine.interface import BLOB_CHUNK_BYTES, BlobWriter, Commit, Document, Write
 from confect.model.schema import Schema
 
 
@@ -78,19 +66,16 @@ class _TermIndex:
         return found
 
 
-class MemoryEngine(Engine):
+class MemoryEngine(SingleProcessEngine):
     """Everything in process memory; gone when the object is."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._documents: dict[str, dict[str, Document]] = {}
         self._indexes: dict[tuple[str, str], _Index] = {}
         self._term_indexes: dict[tuple[str, str], _TermIndex] = {}
         self._numbers: dict[str, int] = {}
-        self._log = CommitLog()
-        self._ts = 0
-        self._creation = 0.0
         self._blobs: dict[str, bytes] = {}
-        self._lock = threading.Lock()
 
     def configure(self, schema: Schema) -> dict[str, int]:
         self.catalog = IndexCatalog(schema)
@@ -116,9 +101,6 @@ class MemoryEngine(Engine):
     def set_table_numbers(self, numbers: dict[str, int]) -> None:
         self._numbers.update(numbers)
 
-    def last_ts(self) -> int:
-        return self._ts
-
     def get(self, table: str, id_: str) -> Document | None:
         return self._documents.get(table, {}).get(id_)
 
@@ -139,15 +121,10 @@ class MemoryEngine(Engine):
     def search_candidates(self, table: str, index: str, terms: Sequence[str]) -> set[str]:
         return self._term_indexes[(table, index)].candidates(terms)
 
-    def commit_many(self, requests: Sequence[CommitRequest]) -> list[int | WriteConflict]:
-        with self._lock:
-            results, accepted = accept_batch(requests, self._log, self._ts, self.catalog)
-            for commit in accepted:
-                for write in commit.writes:
-                    self._apply(write)
-                self._log.append(commit)
-                self._ts = commit.ts
-            return results
+    def _store(self, commits: list[Commit], last_creation: float) -> None:
+        for commit in commits:
+            for write in commit.writes:
+                self._apply(write)
 
     def _apply(self, write: Write) -> None:
         documents = self._documents[write.table]
@@ -159,23 +136,12 @@ class MemoryEngine(Engine):
                     self._term_indexes[(write.table, name)].remove(word, write.id)
             del documents[write.id]
         if write.new is not None:
-            created = write.new["_creationTime"]
-            if isinstance(created, float) and created > self._creation:
-                self._creation = created
             for name, key in self.catalog.keys(write.table, write.new).items():
                 self._indexes[(write.table, name)].add(key, write.id)
             for name, found in self.catalog.terms(write.table, write.new).items():
                 for word in found:
                     self._term_indexes[(write.table, name)].add(word, write.id)
             documents[write.id] = write.new
-
-    def commits_since(self, ts: int) -> list[Commit] | None:
-        return self._log.since(ts, self._ts)
-
-    def next_creation_time(self, now_ms: float) -> float:
-        with self._lock:  # handlers on several threads take creation times at once
-            self._creation = max(now_ms, self._creation + 0.001)
-            return self._creation
 
     def new_blob(self) -> BlobWriter:
         return _MemoryBlob(self._blobs)

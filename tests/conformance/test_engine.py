@@ -23,8 +23,9 @@ from confect import (
     query,
     v,
 )
-from confect.engine.interface import BLOB_CHUNK_BYTES, CommitLog, Engine
+from confect.engine.interface import BLOB_CHUNK_BYTES, CommitLog, Engine, Write
 from confect.model.errors import TimestampTooOldError, WriteConflict
+from confect.model.ids import new_id
 from confect.model.values import encode_key
 from tests.counters import COUNTERS, counter, increment, new_counter
 from tests.engines import ENGINES, release
@@ -424,3 +425,26 @@ def test_blobs_are_written_and_read_in_pieces_and_kept_once_by_their_sha256(make
     dropped.write(b"never kept")
     dropped.discard()
     assert engine.read_blob(hashlib.sha256(b"never kept").hexdigest()) is None
+
+
+def test_a_batch_that_writes_one_document_several_times_keeps_its_last_version(make_backend):
+    backend = make_backend()
+    engine = backend.engine
+    a, b = (str(new_id(backend.numbers["posts"])) for _ in range(2))
+
+    def post(id_: str, body: str, at: float) -> dict:
+        return {"_id": id_, "_creationTime": at, "body": body, "topic": "t"}
+
+    engine.commit_many(
+        [
+            (0, [], [Write("posts", a, None, post(a, "apple pie", 1.0))]),
+            (0, [], [Write("posts", b, None, post(b, "plum", 2.0))]),
+            (0, [], [Write("posts", a, post(a, "apple pie", 1.0), post(a, "cherry tart", 1.0))]),
+            (0, [], [Write("posts", b, post(b, "plum", 2.0), None)]),
+        ]
+    )
+    assert [d["body"] for d in engine.documents("posts")] == ["cherry tart"]
+    assert engine.get("posts", b) is None
+    words = ["apple", "pie", "cherry", "tart", "plum"]
+    found = {word: engine.search_candidates("posts", "search_body", [word]) for word in words}
+    assert found == {word: {a} if word in ("cherry", "tart") else set() for word in words}

@@ -1,1 +1,2 @@
-"""The SQL engines: SQLite (embedded) and PostgreSQL (several processes)."""
+"""The SQL engines: SQLite (embedded) and PostgreSQL (several processes), over one core
+(`_core`, `_statements`, `_reads`, `_stored`) spelled in each one's dialect (`_dialect`)."""

@@ -11,64 +11,33 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import shutil
 import sqlite3
-import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from confect.engine.interface import (
-    BLOB_CHUNK_BYTES,
-    BlobWriter,
-    Commit,
-    CommitLog,
-    CommitRequest,
-    Document,
-    Engine,
-    IndexCatalog,
-    StoredRow,
-    accept_batch,
-    check_documents,
-    decode_document,
-    encode_document,
-    index_changes,
-    number_new_tables,
-    readable,
-    scan_in_chunks,
-)
-from confect.model.errors import WriteConflict
+from confect.engine._single_process import SingleProcessEngine
+from confect.engine.interface import BLOB_CHUNK_BYTES, BlobWriter, Commit
+from confect.engine.sql import _core
+from confect.engine.sql._dialect import SQLITE
+from confect.engine.sql._reads import SqlReads
+from confect.engine.sql._statements import Statements
 from confect.model.schema import Schema
 
-SCAN_CHUNK = 256
-
-_SETUP = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tables (name TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS documents (id TEXT PRIMARY KEY, tbl TEXT NOT NULL, body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS documents_by_table ON documents (tbl);
-CREATE TABLE IF NOT EXISTS entries (
-    tbl TEXT NOT NULL, idx TEXT NOT NULL, key BLOB NOT NULL, id TEXT NOT NULL,
-    PRIMARY KEY (tbl, idx, key)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS entries_by_id ON entries (id);
-CREATE TABLE IF NOT EXISTS terms (
-    tbl TEXT NOT NULL, idx TEXT NOT NULL, term TEXT NOT NULL, id TEXT NOT NULL,
-    PRIMARY KEY (tbl, idx, term, id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS terms_by_id ON terms (id);
-"""
+_SQL = Statements.of(SQLITE)
 
 
 class EngineLockedError(Exception):
     """Another process has this data directory open."""
 
 
-class SqliteEngine(Engine):
+class SqliteEngine(SingleProcessEngine, SqlReads):
     """A deployment's data in `directory` (`data.sqlite3` and `blobs/`)."""
+
+    _sql = _SQL
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
@@ -88,11 +57,11 @@ class SqliteEngine(Engine):
         )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SETUP)
-        self._ts = int(self._meta("last_ts", "0"))
-        self._creation = float(self._meta("last_creation", "0"))
-        self._log = CommitLog(known_after=self._ts)
-        self._lock = threading.RLock()
+        self._db.executescript(_SQL.setup)
+        super().__init__(
+            int(_core.meta(self._db, _SQL, "last_ts", "0")),
+            float(_core.meta(self._db, _SQL, "last_creation", "0")),
+        )
 
     def close(self) -> None:
         """Close the database and release the directory."""
@@ -100,188 +69,37 @@ class SqliteEngine(Engine):
             self._db.close()
             self._lock_file.close()
 
-    def _meta(self, key: str, default: str) -> str:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return default if row is None else str(row[0])
-
-    def _set_meta(self, key: str, value: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-
-    # --- schema ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _transaction(self) -> Generator[None]:
+        """A write transaction (hold `_lock`): committed (one fsync) unless it raises."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def configure(self, schema: Schema) -> dict[str, int]:
-        with self._lock:
-            check_documents(schema, self._rows)
-            self.catalog = IndexCatalog(schema)
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                numbers = self._number_tables(schema)
-                self._rebuild_changed_indexes()
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():
+            self.catalog, numbers = _core.configure(self._db, _SQL, schema)
             return numbers
 
-    def _number_tables(self, schema: Schema) -> dict[str, int]:
-        known = {str(n): int(x) for n, x in self._db.execute("SELECT name, number FROM tables")}
-        numbers = number_new_tables(known, schema.tables)
-        self._db.executemany(
-            "INSERT INTO tables (name, number) VALUES (?, ?)",
-            [(name, number) for name, number in numbers.items() if name not in known],
-        )
-        return numbers
-
-    def _rebuild_changed_indexes(self) -> None:
-        now = {t: {i: list(f) for i, f in idx.items()} for t, idx in self.catalog.fields.items()}
-        stale, fresh = index_changes(json.loads(self._meta("indexes", "{}")), now)
-        for table, index in stale:
-            self._db.execute("DELETE FROM entries WHERE tbl = ? AND idx = ?", (table, index))
-        for table, index in fresh:
-            self._backfill(table, index)
-        self._set_meta("indexes", json.dumps(now, sort_keys=True))
-        stale, fresh = index_changes(json.loads(self._meta("search", "{}")), self.catalog.search)
-        for table, index in stale:
-            self._db.execute("DELETE FROM terms WHERE tbl = ? AND idx = ?", (table, index))
-        for table, index in fresh:
-            self._backfill_terms(table, index)
-        self._set_meta("search", json.dumps(self.catalog.search, sort_keys=True))
-
-    def _rows(self, table: str) -> Iterator[StoredRow]:
-        """Every document of `table` as stored (id, body), streamed (callers may write
-        other tables of this connection meanwhile: `entries`, `terms`)."""
-        # bodies are read as bytes: one that is not UTF-8 is then a corrupt document (named
-        # when decoded), not an error of the whole statement
-        yield from self._db.execute(
-            "SELECT id, CAST(body AS BLOB) FROM documents WHERE tbl = ?", (table,)
-        )
-
-    def _stored(self, table: str) -> Iterator[Document]:
-        """Every readable document of `table`, streamed as `_rows` is."""
-        return readable(table, self._rows(table))
-
-    def _backfill(self, table: str, index: str) -> None:
-        for document in self._stored(table):
-            key = self.catalog.keys(table, document)[index]
-            self._db.execute(
-                "INSERT INTO entries (tbl, idx, key, id) VALUES (?, ?, ?, ?)",
-                (table, index, key, document["_id"]),
-            )
-
-    def _backfill_terms(self, table: str, index: str) -> None:
-        for document in self._stored(table):
-            self._insert_terms(
-                table, str(document["_id"]), {index: self.catalog.terms(table, document)[index]}
-            )
-
-    def _insert_terms(self, table: str, id_: str, terms: dict[str, set[str]]) -> None:
-        rows = [(table, index, word, id_) for index, found in terms.items() for word in found]
-        if rows:
-            self._db.executemany("INSERT INTO terms (tbl, idx, term, id) VALUES (?, ?, ?, ?)", rows)
-
     def set_table_numbers(self, numbers: dict[str, int]) -> None:
+        with self._lock, self._transaction():
+            _core.set_table_numbers(self._db, _SQL, numbers)
+
+    def _query(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute("DELETE FROM tables")
-            self._db.executemany("INSERT INTO tables (name, number) VALUES (?, ?)", numbers.items())
-            self._db.execute("COMMIT")
-
-    # --- reads -------------------------------------------------------------------------------
-
-    def last_ts(self) -> int:
-        return self._ts
-
-    def get(self, table: str, id_: str) -> Document | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT CAST(body AS BLOB) FROM documents WHERE id = ? AND tbl = ?", (id_, table)
-            ).fetchone()
-        return None if row is None else decode_document(row[0], table, id_)
-
-    def scan(
-        self, table: str, index: str, lo: bytes, hi: bytes, descending: bool
-    ) -> Iterator[tuple[bytes, Document]]:
-        query = (
-            "SELECT e.key, e.id, CAST(d.body AS BLOB) FROM entries e JOIN documents d ON d.id = e.id "
-            "WHERE e.tbl = ? AND e.idx = ? AND e.key >= ? AND e.key < ? "
-            f"ORDER BY e.key {'DESC' if descending else 'ASC'} LIMIT {SCAN_CHUNK}"
-        )
-
-        def fetch(lo: bytes, hi: bytes) -> list[tuple[Any, Any, Any]]:
-            with self._lock:
-                return self._db.execute(query, (table, index, lo, hi)).fetchall()
-
-        return scan_in_chunks(fetch, table, lo, hi, descending, SCAN_CHUNK)
-
-    def search_candidates(self, table: str, index: str, terms: Sequence[str]) -> set[str]:
-        if not terms:
-            return set()
-        *whole, prefix = terms
-        query = "SELECT id FROM terms WHERE tbl = ? AND idx = ? AND term >= ? AND term < ?"
-        params: list[Any] = [table, index, prefix, prefix + "\U0010ffff"]
-        if whole:
-            query += f" UNION SELECT id FROM terms WHERE tbl = ? AND idx = ? AND term IN ({','.join('?' * len(whole))})"
-            params += [table, index, *whole]
-        with self._lock:
-            return {str(row[0]) for row in self._db.execute(query, params)}
+            return self._db.execute(statement, params).fetchall()
 
     # --- commits -----------------------------------------------------------------------------
 
-    def commit_many(self, requests: Sequence[CommitRequest]) -> list[int | WriteConflict]:
-        """Commit several transactions with one SQLite transaction (one fsync)."""
-        with self._lock:
-            results, accepted = accept_batch(requests, self._log, self._ts, self.catalog)
-            if accepted:
-                self._apply(accepted)
-            return results
-
-    def _apply(self, commits: list[Commit]) -> None:
-        db = self._db
-        creation = self._creation
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for commit in commits:
-                for write in commit.writes:
-                    if write.old is not None:
-                        db.execute("DELETE FROM entries WHERE id = ?", (write.id,))
-                        db.execute("DELETE FROM terms WHERE id = ?", (write.id,))
-                    if write.new is None:
-                        db.execute("DELETE FROM documents WHERE id = ?", (write.id,))
-                        continue
-                    db.execute(
-                        "INSERT OR REPLACE INTO documents (id, tbl, body) VALUES (?, ?, ?)",
-                        (write.id, write.table, encode_document(write.new)),
-                    )
-                    db.executemany(
-                        "INSERT INTO entries (tbl, idx, key, id) VALUES (?, ?, ?, ?)",
-                        [
-                            (write.table, index, key, write.id)
-                            for index, key in self.catalog.keys(write.table, write.new).items()
-                        ],
-                    )
-                    self._insert_terms(
-                        write.table, write.id, self.catalog.terms(write.table, write.new)
-                    )
-                    created = write.new["_creationTime"]
-                    if isinstance(created, float) and created > creation:
-                        creation = created
-            self._set_meta("last_ts", str(commits[-1].ts))
-            self._set_meta("last_creation", repr(creation))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        self._ts = commits[-1].ts
-        for commit in commits:
-            self._log.append(commit)
-
-    def commits_since(self, ts: int) -> list[Commit] | None:
-        return self._log.since(ts, self._ts)
-
-    def next_creation_time(self, now_ms: float) -> float:
-        with self._lock:
-            self._creation = max(now_ms, self._creation + 0.001)
-            return self._creation
+    def _store(self, commits: list[Commit], last_creation: float) -> None:
+        """All of `commits` in one SQLite transaction (one fsync)."""
+        rows = _core.batch_rows(commits, self.catalog)
+        with self._transaction():
+            _core.write_batch(self._db, _SQL, rows, commits[-1].ts, last_creation)
 
     # --- blobs -------------------------------------------------------------------------------
 
