@@ -31,6 +31,7 @@ const showing = (page, selector, text) =>
   );
 
 async function chat(page) {
+  await visit(page);
   await page.waitForSelector("#messages", { ...WAIT, state: "attached" });
   report("initial", await texts(page, "#messages"));
   await post("from another client");
@@ -59,7 +60,10 @@ async function pages(page) {
       [count, status],
       WAIT,
     );
+  // before the page subscribes: its first page then ends at m4 (an empty first page would
+  // end at the end, and take in every later message)
   for (const n of [1, 2, 3, 4, 5]) await post(`m${n}`);
+  await visit(page);
   await settled(2, "CanLoadMore");
   report("first page", await texts(page, "#pages"));
   await page.click("#more");
@@ -80,9 +84,9 @@ const browser = await chromium.launch({
 const page = await browser.newPage();
 page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
 page.on("console", (message) => console.error(`console.${message.type()}: ${message.text()}`));
-const query = new URLSearchParams({ deployment, channel, view: scenario });
+const visit = (page) =>
+  page.goto(`${site}/?${new URLSearchParams({ deployment, channel, view: scenario })}`);
 try {
-  await page.goto(`${site}/?${query}`);
   await { chat, pages }[scenario](page);
 } catch (error) {
   report("crashed", { message: String(error.message ?? error), body: await page.textContent("body") });
