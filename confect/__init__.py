@@ -28,6 +28,7 @@ from confect.model.errors import (
     GetByIndexFailure,
     InvalidCursorError,
     InvalidValueError,
+    MultiplePaginatedQueriesError,
     NotUniqueError,
     NoUserIdentityFoundError,
     SchemaError,
@@ -42,7 +43,12 @@ from confect.model.validators import v
 from confect.runtime.deployment import Backend
 from confect.services.auth import Auth, UserIdentity
 from confect.services.ctx import ActionCtx, MutationCtx, QueryCtx
-from confect.services.database import DatabaseReader, DatabaseWriter, PaginationResult
+from confect.services.database import (
+    DatabaseReader,
+    DatabaseWriter,
+    PaginationOptions,
+    PaginationResult,
+)
 from confect.services.runners import ActionRunner, MutationRunner, QueryRunner
 from confect.services.scheduler import Scheduler
 from confect.services.storage import StorageActionWriter, StorageReader, StorageWriter
@@ -73,10 +79,12 @@ __all__ = [
     "InvalidCursorError",
     "InvalidValueError",
     "JwtProvider",
+    "MultiplePaginatedQueriesError",
     "MutationCtx",
     "MutationRunner",
     "NoUserIdentityFoundError",
     "NotUniqueError",
+    "PaginationOptions",
     "PaginationResult",
     "QueryCtx",
     "QueryRunner",

@@ -48,11 +48,13 @@ PRUNE_CHUNK = 1000  # session request records deleted per transaction
 
 @attrs.frozen
 class QueryResult:
-    """A query's value, what it read (its reactive dependencies) and the ts it read at."""
+    """A query's value, what it read (its reactive dependencies), the ts it read at and its
+    journal (where its paginated query's page ended, to pin it there when run again)."""
 
     value: Value
     reads: list[ReadRange]
     ts: int
+    journal: str | None = None
 
 
 @attrs.frozen
@@ -196,10 +198,14 @@ class Backend:
         args: dict[str, Value],
         identity: UserIdentity | None = None,
         at_ts: int | None = None,
+        journal: str | None = None,
     ) -> Effect[QueryResult, Any]:
         """Run a query in a fresh transaction (reading as of commit `at_ts`, if given; fails
-        `TimestampTooOldError` if that is too far back); re-run if a commit raced its reads."""
-        return effects.suspend(lambda: self._query_attempt(fn, args, identity, at_ts, 0, False))
+        `TimestampTooOldError` if that is too far back), its page pinned to end where
+        `journal` (a previous run's) says; re-run if a commit raced its reads."""
+        return effects.suspend(
+            lambda: self._query_attempt(fn, args, identity, at_ts, journal, 0, False)
+        )
 
     def _query_attempt(
         self,
@@ -207,23 +213,25 @@ class Backend:
         args: dict[str, Value],
         identity: UserIdentity | None,
         at_ts: int | None,
+        journal: str | None,
         n: int,
         off_loop: bool,
     ) -> Effect[QueryResult, Any]:
         # a method, not a closure calling itself: that would be a reference cycle per query
         function = self.resolve(fn, "query")
         tx = self.new_transaction(at_ts)
+        tx.journal_in = journal
         body = self.user_code.run(
             self._invoke(function, args, query_services(self, tx, identity)), "query", off_loop
         ).on_exit(self._finishing(tx))
 
         def check(value: Value) -> Effect[QueryResult, Any]:
             if n + 1 < MAX_COMMIT_ATTEMPTS and not self.engine.is_valid(tx.engine_ts, tx.reads):
-                return self._query_attempt(fn, args, identity, at_ts, n + 1, off_loop)
-            return effects.succeed(QueryResult(value, tx.reads, tx.begin_ts))
+                return self._query_attempt(fn, args, identity, at_ts, journal, n + 1, off_loop)
+            return effects.succeed(QueryResult(value, tx.reads, tx.begin_ts, tx.journal_out))
 
         def moved(_: MovedOffLoop) -> Effect[QueryResult, Any]:
-            return self._query_attempt(fn, args, identity, at_ts, n, True)
+            return self._query_attempt(fn, args, identity, at_ts, journal, n, True)
 
         return body.flat_map(check).catch_tag(MovedOffLoop, moved)
 

@@ -12,6 +12,7 @@ import attrs
 from confect.model.documents import Doc, document_value
 from confect.model.errors import ValidationError
 from confect.model.values import Value, type_name
+from confect.model.wire import wire_name
 
 T = TypeVar("T")
 
@@ -57,7 +58,7 @@ def encode_any(value: Any, path: str = "value") -> Value:
     if attrs.has(cls):
         fields = attrs.fields(cls)
         return {
-            f.name: encode_any(getattr(value, f.name), f"{path}.{f.name}")
+            wire_name(f): encode_any(getattr(value, f.name), f"{path}.{f.name}")
             for f in fields
             if getattr(value, f.name) is not None
         }
