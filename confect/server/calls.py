@@ -120,6 +120,7 @@ class Outcome:
     log_lines: list[str] = attrs.field(factory=list[str])
     ts: int | None = None
     reads: list[ReadRange] = attrs.field(factory=list[ReadRange])
+    journal: str | None = None  # a query's: where its page ended (see QueryResult)
 
 
 @attrs.frozen
@@ -205,18 +206,19 @@ class Functions:
         kind: Kind | None = None,
         at_ts: int | None = None,
         request: SessionRequest | None = None,
+        journal: str | None = None,
     ) -> Outcome:
         """Run the function at `path` with wire arguments (a query reading as of commit
-        `at_ts`, if given; a mutation once per sync-protocol `request`, if given); raises
-        `RequestError`."""
+        `at_ts`, if given, its page ending where `journal` says, if given; a mutation once
+        per sync-protocol `request`, if given); raises `RequestError`."""
         function = self.find(path, kind, caller)
         if at_ts is not None:
-            return await self._run(function, path, raw_args, caller, at_ts)
+            return await self._run(function, path, raw_args, caller, at_ts, journal=journal)
         if function.kind == "query":
-            key = query_key(path, raw_args, caller)
+            key = query_key(path, raw_args, caller, journal)
             cached = self.cache.get(key)
             if cached is None:
-                cached = await self._run(function, path, raw_args, caller)
+                cached = await self._run(function, path, raw_args, caller, journal=journal)
                 self.cache.put(key, cached)
             elif call_log.isEnabledFor(logging.INFO):
                 call_log.info("query %s ok (cached)", path)
@@ -231,11 +233,12 @@ class Functions:
         caller: Caller,
         at_ts: int | None = None,
         request: SessionRequest | None = None,
+        journal: str | None = None,
     ) -> Outcome:
         args = self.decode_args(raw_args)
         backend, identity = self.backend, caller.identity
         if function.kind == "query":
-            body: Effect[Any, Any] = backend.query(function, args, identity, at_ts)
+            body: Effect[Any, Any] = backend.query(function, args, identity, at_ts, journal)
         elif function.kind == "mutation":
             body = backend.mutation(function, args, identity, request)
         elif function.kind == "action":
@@ -269,7 +272,12 @@ class Functions:
             result: Any = exit_.value
             if isinstance(result, QueryResult):
                 return Outcome(
-                    True, to_wire(result.value), log_lines=lines, ts=result.ts, reads=result.reads
+                    True,
+                    to_wire(result.value),
+                    log_lines=lines,
+                    ts=result.ts,
+                    reads=result.reads,
+                    journal=result.journal,
                 )
             if isinstance(result, MutationResult):
                 return Outcome(True, to_wire(result.value), log_lines=lines, ts=result.ts)

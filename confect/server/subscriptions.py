@@ -101,10 +101,18 @@ class Subscriptions:
         self._reads = ReadIndex()
         functions.backend.commit_listeners.append(self._on_commit)
 
-    def subscribe(self, key: QueryKey, wake: Wake) -> None:
+    def subscribe(self, key: QueryKey, wake: Wake, seed: Outcome | None = None) -> None:
+        """Have `wake` hear of `key`'s new results. A query nobody runs yet may be `seed`ed
+        with an outcome known to be its own (a run at the same ts under another journal
+        that ended where this key's journal does): it is then watched, not run."""
         shared = self._queries.get(key)
         if shared is None:
             shared = self._queries[key] = SharedQuery(key)
+            if seed is not None and seed.success and seed.ts is not None:
+                shared.outcome = seed
+                engine = self._functions.backend.engine
+                shared.stale = not engine.is_valid(seed.ts, seed.reads)
+                self._reads.watch(shared, seed)
         shared.subscribers.add(wake)
 
     def unsubscribe(self, key: QueryKey, wake: Wake) -> None:
@@ -137,7 +145,7 @@ class Subscriptions:
         shared.stale = False
         running = shared.running = asyncio.get_running_loop().create_future()
         try:
-            outcome = await self._functions.call(key[0], raw_args, caller, "query")
+            outcome = await self._functions.call(key[0], raw_args, caller, "query", journal=key[4])
         except asyncio.CancelledError:
             shared.stale = True
             running.cancel()  # whoever waited for this run starts its own

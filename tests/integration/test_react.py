@@ -3,7 +3,6 @@ page built with Vite from tests/integration/react, opened by js/browse.mjs while
 client writes over the HTTP API, and what the page shows."""
 
 import functools
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -11,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, run_driver, serving
+from tests.servers import ROOT, confect_serve, copy_app
+
+from .conftest import run_driver
 
 HERE = ROOT / "tests" / "integration"
 JS = HERE / "js"
@@ -48,10 +49,9 @@ def react_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A live server of tests/integration/chat (a copy, so its data stays in a tmp dir)."""
-    app = tmp_path_factory.mktemp("chat") / "chat"
-    shutil.copytree(HERE / "chat", app, ignore=shutil.ignore_patterns("__pycache__"))
-    with serving(app) as url:
-        yield url
+    app = copy_app(HERE / "chat", tmp_path_factory.mktemp("chat"))
+    with confect_serve(app) as served:
+        yield served.url
 
 
 def browse(page: str, deployment: str, scenario: str, channel: str) -> dict:

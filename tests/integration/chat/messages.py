@@ -1,17 +1,15 @@
 """The functions a page built on `convex/react` calls: a list, a mutation, an action and a
 paginated query in the shape `usePaginatedQuery` expects."""
 
-from confect import DatabaseReader, DatabaseWriter, QueryRunner, action, mutation, query, v
-
-PAGINATION_OPTS = v.object(
-    {
-        "numItems": v.number(),
-        "cursor": v.union(v.string(), v.null()),
-        "endCursor": v.optional(v.union(v.string(), v.null())),
-        "id": v.optional(v.number()),
-        "maximumRowsRead": v.optional(v.number()),
-        "maximumBytesRead": v.optional(v.number()),
-    }
+from confect import (
+    DatabaseReader,
+    DatabaseWriter,
+    PaginationOptions,
+    QueryRunner,
+    action,
+    mutation,
+    query,
+    v,
 )
 
 
@@ -44,15 +42,8 @@ def count(channel: str):
     return f"{len(messages)} messages in {channel}"
 
 
-@query(args={"channel": v.string(), "paginationOpts": PAGINATION_OPTS})
-def page(channel: str, paginationOpts: dict):
+@query(args={"channel": v.string(), "paginationOpts": v.pagination_opts()})
+def page(channel: str, paginationOpts: PaginationOptions):
     """The channel's messages, newest first, a page at a time (Convex's PaginationResult)."""
     messages = yield from _in_channel(channel)
-    result = yield from messages.order("desc").paginate(
-        num_items=int(paginationOpts["numItems"]), cursor=paginationOpts["cursor"]
-    )
-    return {
-        "page": result.page,
-        "isDone": result.is_done,
-        "continueCursor": result.continue_cursor,
-    }
+    return (yield from messages.order("desc").paginate(paginationOpts))
