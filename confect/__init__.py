@@ -34,6 +34,7 @@ from confect.model.errors import (
     GetByIndexFailure,
     InvalidCursorError,
     InvalidValueError,
+    MultiplePaginatedQueriesError,
     NotUniqueError,
     NoUserIdentityFoundError,
     SchemaError,
@@ -49,7 +50,12 @@ from confect.model.values import MISSING, Missing
 from confect.runtime.deployment import Backend
 from confect.services.auth import Auth, UserIdentity
 from confect.services.ctx import ActionCtx, MutationCtx, QueryCtx
-from confect.services.database import DatabaseReader, DatabaseWriter, PaginationResult
+from confect.services.database import (
+    DatabaseReader,
+    DatabaseWriter,
+    PaginationOptions,
+    PaginationResult,
+)
 from confect.services.runners import ActionRunner, MutationRunner, QueryRunner
 from confect.services.scheduler import Scheduler
 from confect.services.storage import StorageActionWriter, StorageReader, StorageWriter
@@ -83,10 +89,12 @@ __all__ = [
     "InvalidValueError",
     "JwtProvider",
     "Missing",
+    "MultiplePaginatedQueriesError",
     "MutationCtx",
     "MutationRunner",
     "NoUserIdentityFoundError",
     "NotUniqueError",
+    "PaginationOptions",
     "PaginationResult",
     "QueryCtx",
     "QueryRunner",

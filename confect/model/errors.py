@@ -150,3 +150,14 @@ class FunctionTimeout(TaggedError):
     def __str__(self) -> str:
         # Convex's words, with its Rust Duration spelling of the limit ("1s", "600s")
         return f"Function execution timed out (maximum duration: {self.seconds:g}s)"
+
+
+class MultiplePaginatedQueriesError(TaggedError):
+    """A function called `paginate` twice: Convex allows one paginated query per function
+    (the one whose end a reactive query's journal pins)."""
+
+    def __str__(self) -> str:
+        return (
+            "This query or mutation function ran multiple paginated queries. Convex only "
+            "supports a single paginated query in each function."
+        )

@@ -60,11 +60,13 @@ process took)."""
 
 @attrs.frozen
 class QueryResult:
-    """A query's value, what it read (its reactive dependencies) and the ts it read at."""
+    """A query's value, what it read (its reactive dependencies), the ts it read at and its
+    journal (where its paginated query's page ended, to pin it there when run again)."""
 
     value: Value
     reads: list[ReadRange]
     ts: int
+    journal: str | None = None
 
 
 @attrs.frozen
@@ -140,10 +142,14 @@ class Executor:
         args: dict[str, Value],
         identity: UserIdentity | None = None,
         at_ts: int | None = None,
+        journal: str | None = None,
     ) -> Effect[QueryResult, Any]:
         """Run a query in a fresh transaction (reading as of commit `at_ts`, if given; fails
-        `TimestampTooOldError` if that is too far back); run again if a commit raced its reads."""
-        return effects.suspend(lambda: self._query_attempt(fn, args, identity, at_ts, None, False))
+        `TimestampTooOldError` if that is too far back), its page pinned to end where
+        `journal` (a previous run's) says; run again if a commit raced its reads."""
+        return effects.suspend(
+            lambda: self._query_attempt(fn, args, identity, at_ts, journal, None, False)
+        )
 
     def _query_attempt(
         self,
@@ -151,6 +157,7 @@ class Executor:
         args: dict[str, Value],
         identity: UserIdentity | None,
         at_ts: int | None,
+        journal: str | None,
         retries: Driver | None,
         off_loop: bool,
     ) -> Effect[QueryResult, Any]:
@@ -158,21 +165,24 @@ class Executor:
         deployment = self.deployment
         function = self.resolve(fn, "query")
         tx = deployment.new_transaction(at_ts)
+        tx.journal_in = journal
         services = query_service_map(self, tx, identity)
         body = deployment.user_code.run(self._invoke(function, args, services), "query", off_loop)
 
         def check(value: Value) -> Effect[QueryResult, Any]:
-            result = QueryResult(value, tx.reads, tx.begin_ts)
+            result = QueryResult(value, tx.reads, tx.begin_ts, tx.journal_out)
             if deployment.engine.is_valid(tx.engine_ts, tx.reads):
                 return effects.succeed(result)
             return _run_again(
-                lambda driver: self._query_attempt(fn, args, identity, at_ts, driver, off_loop),
+                lambda driver: self._query_attempt(
+                    fn, args, identity, at_ts, journal, driver, off_loop
+                ),
                 retries,
                 lambda: effects.succeed(result),
             )
 
         def moved(_: MovedOffLoop) -> Effect[QueryResult, Any]:
-            return self._query_attempt(fn, args, identity, at_ts, retries, True)
+            return self._query_attempt(fn, args, identity, at_ts, journal, retries, True)
 
         return body.on_exit(self._finishing(tx)).flat_map(check).catch_tag(MovedOffLoop, moved)
 

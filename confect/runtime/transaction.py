@@ -19,7 +19,11 @@ from confect.engine.interface import (
     Write,
     index_key,
 )
-from confect.model.errors import TimestampTooOldError, TransactionLimitError
+from confect.model.errors import (
+    MultiplePaginatedQueriesError,
+    TimestampTooOldError,
+    TransactionLimitError,
+)
 from confect.model.ids import new_id
 from confect.model.values import (
     AFTER_PREFIX,
@@ -59,6 +63,10 @@ class Transaction:
         self.bytes_read = 0  # of user documents, as Convex counts (system tables have none)
         self.bytes_written = 0
         self.scheduled = 0
+        # a query's journal: where its one page ended last run (pinned there again), and
+        # where it ends this run (set by `paginate`, once)
+        self.journal_in: str | None = None
+        self.journal_out: str | None = None
         self._writes: dict[str, tuple[str, Document | None]] = {}  # id -> (table, new version)
         self._originals: dict[str, Document | None] = {}  # id -> committed version
         self._past: dict[str, tuple[str, Document | None]] = {}  # id -> version at begin_ts
@@ -236,6 +244,13 @@ class Transaction:
             raise TransactionLimitError(
                 message=f"this function scheduled more than {MAX_SCHEDULED} functions"
             )
+
+    def record_page_end(self, cursor: str) -> None:
+        """The end of the page `paginate` read: the journal this run leaves; a second
+        paginated query fails, as Convex's."""
+        if self.journal_out is not None:
+            raise MultiplePaginatedQueriesError()
+        self.journal_out = cursor
 
     def run_with(self, f: Callable[[Transaction], T]) -> T:
         """`f(self)`: lets services share code between "in this transaction" and "in a new one"."""

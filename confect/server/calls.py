@@ -121,6 +121,7 @@ class Outcome:
     log_lines: list[str] = attrs.field(factory=list[str])
     ts: int | None = None
     reads: list[ReadRange] = attrs.field(factory=list[ReadRange])
+    journal: str | None = None  # a query's: where its page ended (see QueryResult)
 
 
 @attrs.frozen
@@ -207,18 +208,19 @@ class ClientCalls:
         kind: Kind | None = None,
         at_ts: int | None = None,
         request: SessionRequest | None = None,
+        journal: str | None = None,
     ) -> Outcome:
         """Run the function at `path` with wire arguments (a query reading as of commit
-        `at_ts`, if given; a mutation once per sync-protocol `request`, if given); raises
-        `RequestError`."""
+        `at_ts`, if given, its page ending where `journal` says, if given; a mutation once
+        per sync-protocol `request`, if given); raises `RequestError`."""
         function = self.find(path, kind, caller)
         if at_ts is not None:
-            return await self._run(function, path, raw_args, caller, at_ts)
+            return await self._run(function, path, raw_args, caller, at_ts, journal=journal)
         if function.kind == "query":
-            key = query_key(path, raw_args, caller)
+            key = query_key(path, raw_args, caller, journal)
             cached = self.cache.get(key)
             if cached is None:
-                cached = await self._run(function, path, raw_args, caller)
+                cached = await self._run(function, path, raw_args, caller, journal=journal)
                 self.cache.put(key, cached)
             elif call_log.isEnabledFor(logging.INFO):
                 call_log.info("query %s ok (cached)", path)
@@ -233,11 +235,12 @@ class ClientCalls:
         caller: Caller,
         at_ts: int | None = None,
         request: SessionRequest | None = None,
+        journal: str | None = None,
     ) -> Outcome:
         args = self.decode_args(raw_args)
         executor, identity = self.deployment.executor, caller.identity
         if function.kind == "query":
-            body: Effect[Any, Any] = executor.query(function, args, identity, at_ts)
+            body: Effect[Any, Any] = executor.query(function, args, identity, at_ts, journal)
         elif function.kind == "mutation":
             body = executor.mutation(function, args, identity, request)
         elif function.kind == "action":
@@ -271,7 +274,12 @@ class ClientCalls:
             result: Any = exit_.value
             if isinstance(result, QueryResult):
                 return Outcome(
-                    True, to_wire(result.value), log_lines=lines, ts=result.ts, reads=result.reads
+                    True,
+                    to_wire(result.value),
+                    log_lines=lines,
+                    ts=result.ts,
+                    reads=result.reads,
+                    journal=result.journal,
                 )
             if isinstance(result, MutationResult):
                 return Outcome(True, to_wire(result.value), log_lines=lines, ts=result.ts)

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from confect.runtime.deployment import Deployment
     from confect.server.calls import Caller, Outcome
 
-QueryKey = tuple[str, str, str | None, bool]
-"""path, canonical arguments JSON, canonical identity claims JSON, admin"""
+QueryKey = tuple[str, str, str | None, bool, str | None]
+"""path, canonical arguments JSON, canonical identity claims JSON, admin, journal (where a
+paginated query's page ends: a run with one is a different run)"""
 
 
 def unwrap_args(raw: Any) -> Any:
@@ -32,12 +33,12 @@ def unwrap_args(raw: Any) -> Any:
     return {} if raw is None else cast(Any, raw)
 
 
-def query_key(path: str, args: Any, caller: Caller) -> QueryKey:
+def query_key(path: str, args: Any, caller: Caller, journal: str | None = None) -> QueryKey:
     """What makes two query calls the same call."""
     args = unwrap_args(args)
     identity = caller.identity
     claims = None if identity is None else json.dumps(identity.claims, sort_keys=True, default=str)
-    return (path, _canonical(args), claims, caller.admin)
+    return (path, _canonical(args), claims, caller.admin, journal)
 
 
 def _canonical(args: Any) -> str:

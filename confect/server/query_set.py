@@ -41,10 +41,13 @@ class QuerySet:
         self._dirty.add(key)
         self._on_dirty()
 
-    def add(self, query_id: U32, path: str, args: Any, caller: Caller) -> None:
-        """Subscribe `query_id` to the query at `path` with wire `args`, called by `caller`;
-        its result goes out with the next `changes`."""
-        key = query_key(path, args, caller)
+    def add(
+        self, query_id: U32, path: str, args: Any, caller: Caller, journal: str | None = None
+    ) -> None:
+        """Subscribe `query_id` to the query at `path` with wire `args`, called by `caller`
+        (its page ending where `journal` says, if given); its result goes out with the
+        next `changes`."""
+        key = query_key(path, args, caller, journal)
         self._queries[query_id] = (key, args)
         ids = self._ids.get(key)
         if ids is None:
@@ -73,7 +76,7 @@ class QuerySet:
         self.close()
         queries, self._queries, self._ids, self._dirty = self._queries, {}, {}, set()
         for query_id, (old_key, args) in queries.items():
-            self.add(query_id, old_key[0], args, caller)
+            self.add(query_id, old_key[0], args, caller, old_key[4])
         self._sent.clear()
 
     def close(self) -> None:
@@ -110,7 +113,26 @@ class QuerySet:
                     if not _same(self._sent.get(query_id), outcome):
                         self._sent[query_id] = outcome
                         modifications.append(state_modification(query_id, outcome))
+                self._follow_journal(key, outcome)
         return modifications
+
+    def _follow_journal(self, key: QueryKey, outcome: Outcome) -> None:
+        """Move the ids of `key` to the journal its run left, as Convex's query journal:
+        their later runs end the page where this one ended, so a page grows with inserts
+        instead of pushing documents to the next page. Their result is this outcome."""
+        if not outcome.success or outcome.journal == key[4] or key not in self._ids:
+            return
+        pinned: QueryKey = (*key[:4], outcome.journal)
+        ids = self._ids.pop(key)
+        self._dirty.discard(key)
+        self._subscriptions.unsubscribe(key, self._wake)
+        if pinned not in self._ids:
+            self._ids[pinned] = set()
+            self._subscriptions.subscribe(pinned, self._wake, seed=outcome)
+        self._ids[pinned] |= ids
+        for query_id in ids:
+            self._queries[query_id] = (pinned, self._queries[query_id][1])
+        self._dirty.add(pinned)  # current (seeded) or run: unchanged results are not sent
 
     async def _result(self, key: QueryKey, caller: Caller) -> Outcome:
         args = self._queries[next(iter(self._ids[key]))][1]
@@ -127,13 +149,21 @@ def _same(sent: Outcome | None, outcome: Outcome) -> bool:
         return False
     if sent is outcome:
         return True
-    before = (sent.success, sent.value, sent.error_message, sent.error_data, sent.log_lines)
+    before = (
+        sent.success,
+        sent.value,
+        sent.error_message,
+        sent.error_data,
+        sent.log_lines,
+        sent.journal,
+    )
     after = (
         outcome.success,
         outcome.value,
         outcome.error_message,
         outcome.error_data,
         outcome.log_lines,
+        outcome.journal,
     )
     # `==` takes True for 1.0 and 1.0 for 1: equal values are confirmed as JSON, types and all
     return before == after and json.dumps(before) == json.dumps(after)

@@ -113,10 +113,17 @@ class Subscriptions:
             self._commits.remove()
             self._commits = None
 
-    def subscribe(self, key: QueryKey, wake: Wake) -> None:
+    def subscribe(self, key: QueryKey, wake: Wake, seed: Outcome | None = None) -> None:
+        """Have `wake` hear of `key`'s new results. A query nobody runs yet may be `seed`ed
+        with an outcome known to be its own (a run at the same ts under another journal
+        that ended where this key's journal does): it is then watched, not run."""
         shared = self._queries.get(key)
         if shared is None:
             shared = self._queries[key] = SharedQuery(key)
+            if seed is not None and seed.success and seed.ts is not None:
+                shared.outcome = seed
+                shared.stale = self._calls.deployment.invalidated_since(seed.reads, seed.ts)
+                self._reads.watch(shared, seed)
         shared.subscribers.add(wake)
 
     def unsubscribe(self, key: QueryKey, wake: Wake) -> None:
@@ -149,7 +156,7 @@ class Subscriptions:
         shared.stale = False
         running = shared.running = asyncio.get_running_loop().create_future()
         try:
-            outcome = await self._calls.call(key[0], raw_args, caller, "query")
+            outcome = await self._calls.call(key[0], raw_args, caller, "query", journal=key[4])
         except asyncio.CancelledError:
             shared.stale = True
             running.cancel()  # whoever waited for this run starts its own

@@ -292,7 +292,9 @@ class SyncSession:
                 refused.append(state_modification(change.query_id, TOO_MANY_QUERIES))
             else:
                 args: Any = [{}] if change.args is None else change.args
-                self._queries.add(change.query_id, change.udf_path, args, self._caller)
+                self._queries.add(
+                    change.query_id, change.udf_path, args, self._caller, change.journal
+                )
         await self._transition([*removed, *refused], query_set=message.new_version)
 
     async def _authenticate(self, message: Authenticate) -> None:

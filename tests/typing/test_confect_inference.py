@@ -15,6 +15,7 @@ from confect import (
     FunctionDefinition,
     Id,
     InvalidCursorError,
+    MultiplePaginatedQueriesError,
     NoUserIdentityFoundError,
     ScoredId,
     UserIdentity,
@@ -54,7 +55,13 @@ def test_services_are_typed() -> None:
         assert_type(auth, AuthService)
         assert_type(auth.get_user_identity(), Effect[UserIdentity, NoUserIdentityFoundError])
         page = db.table("notes").paginate(10)
-        assert_type(page, Effect[PaginationResult, DocumentDecodeError | InvalidCursorError])
+        assert_type(
+            page,
+            Effect[
+                PaginationResult,
+                DocumentDecodeError | InvalidCursorError | MultiplePaginatedQueriesError,
+            ],
+        )
         found = yield from db.table("notes").first()
         assert_type(found, Doc[Any] | None)
         search = yield from VectorSearch

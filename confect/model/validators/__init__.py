@@ -29,6 +29,7 @@ from confect.model.validators._classes import (
     StringV,
     UnionV,
 )
+from confect.model.validators._pagination import PaginationOptsV, PaginationResultV
 
 __all__ = [
     "AnyV",
@@ -44,6 +45,8 @@ __all__ = [
     "NullV",
     "ObjectV",
     "OptionalV",
+    "PaginationOptsV",
+    "PaginationResultV",
     "RecordV",
     "StringV",
     "UnionV",

@@ -20,6 +20,7 @@ from convex import ConvexInt64
 from confect.model.documents import Doc, document_value
 from confect.model.errors import ValidationError
 from confect.model.values import MISSING, Value, type_name, with_int64_markers
+from confect.model.wire import wire_name
 
 T = TypeVar("T")
 
@@ -94,10 +95,10 @@ def encode_any(value: Any, path: str = "value") -> Value:
         return document_value(cast("Doc[Any]", value))
     cls: type[Any] = type(cast(object, value))
     if attrs.has(cls):
-        fields = ((f.name, getattr(value, f.name)) for f in attrs.fields(cls))
+        fields = ((f, getattr(value, f.name)) for f in attrs.fields(cls))
         return {
-            name: encode_any(item, f"{path}.{name}")
-            for name, item in fields
+            wire_name(f): encode_any(item, f"{path}.{f.name}")
+            for f, item in fields
             if item is not None and item is not MISSING
         }
     if isinstance(value, (list, tuple)):

@@ -29,6 +29,7 @@ from confect.model.validators._classes import (
     StringV,
     UnionV,
 )
+from confect.model.validators._pagination import PaginationOptsV, PaginationResultV
 from confect.model.values import MISSING, Missing
 
 T = TypeVar("T")
@@ -166,6 +167,17 @@ class _V:
     @staticmethod
     def doc(table: str) -> DocV:
         return DocV(table)
+
+    @staticmethod
+    def pagination_opts() -> PaginationOptsV:
+        """Convex's `paginationOptsValidator`: a paginated query's `paginationOpts`,
+        decoded into `PaginationOptions` (pass it to `paginate`)."""
+        return PaginationOptsV()
+
+    @staticmethod
+    def pagination_result(item: Validator[Any]) -> PaginationResultV:
+        """Convex's `paginationResultValidator(item)`: what `paginate` gives, as `returns`."""
+        return PaginationResultV(item)
 
     @staticmethod
     def of(document_class: type[T]) -> ObjectV[T]:

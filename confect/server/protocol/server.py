@@ -184,7 +184,12 @@ def parse_server_message(frame: Any) -> ServerMessage:
 def state_modification(query_id: U32, outcome: Outcome) -> QueryUpdated | QueryFailed:
     """What a query's new outcome changes for the client."""
     if outcome.success:
-        return QueryUpdated(query_id=query_id, value=outcome.value, log_lines=outcome.log_lines)
+        return QueryUpdated(
+            query_id=query_id,
+            value=outcome.value,
+            log_lines=outcome.log_lines,
+            journal=outcome.journal,
+        )
     return QueryFailed(
         query_id=query_id,
         error_message=outcome.error_message,

@@ -4,7 +4,8 @@ The parts live in private modules (`_query`: a read and its pagination, `_reader
 `_writer`); import them from here.
 """
 
-from confect.services.database._query import PaginationResult, Query
+from confect.model.pagination import PaginationOptions, PaginationResult
+from confect.services.database._query import Query
 from confect.services.database._reader import DatabaseReader, DatabaseReaderService, TableReader
 from confect.services.database._writer import DatabaseWriter, DatabaseWriterService, TableWriter
 
@@ -13,6 +14,7 @@ __all__ = [
     "DatabaseReaderService",
     "DatabaseWriter",
     "DatabaseWriterService",
+    "PaginationOptions",
     "PaginationResult",
     "Query",
     "TableReader",

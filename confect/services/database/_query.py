@@ -1,11 +1,9 @@
 """`Query`: an immutable description of a read of one table (a range of an index, or a
-full-text search, with filters and an order), whose terminal methods are effects; and
-pagination over it, with cursors that are the scan key of a page's last document."""
+full-text search, with filters and an order), whose terminal methods are effects (its
+pagination lives in `_pagination`)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import itertools
 from collections.abc import Callable, Iterator
 from typing import Any, Literal, cast
@@ -18,27 +16,21 @@ from confect.model.documents import Doc, doc_from_stored
 from confect.model.errors import (
     DocumentDecodeError,
     InvalidCursorError,
+    MultiplePaginatedQueriesError,
     NotUniqueError,
     ValidationError,
 )
+from confect.model.pagination import PaginationOptions, PaginationResult
 from confect.model.text_search import query_terms, relevance
 from confect.model.validators import FieldEncoder, Validator
 from confect.model.values import AFTER_PREFIX, encode_value
 from confect.runtime.transaction import Transaction
+from confect.services.database._pagination import check_options, read_page
 from confect.services.filters import Expression, FilterBuilder
 from effects import Effect
 
 Order = Literal["asc", "desc"]
 MAX_SEARCH_RESULTS = 1024
-
-
-@attrs.frozen
-class PaginationResult:
-    """One page: `page`, whether the query is exhausted, and the cursor to continue from."""
-
-    page: list[Doc[Any]]
-    is_done: bool
-    continue_cursor: str
 
 
 def check_order(order: str) -> None:
@@ -103,36 +95,22 @@ class Query:
         return effects.sync(lambda: (self._decode(d) for d in self._documents()))
 
     def paginate(
-        self, num_items: int, cursor: str | None = None
-    ) -> Effect[PaginationResult, DocumentDecodeError | InvalidCursorError]:
-        """Up to `num_items` documents after `cursor` (None: from the start)."""
-
-        if num_items < 1:
-            raise ValidationError(
-                path="paginate.num_items", message=f"must be at least 1, got {num_items}"
-            )
-
-        def run() -> PaginationResult:
-            query = self._after(cursor) if cursor else self
-            page: list[Doc[Any]] = []
-            last_key = b""
-            for key, document in query._keyed_documents():
-                page.append(self._decode(document))
-                last_key = key
-                if len(page) == num_items:
-                    return PaginationResult(page, False, _cursor(last_key))
-            end = b"" if self.order_ == "desc" else _END
-            return PaginationResult(page, True, _cursor(end))
-
-        return effects.sync(run)
+        self, num_items: int | PaginationOptions, cursor: str | None = None
+    ) -> Effect[
+        PaginationResult, DocumentDecodeError | InvalidCursorError | MultiplePaginatedQueriesError
+    ]:
+        """A page of documents, as Convex's `paginate`: `paginate(opts)` with the
+        `PaginationOptions` a `v.pagination_opts()` argument decodes to, or
+        `paginate(num_items=, cursor=)` (cursor None: from the start). One per function."""
+        options = (
+            num_items
+            if isinstance(num_items, PaginationOptions)
+            else PaginationOptions(num_items, cursor)
+        )
+        check_options(options)
+        return effects.sync(lambda: read_page(self, options))
 
     # --- machinery ---
-
-    def _after(self, cursor: str) -> Query:
-        key = _uncursor(cursor)
-        if self.order_ == "asc":
-            return attrs.evolve(self, lo=max(self.lo, key + b"\x00"))
-        return attrs.evolve(self, hi=min(self.hi, key))
 
     def _keyed_documents(self) -> Iterator[tuple[bytes, Document]]:
         keyed = self.tx.scan_keyed(self.table, self.index, self.lo, self.hi, self.order_ == "desc")
@@ -163,17 +141,3 @@ class Query:
 
     def _decode(self, document: Document) -> Doc[Any]:
         return doc_from_stored(self.table, document, self.validator)
-
-
-_END = AFTER_PREFIX * 2  # after every key: a cursor past the end
-
-
-def _cursor(key: bytes) -> str:
-    return base64.urlsafe_b64encode(key).decode()
-
-
-def _uncursor(cursor: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(cursor.encode())
-    except (binascii.Error, ValueError):
-        raise InvalidCursorError(cursor=cursor) from None

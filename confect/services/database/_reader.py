@@ -14,14 +14,16 @@ from confect.model.errors import (
     GetByIdFailure,
     GetByIndexFailure,
     InvalidCursorError,
+    MultiplePaginatedQueriesError,
     NotUniqueError,
     ValidationError,
 )
 from confect.model.ids import Id, table_number_of
+from confect.model.pagination import PaginationOptions, PaginationResult
 from confect.model.schema import Schema
 from confect.model.validators import FieldEncoder
 from confect.runtime.transaction import Transaction
-from confect.services.database._query import Order, PaginationResult, Query, check_order
+from confect.services.database._query import Order, Query, check_order
 from confect.services.filters import Expression, FilterBuilder
 from confect.services.query_builder import IndexRangeBuilder, SearchFilterBuilder
 from effects import Effect, Tag
@@ -130,8 +132,10 @@ class TableReader:
         return self._all().unique()
 
     def paginate(
-        self, num_items: int, cursor: str | None = None
-    ) -> Effect[PaginationResult, DocumentDecodeError | InvalidCursorError]:
+        self, num_items: int | PaginationOptions, cursor: str | None = None
+    ) -> Effect[
+        PaginationResult, DocumentDecodeError | InvalidCursorError | MultiplePaginatedQueriesError
+    ]:
         return self._all().paginate(num_items, cursor)
 
     def stream(self) -> Effect[Iterator[Doc[Any]]]:

@@ -1,0 +1,152 @@
+"""Pagination as Convex's clients drive it: `paginationOpts` in, `{page, isDone,
+continueCursor}` out, end cursors honoured exactly, read limits, one paginate per
+function, and the journal a query run leaves."""
+
+from typing import Any
+
+import pytest
+
+import effects
+from confect import MultiplePaginatedQueriesError, PaginationOptions, PaginationResult, v
+from confect.runtime.deployment import QueryResult
+from confect.testing import ConfectTest
+
+from .sample_app import fns, pages
+
+APP = "tests.confect.services.sample_app"
+
+
+@pytest.fixture
+def t() -> ConfectTest:
+    t = ConfectTest(APP)
+    for rank in range(1, 6):
+        t.mutation(fns.add, {"owner": "ann", "rank": rank, "label": f"a{rank}"})
+    return t
+
+
+def _page(t: ConfectTest, order: str = "asc", **opts: Any) -> dict[str, Any]:
+    options = {"cursor": None, **opts}
+    return t.query(pages.page, {"owner": "ann", "order": order, "paginationOpts": options})
+
+
+def _labels(result: dict[str, Any]) -> list[str]:
+    return [d["label"] for d in result["page"]]
+
+
+def test_a_page_reaches_the_client_in_convex_shape(t: ConfectTest):
+    result = _page(t, numItems=2)
+    assert set(result) == {"page", "isDone", "continueCursor"}
+    assert _labels(result) == ["a1", "a2"] and result["isDone"] is False
+
+
+def test_a_full_last_page_is_not_done_then_an_empty_page_is(t: ConfectTest):
+    first = _page(t, numItems=5)
+    assert len(first["page"]) == 5 and not first["isDone"]
+    last = _page(t, numItems=5, cursor=first["continueCursor"])
+    assert last["page"] == [] and last["isDone"] is True
+
+
+def test_a_finished_query_has_a_non_empty_cursor_in_either_order(t: ConfectTest):
+    for order in ("asc", "desc"):
+        done = _page(t, order, numItems=10)
+        assert done["isDone"] and done["continueCursor"]
+        again = _page(t, order, numItems=10, cursor=done["continueCursor"])
+        assert again["page"] == [] and again["isDone"]
+
+
+def test_an_end_cursor_gives_exactly_the_documents_up_to_it(t: ConfectTest):
+    first = _page(t, "desc", numItems=2)
+    assert _labels(first) == ["a5", "a4"]
+    t.mutation(fns.add, {"owner": "ann", "rank": 4.5, "label": "new"})
+    t.mutation(fns.add, {"owner": "ann", "rank": 6, "label": "newest"})
+    pinned = _page(t, "desc", numItems=1, endCursor=first["continueCursor"])
+    assert _labels(pinned) == ["newest", "a5", "new", "a4"]  # numItems is ignored
+    assert pinned["continueCursor"] == first["continueCursor"] and not pinned["isDone"]
+    rest = _page(t, "desc", numItems=1, cursor=first["continueCursor"], endCursor=None)
+    assert _labels(rest) == ["a3"]
+
+
+def test_an_end_cursor_at_the_end_is_done(t: ConfectTest):
+    done = _page(t, numItems=10)
+    middle = _page(t, numItems=2)
+    rest = _page(t, numItems=1, cursor=middle["continueCursor"], endCursor=done["continueCursor"])
+    assert _labels(rest) == ["a3", "a4", "a5"] and rest["isDone"]
+
+
+def test_maximum_rows_read_ends_a_page_early(t: ConfectTest):
+    args = {"owner": "ann", "above": 3}
+    result = t.query(
+        pages.page_above,
+        {**args, "paginationOpts": {"numItems": 5, "cursor": None, "maximumRowsRead": 2}},
+    )
+    # two rows read (ranks 1 and 2), neither above 3: an empty page, not done
+    assert result["page"] == [] and not result["isDone"]
+    assert result["pageStatus"] == "SplitRequired"
+    rest = t.query(
+        pages.page_above,
+        {**args, "paginationOpts": {"numItems": 5, "cursor": result["continueCursor"]}},
+    )
+    assert _labels(rest) == ["a4", "a5"] and rest["isDone"]
+
+
+def test_maximum_bytes_read_ends_a_page_early(t: ConfectTest):
+    result = _page(t, numItems=5, maximumBytesRead=1)
+    assert _labels(result) == ["a1"] and not result["isDone"]
+    assert result["pageStatus"] == "SplitRequired"
+
+
+def test_a_bad_cursor_fails_with_invalid_cursor(t: ConfectTest):
+    with pytest.raises(Exception, match="InvalidCursor"):
+        _page(t, numItems=1, cursor="not a cursor")
+
+
+def test_two_paginated_queries_in_one_function_fail_as_convex_fails_them(t: ConfectTest):
+    with pytest.raises(MultiplePaginatedQueriesError, match="multiple paginated queries"):
+        t.query(pages.two_pages, {"owner": "ann"})
+
+
+def test_a_pagination_result_validator_decodes_into_pagination_result(t: ConfectTest):
+    result = t.query(pages.typed_page, {"owner": "ann", "paginationOpts": PaginationOptions(2)})
+    assert isinstance(result, PaginationResult)
+    assert [d.label for d in result.page] == ["a1", "a2"] and not result.is_done
+
+
+def test_pagination_opts_decode_into_pagination_options():
+    decoded = v.pagination_opts().decode(
+        {"numItems": 3.0, "cursor": None, "endCursor": "c", "maximumRowsRead": 7.0, "id": 1.0}
+    )
+    assert decoded == PaginationOptions(3, None, "c", maximum_rows_read=7, id=1.0)
+    with pytest.raises(Exception, match="whole number"):
+        v.pagination_opts().decode({"numItems": 2.5, "cursor": None})
+
+
+def _run(t: ConfectTest, journal: str | None, **opts: Any) -> QueryResult:
+    function = t.backend.resolve(pages.page)
+    args = function.encode_args(
+        {"owner": "ann", "order": "desc", "paginationOpts": {"cursor": None, **opts}}
+    )
+    return effects.run_sync(t.backend.query(function, args, journal=journal))
+
+
+def test_a_query_run_records_its_page_end_as_its_journal(t: ConfectTest):
+    first = _run(t, None, numItems=2)
+    assert isinstance(first.value, dict)
+    assert first.journal == first.value["continueCursor"]
+    t.mutation(fns.add, {"owner": "ann", "rank": 6, "label": "a6"})
+    # run again with its journal, page one grows instead of pushing a4 to page two
+    again = _run(t, first.journal, numItems=2)
+    assert isinstance(again.value, dict)
+    assert [d["label"] for d in again.value["page"]] == ["a6", "a5", "a4"]
+    assert again.journal == first.journal
+
+
+def test_an_end_cursor_in_the_arguments_outranks_the_journal(t: ConfectTest):
+    whole = _run(t, None, numItems=10)
+    first = _run(t, None, numItems=2)
+    pinned = _run(t, first.journal, numItems=2, endCursor=whole.journal)
+    assert isinstance(pinned.value, dict) and len(pinned.value["page"]) == 5
+
+
+def test_a_bad_journal_fails_with_invalid_cursor(t: ConfectTest):
+    with pytest.raises(Exception, match="InvalidCursor"):
+        _run(t, "bad journal", numItems=2)
