@@ -20,7 +20,7 @@ from confect.model.validators._classes import (
     StringV,
     UnionV,
 )
-from confect.model.values import Value
+from confect.model.values import MISSING, Value
 
 _CURSOR = UnionV(StringV(), NullV())
 
@@ -58,12 +58,14 @@ class PaginationOptsV(ObjectV[PaginationOptions]):
         return PaginationOptions(
             num_items=_count(given["numItems"], f"{path}.numItems"),
             cursor=given["cursor"],
-            end_cursor=given["endCursor"],
-            maximum_rows_read=_count_or_none(given["maximumRowsRead"], f"{path}.maximumRowsRead"),
-            maximum_bytes_read=_count_or_none(
-                given["maximumBytesRead"], f"{path}.maximumBytesRead"
+            end_cursor=_present(given, "endCursor"),
+            maximum_rows_read=_count_or_none(
+                _present(given, "maximumRowsRead"), f"{path}.maximumRowsRead"
             ),
-            id=given["id"],
+            maximum_bytes_read=_count_or_none(
+                _present(given, "maximumBytesRead"), f"{path}.maximumBytesRead"
+            ),
+            id=_present(given, "id"),
         )
 
     def describe(self) -> str:
@@ -101,11 +103,17 @@ class PaginationResultV(ObjectV[PaginationResult]):
     def decode(self, value: Value, path: str = "value") -> PaginationResult:
         given = cast(dict[str, Any], ObjectV(self.fields).decode(value, path))
         return PaginationResult(
-            given["page"], given["isDone"], given["continueCursor"], given["pageStatus"]
+            given["page"], given["isDone"], given["continueCursor"], _present(given, "pageStatus")
         )
 
     def describe(self) -> str:
         return f"pagination_result({self.item.describe()})"
+
+
+def _present(given: dict[str, Any], name: str) -> Any:
+    """An optional field's value, None when it is missing or null (both mean "not given")."""
+    value = given.get(name)
+    return None if value is MISSING else value
 
 
 def _count(number: float, path: str) -> int:

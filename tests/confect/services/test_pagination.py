@@ -8,7 +8,7 @@ import pytest
 
 import effects
 from confect import MultiplePaginatedQueriesError, PaginationOptions, PaginationResult, v
-from confect.runtime.deployment import QueryResult
+from confect.runtime.execution import QueryResult
 from confect.testing import ConfectTest
 
 from .sample_app import fns, pages
