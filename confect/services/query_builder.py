@@ -24,9 +24,11 @@ class IndexRangeBuilder:
     and cannot hold `null` (where it can, `None` is `null`)."""
 
     def __init__(self, index: str, fields: Sequence[str], encode: FieldEncoder) -> None:
+        """`fields`: every field of the index's key, in order (a schema index's own fields
+        then `_creationTime`; `by_creation_time` has `_creationTime` only, `by_id` `_id`)."""
         self._index = index
         self._encode = encode
-        self._fields = [*fields, "_creationTime"]
+        self._fields = list(fields)
         self._equal: list[Any] = []
         self._lower: tuple[str, Any] | None = None
         self._upper: tuple[str, Any] | None = None

@@ -85,6 +85,18 @@ def page(cursor: str | None, size: float):
     }
 
 
+@query(args={"index": v.string(), "lo": v.optional(v.string()), "order": v.string()})
+def by_system_index(index: str, lo: str | None, order: str):
+    """The rows through `by_id` (from id `lo` on, if given) or `by_creation_time`."""
+    db = yield from DatabaseReader
+
+    def bounds(q):
+        return q.gte("_id", lo) if lo is not None else q
+
+    docs = yield from db.table("rows").index(index, bounds, order=order).collect()  # type: ignore[arg-type]
+    return [d._id for d in docs]
+
+
 @mutation(args={"group": v.string(), "n": v.number()}, returns=v.id("rows"))
 def insert(group: str, n: float):
     db = yield from DatabaseWriter
@@ -150,6 +162,7 @@ FUNCTIONS = (
     tag,
     tagged_range,
     in_range,
+    by_system_index,
     page,
     insert,
     move,
@@ -218,6 +231,26 @@ def test_index_ranges_match_a_sorted_list(make_backend, rows, lo, hi, desc):
         n for g, n in rows if g == "a" and (lo is None or n >= lo) and (hi is None or n < hi)
     )
     assert got == (model[::-1] if desc else model)
+
+
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=values, desc=st.booleans(), start=st.integers(0, 30))
+def test_every_table_reads_through_by_id_and_by_creation_time(make_backend, rows, desc, start):
+    """Convex's system indexes: `by_creation_time` in insertion order, `by_id` in id order
+    (ranges over `_id` included), either way round."""
+    backend = make_backend()
+    ids = [call(backend, "mutation", insert, {"group": g, "n": n}) for g, n in rows]
+    order = "desc" if desc else "asc"
+    by_time = call(backend, "query", by_system_index, {"index": "by_creation_time", "order": order})
+    assert by_time == (ids[::-1] if desc else ids)
+    by_id = call(backend, "query", by_system_index, {"index": "by_id", "order": order})
+    assert by_id == sorted(ids, reverse=desc)
+    if ids:
+        lo = sorted(ids)[start % len(ids)]
+        ranged = call(
+            backend, "query", by_system_index, {"index": "by_id", "lo": lo, "order": "asc"}
+        )
+        assert ranged == [i for i in sorted(ids) if i >= lo]
 
 
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import effects
-from confect.engine.interface import BY_CREATION_TIME
+from confect.engine.interface import BY_CREATION_TIME, BY_ID
 from confect.model.documents import Doc, doc_from_stored
 from confect.model.errors import (
     DocumentDecodeError,
@@ -52,8 +52,9 @@ class TableReader:
         return doc_from_stored(self._table, document, self._definition.validator)
 
     def _get_by_index(self, index: str, values: tuple[Any, ...]) -> Doc[Any]:
+        fields = self._definition.indexes[index].fields
         builder = IndexRangeBuilder(
-            index, self._definition.indexes[index].fields, FieldEncoder(self._definition.validator)
+            index, [*fields, "_creationTime"], FieldEncoder(self._definition.validator)
         )
         for field, value in zip(self._definition.indexes[index].fields, values, strict=False):
             builder.eq(field, value)
@@ -75,9 +76,11 @@ class TableReader:
     ) -> Query:
         """Read through an index, optionally within a range: `lambda q: q.eq("author", a)`."""
         if name == BY_CREATION_TIME:
-            fields: tuple[str, ...] = ()
+            fields: list[str] = ["_creationTime"]
+        elif name == BY_ID:
+            fields = ["_id"]
         elif name in self._definition.indexes:
-            fields = self._definition.indexes[name].fields
+            fields = [*self._definition.indexes[name].fields, "_creationTime"]
         else:
             raise ValidationError(path=f"table {self._table!r}", message=f"no index named {name!r}")
         builder = IndexRangeBuilder(name, fields, FieldEncoder(self._definition.validator))
