@@ -2,17 +2,23 @@
 
 Arguments and results cross the same encoding a client's do (Convex values on the wire),
 and a declared typed error comes back as that typed error. Every call has an async twin
-(`aquery`, `amutation`, ...).
+(`aquery`, `amutation`, ...). Handlers read the test's clock (`effects.clock`, and the
+`_creationTime`s and scheduled times they make), which only `advance_time` moves.
 """
 
 from __future__ import annotations
 
+import json
 import types
+import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
+import attrs
+
 import effects
 from confect.app.functions import FunctionDefinition, Kind
+from confect.app.http import HttpRequest, HttpResponse
 from confect.app.registry import App, load_app
 from confect.engine.interface import Engine
 from confect.engine.memory import MemoryEngine
@@ -22,7 +28,7 @@ from confect.runtime.deployment import Deployment
 from confect.runtime.execution import Executor
 from confect.runtime.jobs import Jobs
 from confect.services.auth import UserIdentity
-from effects import Effect, Layer, TestClock
+from effects import Clock, Effect, Layer, TestClock
 
 A = TypeVar("A")
 E = TypeVar("E")
@@ -30,6 +36,23 @@ E = TypeVar("E")
 DEFAULT_START = 1_700_000_000.0
 """The test clock's start: 2023-11-14T22:13:20Z, so `_creationTime`s look real."""
 DEFAULT_ISSUER = "https://confect.test"
+SITE_URL = "http://127.0.0.1:3211"
+"""Where `fetch`'s requests say they went: the site URL of a local deployment."""
+
+
+@attrs.frozen
+class FetchResponse:
+    """What `ConfectTest.fetch` gives: the response as an HTTP client receives it."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes = b""
+
+    def text(self) -> str:
+        return self.body.decode()
+
+    def json(self) -> Any:
+        return json.loads(self.body)
 
 
 class ConfectTest:
@@ -44,7 +67,9 @@ class ConfectTest:
     ) -> None:
         self.app = app if isinstance(app, App) else load_app(app)
         self.clock = TestClock(start=start_time)
-        self.backend = Deployment.open(self.app, engine or MemoryEngine(), now=self.clock.now)
+        self.backend = Deployment.open(
+            self.app, engine or MemoryEngine(), now=self.clock.now, services={Clock: self.clock}
+        )
         self.identity: UserIdentity | None = None
         self._executor = self.backend.executor  # with the services of `with_layer`
         self._jobs = self.backend.jobs  # the same, for scheduled functions
@@ -98,8 +123,22 @@ class ConfectTest:
         return effects.run_sync(self._call("action", fn, args))
 
     def run(self, effect: Effect[A, Any, Any] | Callable[[], Effect[A, Any, Any]]) -> A:
-        """Run any effect with a mutation's services (db reader and writer, ...) and commit."""
+        """Run any effect with a mutation's services (db reader and writer, ...) and
+        `StorageActionWriter` (store and read files), and commit."""
         return effects.run_sync(self._run(effect))
+
+    def fetch(
+        self,
+        path: str,
+        *,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str = b"",
+    ) -> FetchResponse:
+        """Call the app's HTTP routes, as a client of the site URL would: `path` is the
+        route's path with an optional query (`/count?author=ann`). A path no route takes
+        answers 404; a failing http action raises its error."""
+        return effects.run_sync(self._fetch(path, method, headers, body))
 
     async def aquery(
         self, fn: FunctionDefinition[A, E] | str, args: Mapping[str, Any] | None = None
@@ -119,6 +158,16 @@ class ConfectTest:
     async def arun(self, effect: Effect[A, Any, Any] | Callable[[], Effect[A, Any, Any]]) -> A:
         return await effects.run(self._run(effect))
 
+    async def afetch(
+        self,
+        path: str,
+        *,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str = b"",
+    ) -> FetchResponse:
+        return await effects.run(self._fetch(path, method, headers, body))
+
     def _call(self, kind: Kind, fn: Any, args: Mapping[str, Any] | None) -> Effect[Any, Any]:
         def start() -> Effect[Any, Any]:
             function = self._executor.resolve(fn, kind)
@@ -136,6 +185,27 @@ class ConfectTest:
     ) -> Effect[A, Any]:
         body = effect if callable(effect) else (lambda: effect)
         return self._executor.transact(body, self.identity).map(lambda result: result.value)
+
+    def _fetch(
+        self, path: str, method: str, headers: Mapping[str, str] | None, body: bytes | str
+    ) -> Effect[FetchResponse, Any]:
+        if not path.startswith("/"):
+            raise ValueError(f"a path given to fetch must start with '/': {path!r}")
+        parts = urllib.parse.urlsplit(path)
+        route_path = urllib.parse.unquote(parts.path)
+        route = self.app.http.lookup(method.upper(), route_path) if self.app.http else None
+        if route is None:
+            message = f"No HttpAction routed for {route_path}".encode()
+            return effects.succeed(FetchResponse(404, {"content-type": "text/plain"}, message))
+        request = HttpRequest(
+            method=method.upper(),
+            url=SITE_URL + path,
+            path=route_path,
+            query=dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True)),
+            headers={name.lower(): value for name, value in (headers or {}).items()},
+            body=body.encode() if isinstance(body, str) else body,
+        )
+        return self._executor.http_action(route.handler, request, self.identity).map(_fetched)
 
     # --- time and scheduled functions ----------------------------------------------------------
 
@@ -165,6 +235,13 @@ class ConfectTest:
     def scheduled_jobs(self) -> list[dict[str, Value]]:
         """Every `_scheduled_functions` document, oldest first."""
         return [dict(d) for d in self.backend.engine.documents(SCHEDULED_TABLE)]
+
+
+def _fetched(result: object) -> FetchResponse:
+    if not isinstance(result, HttpResponse):
+        raise TypeError(f"the http action returned {result!r}, not an HttpResponse")
+    headers = {name.lower(): value for name, value in result.headers.items()}
+    return FetchResponse(result.status, headers, result.body)
 
 
 def _over_the_wire(value: Value) -> Value:

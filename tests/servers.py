@@ -11,7 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from confect.server.asgi import Server, create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTES = ROOT / "examples" / "notes"
-SERVE = (sys.executable, "-m", "confect.cli", "serve")
+CONFECT = (sys.executable, "-m", "confect.cli")
 STOP_SECONDS = 60.0  # the most a stopping `confect serve` is waited for
 
 
@@ -69,9 +69,10 @@ async def served(server: Server, **options: Any) -> AsyncIterator[str]:
         listener.close()
 
 
-def serve_command(app: Path, fd: int, *options: str) -> list[str]:
-    """The command line of `confect serve APP OPTIONS` on the passed socket `fd`."""
-    return [*SERVE, str(app), "--fd", str(fd), *options]
+def serve_command(app: Path, fd: int, *options: str, command: str = "serve") -> list[str]:
+    """The command line of `confect serve APP OPTIONS` (or `command`: `dev`) on the
+    passed socket `fd`."""
+    return [*CONFECT, command, str(app), "--fd", str(fd), *options]
 
 
 @attrs.define
@@ -94,16 +95,21 @@ class ServeProcess:
 
 @contextlib.contextmanager
 def confect_serve(
-    app: Path, *options: str, backlog: int = 256, env: Mapping[str, str] | None = None
+    app: Path,
+    *options: str,
+    backlog: int = 256,
+    env: Mapping[str, str] | None = None,
+    pass_fds: Sequence[int] = (),
+    command: str = "serve",
 ) -> Iterator[ServeProcess]:
-    """`confect serve APP OPTIONS` in a child process (its environment this one's, with
-    `env`) while the block runs; then SIGTERM, and its output is kept and printed (pytest
-    shows it when the test fails)."""
+    """`confect serve APP OPTIONS` (or `command`: `dev`) in a child process (its environment this one's, with
+    `env`; given `pass_fds` too, for options that name them) while the block runs; then
+    SIGTERM, and its output is kept and printed (pytest shows it when the test fails)."""
     listener = listening_socket(backlog)
     fd = listener.fileno()
     process = subprocess.Popen(
-        serve_command(app, fd, *options),
-        pass_fds=[fd],
+        serve_command(app, fd, *options, command=command),
+        pass_fds=[fd, *pass_fds],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,

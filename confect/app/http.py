@@ -2,7 +2,8 @@
 
 An app's `http.py` holds `http = HttpRouter()` with routes to `@http_action` functions.
 The server serves them under its HTTP prefix (default `/http`): a route for `/hello` is
-`GET /http/hello`.
+`GET /http/hello`; and at their own paths on the site port (`confect dev`: 3211), as
+Convex's site URL does: `GET http://127.0.0.1:3211/hello`.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import logging
@@ -9,7 +10,7 @@ import os
 import secrets
 import socket
 import sys
-from collections.abc import AsyncGenerator, Callable, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +26,7 @@ from confect.engine.interface import Engine
 from confect.engine.sql.postgres import PostgresEngine
 from confect.engine.sql.sqlite import SqliteEngine
 from confect.runtime.deployment import Deployment
-from confect.server.asgi import Server, create_app
+from confect.server.asgi import Server, create_app, create_site_app
 from confect.server.limits import ConnectionLimits, protocols
 
 _LIMITS = ConnectionLimits()  # the defaults of serve's limit options
@@ -34,9 +35,22 @@ HostOpt = Annotated[str, typer.Option(help="Address to listen on.")]
 PortOpt = Annotated[int, typer.Option(help="Port to listen on.")]
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3210
+DEFAULT_SITE_PORT = 3211  # as Convex's local backend
+SitePortOpt = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="Port to serve the app's HTTP routes on at their own paths, as Convex's site "
+        "URL does (0: none; they are under /http on the main port either way).",
+    ),
+]
 FdOpt = Annotated[
     int | None,
     typer.Option(help="Serve on this already-listening socket (for supervisors and tests)."),
+]
+SiteFdOpt = Annotated[
+    int | None,
+    typer.Option(help="Serve the site (see --site-port) on this already-listening socket."),
 ]
 LogCallsOpt = Annotated[bool, typer.Option(help="Print each call with its duration and log lines.")]
 ShutdownGraceOpt = Annotated[
@@ -81,12 +95,16 @@ def dev(
     app: Annotated[Path, typer.Argument(help="The app's package directory.")] = Path("."),
     host: HostOpt = DEFAULT_HOST,
     port: PortOpt = DEFAULT_PORT,
+    site_port: SitePortOpt = DEFAULT_SITE_PORT,
     engine: EngineOpt = None,
+    fd: FdOpt = None,
+    site_fd: SiteFdOpt = None,
 ) -> None:
     """Serve the app for development: SQLite data in APP/.confect/ (or the engine given),
     functions reloaded when files change (connections stay open), each call printed with
-    its duration and logs."""
-    _serve(app, host, port, engine, watch=True, log_calls=True)
+    its duration and logs; its HTTP routes also at their own paths on the site port."""
+    site = _Site(site_port, site_fd)
+    _serve(app, host, port, engine, watch=True, log_calls=True, fd=fd, site=site)
 
 
 def serve(
@@ -95,6 +113,8 @@ def serve(
     host: HostOpt = DEFAULT_HOST,
     port: PortOpt = DEFAULT_PORT,
     fd: FdOpt = None,
+    site_port: SitePortOpt = 0,
+    site_fd: SiteFdOpt = None,
     log_calls: LogCallsOpt = False,
     shutdown_grace: ShutdownGraceOpt = 30,
     header_timeout: HeaderTimeoutOpt = _LIMITS.header_timeout,
@@ -125,7 +145,24 @@ def serve(
         fd=fd,
         shutdown_grace=shutdown_grace,
         limits=limits,
+        site=_Site(site_port, site_fd),
     )
+
+
+@attrs.frozen
+class _Site:
+    """Where the site (the HTTP routes at their own paths) is served: a port (0: not at
+    all) or an already-listening socket."""
+
+    port: int
+    fd: int | None = None
+
+    def sockets(self) -> list[socket.socket] | None:
+        return [socket.socket(fileno=self.fd)] if self.fd is not None else None
+
+    @property
+    def served(self) -> bool:
+        return self.port != 0 or self.fd is not None
 
 
 def _serve(
@@ -139,6 +176,7 @@ def _serve(
     fd: int | None = None,
     shutdown_grace: int = 30,
     limits: ConnectionLimits | None = None,
+    site: _Site = _Site(0),
 ) -> None:
     _configure_logging(log_calls)
     app, data = open_app(app_path)
@@ -152,12 +190,17 @@ def _serve(
             data = engine.directory
         backend = Deployment.open(app, engine, group_commit=True, base_url=base_url)
         server = Server(backend, admin_key=_admin_key(engine, data), shutdown_grace=shutdown_grace)
+    http, ws = protocols(limits or ConnectionLimits())
+    site_server = _site_server(server, host, site, http, shutdown_grace)
     background = (_reloading(app_path, server),) if watch else ()
+    if site_server is not None:
+        background += (lambda: site_server.serve(sockets=site.sockets()),)
     asgi = create_app(server, on_shutdown=engine.close, background=background)
     where = f"PostgreSQL schema {engine.schema}" if isinstance(engine, PostgresEngine) else data
     console.print(f"confect serving {app_path} at [bold]{base_url}[/bold] (data in {where})")
+    if site_server is not None:
+        console.print(f"HTTP routes at [bold]{_site_url(host, site)}[/bold]")
     console.print(f"admin key: {data / 'admin_key'}")
-    http, ws = protocols(limits or ConnectionLimits())
     config = uvicorn.Config(
         asgi,
         host=host,
@@ -172,7 +215,34 @@ def _serve(
     # algorithm on for TCP (40 ms stalls): give it the socket as what it is
     sockets = [socket.socket(fileno=fd)] if fd is not None else None
     _tune_gc()
-    _Uvicorn(config, server).run(sockets=sockets)
+    _Uvicorn(config, server, site_server).run(sockets=sockets)
+
+
+def _site_server(
+    server: Server, host: str, site: _Site, http: Any, shutdown_grace: int
+) -> uvicorn.Server | None:
+    """The uvicorn server of the site, run as a background task of the main one (so it
+    serves only while the deployment does), or None if it is not served."""
+    if not site.served:
+        return None
+    config = uvicorn.Config(
+        create_site_app(server),
+        host=host,
+        port=site.port,
+        log_level="warning",
+        http=http,
+        lifespan="off",
+        timeout_graceful_shutdown=shutdown_grace,
+    )
+    return _SiteUvicorn(config)
+
+
+def _site_url(host: str, site: _Site) -> str:
+    if site.fd is None:
+        return f"http://{host}:{site.port}"
+    with socket.socket(fileno=os.dup(site.fd)) as listening:
+        site_host, site_port = listening.getsockname()[:2]
+    return f"http://{site_host}:{site_port}"
 
 
 def _configure_logging(log_calls: bool) -> None:
@@ -233,16 +303,28 @@ def _reload_app(path: Path) -> App:
 
 
 class _Uvicorn(uvicorn.Server):
-    """uvicorn, telling the confect server when its shutdown begins: from then, what is in
-    flight has the grace period (uvicorn gives its requests the same)."""
+    """uvicorn, telling the confect server (and the site's server) when its shutdown
+    begins: from then, what is in flight has the grace period (uvicorn gives its requests
+    the same)."""
 
-    def __init__(self, config: uvicorn.Config, server: Server) -> None:
+    def __init__(self, config: uvicorn.Config, server: Server, site: uvicorn.Server | None) -> None:
         super().__init__(config)
         self._confect = server
+        self._site = site
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self._confect.stopping()
+        if self._site is not None:
+            self._site.should_exit = True
         await super().shutdown(sockets)
+
+
+class _SiteUvicorn(uvicorn.Server):
+    """The site's uvicorn: the main server takes the signals, and ends this one."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None]:
+        yield
 
 
 def _tune_gc() -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from confect.engine.interface import Write
 from confect.model.schema import STORAGE_TABLE
-from confect.services.file_store import StorageFiles
+from confect.services.file_store import StorageFiles, blob_key
 
 
 class BlobCollector:
@@ -46,7 +46,7 @@ class BlobCollector:
         with self._lock:
             for write in writes:
                 if write.table == STORAGE_TABLE and write.new is None and write.old is not None:
-                    self._doomed.append((ts, str(write.old["sha256"])))
+                    self._doomed.append((ts, blob_key(str(write.old["sha256"]))))
             self._collect()
 
     def _collect(self) -> None:

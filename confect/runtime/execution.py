@@ -33,6 +33,7 @@ from confect.runtime.layers import (
     as_layer,
     mutation_service_map,
     query_service_map,
+    run_service_map,
 )
 from confect.runtime.session_requests import SessionRequest
 from confect.runtime.transaction import Transaction
@@ -213,11 +214,11 @@ class Executor:
     def transact(
         self, effect: Callable[[], Effect[Any, Any, Any]], identity: UserIdentity | None = None
     ) -> Effect[MutationResult, Any]:
-        """Run any effect with a mutation's services, as one transaction (run again on
-        conflict)."""
+        """Run any effect with a mutation's services and `StorageActionWriter` (as
+        convex-test's `t.run`), as one transaction (run again on conflict)."""
 
         def body(tx: Transaction) -> Effect[Any, Any]:
-            return self._provide(mutation_service_map(self, tx, identity), "mutation", effect)
+            return self._provide(run_service_map(self, tx, identity), "mutation", effect)
 
         return effects.suspend(lambda: self._transact(body, None, None, None, False))
 

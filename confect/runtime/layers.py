@@ -15,7 +15,8 @@
 | ActionRunner        |       |          | yes    | yes         |
 | VectorSearch        |       |          | yes    |             |
 
-A service the type does not have is present as a stand-in that fails with a defect naming
+`transact` (`ConfectTest.run`) gets a mutation's services and `StorageActionWriter`, as
+convex-test's `t.run` does. A service the type does not have is present as a stand-in that fails with a defect naming
 the service and the type as soon as the handler uses it.
 """
 
@@ -185,6 +186,18 @@ def mutation_service_map(
             lambda fn, args: executor.nested_mutation(tx, identity, fn, args)
         ),
     }
+    return services
+
+
+def run_service_map(
+    executor: Executor, tx: Transaction, identity: UserIdentity | None
+) -> ServiceMap:
+    """The services of `transact` (a test's `run`): a mutation's, and storing and reading
+    files (inside `tx`)."""
+    services = mutation_service_map(executor, tx, identity)
+    services[StorageActionWriter] = StorageActionWriterService(
+        executor.deployment.files, tx.run_with
+    )
     return services
 
 

@@ -16,6 +16,7 @@ from confect.model.errors import SchemaError, ValidationError
 from confect.model.schema import CRONS_TABLE, STORAGE_TABLE
 from confect.model.values import Value, check_limits, from_wire, to_wire
 from confect.runtime.deployment import Deployment
+from confect.services.file_store import blob_key
 
 Progress = Callable[[str, int], None]
 """Called with (table, documents done so far)."""
@@ -43,7 +44,7 @@ def export_snapshot(
             for document in backend.engine.documents(table):
                 out.write(json.dumps(to_wire(document), separators=(",", ":")) + "\n")
                 if table == STORAGE_TABLE:
-                    _export_file(backend, directory, str(document["sha256"]))
+                    _export_file(backend, directory, blob_key(str(document["sha256"])))
                 count += 1
                 if progress is not None and count % BATCH == 0:
                     progress(table, count)

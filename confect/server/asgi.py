@@ -1,6 +1,5 @@
 """The server: Convex's HTTP API and sync WebSocket, file storage, and the app's HTTP routes,
-as one Starlette (ASGI) application.
-"""
+as one Starlette (ASGI) application; and the site's, the routes at their own paths."""
 
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ from starlette.websockets import WebSocket
 
 import effects
 from confect.app.auth_config import AuthenticationError, TokenVerifier
-from confect.app.http import HttpRequest, HttpResponse, HttpRouter
+from confect.app.http import METHODS, HttpRequest, HttpResponse, HttpRouter
 from confect.app.registry import App
 from confect.engine.interface import Write
 from confect.model.schema import CRONS_TABLE, SCHEDULED_TABLE
@@ -381,17 +380,24 @@ def create_app(
     def post(path: str, handler: Handler) -> Route:
         return Route(path, _guarded(server, handler), methods=["POST"])
 
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     routes = [
         post("/api/query_ts", _query_ts),
         post("/api/storage/upload", _upload),
         Route("/api/storage/{storage_id}", _guarded(server, _download), methods=["GET"]),
-        Route(
-            server.http_prefix + "/{route_path:path}",
-            _guarded(server, _http_route),
-            methods=methods,
-        ),
+        _http_routes_under(server, server.http_prefix),
         WebSocketRoute("/api/sync", sync),
         WebSocketRoute("/api/{version}/sync", sync),
     ]
     return CallEndpoints(server, Starlette(routes=routes, lifespan=lifespan))
+
+
+def create_site_app(server: Server) -> ASGIApp:
+    """The ASGI application of the site URL: the app's HTTP routes at their own paths, as
+    Convex serves them. It runs nothing of its own: serve it while `create_app`'s runs."""
+    return Starlette(routes=[_http_routes_under(server, "")])
+
+
+def _http_routes_under(server: Server, prefix: str) -> Route:
+    return Route(
+        prefix + "/{route_path:path}", _guarded(server, _http_route), methods=list(METHODS)
+    )

@@ -1,7 +1,8 @@
 """The deployment's file store (`StorageFiles`), which the storage services share.
 
-Blobs live in the engine's blob store, addressed by sha256; each stored file is a document
-of the `_storage` system table holding its sha256, size and content type. Uploads and
+Blobs live in the engine's blob store, addressed by their sha256 in hex; each stored file is
+a document of the `_storage` system table holding its sha256 (in base64, as Convex's
+`_storage` documents show it to clients since convex 1.9), size and content type. Uploads and
 downloads go through the blob store a piece at a time, on worker threads: a file is never
 whole in the server's memory, and the event loop never waits on the disk or the database.
 """
@@ -63,7 +64,6 @@ def served_file_headers(metadata: dict[str, Any]) -> dict[str, str]:
     shown = not media_type.endswith("+xml") and (
         media_type in _SHOWN_TYPES or media_type.startswith(_SHOWN_KINDS)
     )
-    sha256 = base64.b64encode(bytes.fromhex(metadata["sha256"])).decode()
     return {
         "content-type": content_type,
         "content-length": str(int(metadata["size"])),
@@ -71,8 +71,24 @@ def served_file_headers(metadata: dict[str, Any]) -> dict[str, str]:
         "content-security-policy": SERVED_FILE_POLICY,
         "x-content-type-options": "nosniff",
         "cache-control": FILE_CACHE_CONTROL,
-        "digest": f"sha-256={sha256}",
+        "digest": f"sha-256={document_sha256(metadata['sha256'])}",
     }
+
+
+def document_sha256(blob_key: str) -> str:
+    """The `sha256` a `_storage` document holds for the blob `blob_key` (hex): base64."""
+    return base64.b64encode(bytes.fromhex(blob_key)).decode()
+
+
+def blob_key(document_sha256: str) -> str:
+    """The blob store's key (hex) for a `_storage` document's `sha256`: base64, or hex in
+    documents written before `_storage` held base64 (their files are served still)."""
+    if len(document_sha256) == _HEX_DIGEST_LENGTH:
+        return document_sha256
+    return base64.b64decode(document_sha256).hex()
+
+
+_HEX_DIGEST_LENGTH = 64  # a base64 digest is 44 characters
 
 
 class TooManyUploadsError(TaggedError):
@@ -113,7 +129,7 @@ class StorageFiles:
             return None
         return {
             "storage_id": storage_id,
-            "sha256": document["sha256"],
+            "sha256": blob_key(str(document["sha256"])),
             "size": document["size"],
             "content_type": document.get("contentType"),
         }
@@ -153,7 +169,7 @@ class StorageFiles:
             blob.discard()
 
     def _insert(self, tx: Transaction, blob: BlobWriter, content_type: str | None) -> Id[Any]:
-        fields: dict[str, Any] = {"sha256": blob.sha256, "size": float(blob.size)}
+        fields: dict[str, Any] = {"sha256": document_sha256(blob.sha256), "size": float(blob.size)}
         if content_type is not None:
             fields["contentType"] = content_type
         return Id(tx.insert(STORAGE_TABLE, fields))
@@ -173,13 +189,17 @@ class StorageFiles:
                     del self._pins[sha256]
 
     def collect(self, sha256: str) -> None:
-        """Delete the blob `sha256` unless a file has it or is being stored with it."""
+        """Delete the blob `sha256` (hex) unless a file has it (in either form a `_storage`
+        document may hold it) or is being stored with it."""
         with self._pins_lock:
             if self._pins[sha256]:
                 return
-            lo, hi = prefix_range(sha256)
-            if next(self.engine.scan(STORAGE_TABLE, "by_sha256", lo, hi, False), None) is None:
+            if not any(self._has_file(form) for form in (document_sha256(sha256), sha256)):
                 self.engine.delete_blob(sha256)
+
+    def _has_file(self, document_sha256: str) -> bool:
+        lo, hi = prefix_range(document_sha256)
+        return next(self.engine.scan(STORAGE_TABLE, "by_sha256", lo, hi, False), None) is not None
 
     async def read(self, sha256: str) -> AsyncIterator[bytes] | None:
         """The bytes of the blob `sha256`, each piece read on a worker thread; None if there

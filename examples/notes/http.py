@@ -1,4 +1,5 @@
-"""HTTP routes, served under /http (e.g. GET http://127.0.0.1:3210/http/count)."""
+"""HTTP routes, served at the site URL (`confect dev`: GET http://127.0.0.1:3211/count) and
+under /http on the main port (GET http://127.0.0.1:3210/http/count)."""
 
 import effects
 from confect import HttpRequest, HttpResponse, HttpRouter, QueryRunner, http_action

@@ -3,6 +3,7 @@
 import json
 import re
 import shutil
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from confect.cli import cli
-from tests.servers import NOTES, confect_serve, copy_app
+from tests.servers import NOTES, confect_serve, copy_app, listening_socket
 
 
 @pytest.fixture
@@ -115,3 +116,29 @@ def test_serve_help_lists_the_settings_the_readme_points_to():
     assert result.exit_code == 0
     for option in ("--shutdown-grace", "--header-timeout", "--max-connections-per-address"):
         assert option in result.output
+
+
+@pytest.mark.parametrize("command", ["serve", "dev"])
+def test_the_http_routes_answer_at_their_own_paths_on_the_site_port(app: Path, command: str):
+    site = listening_socket()
+    site_url = f"http://127.0.0.1:{site.getsockname()[1]}"
+    with confect_serve(
+        app, "--site-fd", str(site.fileno()), pass_fds=[site.fileno()], command=command
+    ) as serving:
+        site.close()  # the process has its own
+        with urllib.request.urlopen(f"{site_url}/count?author=a", timeout=30) as response:
+            assert json.loads(response.read()) == {"author": "a", "count": 0}
+        with urllib.request.urlopen(f"{serving.url}/http/count?author=a", timeout=30) as response:
+            assert json.loads(response.read()) == {"author": "a", "count": 0}  # the prefix stays
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{site_url}/http/count", timeout=30)
+        assert missing.value.code == 404
+    assert f"HTTP routes at {site_url}" in serving.output
+
+
+def test_dev_serves_the_site_on_convexs_port_and_serve_only_when_asked():
+    for command, default in (("dev", "3211"), ("serve", "0")):
+        result = CliRunner().invoke(cli, [command, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0
+        site_port = result.output[result.output.index("--site-port") :]
+        assert f"[default: {default}]" in site_port[: site_port.index("--", 2)]

@@ -1,5 +1,7 @@
 """Export and import round-trip every value type, ids, creation times and files."""
 
+import base64
+import hashlib
 import math
 from pathlib import Path
 
@@ -80,7 +82,9 @@ def test_export_then_import_round_trips_exactly(tmp_path: Path):
     [storage] = [
         d for _, d in target.engine.scan("_storage", BY_CREATION_TIME, b"", b"\xff", False)
     ]
-    assert target.engine.get_blob(str(storage["sha256"])) == b"file bytes"
+    digest = hashlib.sha256(b"file bytes")
+    assert storage["sha256"] == base64.b64encode(digest.digest()).decode()
+    assert target.engine.get_blob(digest.hexdigest()) == b"file bytes"
 
 
 def test_import_refuses_a_deployment_with_data(tmp_path: Path):

@@ -208,3 +208,32 @@ async def test_uploads_past_the_limit_at_once_are_refused_until_one_ends(monkeyp
         await asyncio.wait_for(asyncio.gather(*held), 10)
         answer = await client.post(f"/api/storage/upload?token={token}", content=b"one more")
         assert answer.status_code == 200
+
+
+async def test_a_storage_document_holds_the_sha256_in_base64_as_convex_clients_see_it():
+    server = Server(Backend(APP))
+    backend = server.backend
+    async with served(server) as address, httpx.AsyncClient(base_url=f"http://{address}") as client:
+        storage_id = await upload(client, server, b"some bytes", "text/plain")
+    document = backend.in_own_transaction(lambda tx: tx.get(STORAGE_TABLE, storage_id))
+    assert document is not None
+    assert document["sha256"] == base64.b64encode(hashlib.sha256(b"some bytes").digest()).decode()
+    # storage.getMetadata gives hex, as Convex's does (its FileMetadata type says so)
+    metadata = backend.in_own_transaction(lambda tx: backend.files.metadata(tx, storage_id))
+    assert metadata is not None and metadata["sha256"] == hashlib.sha256(b"some bytes").hexdigest()
+
+
+async def test_a_storage_document_written_with_a_hex_sha256_still_serves_its_file(tmp_path):
+    server = Server(Backend(APP, SqliteEngine(tmp_path)))
+    backend = server.backend
+    hex_sha = backend.engine.put_blob(iter([b"from before"]))
+    storage_id = backend.in_own_transaction(
+        lambda tx: tx.insert(STORAGE_TABLE, {"sha256": hex_sha, "size": 11.0})
+    )
+    async with served(server) as address, httpx.AsyncClient(base_url=f"http://{address}") as client:
+        answer = await client.get(f"/api/storage/{storage_id}")
+    assert answer.status_code == 200 and answer.content == b"from before"
+    backend.in_own_transaction(
+        lambda tx: tx.delete(STORAGE_TABLE, tx.get(STORAGE_TABLE, storage_id))
+    )
+    assert backend.engine.get_blob(hex_sha) is None  # collected like any other
