@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 import itertools
 import json
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +18,7 @@ import effects
 from confect.cli._common import AppArg, EngineOpt, console, open_backend, reported
 from confect.model.errors import FunctionNotFoundError, InvalidValueError
 from confect.model.values import from_wire, to_wire
-from confect.runtime import snapshot
+from confect.runtime import convex_snapshot, snapshot
 from confect.runtime.deployment import Deployment
 from effects.exit import Failure, Success
 
@@ -71,23 +73,50 @@ def data(
             console.print_json(json.dumps(to_wire(document)))
 
 
+class SnapshotFormat(enum.Enum):
+    """How a snapshot is laid out: confect's directory, or Convex's ZIP."""
+
+    CONFECT = "confect"
+    CONVEX = "convex"
+
+
 def export_(
     app: AppArg,
     directory: Annotated[Path, typer.Argument(help="Where to write the snapshot.")],
+    format_: Annotated[
+        SnapshotFormat,
+        typer.Option(
+            "--format",
+            help="confect: a directory; convex: a ZIP file for `npx convex import`.",
+        ),
+    ] = SnapshotFormat.CONFECT,
     engine: EngineOpt = None,
 ) -> None:
-    """Write every document and file of the app's data to a snapshot directory."""
-    count = _move_snapshot(snapshot.export_snapshot, app, engine, directory)
+    """Write every document and file of the app's data to a snapshot."""
+    move = (
+        convex_snapshot.export_convex_zip
+        if format_ is SnapshotFormat.CONVEX
+        else snapshot.export_snapshot
+    )
+    count = _move_snapshot(move, app, engine, directory)
     console.print(f"exported {count} documents to {directory}")
 
 
 def import_(
     app: AppArg,
-    directory: Annotated[Path, typer.Argument(help="A snapshot made by export.")],
+    directory: Annotated[
+        Path,
+        typer.Argument(help="A snapshot made by export, or a ZIP made by `npx convex export`."),
+    ],
     engine: EngineOpt = None,
 ) -> None:
     """Load a snapshot into the app's (empty) data, with a progress display."""
-    count = _move_snapshot(snapshot.import_snapshot, app, engine, directory)
+    move = (
+        convex_snapshot.import_convex_zip
+        if directory.is_file() and zipfile.is_zipfile(directory)
+        else snapshot.import_snapshot
+    )
+    count = _move_snapshot(move, app, engine, directory)
     console.print(f"imported {count} documents from {directory}")
 
 

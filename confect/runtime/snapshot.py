@@ -7,7 +7,7 @@ line, Convex wire JSON, so every value type round-trips exactly) and `files/<sha
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from confect.engine.interface import BLOB_CHUNK_BYTES, Write
@@ -74,16 +74,9 @@ def import_snapshot(
     backend: Deployment, directory: Path, progress: Progress | None = None
 ) -> dict[str, int]:
     """Load a snapshot into an empty deployment; return counts per table."""
-    tables = backend.schema.visible_tables
-    for table in tables:
-        if table != CRONS_TABLE and next(backend.engine.documents(table), None):
-            raise SchemaError(
-                message=f"the deployment is not empty (table {table!r} has documents)"
-            )
+    ensure_empty(backend)
     numbers: dict[str, int] = json.loads((directory / "tables.json").read_text())
-    unknown = sorted(set(numbers) - set(tables))
-    if unknown:
-        raise SchemaError(message=f"the snapshot has tables the schema does not: {unknown}")
+    ensure_known_tables(backend, numbers)
     backend.renumber_tables(numbers)
     for sha_file in sorted((directory / "files").iterdir()):
         with open(sha_file, "rb") as pieces:
@@ -95,25 +88,53 @@ def import_snapshot(
     counts: dict[str, int] = {}
     for table in numbers:
         path = directory / "documents" / f"{table}.jsonl"
-        if not path.exists():
-            continue
-        batch: list[Write] = []
-        count = 0
-        with open(path) as lines:
-            for number, line in enumerate(lines, 1):
-                document = from_wire(json.loads(line), f"documents/{table}.jsonl line {number}")
-                assert isinstance(document, dict)
-                _check(backend, table, document)
-                batch.append(Write(table, str(document["_id"]), None, document))
-                count += 1
-                if len(batch) == BATCH:
-                    backend.engine.commit(backend.engine.last_ts(), [], batch)
-                    batch = []
-                    if progress is not None:
-                        progress(table, count)
-        if batch:
-            backend.engine.commit(backend.engine.last_ts(), [], batch)
-        counts[table] = count
-        if progress is not None:
-            progress(table, count)
+        if path.exists():
+            with open(path) as lines:
+                documents = (
+                    from_wire(json.loads(line), f"documents/{table}.jsonl line {number}")
+                    for number, line in enumerate(lines, 1)
+                )
+                counts[table] = load_documents(backend, table, documents, progress)
     return counts
+
+
+def ensure_empty(backend: Deployment) -> None:
+    """Raise `SchemaError` unless the deployment has no documents (crons aside)."""
+    for table in backend.schema.visible_tables:
+        if table != CRONS_TABLE and next(backend.engine.documents(table), None):
+            raise SchemaError(
+                message=f"the deployment is not empty (table {table!r} has documents)"
+            )
+
+
+def ensure_known_tables(backend: Deployment, tables: Iterable[str]) -> None:
+    """Raise `SchemaError` if any of `tables` is not in the app's schema."""
+    unknown = sorted(set(tables) - set(backend.schema.visible_tables))
+    if unknown:
+        raise SchemaError(message=f"the snapshot has tables the schema does not: {unknown}")
+
+
+def load_documents(
+    backend: Deployment,
+    table: str,
+    documents: Iterable[Value],
+    progress: Progress | None = None,
+) -> int:
+    """Check each document against the schema and write it (in batches); the count."""
+    batch: list[Write] = []
+    count = 0
+    for document in documents:
+        assert isinstance(document, dict)
+        _check(backend, table, document)
+        batch.append(Write(table, str(document["_id"]), None, document))
+        count += 1
+        if len(batch) == BATCH:
+            backend.engine.commit(backend.engine.last_ts(), [], batch)
+            batch = []
+            if progress is not None:
+                progress(table, count)
+    if batch:
+        backend.engine.commit(backend.engine.last_ts(), [], batch)
+    if progress is not None:
+        progress(table, count)
+    return count

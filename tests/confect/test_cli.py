@@ -55,6 +55,16 @@ def test_export_then_import_into_an_empty_copy(app: Path, tmp_path: Path):
     assert "digests" in tables.output and "1" in tables.output
 
 
+def test_export_in_convex_format_then_import_the_zip(app: Path, tmp_path: Path):
+    invoke("run", app, "notes:save_digest", '{"author": "a", "summary": "s", "count": 1}')
+    exported = invoke("export", app, tmp_path / "snap.zip", "--format", "convex")
+    assert exported.exit_code == 0 and "exported 1 documents" in exported.output
+    shutil.rmtree(app / ".confect")
+    imported = invoke("import", app, tmp_path / "snap.zip")
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(invoke("run", app, "notes:digests", '{"author": "a"}').output) == ["s"]
+
+
 def served_output(app: Path, *flags: str) -> str:
     """What `confect serve` prints while answering one query (twice: once from the cache)."""
     body = json.dumps({"path": "notes:digests", "args": {"author": "a"}}).encode()
