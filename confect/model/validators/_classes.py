@@ -9,7 +9,13 @@ from typing import Any, ClassVar, TypeVar, cast
 import attrs
 from convex import ConvexInt64
 
-from confect.model.documents import CONVERTER, Doc, doc_from_stored, document_value
+from confect.model.documents import (
+    CONVERTER,
+    Doc,
+    doc_from_stored,
+    document_value,
+    user_fields,
+)
 from confect.model.errors import ValidationError
 from confect.model.ids import Id, table_number_of
 from confect.model.validators._base import (
@@ -365,18 +371,22 @@ class DocV(Validator[Any]):
             encoded = encode_any(value, path)
         else:
             raise mismatch(path, f"document of {self.table!r}", cast(object, value))
-        self.decode(encoded, path)  # the same checks as a stored document's
+        self._check_id(encoded, path)
+        if self.validator is not None:
+            self.validator.decode(user_fields(cast("dict[str, Value]", encoded)), path)
         return encoded
 
     def decode(self, value: Value, path: str = "value") -> Any:
+        return doc_from_stored(self.table, self._check_id(value, path), self.validator, path)
+
+    def _check_id(self, value: Value, path: str) -> dict[str, Value]:
         id_ = value.get("_id") if isinstance(value, dict) else None
         if not isinstance(id_, str):
             raise mismatch(path, f"document of {self.table!r}", value)
         number = table_number_of(id_)
         if number is None or (self.number is not None and number != self.number):
             raise mismatch(f"{path}._id", f"id of table {self.table!r}", id_)
-        assert isinstance(value, dict)
-        return doc_from_stored(self.table, value, self.validator, path)
+        return cast("dict[str, Value]", value)
 
     def describe(self) -> str:
         return f"doc({self.table!r})"

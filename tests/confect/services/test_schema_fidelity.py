@@ -60,6 +60,13 @@ def user_as_note(id: str):
     return (yield from db.table("users").get(id))
 
 
+@query(args={"id": v.id("users")}, returns=v.doc("users"))
+def user_renamed(id: str):
+    db = yield from DatabaseReader
+    user = yield from db.table("users").get(id)
+    return {"_id": user["_id"], "_creationTime": user["_creationTime"], "nom": user["name"]}
+
+
 @query(args={"user": v.id("users")})
 def takes_user(user: str):
     return effects.succeed(user)
@@ -68,7 +75,14 @@ def takes_user(user: str):
 APP = App(
     {
         f"schema:{f.handler.__name__}": f
-        for f in (user_as_object, user_as_doc, user_without_system_fields, user_as_note, takes_user)
+        for f in (
+            user_as_object,
+            user_as_doc,
+            user_renamed,
+            user_without_system_fields,
+            user_as_note,
+            takes_user,
+        )
     },
     SCHEMA,
 )
@@ -144,6 +158,12 @@ def test_a_document_does_not_validate_as_a_doc_of_another_table(t: ConfectTest):
     ann = insert(t, "users", {"name": "ann"})
     with pytest.raises(ValidationError, match="notes"):
         t.query(user_as_note, {"id": ann})
+
+
+def test_a_document_whose_fields_do_not_fit_its_table_is_not_a_v_doc(t: ConfectTest):
+    ann = insert(t, "users", {"name": "ann"})
+    with pytest.raises(ValidationError, match=r"return value\.name: required field is missing"):
+        t.query(user_renamed, {"id": ann})
 
 
 # --- v.id -----------------------------------------------------------------------------------------
