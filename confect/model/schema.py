@@ -9,7 +9,16 @@ from typing import Any, Generic, TypeVar, cast, overload
 import attrs
 
 from confect.model.errors import SchemaError
-from confect.model.validators import ObjectV, OptionalV, Validator, object_of, v
+from confect.model.validators import (
+    IdV,
+    ObjectV,
+    OptionalV,
+    UnionV,
+    Validator,
+    object_of,
+    v,
+    walk,
+)
 
 T = TypeVar("T")
 
@@ -17,6 +26,9 @@ MAX_INDEXES = 64
 MAX_INDEX_FIELDS = 16
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 SYSTEM_INDEXES = ("by_id", "by_creation_time")
+SYSTEM_FIELDS = ("_id", "_creationTime")
+_FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_FIELD_RULE = "a table's field names are identifiers; only system fields start with _"
 STORAGE_TABLE = "_storage"
 SCHEDULED_TABLE = "_scheduled_functions"
 CRONS_TABLE = "_cron_jobs"
@@ -52,17 +64,18 @@ class VectorIndex:
 
 
 class TableDefinition(Generic[T]):
-    """A table: its document validator (and attrs class, if any) and its indexes."""
+    """A table: its document validator (and attrs class, if any) and its indexes. The
+    validator is an object, or a union of objects (a table of several kinds of document)."""
 
-    def __init__(self, validator: ObjectV[T]) -> None:
-        self.validator = validator
+    def __init__(self, validator: ObjectV[T] | UnionV) -> None:
+        self.validator: ObjectV[T] | UnionV = validator
         self.indexes: dict[str, Index] = {}
         self.search_indexes: dict[str, SearchIndex] = {}
         self.vector_indexes: dict[str, VectorIndex] = {}
 
     @property
     def document_class(self) -> type[T] | None:
-        return self.validator.cls
+        return self.validator.cls if isinstance(self.validator, ObjectV) else None
 
     def index(self, name: str, fields: Sequence[str]) -> TableDefinition[T]:
         """Add an index over `fields` (dotted paths reach into nested objects)."""
@@ -116,34 +129,78 @@ class TableDefinition(Generic[T]):
             raise SchemaError(message=f"a table has at most {MAX_INDEXES} indexes")
 
     def _check_field(self, index: str, path: str) -> None:
-        validator: Validator[Any] = self.validator
-        for part in path.split("."):
-            while isinstance(validator, OptionalV):
-                validator = validator.inner  # pyright: ignore[reportUnknownMemberType]
-            fields = validator.fields if isinstance(validator, ObjectV) else {}  # pyright: ignore[reportUnknownMemberType]
-            if part not in fields:
-                raise SchemaError(
-                    message=f"index {index!r} names the field {path!r}, which the table does not have"
-                )
-            validator = fields[part]
+        if not _can_contain(self.validator, path.split(".")):
+            raise SchemaError(
+                message=f"index {index!r} names the field {path!r}, which the table does not have"
+            )
+
+
+def _can_contain(validator: Validator[Any], parts: list[str]) -> bool:
+    """Whether a value of `validator` can have the field at the path `parts` (in some
+    branch of a union, as Convex's `can_contain_field`)."""
+    if not parts:
+        return True
+    if isinstance(validator, OptionalV):
+        return _can_contain(cast(OptionalV[Any], validator).inner, parts)
+    if isinstance(validator, UnionV):
+        return any(_can_contain(member, parts) for member in validator.members)
+    if isinstance(validator, ObjectV):
+        field = validator.fields.get(parts[0])
+        return field is not None and _can_contain(field, parts[1:])
+    return False
 
 
 @overload
 def define_table(document: Mapping[str, Validator[Any]]) -> TableDefinition[dict[str, Any]]: ...
 @overload
+def define_table(document: UnionV) -> TableDefinition[dict[str, Any]]: ...
+@overload
 def define_table(document: type[T]) -> TableDefinition[T]: ...
-def define_table(document: type[Any] | Mapping[str, Validator[Any]]) -> TableDefinition[Any]:
-    """A table whose documents are instances of an attrs class, or match a validator dict."""
+def define_table(
+    document: type[Any] | Mapping[str, Validator[Any]] | UnionV,
+) -> TableDefinition[Any]:
+    """A table whose documents are instances of an attrs class, match a validator dict, or
+    match one of the objects of a union (`v.union(v.object(...), v.object(...))`).
+
+    Field names are identifiers (`[A-Za-z][A-Za-z0-9_]*`): a name starting with `_` is the
+    system fields'. A dict or union may declare `_id` and `_creationTime`, which the
+    backend sets (as in Convex: the declaration is dropped)."""
     if isinstance(document, Mapping):
-        return TableDefinition(ObjectV(dict(document)))
+        return TableDefinition(_table_object(ObjectV(dict(document))))
+    if isinstance(document, UnionV):
+        return TableDefinition(UnionV(*(_table_object(m) for m in _objects_of(document))))
     if not attrs.has(document):
         raise SchemaError(
-            message=f"define_table takes an attrs class or a dict of validators, not {document!r}"
+            message="define_table takes an attrs class or a dict of validators (or a union "
+            f"of objects), not {document!r}"
         )
     try:
-        return TableDefinition(object_of(cast(type[Any], document)))
+        validator = object_of(cast(type[Any], document))
     except TypeError as error:
         raise SchemaError(message=str(error)) from None
+    for name in validator.fields:
+        if not _FIELD_NAME.match(name):
+            raise SchemaError(message=f"field {name!r} of {document.__name__}: {_FIELD_RULE}")
+    return TableDefinition(validator)
+
+
+def _objects_of(union: UnionV) -> list[ObjectV[Any]]:
+    objects: list[ObjectV[Any]] = []
+    for member in union.members:
+        if not isinstance(member, ObjectV):
+            raise SchemaError(message=f"a table's union has objects only, not {member.describe()}")
+        objects.append(member)
+    return objects
+
+
+def _table_object(document: ObjectV[Any]) -> ObjectV[Any]:
+    """`document` without validators of the system fields, which a table may declare (as in
+    Convex, which checks them itself); its other field names are identifiers."""
+    for name in document.fields:
+        if name not in SYSTEM_FIELDS and not _FIELD_NAME.match(name):
+            raise SchemaError(message=f"field {name!r}: {_FIELD_RULE}")
+    fields = {name: f for name, f in document.fields.items() if name not in SYSTEM_FIELDS}
+    return document if len(fields) == len(document.fields) else ObjectV(fields, document.cls)
 
 
 class Schema:
@@ -166,13 +223,25 @@ class Schema:
 
 
 def define_schema(**tables: TableDefinition[Any]) -> Schema:
-    """The app's schema. Table names are identifiers that do not start with `_`."""
+    """The app's schema. Table names are identifiers that do not start with `_`; each
+    `v.id(table)` in a document names a table of the schema (or a system table)."""
     for name in tables:
         if not _NAME.match(name):
             raise SchemaError(
                 message=f"table name {name!r} must be an identifier not starting with _"
             )
-    return Schema(tables)
+    schema = Schema(tables)
+    for name, table in tables.items():
+        _refuse_unknown_id_tables(name, table.validator, schema)
+    return schema
+
+
+def _refuse_unknown_id_tables(name: str, validator: Validator[Any], schema: Schema) -> None:
+    for path, node in walk(validator, name):
+        if isinstance(node, IdV) and node.table not in schema.visible_tables:
+            raise SchemaError(
+                message=f"{path}: v.id({node.table!r}) names a table the schema does not have"
+            )
 
 
 def _system_tables() -> dict[str, TableDefinition[Any]]:

@@ -10,7 +10,7 @@ them from here.
 """
 
 from confect.model.validators._base import Validator, decode_any, encode_any
-from confect.model.validators._binding import FieldEncoder, bind
+from confect.model.validators._binding import FieldEncoder, bind, walk
 from confect.model.validators._building import from_type, object_of, v
 from confect.model.validators._classes import (
     AnyV,
@@ -57,4 +57,5 @@ __all__ = [
     "from_type",
     "object_of",
     "v",
+    "walk",
 ]

@@ -27,30 +27,37 @@ def bind(
 ) -> None:
     """Tell the id and doc validators inside `validator` their tables' numbers and
     document validators (a backend does this for its app when it starts)."""
-    for node in _walk(validator):
+    for _, node in walk(validator):
         if isinstance(node, IdV):
             node.number = numbers.get(node.table)
         elif isinstance(node, DocV):
+            node.number = numbers.get(node.table)
             node.validator = documents.get(node.table)
 
 
-def _walk(validator: Validator[Any] | None) -> Iterator[Validator[Any]]:
+def walk(
+    validator: Validator[Any] | None, path: str = "value"
+) -> Iterator[tuple[str, Validator[Any]]]:
+    """`validator` and every validator inside it, each with the path of what it checks."""
     if validator is None:
         return
-    yield validator
-    children: list[Validator[Any]] = []
+    yield path, validator
+    for child_path, child in _children(validator, path):
+        yield from walk(child, child_path)
+
+
+def _children(validator: Validator[Any], path: str) -> list[tuple[str, Validator[Any]]]:
     if isinstance(validator, ArrayV):
-        children.append(cast(ArrayV[Any], validator).item)
-    elif isinstance(validator, OptionalV):
-        children.append(cast(OptionalV[Any], validator).inner)
-    elif isinstance(validator, ObjectV):
-        children.extend(validator.fields.values())
-    elif isinstance(validator, RecordV):
-        children.append(cast(RecordV[Any], validator).values)
-    elif isinstance(validator, UnionV):
-        children.extend(validator.members)
-    for child in children:
-        yield from _walk(child)
+        return [(f"{path}[]", cast(ArrayV[Any], validator).item)]
+    if isinstance(validator, OptionalV):
+        return [(path, cast(OptionalV[Any], validator).inner)]
+    if isinstance(validator, ObjectV):
+        return [(f"{path}.{name}", f) for name, f in validator.fields.items()]
+    if isinstance(validator, RecordV):
+        return [(f"{path}[key]", cast(RecordV[Any], validator).values)]
+    if isinstance(validator, UnionV):
+        return [(path, member) for member in validator.members]
+    return []
 
 
 class FieldEncoder:
@@ -77,9 +84,18 @@ class FieldEncoder:
     def _field(self, path: str) -> Validator[Any] | None:
         validator = self._document
         for part in path.split("."):
-            while isinstance(validator, OptionalV):
-                validator = cast(OptionalV[Any], validator).inner
-            if not isinstance(validator, ObjectV):
-                return None
-            validator = validator.fields.get(part)
+            validator = _field_of(validator, part)
         return validator
+
+
+def _field_of(validator: Validator[Any] | None, name: str) -> Validator[Any] | None:
+    """The validator of the field `name` of objects of `validator`: of the first object of
+    a union that has the field."""
+    while isinstance(validator, OptionalV):
+        validator = cast(OptionalV[Any], validator).inner
+    if isinstance(validator, ObjectV):
+        return validator.fields.get(name)
+    if isinstance(validator, UnionV):
+        fields = (_field_of(member, name) for member in validator.members)
+        return next((field for field in fields if field is not None), None)
+    return None

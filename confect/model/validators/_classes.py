@@ -9,7 +9,13 @@ from typing import Any, ClassVar, TypeVar, cast
 import attrs
 from convex import ConvexInt64
 
-from confect.model.documents import CONVERTER, Doc, doc_from_stored, document_value
+from confect.model.documents import (
+    CONVERTER,
+    Doc,
+    doc_from_stored,
+    document_value,
+    user_fields,
+)
 from confect.model.errors import ValidationError
 from confect.model.ids import Id, table_number_of
 from confect.model.validators._base import (
@@ -254,7 +260,9 @@ class ObjectV(Validator[T]):
         self.cls = cls
 
     def encode(self, value: Any, path: str = "value") -> Value:
-        if attrs.has(type(value)):  # pyright: ignore[reportUnknownArgumentType]
+        if isinstance(value, Doc):  # a document, system fields included (as Convex returns it)
+            value = document_value(cast("Doc[Any]", value))
+        elif attrs.has(type(value)):  # pyright: ignore[reportUnknownArgumentType]
             value = CONVERTER.unstructure(value)
         if not isinstance(value, Mapping):
             raise mismatch(path, "object", value)
@@ -280,8 +288,8 @@ class ObjectV(Validator[T]):
         return self.cls(**out)
 
     def _refuse_unexpected(self, given: Mapping[str, Any], path: str) -> None:
-        for name in given:
-            if name not in self.fields and not name.startswith("_"):
+        for name in given:  # system fields too, as in Convex: `v.object` lists them to take them
+            if name not in self.fields:
                 raise ValidationError(path=f"{path}.{name}", message="unexpected field")
 
     def describe(self) -> str:
@@ -348,23 +356,37 @@ class UnionV(Validator[Any]):
 
 
 class DocV(Validator[Any]):
-    """A whole document of `table`, system fields included; decodes to `Doc[T]`."""
+    """A whole document of `table`, system fields included; decodes to `Doc[T]`. Once a
+    backend binds it, its `_id` must be an id of `table` and its fields fit the table."""
 
     def __init__(self, table: str) -> None:
         self.table = table
+        self.number: int | None = None  # the table's, once a backend binds it
         self.validator: Validator[Any] | None = None  # the table's, once a backend binds it
 
     def encode(self, value: Any, path: str = "value") -> Value:
         if isinstance(value, Doc):
-            return document_value(cast("Doc[Any]", value))
-        if not isinstance(value, dict) or "_id" not in value:
+            encoded = document_value(cast("Doc[Any]", value))
+        elif isinstance(value, dict) and "_id" in value:
+            encoded = encode_any(value, path)
+        else:
             raise mismatch(path, f"document of {self.table!r}", cast(object, value))
-        return encode_any(value, path)
+        self._check_id(encoded, path)
+        if self.validator is not None:
+            self.validator.decode(user_fields(cast("dict[str, Value]", encoded)), path)
+        return encoded
 
     def decode(self, value: Value, path: str = "value") -> Any:
-        if not isinstance(value, dict) or not isinstance(value.get("_id"), str):
+        return doc_from_stored(self.table, self._check_id(value, path), self.validator, path)
+
+    def _check_id(self, value: Value, path: str) -> dict[str, Value]:
+        id_ = value.get("_id") if isinstance(value, dict) else None
+        if not isinstance(id_, str):
             raise mismatch(path, f"document of {self.table!r}", value)
-        return doc_from_stored(self.table, value, self.validator, path)
+        number = table_number_of(id_)
+        if number is None or (self.number is not None and number != self.number):
+            raise mismatch(f"{path}._id", f"id of table {self.table!r}", id_)
+        return cast("dict[str, Value]", value)
 
     def describe(self) -> str:
         return f"doc({self.table!r})"

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 import effects
 from confect.engine.interface import Document
 from confect.model.documents import user_fields
 from confect.model.errors import GetByIdFailure, ValidationError
 from confect.model.ids import Id, table_number_of
-from confect.model.schema import Schema
-from confect.model.validators import AnyV
-from confect.model.values import Value
+from confect.model.schema import SYSTEM_FIELDS, Schema
+from confect.model.validators import AnyV, ObjectV, UnionV
+from confect.model.values import MISSING, Value
 from confect.runtime.transaction import Transaction
 from effects import Effect, Tag
 
@@ -36,31 +37,30 @@ class TableWriter:
     ) -> Effect[None, GetByIdFailure | ValidationError]:
         """Merge `fields` into the document, as Convex's `patch`: a field set to `MISSING`
         is removed, and so is one set to `None` where the field is optional and cannot
-        hold `null` (elsewhere `None` stores `null`); the other fields are left as they are."""
+        hold `null` (elsewhere `None` stores `null`); the other fields are left as they are.
+        `_id` and `_creationTime` may be given if unchanged (they are then left out)."""
 
         def run() -> None:
             current = self._current(id_)
-            merged = user_fields(current)
-            for name, value in fields.items():
-                if name.startswith("_"):
-                    raise ValidationError(
-                        path=f"patch.{name}", message="system fields cannot be patched"
-                    )
-                field = self._validator.fields.get(name, _UNKNOWN_FIELD)
-                if field.absent(value):
-                    merged.pop(name, None)
-                else:
-                    merged[name] = field.encode(value, f"patch.{name}")
-            self._validator.decode(merged, "document")  # the whole document still fits
-            self._tx.replace(self._table, current, merged)
+            given = _without_system_fields(current, fields, "patch")
+            self._tx.replace(self._table, current, self._patched(user_fields(current), given))
 
         return effects.sync(run)
 
     def replace(self, id_: str, document: Any) -> Effect[None, GetByIdFailure | ValidationError]:
-        """Replace all user fields of the document."""
-        return effects.sync(
-            lambda: self._tx.replace(self._table, self._current(id_), self._fields(document))
-        )
+        """Replace all user fields of the document (`_id` and `_creationTime` may be given
+        if unchanged)."""
+
+        def run() -> None:
+            current = self._current(id_)
+            given = document
+            if isinstance(document, Mapping):
+                given = _without_system_fields(
+                    current, cast(Mapping[str, Any], document), "replace"
+                )
+            self._tx.replace(self._table, current, self._fields(given))
+
+        return effects.sync(run)
 
     def delete(self, id_: str) -> Effect[None, GetByIdFailure]:
         """Delete the document."""
@@ -80,6 +80,53 @@ class TableWriter:
         encoded = self._validator.encode(document, "document")
         assert isinstance(encoded, dict)
         return encoded
+
+    def _patched(self, stored: dict[str, Value], fields: Mapping[str, Any]) -> dict[str, Value]:
+        """`stored` with `fields` merged in, by the first object of the table's validator (a
+        union's first that fits) the whole document then fits."""
+        validator = self._validator
+        objects = validator.members if isinstance(validator, UnionV) else (validator,)
+        failures: list[ValidationError] = []
+        for document in objects:
+            try:
+                return _merged(cast(ObjectV[Any], document), stored, fields)
+            except ValidationError as error:
+                failures.append(error)
+        if len(failures) == 1:
+            raise failures[0]
+        raise ValidationError(
+            path="document",
+            message=f"the patched document fits no object of {validator.describe()} "
+            f"({'; '.join(str(f) for f in failures)})",
+        )
+
+
+def _merged(
+    document: ObjectV[Any], stored: dict[str, Value], fields: Mapping[str, Any]
+) -> dict[str, Value]:
+    merged = dict(stored)
+    for name, value in fields.items():
+        field = document.fields.get(name, _UNKNOWN_FIELD)
+        if field.absent(value):
+            merged.pop(name, None)
+        else:
+            merged[name] = field.encode(value, f"patch.{name}")
+    document.decode(merged, "document")  # the whole document still fits
+    return merged
+
+
+def _without_system_fields(
+    current: Document, fields: Mapping[str, Any], verb: str
+) -> dict[str, Any]:
+    """`fields` without `_id` and `_creationTime`, which may only repeat the document's."""
+    for name in SYSTEM_FIELDS:
+        given = fields.get(name, MISSING)
+        if given is not MISSING and given != current[name]:
+            raise ValidationError(
+                path=f"{verb}.{name}",
+                message=f"{given!r} does not match the document's {name} {current[name]!r}",
+            )
+    return {name: value for name, value in fields.items() if name not in SYSTEM_FIELDS}
 
 
 class DatabaseWriterService:
