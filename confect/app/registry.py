@@ -14,7 +14,7 @@ from typing import Any, cast
 from confect.app.crons import Crons
 from confect.app.functions import FunctionDefinition
 from confect.model.errors import FunctionNotFoundError
-from confect.model.schema import Schema, define_schema
+from confect.model.schema import Schema, define_schema, refuse_unknown_tables
 from effects import Layer
 
 
@@ -40,6 +40,8 @@ class App:
         self.http = http
         for path, function in functions.items():
             function.path = path
+            refuse_unknown_tables(f"{path} args", function.args, schema)
+            refuse_unknown_tables(f"{path} returns", function.returns, schema)
 
     def function(self, path: str) -> FunctionDefinition[Any, Any]:
         """The function at `path` (`module:name`; no `:` means `module:default`)."""

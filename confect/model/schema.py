@@ -10,6 +10,7 @@ import attrs
 
 from confect.model.errors import SchemaError
 from confect.model.validators import (
+    DocV,
     IdV,
     ObjectV,
     OptionalV,
@@ -232,15 +233,18 @@ def define_schema(**tables: TableDefinition[Any]) -> Schema:
             )
     schema = Schema(tables)
     for name, table in tables.items():
-        _refuse_unknown_id_tables(name, table.validator, schema)
+        refuse_unknown_tables(name, table.validator, schema)
     return schema
 
 
-def _refuse_unknown_id_tables(name: str, validator: Validator[Any], schema: Schema) -> None:
-    for path, node in walk(validator, name):
-        if isinstance(node, IdV) and node.table not in schema.visible_tables:
+def refuse_unknown_tables(path: str, validator: Validator[Any] | None, schema: Schema) -> None:
+    """Fail with `SchemaError` if a `v.id(t)` or `v.doc(t)` inside `validator` names a
+    table `schema` does not have (system tables are known)."""
+    for where, node in walk(validator, path):
+        if isinstance(node, IdV | DocV) and node.table not in schema.visible_tables:
+            kind = "id" if isinstance(node, IdV) else "doc"
             raise SchemaError(
-                message=f"{path}: v.id({node.table!r}) names a table the schema does not have"
+                message=f"{where}: v.{kind}({node.table!r}) names a table the schema does not have"
             )
 
 

@@ -264,3 +264,27 @@ def test_a_union_tables_index_may_name_a_field_of_any_object():
         define_table(branches).index("by_d", ["d"])
     with pytest.raises(SchemaError, match="objects only"):
         define_table(v.union(v.object({"a": v.string()}), v.string()))
+
+
+def test_a_function_naming_a_table_the_schema_lacks_is_refused_when_the_app_is_made():
+    @query(args={"author": v.id("people")})
+    def by_author(author: str):
+        return author
+        yield
+
+    @query(returns=v.array(v.doc("posts")))
+    def posts():
+        return []
+        yield
+
+    @query(args={"file": v.id("_storage")})
+    def file(file: str):
+        return file
+        yield
+
+    schema = define_schema(notes=define_table({"text": v.string()}))
+    with pytest.raises(SchemaError, match=r"q:by_author args\.author: v\.id\('people'\) names"):
+        App({"q:by_author": by_author}, schema)
+    with pytest.raises(SchemaError, match=r"q:posts returns\[\]: v\.doc\('posts'\) names"):
+        App({"q:posts": posts}, schema)
+    App({"q:file": file}, schema)  # system tables are known
