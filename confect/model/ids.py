@@ -52,9 +52,8 @@ def encode_id(table_number: int, internal: bytes) -> Id[object]:
 
 def decode_id(id_: str) -> tuple[int, bytes] | None:
     """The table number and the 16 internal bytes of a well-formed id, or None."""
-    number = table_number_of(id_)
-    raw = _unbase32(id_) if number is not None else None
-    return None if raw is None or number is None else (number, raw[-2 - _RANDOM_BYTES : -2])
+    parsed = _parse(id_)
+    return None if parsed is None else (parsed[0], parsed[1][-2 - _RANDOM_BYTES : -2])
 
 
 def table_number_of(id_: str) -> int | None:
@@ -63,6 +62,19 @@ def table_number_of(id_: str) -> int | None:
     Well-formed as Convex's decoder checks it: a length an id can have, base32 in its one
     canonical spelling, a minimal varint of a nonzero 32-bit table number, 16 bytes, and
     the footer (Convex's, or the one earlier confect-py versions wrote)."""
+    parsed = _parse(id_)
+    return None if parsed is None else parsed[0]
+
+
+def is_legacy_id(id_: str) -> bool:
+    """Whether `id_` is a well-formed id with the footer earlier confect-py versions wrote
+    (which Convex's decoder refuses)."""
+    parsed = _parse(id_)
+    return parsed is not None and parsed[1][-2:] != _footer(parsed[1][:-2])
+
+
+def _parse(id_: str) -> tuple[int, bytes] | None:
+    """The table number and the decoded bytes of a well-formed id (see `table_number_of`)."""
     if not _MIN_LENGTH <= len(id_) <= _MAX_LENGTH:
         return None
     raw = _unbase32(id_)
@@ -74,14 +86,7 @@ def table_number_of(id_: str) -> int | None:
         return None  # no table, the wrong length, or the number spelled in too many bytes
     if footer != _footer(body) and footer != _legacy_footer(body):
         return None
-    return number
-
-
-def is_legacy_id(id_: str) -> bool:
-    """Whether `id_` is a well-formed id with the footer earlier confect-py versions wrote
-    (which Convex's decoder refuses)."""
-    raw = _unbase32(id_) if table_number_of(id_) is not None else None
-    return raw is not None and raw[-2:] != _footer(raw[:-2])
+    return number, raw
 
 
 def _footer(body: bytes) -> bytes:
