@@ -52,10 +52,7 @@ class TableReader:
         return doc_from_stored(self._table, document, self._definition.validator)
 
     def _get_by_index(self, index: str, values: tuple[Any, ...]) -> Doc[Any]:
-        fields = self._definition.indexes[index].fields
-        builder = IndexRangeBuilder(
-            index, [*fields, "_creationTime"], FieldEncoder(self._definition.validator)
-        )
+        builder = self._range_builder(index)
         for field, value in zip(self._definition.indexes[index].fields, values, strict=False):
             builder.eq(field, value)
         lo, hi = builder.bounds()
@@ -64,6 +61,21 @@ class TableReader:
             message = "no document matched" if not found else "more than one document matched"
             raise GetByIndexFailure(table=self._table, index=index, values=values, message=message)
         return doc_from_stored(self._table, found[0], self._definition.validator)
+
+    def _range_builder(self, index: str) -> IndexRangeBuilder:
+        """A range over `index`'s key: a schema index's fields then `_creationTime`, or the
+        system indexes' `_creationTime` (`by_creation_time`) and `_id` (`by_id`)."""
+        if index == BY_CREATION_TIME:
+            fields = ["_creationTime"]
+        elif index == BY_ID:
+            fields = ["_id"]
+        elif index in self._definition.indexes:
+            fields = [*self._definition.indexes[index].fields, "_creationTime"]
+        else:
+            raise ValidationError(
+                path=f"table {self._table!r}", message=f"no index named {index!r}"
+            )
+        return IndexRangeBuilder(index, fields, FieldEncoder(self._definition.validator))
 
     def _owns(self, id_: str) -> bool:
         return table_number_of(id_) == self._tx.numbers.get(self._table)
@@ -75,15 +87,7 @@ class TableReader:
         order: Order = "asc",
     ) -> Query:
         """Read through an index, optionally within a range: `lambda q: q.eq("author", a)`."""
-        if name == BY_CREATION_TIME:
-            fields: list[str] = ["_creationTime"]
-        elif name == BY_ID:
-            fields = ["_id"]
-        elif name in self._definition.indexes:
-            fields = [*self._definition.indexes[name].fields, "_creationTime"]
-        else:
-            raise ValidationError(path=f"table {self._table!r}", message=f"no index named {name!r}")
-        builder = IndexRangeBuilder(name, fields, FieldEncoder(self._definition.validator))
+        builder = self._range_builder(name)
         if range_fn is not None:
             range_fn(builder)
         lo, hi = builder.bounds()
