@@ -161,7 +161,7 @@ class FilterBuilder:
         if isinstance(x, Field):
             path = x.path
             return lambda document: field_value(document, path)
-        if isinstance(x, Arithmetic) or callable(x):
+        if callable(x):  # an expression, arithmetic included
             return cast(Operand, x)
         beside = _path_of(other)
         if beside is not None:
