@@ -126,11 +126,12 @@ class Preempted(BaseException):
 
 
 class _InlineCall:
-    __slots__ = ("preempted", "started")
+    __slots__ = ("interrupted", "preempted", "started")
 
     def __init__(self) -> None:
         self.started = time.monotonic()
-        self.preempted = False
+        self.preempted = False  # asked to stop
+        self.interrupted = False  # `Preempted` was raised into it
 
 
 class _Preemption:
@@ -157,13 +158,18 @@ class _Preemption:
         return True
 
     def run(self, effect: Effect[Any, Any, Any]) -> Effect[Any, Any, Any]:
-        self._current = _InlineCall()
+        call = self._current = _InlineCall()
         try:
             try:
                 exit_ = effects.run_sync_exit(effect)
             finally:
                 self._current = None
         except (Preempted, AsyncInSyncError):  # too long, or it needs the loop: a thread's
+            return effects.fail(MovedOffLoop())
+        if call.interrupted:
+            # the `Preempted` was swallowed where Python ignores exceptions (a generator
+            # closed by the collector, a __del__): the run may have lost state half-way
+            # (a read range not recorded), so it is done again on a thread all the same
             return effects.fail(MovedOffLoop())
         return from_exit(exit_)
 
@@ -180,6 +186,7 @@ class _Preemption:
     def _on_signal(self, signum: int, frame: Any) -> None:
         call = self._current
         if call is not None and call.preempted and _interruptible(frame):
+            call.interrupted = True
             raise Preempted()  # else the watchdog asks again in a moment
 
 

@@ -2,6 +2,7 @@
 sleeps or blocks holds up only its own call, and a commit is never cut short."""
 
 import asyncio
+import contextlib
 import threading
 
 import effects
@@ -17,6 +18,7 @@ from confect import (
     query,
     v,
 )
+from confect.runtime.user_code import Preempted
 from confect.server.asgi import Server
 from confect.server.calls import Limits
 from tests.raw_http import post
@@ -226,8 +228,21 @@ def sleeps_then_says_where():
     yield
 
 
+@query()
+def swallows_its_preemption():
+    if threading.current_thread() is not threading.main_thread():
+        return "on a thread"
+    # swallowed, as a generator closed by the garbage collector swallows what it raises
+    with contextlib.suppress(Preempted):
+        never.wait(SAFETY)  # past the 50 ms on the loop: the watchdog stops it here
+    return "inline"
+    yield
+
+
+never = threading.Event()
 FUNCTIONS["t:where_it_runs"] = where_it_runs
 FUNCTIONS["t:sleeps_then_says_where"] = sleeps_then_says_where
+FUNCTIONS["t:swallows_its_preemption"] = swallows_its_preemption
 
 
 async def test_a_quick_query_runs_on_the_loop_and_a_slow_one_is_moved_to_a_thread():
@@ -246,3 +261,13 @@ async def test_a_quick_query_runs_on_the_loop_and_a_slow_one_is_moved_to_a_threa
             assert (status, body["value"]) == (200, False)  # stopped on the loop, run on a thread
         finally:
             safety.cancel()
+
+
+async def test_an_inline_run_whose_preemption_was_swallowed_is_run_again_on_a_thread():
+    """Python ignores an exception raised in a generator's finalizer; a run that lost its
+    `Preempted` there may have lost state with it (a read range half-recorded), so its
+    result is not used."""
+    served_server, _ = server()
+    async with served(served_server) as address:
+        status, body = await call(address, "query", "t:swallows_its_preemption")
+        assert (status, body["value"]) == (200, "on a thread")
