@@ -24,7 +24,7 @@ from confect.app.functions import (
 )
 from confect.app.http import HttpRequest, HttpResponse, HttpRouter
 from confect.app.registry import App, Refs, load_app, refs
-from confect.model.documents import Doc
+from confect.model.documents import Doc, Document
 from confect.model.errors import (
     ArgumentValidationError,
     ConvexError,
@@ -77,6 +77,7 @@ __all__ = [
     "DatabaseReader",
     "DatabaseWriter",
     "Doc",
+    "Document",
     "DocumentDecodeError",
     "FunctionDefinition",
     "GetByIdFailure",

@@ -4,13 +4,14 @@ paginated query takes (`paginationOpts`) and what `paginate` gives (sent as
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Generic, Literal, TypeVar
 
 import attrs
 
 from confect.model.wire import WIRE_NAME
 
 PageStatus = Literal["SplitRecommended", "SplitRequired"]
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -29,12 +30,12 @@ class PaginationOptions:
 
 
 @attrs.frozen
-class PaginationResult:
+class PaginationResult(Generic[T]):
     """One page: `page`, whether the query is exhausted (`is_done`), the cursor to continue
     from (`continue_cursor`, never empty) and, when a read limit ended the page early,
     `page_status` "SplitRequired"."""
 
-    page: list[Any]
+    page: list[T]
     is_done: bool = attrs.field(metadata={WIRE_NAME: "isDone"})
     continue_cursor: str = attrs.field(metadata={WIRE_NAME: "continueCursor"})
     page_status: PageStatus | None = attrs.field(default=None, metadata={WIRE_NAME: "pageStatus"})

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar, cast, overload
 
 import attrs
 
+from confect.model.documents import SYSTEM_ATTRIBUTES, Doc, Document
 from confect.model.errors import SchemaError
 from confect.model.validators import (
     DocV,
@@ -66,17 +67,15 @@ class VectorIndex:
 
 class TableDefinition(Generic[T]):
     """A table: its document validator (and attrs class, if any) and its indexes. The
-    validator is an object, or a union of objects (a table of several kinds of document)."""
+    validator is an object, or a union of objects (a table of several kinds of document).
 
-    def __init__(self, validator: ObjectV[T] | UnionV) -> None:
-        self.validator: ObjectV[T] | UnionV = validator
+    `T` is the type of its documents: the attrs class, or `Doc[dict[str, Any]]`."""
+
+    def __init__(self, validator: ObjectV[Any] | UnionV) -> None:
+        self.validator: ObjectV[Any] | UnionV = validator
         self.indexes: dict[str, Index] = {}
         self.search_indexes: dict[str, SearchIndex] = {}
         self.vector_indexes: dict[str, VectorIndex] = {}
-
-    @property
-    def document_class(self) -> type[T] | None:
-        return self.validator.cls if isinstance(self.validator, ObjectV) else None
 
     def index(self, name: str, fields: Sequence[str]) -> TableDefinition[T]:
         """Add an index over `fields` (dotted paths reach into nested objects)."""
@@ -152,9 +151,11 @@ def _can_contain(validator: Validator[Any], parts: list[str]) -> bool:
 
 
 @overload
-def define_table(document: Mapping[str, Validator[Any]]) -> TableDefinition[dict[str, Any]]: ...
+def define_table(
+    document: Mapping[str, Validator[Any]],
+) -> TableDefinition[Doc[dict[str, Any]]]: ...
 @overload
-def define_table(document: UnionV) -> TableDefinition[dict[str, Any]]: ...
+def define_table(document: UnionV) -> TableDefinition[Doc[dict[str, Any]]]: ...
 @overload
 def define_table(document: type[T]) -> TableDefinition[T]: ...
 def define_table(
@@ -182,6 +183,14 @@ def define_table(
     for name in validator.fields:
         if not _FIELD_NAME.match(name):
             raise SchemaError(message=f"field {name!r} of {document.__name__}: {_FIELD_RULE}")
+    if issubclass(document, Document):
+        for field in attrs.fields(document):
+            if field.name in SYSTEM_ATTRIBUTES:
+                raise SchemaError(
+                    message=f"field {field.name!r} of {document.__name__}: a Document names "
+                    "its system fields id and creation_time; rename the field, or do not "
+                    "subclass Document (its documents then have _id and _creation_time only)"
+                )
     return TableDefinition(validator)
 
 
@@ -210,6 +219,20 @@ class Schema:
 
     def __init__(self, tables: Mapping[str, TableDefinition[Any]]) -> None:
         self.tables: dict[str, TableDefinition[Any]] = {**_system_tables(), **tables}
+        self._names: dict[int, str | None] = {}
+        for name, table in tables.items():  # a definition under two names is ambiguous
+            self._names[id(table)] = None if id(table) in self._names else name
+
+    def name_of(self, table: str | TableDefinition[Any]) -> str:
+        """The name of a table given by name or by its definition (a `SchemaError` for a
+        definition this schema does not hold)."""
+        if isinstance(table, str):
+            return table
+        name = self._names.get(id(table), "")
+        if not name:
+            problem = "names two tables" if name is None else "is not in the app's schema"
+            raise SchemaError(message=f"that table definition {problem}: use the table's name")
+        return name
 
     @property
     def visible_tables(self) -> dict[str, TableDefinition[Any]]:

@@ -10,7 +10,9 @@ import attrs
 from confect import (
     Auth,
     DatabaseReader,
+    DatabaseWriter,
     Doc,
+    Document,
     DocumentDecodeError,
     FunctionDefinition,
     Id,
@@ -44,7 +46,47 @@ class Refused(TaggedError):
 
 def test_tables_carry_their_document_class() -> None:
     assert_type(define_table(Note), TableDefinition[Note])
-    assert_type(define_table({"text": v.string()}), TableDefinition[dict[str, Any]])
+    assert_type(define_table({"text": v.string()}), TableDefinition[Doc[dict[str, Any]]])
+
+
+@attrs.frozen
+class Task(Document):
+    title: str
+    done: bool = False
+
+
+tasks = define_table(Task)
+events = define_table({"kind": v.string()})
+
+
+def test_documents_are_typed_by_their_table() -> None:
+    def handler() -> Generator[Effect[Any, Any, Any], Any, None]:
+        reader = yield from DatabaseReader
+        writer = yield from DatabaseWriter
+        task_id = yield from writer.table(tasks).insert(Task(title="t"))
+        assert_type(task_id, Id[Task])
+        task = yield from reader.table(tasks).get(task_id)
+        assert_type(task, Task)
+        assert_type(task.title, str)
+        assert_type(task.id, Id[Task])
+        assert_type(task.creation_time, float)
+        found = (
+            yield from reader.table(tasks).index("by_title", lambda q: q.eq("title", "t")).first()
+        )
+        assert_type(found, Task | None)
+        assert_type((yield from reader.table(tasks).collect()), list[Task])
+        assert_type((yield from reader.table(tasks).take(2)), list[Task])
+        assert_type((yield from reader.table(tasks).unique()), Task | None)
+        assert_type((yield from reader.table(tasks).paginate(5)), PaginationResult[Task])
+        event = yield from reader.table(events).first()
+        assert_type(event, Doc[dict[str, Any]] | None)
+        untyped = yield from reader.table("tasks").first()
+        assert_type(untyped, Any | None)
+        yield from writer.table(tasks).insert(Task(title=1))  # pyright: ignore[reportArgumentType]
+        yield from writer.table(tasks).replace(task.id, attrs.evolve(task, done=True))
+        yield from writer.table(tasks).insert(events)  # pyright: ignore[reportArgumentType]
+
+    assert handler is not None
 
 
 def test_services_are_typed() -> None:
@@ -63,7 +105,7 @@ def test_services_are_typed() -> None:
             ],
         )
         found = yield from db.table("notes").first()
-        assert_type(found, Doc[Any] | None)
+        assert_type(found, Any | None)
         search = yield from VectorSearch
         assert_type(search, VectorSearchService)
         nearest = search.search("notes", "by_embedding", [1.0, 0.0], limit=3)

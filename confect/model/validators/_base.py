@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar, cast
 import attrs
 from convex import ConvexInt64
 
-from confect.model.documents import Doc, document_value
+from confect.model.documents import document_value, is_document
 from confect.model.errors import ValidationError
 from confect.model.values import MISSING, Value, type_name, with_int64_markers
 from confect.model.wire import wire_name
@@ -43,6 +43,11 @@ class Validator(Generic[T]):
     def decode(self, value: Value, path: str = "value") -> T:
         """The Python value for a Convex value, checked."""
         raise NotImplementedError
+
+    def decode_document(self, value: Value, path: str = "value") -> Any:
+        """A table's document fields decoded as `decode` does, except that an attrs class
+        decodes into its stored-document class (`confect.model.documents.stored_class`)."""
+        return self.decode(value, path)
 
     def describe(self) -> str:
         """A short human name for error messages."""
@@ -91,8 +96,8 @@ def encode_any(value: Any, path: str = "value") -> Value:
         return float64_of_int(value, path)
     if isinstance(value, ConvexInt64):
         return int(value.value)
-    if isinstance(value, Doc):
-        return document_value(cast("Doc[Any]", value))
+    if is_document(value):
+        return document_value(value)
     cls: type[Any] = type(cast(object, value))
     if attrs.has(cls):
         fields = ((f, getattr(value, f.name)) for f in attrs.fields(cls))

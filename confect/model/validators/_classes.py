@@ -11,9 +11,10 @@ from convex import ConvexInt64
 
 from confect.model.documents import (
     CONVERTER,
-    Doc,
     doc_from_stored,
     document_value,
+    is_document,
+    stored_class,
     user_fields,
 )
 from confect.model.errors import ValidationError
@@ -260,8 +261,8 @@ class ObjectV(Validator[T]):
         self.cls = cls
 
     def encode(self, value: Any, path: str = "value") -> Value:
-        if isinstance(value, Doc):  # a document, system fields included (as Convex returns it)
-            value = document_value(cast("Doc[Any]", value))
+        if is_document(value):  # system fields included (as Convex returns it)
+            value = document_value(value)
         elif attrs.has(type(value)):  # pyright: ignore[reportUnknownArgumentType]
             value = CONVERTER.unstructure(value)
         if not isinstance(value, Mapping):
@@ -279,13 +280,17 @@ class ObjectV(Validator[T]):
         return out
 
     def decode(self, value: Value, path: str = "value") -> T:
+        return self._decode_into(self.cls, value, path)
+
+    def decode_document(self, value: Value, path: str = "value") -> Any:
+        return self._decode_into(None if self.cls is None else stored_class(self.cls), value, path)
+
+    def _decode_into(self, cls: type[Any] | None, value: Value, path: str) -> Any:
         if not isinstance(value, dict):
             raise mismatch(path, "object", value)
         out = {name: _field_of(value, name, f, f"{path}.{name}") for name, f in self.fields.items()}
         self._refuse_unexpected(value, path)
-        if self.cls is None:
-            return cast(T, out)
-        return self.cls(**out)
+        return out if cls is None else cls(**out)
 
     def _refuse_unexpected(self, given: Mapping[str, Any], path: str) -> None:
         for name in given:  # system fields too, as in Convex: `v.object` lists them to take them
@@ -343,6 +348,9 @@ class UnionV(Validator[Any]):
     def decode(self, value: Value, path: str = "value") -> Any:
         return self._first(lambda member: member.decode(value, path), value, path)
 
+    def decode_document(self, value: Value, path: str = "value") -> Any:
+        return self._first(lambda member: member.decode_document(value, path), value, path)
+
     def _first(self, attempt: Callable[[Validator[Any]], Any], value: Any, path: str) -> Any:
         for member in self.members:
             try:
@@ -356,7 +364,7 @@ class UnionV(Validator[Any]):
 
 
 class DocV(Validator[Any]):
-    """A whole document of `table`, system fields included; decodes to `Doc[T]`. Once a
+    """A whole document of `table`, system fields included; decodes to a document (see `doc_from_stored`). Once a
     backend binds it, its `_id` must be an id of `table` and its fields fit the table."""
 
     def __init__(self, table: str) -> None:
@@ -365,8 +373,8 @@ class DocV(Validator[Any]):
         self.validator: Validator[Any] | None = None  # the table's, once a backend binds it
 
     def encode(self, value: Any, path: str = "value") -> Value:
-        if isinstance(value, Doc):
-            encoded = document_value(cast("Doc[Any]", value))
+        if is_document(value):
+            encoded = document_value(value)
         elif isinstance(value, dict) and "_id" in value:
             encoded = encode_any(value, path)
         else:

@@ -72,7 +72,7 @@ class PaginationOptsV(ObjectV[PaginationOptions]):
         return "pagination_opts()"
 
 
-class PaginationResultV(ObjectV[PaginationResult]):
+class PaginationResultV(ObjectV[PaginationResult[Any]]):
     """`{page, isDone, continueCursor, splitCursor?, pageStatus?}` with `item` validating
     each of the page's values, decoded into `PaginationResult`."""
 
@@ -92,15 +92,16 @@ class PaginationResultV(ObjectV[PaginationResult]):
 
     def encode(self, value: Any, path: str = "value") -> Value:
         if isinstance(value, PaginationResult):
+            result = cast(PaginationResult[Any], value)
             value = {
-                "page": value.page,
-                "isDone": value.is_done,
-                "continueCursor": value.continue_cursor,
-                "pageStatus": value.page_status,
+                "page": result.page,
+                "isDone": result.is_done,
+                "continueCursor": result.continue_cursor,
+                "pageStatus": result.page_status,
             }
         return super().encode(value, path)
 
-    def decode(self, value: Value, path: str = "value") -> PaginationResult:
+    def decode(self, value: Value, path: str = "value") -> PaginationResult[Any]:
         given = cast(dict[str, Any], ObjectV(self.fields).decode(value, path))
         return PaginationResult(
             given["page"], given["isDone"], given["continueCursor"], _present(given, "pageStatus")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
@@ -22,6 +22,7 @@ from confect.model.values import value_size
 if TYPE_CHECKING:
     from confect.services.database._query import Query
 
+D = TypeVar("D")
 _KEY = b"k"  # a cursor after the document with this scan key
 _END = b"e"  # a cursor at the end of the query
 END_CURSOR = base64.urlsafe_b64encode(_END).decode()
@@ -47,7 +48,7 @@ def check_options(options: PaginationOptions) -> None:
         )
 
 
-def read_page(query: Query, options: PaginationOptions) -> PaginationResult:
+def read_page(query: Query[D], options: PaginationOptions) -> PaginationResult[D]:
     """The page of `query` that `options` ask for; its end becomes the journal."""
     tx = query.tx
     end_cursor = options.end_cursor if options.end_cursor is not None else tx.journal_in
@@ -62,11 +63,11 @@ def read_page(query: Query, options: PaginationOptions) -> PaginationResult:
 
 
 def _read(
-    query: Query, bounded: Query, options: PaginationOptions, to_end: bool
-) -> PaginationResult:
+    query: Query[D], bounded: Query[D], options: PaginationOptions, to_end: bool
+) -> PaginationResult[D]:
     """Up to `num_items` documents of `bounded` (every one, `to_end`), ending early at
     the read limits (then "SplitRequired")."""
-    page: list[Any] = []
+    page: list[D] = []
     rows = size = 0
     if bounded.lo >= bounded.hi:
         return PaginationResult(page, True, END_CURSOR)
@@ -91,7 +92,7 @@ def _over(count: int, limit: int | None) -> bool:
     return limit is not None and count >= limit
 
 
-def _bounded(query: Query, start: _Position | None, end: _Position | None) -> Query:
+def _bounded(query: Query[D], start: _Position | None, end: _Position | None) -> Query[D]:
     """`query` narrowed to the documents after `start` up to and with `end`."""
     lo, hi = query.lo, query.hi
     ascending = query.order_ == "asc"

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from typing import Any, Literal, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
 import attrs
 
 import effects
 from confect.engine.interface import BY_CREATION_TIME, Document, field_value
-from confect.model.documents import Doc, doc_from_stored
+from confect.model.documents import doc_from_stored
 from confect.model.errors import (
     DocumentDecodeError,
     InvalidCursorError,
@@ -30,6 +30,7 @@ from confect.services.filters import Expression, FilterBuilder
 from effects import Effect
 
 Order = Literal["asc", "desc"]
+D = TypeVar("D")
 MAX_SEARCH_RESULTS = 1024
 
 
@@ -40,8 +41,9 @@ def check_order(order: str) -> None:
 
 
 @attrs.frozen
-class Query:
-    """An immutable description of a read; terminal methods return effects."""
+class Query(Generic[D]):
+    """An immutable description of a read of documents of type `D`; terminal methods
+    return effects."""
 
     tx: Transaction = attrs.field(repr=False)
     table: str
@@ -55,34 +57,34 @@ class Query:
         None  # index, field, text, equalities (field, the value's key bytes)
     )
 
-    def order(self, order: Order) -> Query:
+    def order(self, order: Order) -> Query[D]:
         """Order by the index (ascending or descending)."""
         check_order(order)
         return attrs.evolve(self, order_=order)
 
-    def filter(self, predicate: Callable[[FilterBuilder], Expression]) -> Query:
+    def filter(self, predicate: Callable[[FilterBuilder], Expression]) -> Query[D]:
         """Keep the documents for which `predicate(q)` holds (evaluated while scanning)."""
         builder = FilterBuilder(FieldEncoder(self.validator))
         return attrs.evolve(self, filters=(*self.filters, predicate(builder)))
 
-    def collect(self) -> Effect[list[Doc[Any]], DocumentDecodeError]:
+    def collect(self) -> Effect[list[D], DocumentDecodeError]:
         """All matching documents."""
         return effects.sync(lambda: [self._decode(d) for d in self._documents()])
 
-    def take(self, n: int) -> Effect[list[Doc[Any]], DocumentDecodeError]:
+    def take(self, n: int) -> Effect[list[D], DocumentDecodeError]:
         """The first `n` matching documents."""
         return effects.sync(
             lambda: [self._decode(d) for d in itertools.islice(self._documents(), n)]
         )
 
-    def first(self) -> Effect[Doc[Any] | None, DocumentDecodeError]:
+    def first(self) -> Effect[D | None, DocumentDecodeError]:
         """The first matching document, or None."""
         return effects.sync(lambda: next((self._decode(d) for d in self._documents()), None))
 
-    def unique(self) -> Effect[Doc[Any] | None, DocumentDecodeError | NotUniqueError]:
+    def unique(self) -> Effect[D | None, DocumentDecodeError | NotUniqueError]:
         """The only matching document or None; fails `NotUniqueError` if there are several."""
 
-        def run() -> Doc[Any] | None:
+        def run() -> D | None:
             found = list(itertools.islice(self._documents(), 2))
             if len(found) > 1:
                 raise NotUniqueError(table=self.table, index=self.index)
@@ -90,14 +92,15 @@ class Query:
 
         return effects.sync(run)
 
-    def stream(self) -> Effect[Iterator[Doc[Any]]]:
+    def stream(self) -> Effect[Iterator[D]]:
         """A lazy iterator over the matching documents (read as you go)."""
         return effects.sync(lambda: (self._decode(d) for d in self._documents()))
 
     def paginate(
         self, num_items: int | PaginationOptions, cursor: str | None = None
     ) -> Effect[
-        PaginationResult, DocumentDecodeError | InvalidCursorError | MultiplePaginatedQueriesError
+        PaginationResult[D],
+        DocumentDecodeError | InvalidCursorError | MultiplePaginatedQueriesError,
     ]:
         """A page of documents, as Convex's `paginate`: `paginate(opts)` with the
         `PaginationOptions` a `v.pagination_opts()` argument decodes to, or
@@ -139,5 +142,5 @@ class Query:
         scored.sort(key=lambda item: (item[0], item[1]))
         return (document for _, _, document in scored[:MAX_SEARCH_RESULTS])
 
-    def _decode(self, document: Document) -> Doc[Any]:
+    def _decode(self, document: Document) -> D:
         return doc_from_stored(self.table, document, self.validator)

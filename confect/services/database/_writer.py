@@ -3,37 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast, overload
 
 import effects
 from confect.engine.interface import Document
 from confect.model.documents import user_fields
 from confect.model.errors import GetByIdFailure, ValidationError
 from confect.model.ids import Id, table_number_of
-from confect.model.schema import SYSTEM_FIELDS, Schema
+from confect.model.schema import SYSTEM_FIELDS, Schema, TableDefinition
 from confect.model.validators import AnyV, ObjectV, UnionV
 from confect.model.values import MISSING, Value
 from confect.runtime.transaction import Transaction
 from effects import Effect, Tag
 
+D = TypeVar("D")
 _UNKNOWN_FIELD = AnyV()
 """How `patch` encodes a field its table does not declare (the check after refuses it)."""
 
 
-class TableWriter:
-    """Writes to one table: `db.table("notes").insert(Note(...))`."""
+class TableWriter(Generic[D]):
+    """Writes to one table whose documents are `D`s: `db.table(notes).insert(Note(...))`.
 
-    def __init__(self, tx: Transaction, schema: Schema, table: str) -> None:
+    A document is given as an instance of the table's class or as a mapping of its fields
+    (checked at run time only)."""
+
+    def __init__(self, tx: Transaction, schema: Schema, table: str | TableDefinition[D]) -> None:
         self._tx = tx
-        self._table = table
-        self._validator = schema.table(table).validator
+        self._table = schema.name_of(table)
+        self._validator = schema.table(self._table).validator
 
-    def insert(self, document: Any) -> Effect[Id[Any], ValidationError]:
+    def insert(self, document: D | Mapping[str, Any]) -> Effect[Id[D], ValidationError]:
         """Validate and insert; succeed with the new id."""
         return effects.sync(lambda: Id(self._tx.insert(self._table, self._fields(document))))
 
     def patch(
-        self, id_: str, fields: dict[str, Any]
+        self, id_: str, fields: Mapping[str, Any]
     ) -> Effect[None, GetByIdFailure | ValidationError]:
         """Merge `fields` into the document, as Convex's `patch`: a field set to `MISSING`
         is removed, and so is one set to `None` where the field is optional and cannot
@@ -47,7 +51,9 @@ class TableWriter:
 
         return effects.sync(run)
 
-    def replace(self, id_: str, document: Any) -> Effect[None, GetByIdFailure | ValidationError]:
+    def replace(
+        self, id_: str, document: D | Mapping[str, Any]
+    ) -> Effect[None, GetByIdFailure | ValidationError]:
         """Replace all user fields of the document (`_id` and `_creationTime` may be given
         if unchanged)."""
 
@@ -136,8 +142,15 @@ class DatabaseWriterService:
         self._tx = tx
         self._schema = schema
 
-    def table(self, name: str) -> TableWriter:
-        return TableWriter(self._tx, self._schema, name)
+    @overload
+    def table(self, table: TableDefinition[D]) -> TableWriter[D]: ...
+    @overload
+    def table(self, table: str) -> TableWriter[Any]: ...
+    def table(self, table: str | TableDefinition[Any]) -> TableWriter[Any]:
+        """Writes to a table, given by its definition (`db.table(notes)`: typed by its
+        documents) or by name."""
+        writer: TableWriter[Any] = TableWriter(self._tx, self._schema, table)
+        return writer
 
 
 class DatabaseWriter(Tag["DatabaseWriter", DatabaseWriterService]):

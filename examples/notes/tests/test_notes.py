@@ -66,7 +66,7 @@ def test_search_finds_by_words_and_prefix(confect_test: ConfectTest):
         "milk the cows",
     ]
     [plumber] = confect_test.query(search, {"text": "plum"})
-    assert plumber.text == "call the plumber" and isinstance(plumber._value, Note)
+    assert plumber.text == "call the plumber" and isinstance(plumber, Note)
     assert [n.author for n in confect_test.query(search, {"text": "milk", "author": "bob"})] == [
         "bob"
     ]

@@ -6,7 +6,6 @@ import effects
 from confect import (
     ConvexError,
     DatabaseReader,
-    Doc,
     GetByIdFailure,
     NoUserIdentityFoundError,
     ServiceNotAvailable,
@@ -32,8 +31,7 @@ def test_query_and_mutation_round_trip_documents(t: ConfectTest):
     t.mutation(fns.add, {"owner": "ann", "rank": 1, "label": "a"})
     found = t.query(fns.by_owner, {"owner": "ann"})
     assert [d.label for d in found] == ["a", "b"]
-    assert isinstance(found[1], Doc) and found[1]._id == item_id
-    assert isinstance(found[1]._value, Item)
+    assert isinstance(found[1], Item) and found[1]._id == item_id == found[1].id
     assert found[0]._creation_time > found[1]._creation_time  # inserted later
 
 
