@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, get_origin
 
 import attrs
 import cattrs
@@ -19,6 +19,11 @@ T = TypeVar("T")
 
 CONVERTER = cattrs.Converter()
 """Turns attrs documents into plain Convex-shaped dicts (`unstructure`)."""
+# an `Id[Post]` field holds the id string as it is (cattrs would take Id[Post] for a
+# collection of Post, a str being iterable)
+CONVERTER.register_unstructure_hook_func(
+    lambda hint: hint is Id or get_origin(hint) is Id, lambda id_: id_
+)
 
 
 @attrs.frozen
