@@ -77,6 +77,27 @@ class Reference(Tag[I, S]):
         super().__init_subclass__(**kwargs)
 
 
+class Unavailable:
+    """A context entry that withholds its tag: an effect asking for the tag fails there
+    with the defect `make_error()` returns, even where an outer context provides it.
+
+    `Layer.succeed(Writer, Unavailable(lambda: RuntimeError("read-only here")))` hides
+    the writer from the effects it is provided to; one that reaches the entry some other
+    way (`Context.get`) fails the same way on any attribute it reads.
+    """
+
+    __slots__ = ("make_error",)
+
+    def __init__(self, make_error: Callable[[], BaseException]) -> None:
+        self.make_error = make_error
+
+    def __getattr__(self, name: str) -> Any:
+        raise self.make_error()
+
+    def __repr__(self) -> str:
+        return f"Unavailable({self.make_error()!r})"
+
+
 def service_default(tag: object) -> Any:
     """What an effect reading `tag` gets where no service was provided: a `Reference`'s
     default; for any other tag nothing, which is a defect (`MissingServiceError`)."""

@@ -18,7 +18,8 @@ class TaggedError(Exception):
 
     Subclasses are frozen attrs classes with structural equality; `_tag` is the class
     name. Inside a `@gen` function, `yield from MyError(...)` fails the effect with it,
-    and so does `raise MyError(...)`.
+    and so does `raise MyError(...)`. Write `return (yield from MyError(...))` where
+    pyright should know that the code below is unreachable (see README "Typing").
     """
 
     _tag: ClassVar[str] = "TaggedError"

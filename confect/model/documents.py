@@ -8,7 +8,7 @@ document of a dict or union table is a `Doc`, whose fields read through as attri
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast, get_origin
 
 import attrs
 import cattrs
@@ -24,6 +24,11 @@ T = TypeVar("T")
 
 CONVERTER = cattrs.Converter()
 """Turns attrs documents into plain Convex-shaped dicts (`unstructure`)."""
+# an `Id[Post]` field holds the id string as it is (cattrs would take Id[Post] for a
+# collection of Post, a str being iterable)
+CONVERTER.register_unstructure_hook_func(
+    lambda hint: hint is Id or get_origin(hint) is Id, lambda id_: id_
+)
 
 SYSTEM_ATTRIBUTES = ("id", "creation_time")
 """The names `Document` gives the system fields, which its subclasses' fields cannot take."""

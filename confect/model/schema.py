@@ -77,6 +77,11 @@ class TableDefinition(Generic[T]):
         self.search_indexes: dict[str, SearchIndex] = {}
         self.vector_indexes: dict[str, VectorIndex] = {}
 
+    @property
+    def document_class(self) -> type[Any] | None:
+        """The attrs class of the table's documents, if it has one."""
+        return self.validator.cls if isinstance(self.validator, ObjectV) else None
+
     def index(self, name: str, fields: Sequence[str]) -> TableDefinition[T]:
         """Add an index over `fields` (dotted paths reach into nested objects)."""
         self._check_new_index(name)
@@ -262,13 +267,33 @@ def define_schema(**tables: TableDefinition[Any]) -> Schema:
 
 def refuse_unknown_tables(path: str, validator: Validator[Any] | None, schema: Schema) -> None:
     """Fail with `SchemaError` if a `v.id(t)` or `v.doc(t)` inside `validator` names a
-    table `schema` does not have (system tables are known)."""
+    table `schema` does not have (system tables are known); name the table of each id
+    typed by a document class (`Id[Post]`), the one table of `schema` whose documents are
+    of that class, or fail if there is none or several."""
     for where, node in walk(validator, path):
-        if isinstance(node, IdV | DocV) and node.table not in schema.visible_tables:
+        if isinstance(node, IdV) and node.document_class is not None:
+            node.table = _table_of_class(where, node.document_class, schema)
+        if (
+            isinstance(node, IdV | DocV)
+            and node.table is not None  # an id of any table
+            and node.table not in schema.visible_tables
+        ):
             kind = "id" if isinstance(node, IdV) else "doc"
             raise SchemaError(
                 message=f"{where}: v.{kind}({node.table!r}) names a table the schema does not have"
             )
+
+
+def _table_of_class(where: str, cls: type[Any], schema: Schema) -> str:
+    tables = [name for name, t in schema.visible_tables.items() if t.document_class is cls]
+    if len(tables) == 1:
+        return tables[0]
+    found = "no table of the schema has them" if not tables else f"tables {', '.join(tables)} do"
+    raise SchemaError(
+        message=f"{where}: Id[{cls.__name__}] is an id of the table of {cls.__name__} "
+        f"documents, but {found}; give the field its validator: "
+        f'attrs.field(metadata={{"validator": v.id("table")}})'
+    )
 
 
 def _system_tables() -> dict[str, TableDefinition[Any]]:

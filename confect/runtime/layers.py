@@ -16,8 +16,10 @@
 | VectorSearch        |       |          | yes    |             |
 
 `transact` (`ConfectTest.run`) gets a mutation's services and `StorageActionWriter`, as
-convex-test's `t.run` does. A service the type does not have is present as a stand-in that fails with a defect naming
-the service and the type as soon as the handler uses it.
+convex-test's `t.run` does. A service the type does not have is present as a stand-in
+(`effects.context.Unavailable`): asking for it (`yield from DatabaseWriter` in a query)
+fails there with a `ServiceNotAvailable` defect naming the service, the type and what the
+type gets.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from confect.services.storage import (
 )
 from confect.services.vector_search import VectorSearch, VectorSearchService
 from effects import Layer
+from effects.context import Unavailable
 
 if TYPE_CHECKING:
     from confect.runtime.execution import Executor
@@ -79,22 +82,6 @@ ALL_TAGS: tuple[Any, ...] = (
 )
 
 
-class Unavailable:
-    """Stands in for a service the function type does not have."""
-
-    __slots__ = ("_message",)
-
-    def __init__(self, service: str, kind: str) -> None:
-        self._message = (
-            f"{service} is not available in {'an' if kind[0] in 'aeiou' else 'a'} "
-            f"{kind.replace('_', ' ')}: "
-            f"{_WHERE.get(service, 'see the services table in confect.runtime.layers')}"
-        )
-
-    def __getattr__(self, name: str) -> Any:
-        raise ServiceNotAvailable(self._message)
-
-
 _WHERE = {
     "DatabaseReader": "read the database from a query or mutation, or call one with QueryRunner",
     "DatabaseWriter": "write from a mutation, or call one with MutationRunner",
@@ -107,8 +94,31 @@ _WHERE = {
 }
 
 
+_A_KIND = {
+    "query": "a query",
+    "mutation": "a mutation",
+    "action": "an action",
+    "http_action": "an http action",
+}
+
+
+def _unavailable(tag: Any, kind: str, available: list[Any]) -> Unavailable:
+    """The stand-in for `tag` in a call of `kind`: asking for it is a `ServiceNotAvailable`."""
+    name = tag.__name__
+    a_kind = _A_KIND[kind]
+    gets = ", ".join(t.__name__ for t in available[:-1]) + f" and {available[-1].__name__}"
+    message = (
+        f"{name} is not available in {a_kind} ({a_kind} gets {gets}): "
+        f"{_WHERE.get(name, 'see the services table in confect.runtime.layers')}"
+    )
+    return Unavailable(lambda: ServiceNotAvailable(message))
+
+
 def _stand_ins(kind: str, available: set[Any]) -> ServiceMap:
-    return {tag: Unavailable(tag.__name__, kind) for tag in ALL_TAGS if tag not in available}
+    """Stand-ins for the tags `kind` lacks, which hide what an outer call's context has
+    (a query run by a mutation must not see its DatabaseWriter)."""
+    listed = [tag for tag in ALL_TAGS if tag in available]
+    return {tag: _unavailable(tag, kind, listed) for tag in ALL_TAGS if tag not in available}
 
 
 _QUERY_MISSING = _stand_ins("query", {DatabaseReader, Auth, StorageReader, QueryRunner, QueryCtx})
@@ -126,25 +136,20 @@ _MUTATION_MISSING = _stand_ins(
         MutationCtx,
     },
 )
-_ACTION_MISSING = _stand_ins(
-    "action",
-    {
-        Auth,
-        StorageReader,
-        StorageWriter,
-        StorageActionWriter,
-        Scheduler,
-        QueryRunner,
-        MutationRunner,
-        ActionRunner,
-        VectorSearch,
-        ActionCtx,
-    },
-)
-_HTTP_ACTION_MISSING = {
-    **_ACTION_MISSING,
-    VectorSearch: Unavailable(VectorSearch.__name__, "http_action"),
+_ACTION_HAS = {
+    Auth,
+    StorageReader,
+    StorageWriter,
+    StorageActionWriter,
+    Scheduler,
+    QueryRunner,
+    MutationRunner,
+    ActionRunner,
+    VectorSearch,
+    ActionCtx,
 }
+_ACTION_MISSING = _stand_ins("action", _ACTION_HAS)
+_HTTP_ACTION_MISSING = _stand_ins("http_action", _ACTION_HAS - {VectorSearch})
 
 
 def query_service_map(

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from effects import Tag
+from effects.context import Unavailable
 
 
 class FunctionCtx:
     """Every service the function's type has, as attributes (`db`, `auth`, `storage`,
-    `run_query`, ...), looked up when used."""
+    `run_query`, ...), looked up when used; one the type lacks is a `ServiceNotAvailable`."""
 
     __slots__ = ("_names", "_services", "kind")
 
@@ -27,6 +28,8 @@ class FunctionCtx:
         except KeyError:
             raise AttributeError(f"a {self.kind} context has no {name!r}") from None
         service = self._services[tag]
+        if type(service) is Unavailable:  # `ctx.db_writer` in a query fails right there
+            raise service.make_error()
         return getattr(service, method) if method else service
 
 

@@ -49,7 +49,7 @@ from effects._internal.core import (
 )
 from effects._internal.scheduler import MaxOpsBeforeYield
 from effects.cause import Cause, Die, Fail, Sequential
-from effects.context import service_default
+from effects.context import Unavailable, service_default
 from effects.errors import FailureValue, MissingServiceError, TaggedError
 from effects.exit import Failure, Success
 
@@ -115,6 +115,8 @@ def run_fiber(fiber: FiberRuntime[Any, Any], cur: Any) -> None:
                         value = service_default(cur)
                     except MissingServiceError as exc:
                         cause = Die(exc)
+                elif value.__class__ is Unavailable:
+                    cause = Die(value.make_error())
             elif op == OP_SYNC:
                 try:
                     value = cur.thunk()
@@ -174,6 +176,10 @@ def run_fiber(fiber: FiberRuntime[Any, Any], cur: Any) -> None:
                             try:
                                 value = ctx[instr]
                             except KeyError:
+                                stack.append(frame)
+                                cur = instr
+                                break
+                            if value.__class__ is Unavailable:  # EVAL makes it the defect
                                 stack.append(frame)
                                 cur = instr
                                 break

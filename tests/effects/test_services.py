@@ -6,7 +6,7 @@ import pytest
 
 import effects
 from effects import Exit, Layer, Scope, Tag, TaggedError, gen
-from effects.context import Reference
+from effects.context import Reference, Unavailable
 
 
 class Greeter:
@@ -55,6 +55,33 @@ def test_context_is_restored_after_provide() -> None:
 def test_missing_service_is_a_defect_naming_the_tag() -> None:
     with pytest.raises(effects.MissingServiceError, match="GreeterTag.*provide"):
         effects.run_sync(greet("x"))
+
+
+class ReadOnly(Exception):
+    pass
+
+
+def test_an_unavailable_entry_fails_the_request_even_under_a_provided_service() -> None:
+    withheld = Unavailable(lambda: ReadOnly("no greeter here"))
+    asked: list[str] = []
+
+    @gen
+    def ask():
+        asked.append("before")
+        try:
+            yield from GreeterTag
+        except ReadOnly as refusal:  # raised at the `yield from`, before any use
+            return f"refused: {refusal}"
+        return "got it"
+
+    hidden = ask().provide_service(GreeterTag, withheld)
+    assert effects.run_sync(hidden.provide_service(GreeterTag, Greeter())) == (
+        "refused: no greeter here"
+    )
+    exit_ = effects.run_sync_exit(
+        GreeterTag.map(lambda g: g.greeting).provide_service(GreeterTag, withheld)
+    )
+    assert isinstance(exit_, Exit.Failure) and isinstance(exit_.cause.defects()[0], ReadOnly)
 
 
 class MaxRetries(Reference["MaxRetries", int], default=3): ...

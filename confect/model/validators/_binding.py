@@ -29,7 +29,7 @@ def bind(
     document validators (a backend does this for its app when it starts)."""
     for _, node in walk(validator):
         if isinstance(node, IdV):
-            node.number = numbers.get(node.table)
+            node.number = None if node.table is None else numbers.get(node.table)
         elif isinstance(node, DocV):
             node.number = numbers.get(node.table)
             node.validator = documents.get(node.table)

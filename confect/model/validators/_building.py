@@ -62,12 +62,20 @@ def from_type(hint: Any, where: str) -> Validator[Any]:
         literals = [LiteralV(a) for a in args]
         return UnionV(*literals) if len(literals) > 1 else literals[0]
     if origin is Id or hint is Id:
-        return IdV("*")
+        return _id_of(args[0] if args else Any)
     if isinstance(hint, type) and attrs.has(hint):
         return object_of(hint)
     raise TypeError(
         f"{where}: no Convex validator for the type {hint!r}; give one in the field's metadata"
     )
+
+
+def _id_of(target: Any) -> IdV:
+    """`Id[Post]`: an id of the table of Post documents (`define_schema` names it); an id
+    typed by anything but an attrs class (`Id[Any]`, `Id[dict[str, Any]]`): of any table."""
+    if isinstance(target, type) and attrs.has(target):
+        return IdV(None, target)
+    return IdV(None)
 
 
 def _from_union(args: tuple[Any, ...], where: str) -> Validator[Any]:

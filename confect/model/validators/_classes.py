@@ -176,22 +176,34 @@ class AnyV(_Named[Any]):
 
 
 class IdV(_Leaf[Id[Any]]):
-    """An id of one table (checked against the table's number once a backend binds it)."""
+    """An id of one table (checked against the table's number once a backend binds it), or
+    of any table when `table` is None (an `Id[Any]` field).
 
-    def __init__(self, table: str) -> None:
+    An `Id[Post]` field's validator has `document_class` Post and no table until
+    `define_schema` names the one table of Post documents."""
+
+    def __init__(self, table: str | None, document_class: type[Any] | None = None) -> None:
         self.table = table
+        self.document_class = document_class
         self.number: int | None = None
 
     def check(self, value: Any, path: str) -> Id[Any]:
         if not isinstance(value, str):
-            raise mismatch(path, f"id of table {self.table!r}", value)
+            raise mismatch(path, self._expected(), value)
         number = table_number_of(value)
         if number is None or (self.number is not None and number != self.number):
-            raise mismatch(path, f"id of table {self.table!r}", value)
+            raise mismatch(path, self._expected(), value)
         return Id(value)
 
+    def _expected(self) -> str:
+        return "id of any table" if self.table is None else f"id of table {self.table!r}"
+
     def describe(self) -> str:
-        return f"id({self.table!r})"
+        if self.table is not None:
+            return f"id({self.table!r})"
+        if self.document_class is not None:
+            return f"Id[{self.document_class.__name__}]"
+        return "id(any table)"
 
 
 class ArrayV(Validator[list[T]]):

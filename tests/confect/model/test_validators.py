@@ -1,12 +1,13 @@
 """Validators and schema definitions."""
 
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 import pytest
 
 from confect import MISSING, Missing, SchemaError, ValidationError, define_schema, define_table, v
-from confect.model.validators import object_of
+from confect.model.ids import Id, new_id
+from confect.model.validators import bind, object_of
 
 
 def test_errors_name_the_path_of_the_first_bad_field():
@@ -127,3 +128,52 @@ def test_missing_in_type_hints_says_where_none_is_null():
     assert shape.decode({"nullable": None, "absent": "x"}) == Mark(None, None, "x")
     with pytest.raises(ValidationError, match=r"value\.absent: expected string, got None"):
         shape.decode({"absent": None})
+
+
+@attrs.frozen
+class Post:
+    title: str
+
+
+@attrs.frozen
+class Comment:
+    post_id: Id[Post]
+    text: str
+
+
+@attrs.frozen
+class Link:
+    target: Id[Any]
+    other: Id[dict[str, Any]] | None = None
+
+
+def test_an_id_typed_by_a_document_class_names_that_classes_table():
+    schema = define_schema(posts=define_table(Post), comments=define_table(Comment))
+    post_id = schema.table("comments").validator.fields["post_id"]
+    assert post_id.describe() == "id('posts')"
+    bind(schema.table("comments").validator, {"posts": 10001, "comments": 10002}, {})
+    a_post = new_id(10001)
+    assert post_id.decode(a_post) == a_post and isinstance(post_id.decode(a_post), Id)
+    with pytest.raises(ValidationError, match="document.post_id: expected id of table 'posts'"):
+        schema.table("comments").validator.encode(Comment(new_id(10002), "hi"), "document")
+
+
+def test_an_id_typed_by_a_class_no_table_or_several_tables_hold_is_a_schema_error():
+    with pytest.raises(
+        SchemaError, match=r"comments\.post_id: Id\[Post\] .* but no table of the schema has them"
+    ):
+        define_schema(comments=define_table(Comment))
+    with pytest.raises(SchemaError, match=r"comments\.post_id: .* but tables a, b do; give"):
+        define_schema(a=define_table(Post), b=define_table(Post), comments=define_table(Comment))
+
+
+def test_an_id_typed_by_anything_else_is_an_id_of_any_table():
+    schema = define_schema(links=define_table(Link))
+    link = schema.table("links").validator
+    bind(link, {"links": 10001}, {})
+    encoded = link.encode(Link(Id(new_id(10007)), Id(new_id(10008))), "document")
+    assert encoded == {"target": encoded["target"], "other": encoded["other"]}
+    decoded = link.decode(encoded)
+    assert isinstance(decoded.target, Id) and decoded.target == encoded["target"]
+    with pytest.raises(ValidationError, match="document.target: expected id of any table"):
+        link.encode(Link(Id("not-an-id")), "document")
