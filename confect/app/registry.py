@@ -25,7 +25,7 @@ class App:
 
     def __init__(
         self,
-        functions: dict[str, FunctionDefinition[Any, Any]],
+        functions: dict[str, FunctionDefinition[..., Any, Any]],
         schema: Schema,
         crons: Crons | None = None,
         http: Any = None,
@@ -43,7 +43,7 @@ class App:
             refuse_unknown_tables(f"{path} args", function.args, schema)
             refuse_unknown_tables(f"{path} returns", function.returns, schema)
 
-    def function(self, path: str) -> FunctionDefinition[Any, Any]:
+    def function(self, path: str) -> FunctionDefinition[..., Any, Any]:
         """The function at `path` (`module:name`; no `:` means `module:default`)."""
         if ":" not in path:
             path = f"{path}:default"
@@ -53,7 +53,7 @@ class App:
             raise FunctionNotFoundError(path=path)
         return found
 
-    def path_of(self, function: FunctionDefinition[Any, Any]) -> str | None:
+    def path_of(self, function: FunctionDefinition[..., Any, Any]) -> str | None:
         return function.path if self.functions.get(function.path or "") is function else None
 
 
@@ -71,7 +71,7 @@ def load_app(package: types.ModuleType | str) -> App:
             )
     else:
         modules[root.__name__.rsplit(".", 1)[-1]] = root
-    functions: dict[str, FunctionDefinition[Any, Any]] = {}
+    functions: dict[str, FunctionDefinition[..., Any, Any]] = {}
     schema: Schema | None = None
     crons: Crons | None = None
     http: Any = None
@@ -81,7 +81,7 @@ def load_app(package: types.ModuleType | str) -> App:
         for name, found in vars(module).items():
             value: Any = found
             if isinstance(value, FunctionDefinition) and _defined_in(cast(Any, value), module):
-                functions[f"{module_path}:{name}"] = cast(FunctionDefinition[Any, Any], value)
+                functions[f"{module_path}:{name}"] = cast(FunctionDefinition[..., Any, Any], value)
             elif isinstance(value, Schema) and module_path.endswith("schema"):
                 schema = value
             elif isinstance(value, Crons) and module_path.endswith("crons"):
@@ -99,7 +99,7 @@ def _is_test_module(name: str) -> bool:
     return any(part == "tests" or part.startswith("test_") for part in name.split("."))
 
 
-def _defined_in(function: FunctionDefinition[Any, Any], module: types.ModuleType) -> bool:
+def _defined_in(function: FunctionDefinition[..., Any, Any], module: types.ModuleType) -> bool:
     return getattr(function.handler, "__module__", module.__name__) == module.__name__
 
 
