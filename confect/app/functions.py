@@ -12,6 +12,7 @@ from confect.model.errors import (
     ArgumentValidationError,
     ConvexError,
     InvalidValueError,
+    SchemaError,
     ValidationError,
 )
 from confect.model.validators import ObjectV, Validator, decode_any, encode_any
@@ -153,6 +154,24 @@ def call_args(positional: tuple[Any, ...], keywords: Mapping[str, Any]) -> Mappi
     )
 
 
+def _refuse_unmatched_parameters(handler: Callable[..., Any], keys: Sequence[str]) -> None:
+    """A SchemaError unless `handler` takes exactly the args validators' keys as keywords."""
+    try:
+        parameters = inspect.signature(handler).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (a builtin, ...)
+        return
+    name = f"{getattr(handler, '__module__', '?')}.{getattr(handler, '__qualname__', handler)}"
+    by_keyword = [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if any(p.kind is p.POSITIONAL_ONLY for p in parameters):
+        raise SchemaError(message=f"{name}: its parameters are passed by keyword, not position")
+    if unvalidated := [p for p in by_keyword if p not in keys]:
+        raise SchemaError(message=f"{name}: parameters {unvalidated} have no args validator")
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return
+    if untaken := [k for k in keys if k not in by_keyword]:
+        raise SchemaError(message=f"{name}: takes no parameter for args {untaken}")
+
+
 class _Wrap:
     """Turns a handler into a definition of its kind (the second step of `@query(...)`)."""
 
@@ -166,6 +185,7 @@ class _Wrap:
         errors: Sequence[type[TaggedError]],
     ) -> None:
         self._visibility: Visibility = visibility
+        self._arg_names = list(args) if args is not None else None
         self._args: ObjectV[dict[str, Any]] | None = (
             ObjectV(dict(args)) if args is not None else None
         )
@@ -173,6 +193,8 @@ class _Wrap:
         self._errors = tuple(errors)
 
     def _define(self, handler: Callable[..., Any]) -> Any:
+        if self._arg_names is not None:
+            _refuse_unmatched_parameters(handler, self._arg_names)
         as_effect = gen(handler) if inspect.isgeneratorfunction(handler) else handler
         return self.definition(
             _KINDS[self.definition],
