@@ -13,7 +13,11 @@ from convex import ConvexInt64
 from confect.app.auth_config import AuthenticationError, JwtProvider
 from confect.app.crons import Crons
 from confect.app.functions import (
+    ActionDefinition,
     FunctionDefinition,
+    HttpActionDefinition,
+    MutationDefinition,
+    QueryDefinition,
     action,
     http_action,
     internal_action,
@@ -64,6 +68,7 @@ from confect.services.vector_search import ScoredId, VectorSearch
 __all__ = [
     "MISSING",
     "ActionCtx",
+    "ActionDefinition",
     "ActionRunner",
     "App",
     "ArgumentValidationError",
@@ -82,6 +87,7 @@ __all__ = [
     "FunctionDefinition",
     "GetByIdFailure",
     "GetByIndexFailure",
+    "HttpActionDefinition",
     "HttpRequest",
     "HttpResponse",
     "HttpRouter",
@@ -92,12 +98,14 @@ __all__ = [
     "Missing",
     "MultiplePaginatedQueriesError",
     "MutationCtx",
+    "MutationDefinition",
     "MutationRunner",
     "NoUserIdentityFoundError",
     "NotUniqueError",
     "PaginationOptions",
     "PaginationResult",
     "QueryCtx",
+    "QueryDefinition",
     "QueryRunner",
     "Refs",
     "Scheduler",

@@ -12,12 +12,19 @@ import json
 import types
 import urllib.parse
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast, overload
 
 import attrs
 
 import effects
-from confect.app.functions import FunctionDefinition, Kind
+from confect.app.functions import (
+    ActionDefinition,
+    FunctionDefinition,
+    Kind,
+    MutationDefinition,
+    QueryDefinition,
+    call_args,
+)
 from confect.app.http import HttpRequest, HttpResponse
 from confect.app.registry import App, load_app
 from confect.engine.interface import Engine
@@ -32,6 +39,7 @@ from effects import Clock, Effect, Layer, TestClock
 
 A = TypeVar("A")
 E = TypeVar("E")
+P = ParamSpec("P")
 
 DEFAULT_START = 1_700_000_000.0
 """The test clock's start: 2023-11-14T22:13:20Z, so `_creationTime`s look real."""
@@ -106,21 +114,39 @@ class ConfectTest:
 
     # --- calls ---------------------------------------------------------------------------------
 
-    def query(self, fn: FunctionDefinition[A, E] | str, args: Mapping[str, Any] | None = None) -> A:
+    @overload
+    def query(self, fn: QueryDefinition[P, A, E], /, *args: P.args, **kwargs: P.kwargs) -> A: ...
+    @overload
+    def query(self, fn: QueryDefinition[..., A, E], args: Mapping[str, Any] | None, /) -> A: ...
+    @overload
+    def query(self, fn: str, args: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Any: ...
+    def query(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
         """Run a query; returns what a Python client would get (documents as `Doc`)."""
-        return effects.run_sync(self._call("query", fn, args))
+        return effects.run_sync(self._call("query", fn, call_args(args, kwargs)))
 
+    @overload
     def mutation(
-        self, fn: FunctionDefinition[A, E] | str, args: Mapping[str, Any] | None = None
-    ) -> A:
+        self, fn: MutationDefinition[P, A, E], /, *args: P.args, **kwargs: P.kwargs
+    ) -> A: ...
+    @overload
+    def mutation(
+        self, fn: MutationDefinition[..., A, E], args: Mapping[str, Any] | None, /
+    ) -> A: ...
+    @overload
+    def mutation(self, fn: str, args: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Any: ...
+    def mutation(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
         """Run a mutation (committed unless it fails)."""
-        return effects.run_sync(self._call("mutation", fn, args))
+        return effects.run_sync(self._call("mutation", fn, call_args(args, kwargs)))
 
-    def action(
-        self, fn: FunctionDefinition[A, E] | str, args: Mapping[str, Any] | None = None
-    ) -> A:
+    @overload
+    def action(self, fn: ActionDefinition[P, A, E], /, *args: P.args, **kwargs: P.kwargs) -> A: ...
+    @overload
+    def action(self, fn: ActionDefinition[..., A, E], args: Mapping[str, Any] | None, /) -> A: ...
+    @overload
+    def action(self, fn: str, args: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Any: ...
+    def action(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
         """Run an action."""
-        return effects.run_sync(self._call("action", fn, args))
+        return effects.run_sync(self._call("action", fn, call_args(args, kwargs)))
 
     def run(self, effect: Effect[A, Any, Any] | Callable[[], Effect[A, Any, Any]]) -> A:
         """Run any effect with a mutation's services (db reader and writer, ...) and
@@ -140,20 +166,50 @@ class ConfectTest:
         answers 404; a failing http action raises its error."""
         return effects.run_sync(self._fetch(path, method, headers, body))
 
+    @overload
     async def aquery(
-        self, fn: FunctionDefinition[A, E] | str, args: Mapping[str, Any] | None = None
-    ) -> A:
-        return await effects.run(self._call("query", fn, args))
+        self, fn: QueryDefinition[P, A, E], /, *args: P.args, **kwargs: P.kwargs
+    ) -> A: ...
+    @overload
+    async def aquery(
+        self, fn: QueryDefinition[..., A, E], args: Mapping[str, Any] | None, /
+    ) -> A: ...
+    @overload
+    async def aquery(
+        self, fn: str, args: Mapping[str, Any] | None = None, /, **kwargs: Any
+    ) -> Any: ...
+    async def aquery(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        return await effects.run(self._call("query", fn, call_args(args, kwargs)))
 
+    @overload
     async def amutation(
-        self, fn: FunctionDefinition[A, E] | str, args: Mapping[str, Any] | None = None
-    ) -> A:
-        return await effects.run(self._call("mutation", fn, args))
+        self, fn: MutationDefinition[P, A, E], /, *args: P.args, **kwargs: P.kwargs
+    ) -> A: ...
+    @overload
+    async def amutation(
+        self, fn: MutationDefinition[..., A, E], args: Mapping[str, Any] | None, /
+    ) -> A: ...
+    @overload
+    async def amutation(
+        self, fn: str, args: Mapping[str, Any] | None = None, /, **kwargs: Any
+    ) -> Any: ...
+    async def amutation(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        return await effects.run(self._call("mutation", fn, call_args(args, kwargs)))
 
+    @overload
     async def aaction(
-        self, fn: FunctionDefinition[A, E] | str, args: Mapping[str, Any] | None = None
-    ) -> A:
-        return await effects.run(self._call("action", fn, args))
+        self, fn: ActionDefinition[P, A, E], /, *args: P.args, **kwargs: P.kwargs
+    ) -> A: ...
+    @overload
+    async def aaction(
+        self, fn: ActionDefinition[..., A, E], args: Mapping[str, Any] | None, /
+    ) -> A: ...
+    @overload
+    async def aaction(
+        self, fn: str, args: Mapping[str, Any] | None = None, /, **kwargs: Any
+    ) -> Any: ...
+    async def aaction(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        return await effects.run(self._call("action", fn, call_args(args, kwargs)))
 
     async def arun(self, effect: Effect[A, Any, Any] | Callable[[], Effect[A, Any, Any]]) -> A:
         return await effects.run(self._run(effect))
@@ -168,10 +224,10 @@ class ConfectTest:
     ) -> FetchResponse:
         return await effects.run(self._fetch(path, method, headers, body))
 
-    def _call(self, kind: Kind, fn: Any, args: Mapping[str, Any] | None) -> Effect[Any, Any]:
+    def _call(self, kind: Kind, fn: Any, args: Mapping[str, Any]) -> Effect[Any, Any]:
         def start() -> Effect[Any, Any]:
             function = self._executor.resolve(fn, kind)
-            encoded = _over_the_wire(function.encode_args(args or {}))
+            encoded = _over_the_wire(function.encode_args(args))
             assert isinstance(encoded, dict)
             result = self._executor.call(function, encoded, self.identity)
             return result.map(
@@ -248,6 +304,6 @@ def _over_the_wire(value: Value) -> Value:
     return from_wire(to_wire(value))
 
 
-def _as_caller_sees(function: FunctionDefinition[Any, Any], error: object) -> object:
+def _as_caller_sees(function: FunctionDefinition[..., Any, Any], error: object) -> object:
     data = function.error_data(error)
     return error if data is None else function.decode_error(_over_the_wire(data))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Generator, Mapping, Sequence
-from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
+from typing import Any, ClassVar, Generic, Literal, ParamSpec, TypeVar, cast, overload
 
 import attrs
 
@@ -12,6 +12,7 @@ from confect.model.errors import (
     ArgumentValidationError,
     ConvexError,
     InvalidValueError,
+    SchemaError,
     ValidationError,
 )
 from confect.model.validators import ObjectV, Validator, decode_any, encode_any
@@ -27,12 +28,16 @@ Visibility = Literal["public", "internal"]
 
 
 @attrs.define(eq=False)
-class FunctionDefinition(Generic[A, E]):
-    """A registered confect function. Call it through a runner, a client or `ConfectTest`."""
+class FunctionDefinition(Generic[P, A, E]):
+    """A registered confect function. Call it through a runner, a client or `ConfectTest`.
+
+    `P` is its handler's parameters (what the args validators give), `A` its result and
+    `E` its typed errors. Each kind has its own subclass, so that a runner takes only the
+    kind it runs; public and internal functions share the class (`visibility` tells)."""
 
     kind: Kind
     visibility: Visibility
-    handler: Callable[..., Effect[A, E, Any]]
+    handler: Callable[P, Effect[A, E, Any]]
     args: ObjectV[dict[str, Any]] | None
     returns: Validator[Any] | None
     errors: tuple[type[TaggedError], ...]
@@ -115,43 +120,161 @@ class FunctionDefinition(Generic[A, E]):
         return ConvexError(data=data)
 
 
+@attrs.define(eq=False)
+class QueryDefinition(FunctionDefinition[P, A, E]):
+    """A query (`@query`, `@internal_query`)."""
+
+
+@attrs.define(eq=False)
+class MutationDefinition(FunctionDefinition[P, A, E]):
+    """A mutation (`@mutation`, `@internal_mutation`)."""
+
+
+@attrs.define(eq=False)
+class ActionDefinition(FunctionDefinition[P, A, E]):
+    """An action (`@action`, `@internal_action`)."""
+
+
+@attrs.define(eq=False)
+class HttpActionDefinition(FunctionDefinition[P, A, E]):
+    """An HTTP action (`@http_action`): its handler takes the request."""
+
+
+def call_args(positional: tuple[Any, ...], keywords: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The arguments of a call like `run_query(fn, ...)`: its keywords, or its one
+    positional Convex-shaped dict (or None), not both."""
+    if not positional:
+        return keywords
+    if len(positional) == 1 and (positional[0] is None or isinstance(positional[0], Mapping)):
+        if keywords:
+            raise TypeError("pass a function's arguments as keywords or as one dict, not both")
+        return cast(Mapping[str, Any], positional[0] or {})
+    raise TypeError(
+        f"pass a function's arguments as keywords or as one dict, not positionally: {positional!r}"
+    )
+
+
+def _refuse_unmatched_parameters(handler: Callable[..., Any], keys: Sequence[str]) -> None:
+    """A SchemaError unless `handler` takes exactly the args validators' keys as keywords."""
+    try:
+        parameters = inspect.signature(handler).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (a builtin, ...)
+        return
+    name = f"{getattr(handler, '__module__', '?')}.{getattr(handler, '__qualname__', handler)}"
+    by_keyword = [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if any(p.kind is p.POSITIONAL_ONLY for p in parameters):
+        raise SchemaError(message=f"{name}: its parameters are passed by keyword, not position")
+    if unvalidated := [p for p in by_keyword if p not in keys]:
+        raise SchemaError(message=f"{name}: parameters {unvalidated} have no args validator")
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return
+    if untaken := [k for k in keys if k not in by_keyword]:
+        raise SchemaError(message=f"{name}: takes no parameter for args {untaken}")
+
+
 class _Wrap:
-    """Turns a handler into a `FunctionDefinition` (the second step of `@query(...)`)."""
+    """Turns a handler into a definition of its kind (the second step of `@query(...)`)."""
+
+    definition: ClassVar[type[FunctionDefinition[..., Any, Any]]]
 
     def __init__(
         self,
-        kind: Kind,
         visibility: Visibility,
         args: Mapping[str, Validator[Any]] | None,
         returns: Validator[Any] | None,
         errors: Sequence[type[TaggedError]],
     ) -> None:
-        self._kind: Kind = kind
         self._visibility: Visibility = visibility
+        self._arg_names = list(args) if args is not None else None
         self._args: ObjectV[dict[str, Any]] | None = (
             ObjectV(dict(args)) if args is not None else None
         )
         self._returns = returns
         self._errors = tuple(errors)
 
-    @overload
-    def __call__(
-        self, handler: Callable[P, Generator[Effect[Any, E, Any], Any, A]]
-    ) -> FunctionDefinition[A, E]: ...
-    @overload
-    def __call__(self, handler: Callable[P, Effect[A, E, Any]]) -> FunctionDefinition[A, E]: ...
-    def __call__(self, handler: Callable[..., Any]) -> FunctionDefinition[Any, Any]:
+    def _define(self, handler: Callable[..., Any]) -> Any:
+        if self._arg_names is not None:
+            _refuse_unmatched_parameters(handler, self._arg_names)
         as_effect = gen(handler) if inspect.isgeneratorfunction(handler) else handler
-        return FunctionDefinition(
-            self._kind, self._visibility, as_effect, self._args, self._returns, self._errors
+        return self.definition(
+            _KINDS[self.definition],
+            self._visibility,
+            as_effect,
+            self._args,
+            self._returns,
+            self._errors,
         )
 
 
-class _Definer:
+class _QueryWrap(_Wrap):
+    definition = QueryDefinition
+
+    @overload
+    def __call__(
+        self, handler: Callable[P, Generator[Effect[Any, E, Any], Any, A]]
+    ) -> QueryDefinition[P, A, E]: ...
+    @overload
+    def __call__(self, handler: Callable[P, Effect[A, E, Any]]) -> QueryDefinition[P, A, E]: ...
+    def __call__(self, handler: Callable[..., Any]) -> Any:
+        return self._define(handler)
+
+
+class _MutationWrap(_Wrap):
+    definition = MutationDefinition
+
+    @overload
+    def __call__(
+        self, handler: Callable[P, Generator[Effect[Any, E, Any], Any, A]]
+    ) -> MutationDefinition[P, A, E]: ...
+    @overload
+    def __call__(self, handler: Callable[P, Effect[A, E, Any]]) -> MutationDefinition[P, A, E]: ...
+    def __call__(self, handler: Callable[..., Any]) -> Any:
+        return self._define(handler)
+
+
+class _ActionWrap(_Wrap):
+    definition = ActionDefinition
+
+    @overload
+    def __call__(
+        self, handler: Callable[P, Generator[Effect[Any, E, Any], Any, A]]
+    ) -> ActionDefinition[P, A, E]: ...
+    @overload
+    def __call__(self, handler: Callable[P, Effect[A, E, Any]]) -> ActionDefinition[P, A, E]: ...
+    def __call__(self, handler: Callable[..., Any]) -> Any:
+        return self._define(handler)
+
+
+class _HttpActionWrap(_Wrap):
+    definition = HttpActionDefinition
+
+    @overload
+    def __call__(
+        self, handler: Callable[P, Generator[Effect[Any, E, Any], Any, A]]
+    ) -> HttpActionDefinition[P, A, E]: ...
+    @overload
+    def __call__(
+        self, handler: Callable[P, Effect[A, E, Any]]
+    ) -> HttpActionDefinition[P, A, E]: ...
+    def __call__(self, handler: Callable[..., Any]) -> Any:
+        return self._define(handler)
+
+
+_KINDS: dict[type[FunctionDefinition[..., Any, Any]], Kind] = {
+    QueryDefinition: "query",
+    MutationDefinition: "mutation",
+    ActionDefinition: "action",
+    HttpActionDefinition: "http_action",
+}
+
+W = TypeVar("W", bound=_Wrap)
+
+
+class _Definer(Generic[W]):
     """`@query(args=..., returns=..., errors=...)` and its siblings."""
 
-    def __init__(self, kind: Kind, visibility: Visibility, doc: str) -> None:
-        self._kind: Kind = kind
+    def __init__(self, wrap: type[W], visibility: Visibility, doc: str) -> None:
+        self._wrap = wrap
         self._visibility: Visibility = visibility
         self.__doc__ = doc
 
@@ -161,22 +284,30 @@ class _Definer:
         args: Mapping[str, Validator[Any]] | None = None,
         returns: Validator[Any] | None = None,
         errors: Sequence[type[TaggedError]] = (),
-    ) -> _Wrap:
-        return _Wrap(self._kind, self._visibility, args, returns, errors)
+    ) -> W:
+        return self._wrap(self._visibility, args, returns, errors)
 
 
-query = _Definer("query", "public", "A public query: reads the database, reactive, deterministic.")
-mutation = _Definer("mutation", "public", "A public mutation: a serializable transaction.")
-action = _Definer(
-    "action", "public", "A public action: may do I/O; calls queries and mutations through runners."
+query = _Definer(
+    _QueryWrap, "public", "A public query: reads the database, reactive, deterministic."
 )
-internal_query = _Definer("query", "internal", "A query only other functions and admins can call.")
+mutation = _Definer(_MutationWrap, "public", "A public mutation: a serializable transaction.")
+action = _Definer(
+    _ActionWrap,
+    "public",
+    "A public action: may do I/O; calls queries and mutations through runners.",
+)
+internal_query = _Definer(
+    _QueryWrap, "internal", "A query only other functions and admins can call."
+)
 internal_mutation = _Definer(
-    "mutation", "internal", "A mutation only other functions and admins can call."
+    _MutationWrap, "internal", "A mutation only other functions and admins can call."
 )
 internal_action = _Definer(
-    "action", "internal", "An action only other functions and admins can call."
+    _ActionWrap, "internal", "An action only other functions and admins can call."
 )
 http_action = _Definer(
-    "http_action", "public", "A handler for an HTTP route; gets the request, returns a response."
+    _HttpActionWrap,
+    "public",
+    "A handler for an HTTP route; gets the request, returns a response.",
 )

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from confect.app.functions import FunctionDefinition
+from confect.app.functions import HttpActionDefinition
 from confect.model.values import Value
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -59,7 +59,7 @@ class HttpResponse:
 @attrs.frozen
 class Route:
     method: str
-    handler: FunctionDefinition[Any, Any]
+    handler: HttpActionDefinition[..., Any, Any]
     path: str | None = None
     prefix: str | None = None
 
@@ -76,7 +76,7 @@ class HttpRouter:
         self,
         *,
         method: str,
-        handler: FunctionDefinition[Any, Any],
+        handler: HttpActionDefinition[..., Any, Any],
         path: str | None = None,
         path_prefix: str | None = None,
     ) -> None:

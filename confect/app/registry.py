@@ -6,6 +6,7 @@ with `/` (`messages/admin:list`), as Convex names them.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import types
@@ -25,7 +26,7 @@ class App:
 
     def __init__(
         self,
-        functions: dict[str, FunctionDefinition[Any, Any]],
+        functions: dict[str, FunctionDefinition[..., Any, Any]],
         schema: Schema,
         crons: Crons | None = None,
         http: Any = None,
@@ -43,7 +44,7 @@ class App:
             refuse_unknown_tables(f"{path} args", function.args, schema)
             refuse_unknown_tables(f"{path} returns", function.returns, schema)
 
-    def function(self, path: str) -> FunctionDefinition[Any, Any]:
+    def function(self, path: str) -> FunctionDefinition[..., Any, Any]:
         """The function at `path` (`module:name`; no `:` means `module:default`)."""
         if ":" not in path:
             path = f"{path}:default"
@@ -53,7 +54,7 @@ class App:
             raise FunctionNotFoundError(path=path)
         return found
 
-    def path_of(self, function: FunctionDefinition[Any, Any]) -> str | None:
+    def path_of(self, function: FunctionDefinition[..., Any, Any]) -> str | None:
         return function.path if self.functions.get(function.path or "") is function else None
 
 
@@ -61,6 +62,23 @@ def load_app(package: types.ModuleType | str) -> App:
     """Import every module of `package` (tests aside) and collect its functions, and the
     `schema`, `crons`, `http` and services `layer` of the modules so named."""
     root = importlib.import_module(package) if isinstance(package, str) else package
+    if root.__name__ in _loading:
+        raise RuntimeError(
+            f"the app {root.__name__!r} was used while its modules were being imported "
+            "(refs used at import?): use its refs inside handlers"
+        )
+    _loading.add(root.__name__)
+    try:
+        return _load(root)
+    finally:
+        _loading.discard(root.__name__)
+
+
+_loading: set[str] = set()
+"""The apps whose modules are being imported by `load_app`."""
+
+
+def _load(root: types.ModuleType) -> App:
     modules: dict[str, types.ModuleType] = {}
     if hasattr(root, "__path__"):
         for info in pkgutil.walk_packages(root.__path__, prefix=root.__name__ + "."):
@@ -71,7 +89,7 @@ def load_app(package: types.ModuleType | str) -> App:
             )
     else:
         modules[root.__name__.rsplit(".", 1)[-1]] = root
-    functions: dict[str, FunctionDefinition[Any, Any]] = {}
+    functions: dict[str, FunctionDefinition[..., Any, Any]] = {}
     schema: Schema | None = None
     crons: Crons | None = None
     http: Any = None
@@ -81,7 +99,7 @@ def load_app(package: types.ModuleType | str) -> App:
         for name, found in vars(module).items():
             value: Any = found
             if isinstance(value, FunctionDefinition) and _defined_in(cast(Any, value), module):
-                functions[f"{module_path}:{name}"] = cast(FunctionDefinition[Any, Any], value)
+                functions[f"{module_path}:{name}"] = cast(FunctionDefinition[..., Any, Any], value)
             elif isinstance(value, Schema) and module_path.endswith("schema"):
                 schema = value
             elif isinstance(value, Crons) and module_path.endswith("crons"):
@@ -99,7 +117,7 @@ def _is_test_module(name: str) -> bool:
     return any(part == "tests" or part.startswith("test_") for part in name.split("."))
 
 
-def _defined_in(function: FunctionDefinition[Any, Any], module: types.ModuleType) -> bool:
+def _defined_in(function: FunctionDefinition[..., Any, Any], module: types.ModuleType) -> bool:
     return getattr(function.handler, "__module__", module.__name__) == module.__name__
 
 
@@ -121,12 +139,26 @@ class _Namespace:
 
 
 class Refs:
-    """`confect.refs(app)`: `.api` holds public functions, `.internal` internal ones."""
+    """`confect.refs(app)`: `.api` holds public functions, `.internal` internal ones.
 
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.api = _tree(app, "public", "api")
-        self.internal = _tree(app, "internal", "internal")
+    The app is loaded when first used, not when the refs are made, so a module of the app
+    may make them at import (`refs = confect.refs("myapp")` in `myapp/refs.py`) and any
+    module import them; only using them while the app's modules import is an error."""
+
+    def __init__(self, app: App | types.ModuleType | str) -> None:
+        self._source = app
+
+    @functools.cached_property
+    def app(self) -> App:
+        return self._source if isinstance(self._source, App) else load_app(self._source)
+
+    @functools.cached_property
+    def api(self) -> _Namespace:
+        return _tree(self.app, "public", "api")
+
+    @functools.cached_property
+    def internal(self) -> _Namespace:
+        return _tree(self.app, "internal", "internal")
 
 
 def _tree(app: App, visibility: str, root: str) -> _Namespace:
@@ -153,5 +185,5 @@ def _build(tree: dict[str, Any], where: str) -> _Namespace:
 
 
 def refs(app: App | types.ModuleType | str) -> Refs:
-    """Function references of an app, for discovery and for clients."""
-    return Refs(app if isinstance(app, App) else load_app(app))
+    """Function references of an app, for discovery and for clients (loaded when used)."""
+    return Refs(app)

@@ -111,7 +111,7 @@ class Executor:
 
     # --- resolving functions -------------------------------------------------------------------
 
-    def resolve(self, fn: Any, kind: Kind | None = None) -> FunctionDefinition[Any, Any]:
+    def resolve(self, fn: Any, kind: Kind | None = None) -> FunctionDefinition[..., Any, Any]:
         """The function for a reference (a definition or a `module:name` path)."""
         found = self.deployment.app.function(fn) if isinstance(fn, str) else fn
         if not isinstance(found, FunctionDefinition):
@@ -303,7 +303,7 @@ class Executor:
 
     def call(
         self,
-        function: FunctionDefinition[Any, Any],
+        function: FunctionDefinition[..., Any, Any],
         args: dict[str, Value],
         identity: UserIdentity | None = None,
     ) -> Effect[Value, Any]:
@@ -315,7 +315,7 @@ class Executor:
         return self.action(function, args, identity)
 
     def _invoke(
-        self, function: FunctionDefinition[Any, Any], args: Value, services: ServiceMap
+        self, function: FunctionDefinition[..., Any, Any], args: Value, services: ServiceMap
     ) -> Effect[Value, Any]:
         def start() -> Effect[Any, Any]:
             return function.handler(**function.decode_args(args))

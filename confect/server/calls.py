@@ -167,7 +167,9 @@ class ClientCalls:
         self.deployment = deployment
         self.cache = QueryCache(deployment)
 
-    def find(self, path: str, kind: Kind | None, caller: Caller) -> FunctionDefinition[Any, Any]:
+    def find(
+        self, path: str, kind: Kind | None, caller: Caller
+    ) -> FunctionDefinition[..., Any, Any]:
         """The function at `path` that `caller` may call as `kind` (any kind if None)."""
         try:
             function = self.deployment.app.function(path)
@@ -229,7 +231,7 @@ class ClientCalls:
 
     async def _run(
         self,
-        function: FunctionDefinition[Any, Any],
+        function: FunctionDefinition[..., Any, Any],
         path: str,
         raw_args: Any,
         caller: Caller,
@@ -268,7 +270,7 @@ class ClientCalls:
         return outcome
 
     def _outcome(
-        self, function: FunctionDefinition[Any, Any], exit_: Exit[Any, Any], lines: list[str]
+        self, function: FunctionDefinition[..., Any, Any], exit_: Exit[Any, Any], lines: list[str]
     ) -> Outcome:
         if isinstance(exit_, Success):
             result: Any = exit_.value

@@ -65,7 +65,9 @@ class RemoteDeployment:
         """Call `fn` remotely as a query, mutation or action."""
         path = _path(fn)
         function = (
-            cast(FunctionDefinition[Any, Any], fn) if isinstance(fn, FunctionDefinition) else None
+            cast(FunctionDefinition[..., Any, Any], fn)
+            if isinstance(fn, FunctionDefinition)
+            else None
         )
         method = {
             "query": self._client.query,

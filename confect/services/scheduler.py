@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, overload
 
 import effects
+from confect.app.functions import ActionDefinition, MutationDefinition, call_args
 from confect.model.documents import user_fields
 from confect.model.ids import Id, table_number_of
 from confect.model.schema import SCHEDULED_TABLE
@@ -53,6 +54,13 @@ def job_fields(path: str, args: dict[str, Value], at_ms: float) -> dict[str, Val
     }
 
 
+A = TypeVar("A")
+E = TypeVar("E")
+P = ParamSpec("P")
+
+Schedulable = MutationDefinition[P, A, E] | ActionDefinition[P, A, E]
+"""What may be scheduled: a mutation or an action (as in Convex)."""
+
 Resolve = Callable[[Any, Mapping[str, Any]], tuple[str, dict[str, Any]]]
 """(function ref, args) -> (path, encoded args); raises if the function is not in the app."""
 
@@ -67,20 +75,51 @@ class SchedulerService:
         self._resolve = resolve
         self._now_ms = now_ms
 
+    @overload
     def run_after(
-        self, seconds: float, fn: Any, args: Mapping[str, Any] | None = None
-    ) -> Effect[Id[Any]]:
-        """Run `fn(args)` `seconds` from now; succeed with the job's id."""
+        self, seconds: float, fn: Schedulable[P, A, E], /, *args: P.args, **kwargs: P.kwargs
+    ) -> Effect[Id[Any]]: ...
+    @overload
+    def run_after(
+        self,
+        seconds: float,
+        fn: Schedulable[..., Any, Any] | str,
+        args: Mapping[str, Any] | None,
+        /,
+    ) -> Effect[Id[Any]]: ...
+    def run_after(self, seconds: float, fn: Any, /, *args: Any, **kwargs: Any) -> Effect[Id[Any]]:
+        """Run `fn` with these arguments (keywords, or one dict) `seconds` from now; succeed
+        with the job's id."""
+        arguments = call_args(args, kwargs)
         return effects.suspend(
-            lambda: self._schedule(self._now_ms() + max(seconds, 0) * 1000, fn, args)
+            lambda: self._schedule(self._now_ms() + max(seconds, 0) * 1000, fn, arguments)
         )
 
+    @overload
     def run_at(
-        self, when: dt.datetime | float, fn: Any, args: Mapping[str, Any] | None = None
+        self,
+        when: dt.datetime | float,
+        fn: Schedulable[P, A, E],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Effect[Id[Any]]: ...
+    @overload
+    def run_at(
+        self,
+        when: dt.datetime | float,
+        fn: Schedulable[..., Any, Any] | str,
+        args: Mapping[str, Any] | None,
+        /,
+    ) -> Effect[Id[Any]]: ...
+    def run_at(
+        self, when: dt.datetime | float, fn: Any, /, *args: Any, **kwargs: Any
     ) -> Effect[Id[Any]]:
-        """Run `fn(args)` at `when` (a datetime, or ms since the epoch)."""
+        """Run `fn` with these arguments (keywords, or one dict) at `when` (a datetime, or
+        ms since the epoch)."""
         at = when.timestamp() * 1000 if isinstance(when, dt.datetime) else float(when)
-        return effects.suspend(lambda: self._schedule(at, fn, args))
+        arguments = call_args(args, kwargs)
+        return effects.suspend(lambda: self._schedule(at, fn, arguments))
 
     def cancel(self, job_id: str) -> Effect[None]:
         """Cancel a job that has not started; a started or finished job is left as it is."""
@@ -95,8 +134,8 @@ class SchedulerService:
 
         return effects.sync(lambda: self._run(run))
 
-    def _schedule(self, at_ms: float, fn: Any, args: Mapping[str, Any] | None) -> Effect[Id[Any]]:
-        path, encoded = self._resolve(fn, args or {})
+    def _schedule(self, at_ms: float, fn: Any, args: Mapping[str, Any]) -> Effect[Id[Any]]:
+        path, encoded = self._resolve(fn, args)
 
         def run(tx: Transaction) -> Id[Any]:
             tx.count_scheduled()

@@ -59,7 +59,7 @@ def page(cursor: str | None, num_items: float):
 
 
 @mutation(args={"text": v.string(), "tags": v.optional(v.array(v.string()))}, returns=v.id("notes"))
-def add(text: str, tags: list[str] | None):
+def add(text: str, tags: list[str] | None = None):
     """Add a note as the signed-in user; bumps the user's note counter."""
     auth = yield from Auth
     me = yield from auth.get_user_identity()

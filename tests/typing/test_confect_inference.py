@@ -18,7 +18,9 @@ from confect import (
     Id,
     InvalidCursorError,
     MultiplePaginatedQueriesError,
+    MutationDefinition,
     NoUserIdentityFoundError,
+    QueryDefinition,
     ScoredId,
     UserIdentity,
     ValidationError,
@@ -122,11 +124,12 @@ def test_function_definitions_infer_result_and_error() -> None:
             yield from Refused(why="empty")
         return text
 
-    assert_type(echo, FunctionDefinition[str, Refused])
+    typed: QueryDefinition[..., str, Refused] = echo  # A and E are invariant: exactly these
+    assert isinstance(typed, FunctionDefinition)
 
     @mutation()
     def new_id() -> Generator[Effect[Any, Any, Any], Any, Id[Note]]:
         raise NotImplementedError
         yield
 
-    assert_type(new_id, FunctionDefinition[Id[Note], Any])
+    assert_type(new_id, MutationDefinition[[], Id[Note], Any])

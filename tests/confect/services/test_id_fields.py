@@ -80,7 +80,7 @@ def comment_of(id: Id[Comment]):
     db = yield from DatabaseReader
     comment = yield from db.table("comments").get(id)
     post = yield from db.table("posts").get(comment.post_id)
-    assert isinstance(comment.post_id, Id) and isinstance(comment._value, Comment)
+    assert isinstance(comment.post_id, Id) and isinstance(comment, Comment)
     return {"post_id": comment.post_id, "title": post.title, "text": comment.text}
 
 

@@ -1,0 +1,3 @@
+import confect
+
+refs = confect.refs("tests.confect.app.calls_app")
