@@ -12,6 +12,7 @@ from effects.concurrency import all, for_each, fork, fork_daemon, race, race_fir
 from effects.context import Context, Reference, Tag
 from effects.effect import (
     Effect,
+    EffectGen,
     async_,
     attempt,
     catch_tag,
@@ -55,6 +56,7 @@ __all__ = [
     "Clock",
     "Context",
     "Effect",
+    "EffectGen",
     "Exit",
     "FailureValue",
     "Fiber",

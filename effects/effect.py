@@ -8,6 +8,11 @@ and running the same effect twice runs it twice. Compose effects with `Effect`'s
 The nodes these build and the interpreter that runs them live in `effects._internal`.
 """
 
+from collections.abc import Generator
+from typing import Any
+
+from typing_extensions import TypeAliasType, TypeVar
+
 from effects._internal.constructors import (
     attempt,
     catch_tag,
@@ -32,9 +37,24 @@ from effects._internal.primitives import (
     yield_now,
 )
 
+A = TypeVar("A")
+E = TypeVar("E", default=Any)
+R = TypeVar("R", default=Any)
+
+EffectGen = TypeAliasType("EffectGen", Generator[Effect[Any, E, R], Any, A], type_params=(A, E, R))
+"""The type of a `@gen` generator that returns `A`, failing with `E` and needing `R`
+(`Any` where not given): `def find(id: str) -> EffectGen[User]`, or with its errors and
+services checked, `EffectGen[User, NotFound, Users]`.
+
+Pyright infers the type of a generator that has no annotation, but in strict mode it
+reports one that uses `yield from` as partially unknown (it does not infer the type sent
+into a generator: microsoft/pyright#5181), so strictly checked code annotates its `@gen`
+functions, at least with their result type."""
+
 __all__ = [
     "Canceler",
     "Effect",
+    "EffectGen",
     "Resume",
     "async_",
     "attempt",
