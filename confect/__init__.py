@@ -60,6 +60,8 @@ from confect.services.database import (
     PaginationOptions,
     PaginationResult,
 )
+from confect.services.filters import Expression, FilterBuilder
+from confect.services.query_builder import IndexRangeBuilder, SearchFilterBuilder
 from confect.services.runners import ActionRunner, MutationRunner, QueryRunner
 from confect.services.scheduler import Scheduler
 from confect.services.storage import StorageActionWriter, StorageReader, StorageWriter
@@ -84,6 +86,8 @@ __all__ = [
     "Doc",
     "Document",
     "DocumentDecodeError",
+    "Expression",
+    "FilterBuilder",
     "FunctionDefinition",
     "GetByIdFailure",
     "GetByIndexFailure",
@@ -92,6 +96,7 @@ __all__ = [
     "HttpResponse",
     "HttpRouter",
     "Id",
+    "IndexRangeBuilder",
     "InvalidCursorError",
     "InvalidValueError",
     "JwtProvider",
@@ -111,6 +116,7 @@ __all__ = [
     "Scheduler",
     "SchemaError",
     "ScoredId",
+    "SearchFilterBuilder",
     "ServiceNotAvailable",
     "StorageActionWriter",
     "StorageReader",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import effects
-from effects import Layer, Schedule, Tag, TaggedError, TestClock, gen
+from effects import EffectGen, Layer, Schedule, Tag, TaggedError, TestClock, gen
 
 
 # 1. Typed errors are frozen attrs classes with a `_tag`.
@@ -21,16 +21,17 @@ class UsersTag(Tag["UsersTag", Users]): ...
 
 
 # 3. Effects from generators: `yield from` an effect, a tag, or an error.
+# (Pyright infers a generator's type; in strict mode, annotate it: `EffectGen[A, E, R]`.)
 @gen
-def find_name(user_id: str):
+def find_name(user_id: str) -> EffectGen[str, UserNotFound, UsersTag]:
     users = yield from UsersTag
     if user_id not in users.names:
-        yield from UserNotFound(user_id=user_id)
+        return (yield from UserNotFound(user_id=user_id))
     return users.names[user_id]
 
 
 @gen
-def greeting(user_id: str):
+def greeting(user_id: str) -> EffectGen[str, UserNotFound, UsersTag]:
     name = yield from find_name(user_id)
     return f"Hello, {name}!"
 
@@ -58,14 +59,14 @@ def main() -> None:
     attempts: list[float] = []
 
     @gen
-    def flaky():
+    def flaky() -> EffectGen[str, UserNotFound]:
         attempts.append((yield from effects.clock.now()))
         if len(attempts) < 3:
             yield from UserNotFound(user_id="not yet")
         return "third time lucky"
 
     @gen
-    def with_clock():
+    def with_clock() -> EffectGen[str, UserNotFound]:
         fiber = yield from effects.fork(
             flaky().retry(Schedule.exponential(1.0).compose(Schedule.recurs(5)))
         )

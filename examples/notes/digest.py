@@ -1,7 +1,7 @@
 """An action that summarizes an author's notes (where a real app would call an AI service)."""
 
 from confect import ActionRunner, Auth, MutationRunner, QueryRunner, action, internal_action, v
-from effects import Tag
+from effects import EffectGen, Tag
 
 
 class Summarizer(Tag["Summarizer", "SummarizerService"]):
@@ -15,25 +15,23 @@ class SummarizerService:
 
 
 @internal_action(args={"author": v.string()})
-def make_digest(author: str):
+def make_digest(author: str) -> EffectGen[str]:
     """Read the author's notes, summarize them, and save the digest."""
     from .notes import list_by_author, save_digest
 
     queries = yield from QueryRunner
-    notes = yield from queries.run_query(list_by_author, {"author": author})
+    notes = yield from queries.run_query(list_by_author, author=author)
     summarizer = yield from Summarizer
     summary = summarizer.summarize([note.text for note in notes])
     mutations = yield from MutationRunner
-    yield from mutations.run_mutation(
-        save_digest, {"author": author, "summary": summary, "count": len(notes)}
-    )
+    yield from mutations.run_mutation(save_digest, author=author, summary=summary, count=len(notes))
     return summary
 
 
 @action()
-def my_digest():
+def my_digest() -> EffectGen[str]:
     """Summarize the signed-in user's notes now."""
     auth = yield from Auth
     me = yield from auth.get_user_identity()
     actions = yield from ActionRunner
-    return (yield from actions.run_action(make_digest, {"author": me.subject}))
+    return (yield from actions.run_action(make_digest, author=me.subject))

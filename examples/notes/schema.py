@@ -2,29 +2,31 @@
 
 import attrs
 
-from confect import define_schema, define_table, v
+from confect import Document, define_schema, define_table, v
 
 
 @attrs.frozen
-class Note:
+class Note(Document):
     author: str
     text: str
-    tags: list[str] = attrs.field(factory=list)
+    tags: list[str] = attrs.field(factory=list[str])
     pinned: bool = False
 
 
 @attrs.frozen
-class Digest:
+class Digest(Document):
     author: str
     count: float
     summary: str
 
 
-schema = define_schema(
-    notes=define_table(Note)
+notes = (
+    define_table(Note)
     .index("by_author", ["author"])
     .index("by_tag_count", ["author", "pinned"])
-    .search_index("search_text", search_field="text", filter_fields=["author"]),
-    digests=define_table(Digest).index("by_author", ["author"]),
-    counters=define_table({"name": v.string(), "value": v.int64()}).index("by_name", ["name"]),
+    .search_index("search_text", search_field="text", filter_fields=["author"])
 )
+digests = define_table(Digest).index("by_author", ["author"])
+counters = define_table({"name": v.string(), "value": v.int64()}).index("by_name", ["name"])
+
+schema = define_schema(notes=notes, digests=digests, counters=counters)

@@ -7,7 +7,7 @@ from confect import GetByIdFailure, NoUserIdentityFoundError
 from confect.testing import ConfectTest
 from effects import Layer
 
-from ..digest import Summarizer
+from ..digest import Summarizer, SummarizerService
 from ..notes import (
     NotAllowed,
     add,
@@ -84,7 +84,7 @@ def test_pages(confect_test: ConfectTest):
 
 
 def test_digest_action_runs_later_with_a_fake_summarizer(confect_test: ConfectTest):
-    class FakeSummarizer:
+    class FakeSummarizer(SummarizerService):
         def summarize(self, texts: list[str]) -> str:
             return "|".join(texts)
 
