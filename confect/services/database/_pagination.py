@@ -2,8 +2,9 @@
 exactly (the caller's `end_cursor`, else a reactive query's journal), or to `num_items`
 documents, or as far as the read limits allow; the page's end is recorded as the journal.
 
-A cursor is opaque: the base64 of a marker and the scan key of the page's last document,
-or of the end marker (past the last document in either order), so it is never empty.
+A cursor is opaque: the base64 of a marker and the scan key of the page's last document
+(a search query's: its search key, so its pages follow relevance), or of the end marker
+(past the last document in either order), so it is never empty.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from confect.model.documents import doc_from_stored
 from confect.model.errors import InvalidCursorError, ValidationError
 from confect.model.pagination import PaginationOptions, PaginationResult
 from confect.model.values import value_size
+from confect.services.database._search import search_results
 
 if TYPE_CHECKING:
     from confect.services.database._query import Query
@@ -54,7 +56,10 @@ def read_page(query: Query[D], options: PaginationOptions) -> PaginationResult[D
     end_cursor = options.end_cursor if options.end_cursor is not None else tx.journal_in
     start = None if options.cursor is None else _position(options.cursor)
     end = None if end_cursor is None else _position(end_cursor)
-    result = _read(query, _bounded(query, start, end), options, end is not None)
+    if query.search is not None:
+        result = _read_search(query, start, end, options)
+    else:
+        result = _read(query, _bounded(query, start, end), options, end is not None)
     if end_cursor is not None:
         assert end is not None
         result = attrs.evolve(result, is_done=end.key is None, continue_cursor=end_cursor)
@@ -85,6 +90,24 @@ def _read(
             return PaginationResult(page, False, _cursor(key))
         if _over(rows, options.maximum_rows_read) or _over(size, options.maximum_bytes_read):
             return PaginationResult(page, False, _cursor(key), "SplitRequired")
+    return PaginationResult(page, True, END_CURSOR)
+
+
+def _read_search(
+    query: Query[D], start: _Position | None, end: _Position | None, options: PaginationOptions
+) -> PaginationResult[D]:
+    """Up to `num_items` of the search's results after `start` (every one up to `end`, if
+    given), in relevance order. As Convex's, a search page has no read limits of its own:
+    its results are fetched at once."""
+    page: list[D] = []
+    for key, document in search_results(query):
+        if start is not None and (start.key is None or key <= start.key):
+            continue
+        if end is not None and end.key is not None and key > end.key:
+            break
+        page.append(doc_from_stored(query.table, document, query.validator))
+        if end is None and len(page) == options.num_items:
+            return PaginationResult(page, False, _cursor(key))
     return PaginationResult(page, True, END_CURSOR)
 
 

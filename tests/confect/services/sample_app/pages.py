@@ -37,3 +37,11 @@ def two_pages(owner: str):
     items = yield from _items(owner, "asc")
     yield from items.paginate(num_items=1)
     return (yield from items.paginate(num_items=1))
+
+
+@query(args={"text": v.string(), "paginationOpts": v.pagination_opts()})
+def search_page(text: str, paginationOpts: PaginationOptions):
+    """The items whose label matches `text`, most relevant first, a page at a time."""
+    db = yield from DatabaseReader
+    found = db.table("items").search("search_label", lambda q: q.search("label", text))
+    return (yield from found.paginate(paginationOpts))
