@@ -1,5 +1,5 @@
 """Pagination as Convex's clients drive it: `paginationOpts` in, `{page, isDone,
-continueCursor}` out, end cursors honoured exactly, read limits, one
+continueCursor}` out, end cursors honoured exactly, read limits, split cursors, one
 paginate per function, the journal a query run leaves, and paginated search queries."""
 
 from typing import Any
@@ -152,6 +152,24 @@ def test_a_bad_journal_fails_with_invalid_cursor(t: ConfectTest):
         _run(t, "bad journal", numItems=2)
 
 
+def test_a_page_of_more_than_two_rows_has_a_split_cursor_halfway(t: ConfectTest):
+    assert "splitCursor" not in _page(t, numItems=2)
+    whole = _page(t, numItems=4)
+    assert _labels(whole) == ["a1", "a2", "a3", "a4"] and "pageStatus" not in whole
+    split = whole["splitCursor"]  # after the third row read, as Convex's index ranges put it
+    before = _page(t, numItems=1, endCursor=split)
+    after = _page(t, numItems=1, cursor=split, endCursor=whole["continueCursor"])
+    assert _labels(before) == ["a1", "a2", "a3"] and _labels(after) == ["a4"]
+
+
+def test_a_page_that_read_past_three_quarters_of_its_row_limit_recommends_a_split(
+    t: ConfectTest,
+):
+    near = _page(t, numItems=3, maximumRowsRead=3)
+    assert _labels(near) == ["a1", "a2", "a3"] and near["pageStatus"] == "SplitRecommended"
+    assert "pageStatus" not in _page(t, numItems=3, maximumRowsRead=4)
+
+
 # inserted out of relevance order: most relevant for "milk" first, then by creation time
 _RELEVANT = [
     "milk milk milk",
@@ -188,6 +206,7 @@ def test_a_paginated_search_pages_through_its_results_in_relevance_order(
             break
         cursor = result["continueCursor"]
     assert pages_seen == [_RELEVANT[0:2], _RELEVANT[2:4], _RELEVANT[4:]]
+    assert "splitCursor" not in result  # Convex does not split a search query's pages
 
 
 def test_a_search_page_resumes_after_its_last_result_despite_writes(searchable: ConfectTest):
