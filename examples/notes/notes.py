@@ -4,9 +4,11 @@ from confect import (
     Auth,
     DatabaseReader,
     DatabaseWriter,
+    PaginationOptions,
     Scheduler,
     internal_mutation,
     mutation,
+    paginated_query,
     query,
     v,
 )
@@ -56,6 +58,15 @@ def page(cursor: str | None, num_items: float):
         "is_done": result.is_done,
         "continue_cursor": result.continue_cursor,
     }
+
+
+@paginated_query(args={"author": v.string()}, item=v.doc("notes"))
+def by_author_paginated(author: str, pagination_opts: PaginationOptions):
+    """The author's notes, newest first, a page at a time: a paginated query in Convex's
+    convention (`paginationOpts` in, a page out), as `usePaginatedQuery` calls it."""
+    db = yield from DatabaseReader
+    notes = db.table("notes").index("by_author", lambda q: q.eq("author", author))
+    return (yield from notes.order("desc").paginate(pagination_opts))
 
 
 @mutation(args={"text": v.string(), "tags": v.optional(v.array(v.string()))}, returns=v.id("notes"))
