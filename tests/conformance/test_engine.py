@@ -359,8 +359,8 @@ def test_search_matches_a_scan_of_every_document(make_backend, bodies, query_wor
         call(backend, "mutation", post, {"body": body, "topic": "a" if i % 2 else "b"})
     got = call(backend, "query", search_posts, {"text": query_words, "topic": None})
     terms = query_terms(query_words)
-    scored = [
-        (-relevance(terms, body), i, body)
+    scored = [  # equally relevant: the newest first, as Convex's search key orders them
+        (-relevance(terms, body), -i, body)
         for i, body in enumerate(bodies)
         if relevance(terms, body) > 0
     ]

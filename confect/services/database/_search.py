@@ -1,6 +1,6 @@
 """The results of a full-text search query, most relevant first, each with its search key:
 the bytes that order the results and that a page's cursor names, as Convex keys a search
-result by its score, its creation time and its id."""
+result by its score, then its creation time (the newest first), then its id."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ MAX_SEARCH_RESULTS = 1024
 
 
 def search_results(query: Query[Any]) -> list[tuple[bytes, Document]]:
-    """The (search key, document) pairs `query` finds, in relevance order (at most 1024)."""
+    """The (search key, document) pairs `query` finds, in relevance order (at most 1024;
+    of equally relevant documents, the newest first)."""
     assert query.search is not None
     index, field, text, equalities = query.search
     terms = query_terms(text)
@@ -30,6 +31,6 @@ def search_results(query: Query[Any]) -> list[tuple[bytes, Document]]:
         score = relevance(terms, field_value(document, field))
         if score > 0:
             created = cast(float, document["_creationTime"])
-            found.append((encode_key((-score, created, document["_id"])), document))
+            found.append((encode_key((-score, -created, document["_id"])), document))
     found.sort(key=lambda result: result[0])
     return found[:MAX_SEARCH_RESULTS]
