@@ -27,6 +27,7 @@ from confect.app.functions import (
     query,
 )
 from confect.app.http import HttpRequest, HttpResponse, HttpRouter
+from confect.app.paginated import internal_paginated_query, paginated_query
 from confect.app.registry import App, Refs, load_app, refs
 from confect.model.documents import Doc, Document
 from confect.model.errors import (
@@ -132,9 +133,11 @@ __all__ = [
     "http_action",
     "internal_action",
     "internal_mutation",
+    "internal_paginated_query",
     "internal_query",
     "load_app",
     "mutation",
+    "paginated_query",
     "query",
     "refs",
     "v",

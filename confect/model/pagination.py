@@ -1,6 +1,7 @@
 """Pagination's values, as Convex's `PaginationOptions` and `PaginationResult`: what a
 paginated query takes (`paginationOpts`) and what `paginate` gives (sent as
-`{page, isDone, continueCursor}`, with `pageStatus` when a read limit ended the page)."""
+`{page, isDone, continueCursor}`, with `pageStatus` and `splitCursor` when Convex gives
+them)."""
 
 from __future__ import annotations
 
@@ -32,10 +33,13 @@ class PaginationOptions:
 @attrs.frozen
 class PaginationResult(Generic[T]):
     """One page: `page`, whether the query is exhausted (`is_done`), the cursor to continue
-    from (`continue_cursor`, never empty) and, when a read limit ended the page early,
-    `page_status` "SplitRequired"."""
+    from (`continue_cursor`, never empty); `page_status` "SplitRequired" when a read limit
+    ended the page early, "SplitRecommended" when it read close to the limits; and
+    `split_cursor`, a cursor about halfway through the page (once it read more than two
+    documents of an index), where a client may split it in two."""
 
     page: list[T]
     is_done: bool = attrs.field(metadata={WIRE_NAME: "isDone"})
     continue_cursor: str = attrs.field(metadata={WIRE_NAME: "continueCursor"})
     page_status: PageStatus | None = attrs.field(default=None, metadata={WIRE_NAME: "pageStatus"})
+    split_cursor: str | None = attrs.field(default=None, metadata={WIRE_NAME: "splitCursor"})

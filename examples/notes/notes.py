@@ -7,10 +7,13 @@ from confect import (
     DatabaseReader,
     DatabaseWriter,
     Id,
+    PaginationOptions,
+    PaginationResult,
     Scheduler,
     SearchFilterBuilder,
     internal_mutation,
     mutation,
+    paginated_query,
     query,
     v,
 )
@@ -61,6 +64,17 @@ def page(num_items: float, cursor: str | None = None) -> EffectGen[dict[str, Any
         "is_done": result.is_done,
         "continue_cursor": result.continue_cursor,
     }
+
+
+@paginated_query(args={"author": v.string()}, item=v.doc("notes"))
+def by_author_paginated(
+    author: str, pagination_opts: PaginationOptions
+) -> EffectGen[PaginationResult[Note]]:
+    """The author's notes, newest first, a page at a time: a paginated query in Convex's
+    convention (`paginationOpts` in, a page out), as `usePaginatedQuery` calls it."""
+    db = yield from DatabaseReader
+    by_author = db.table(notes).index("by_author", lambda q: q.eq("author", author))
+    return (yield from by_author.order("desc").paginate(pagination_opts))
 
 
 @mutation(args={"text": v.string(), "tags": v.optional(v.array(v.string()))}, returns=v.id("notes"))

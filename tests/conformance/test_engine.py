@@ -126,6 +126,18 @@ def search_posts(text: str, topic: str | None):
     return [d.body for d in (yield from db.table("posts").search("search_body", terms).collect())]
 
 
+@query(args={"text": v.string(), "cursor": v.optional(v.string()), "size": v.number()})
+def search_page(text: str, cursor: str | None, size: float):
+    db = yield from DatabaseReader
+    found = db.table("posts").search("search_body", lambda q: q.search("body", text))
+    result = yield from found.paginate(int(size), cursor)
+    return {
+        "bodies": [d.body for d in result.page],
+        "done": result.is_done,
+        "cursor": result.continue_cursor,
+    }
+
+
 @mutation(args={"body": v.string(), "topic": v.string()}, returns=v.id("posts"))
 def post(body: str, topic: str):
     db = yield from DatabaseWriter
@@ -171,6 +183,7 @@ FUNCTIONS = (
     new_counter,
     counter,
     search_posts,
+    search_page,
     post,
     edit_post,
 )
@@ -346,12 +359,41 @@ def test_search_matches_a_scan_of_every_document(make_backend, bodies, query_wor
         call(backend, "mutation", post, {"body": body, "topic": "a" if i % 2 else "b"})
     got = call(backend, "query", search_posts, {"text": query_words, "topic": None})
     terms = query_terms(query_words)
-    scored = [
-        (-relevance(terms, body), i, body)
+    scored = [  # equally relevant: the newest first, as Convex's search key orders them
+        (-relevance(terms, body), -i, body)
         for i, body in enumerate(bodies)
         if relevance(terms, body) > 0
     ]
     assert got == [body for _, _, body in sorted(scored)]
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    bodies=st.lists(
+        st.lists(st.sampled_from(WORDS), min_size=1, max_size=5).map(" ".join), max_size=12
+    ),
+    query_words=st.lists(st.sampled_from(WORDS), min_size=1, max_size=2).map(" ".join),
+    size=st.integers(1, 5),
+)
+def test_paginating_a_search_gives_its_results_in_order_once(
+    make_backend, bodies, query_words, size
+):
+    backend = make_backend()
+    for body in bodies:
+        call(backend, "mutation", post, {"body": body, "topic": "a"})
+    expected = call(backend, "query", search_posts, {"text": query_words, "topic": None})
+    seen: list[str] = []
+    cursor = None
+    for _ in range(len(bodies) + 2):
+        result = call(
+            backend, "query", search_page, {"text": query_words, "cursor": cursor, "size": size}
+        )
+        assert len(result["bodies"]) <= size
+        seen += result["bodies"]
+        if result["done"]:
+            break
+        cursor = result["cursor"]
+    assert result["done"] and seen == expected
 
 
 def test_search_sees_updates_deletes_and_filters(make_backend):

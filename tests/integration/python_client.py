@@ -33,6 +33,27 @@ def basics(url: str, token: str) -> None:
     report("pages", [first["page"], second["page"], third["page"], third["is_done"]])
 
 
+def paginated(url: str, token: str) -> None:
+    """Pages through a `@paginated_query` as Convex's clients do: `paginationOpts` in."""
+    user = ConvexClient(url)
+    user.set_auth(token)
+    for i in range(5):
+        user.mutation("notes:add", {"text": f"paged note {i}"})
+    pages, cursor, result = [], None, {"isDone": False}
+    while not result["isDone"]:
+        options = {"numItems": 2, "cursor": cursor}
+        result = user.query(
+            "notes:by_author_paginated", {"author": "py-pager", "paginationOpts": options}
+        )
+        pages.append([note["text"] for note in result["page"]])
+        cursor = result["continueCursor"]
+    report("pages", pages)
+    try:
+        user.query("notes:by_author_paginated", {"author": "py-pager"})
+    except Exception as error:
+        report("without paginationOpts", str(error))
+
+
 def subscription(url: str, token: str) -> None:
     watcher = ConvexClient(url)
     updates = iter(watcher.subscribe("notes:list_by_author", {"author": "py-user"}))
@@ -110,6 +131,7 @@ if __name__ == "__main__":
     url, scenario, token = sys.argv[1], sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else "")
     scenarios = {
         "basics": basics,
+        "paginated": paginated,
         "subscription": subscription,
         "across_servers": across_servers,
         "errors": errors,

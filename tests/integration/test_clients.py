@@ -45,6 +45,13 @@ def test_python_client_queries_mutations_auth_and_pages(live: Live):
     assert first + second + third == [f"py note {i}" for i in range(5)]
 
 
+def test_python_client_pages_through_a_paginated_query(live: Live):
+    got = steps(python_client(live, "paginated", live.token("py-pager")))
+    texts = [f"paged note {i}" for i in reversed(range(5))]
+    assert got["pages"] == [texts[0:2], texts[2:4], texts[4:]]
+    assert "paginationOpts" in got["without paginationOpts"]
+
+
 def test_python_client_subscription_sees_another_clients_mutation(live: Live):
     got = steps(python_client(live, "subscription", live.token("py-user")))
     assert got["subscription"]["after"][0] == "seen by the watcher"

@@ -20,6 +20,7 @@ from confect import (
     MultiplePaginatedQueriesError,
     MutationDefinition,
     NoUserIdentityFoundError,
+    PaginationOptions,
     QueryDefinition,
     ScoredId,
     UserIdentity,
@@ -27,6 +28,7 @@ from confect import (
     VectorSearch,
     define_table,
     mutation,
+    paginated_query,
     query,
     v,
 )
@@ -34,7 +36,7 @@ from confect.model.schema import TableDefinition
 from confect.services.auth import AuthService
 from confect.services.database import DatabaseReaderService, PaginationResult
 from confect.services.vector_search import VectorSearchService
-from effects import Effect, TaggedError
+from effects import Effect, EffectGen, TaggedError
 
 
 @attrs.frozen
@@ -133,3 +135,12 @@ def test_function_definitions_infer_result_and_error() -> None:
         yield
 
     assert_type(new_id, MutationDefinition[[], Id[Note], Any])
+
+
+def test_paginated_queries_carry_their_page_type() -> None:
+    @paginated_query(item=v.doc("tasks"))
+    def pages(pagination_opts: PaginationOptions) -> EffectGen[PaginationResult[Task]]:
+        reader = yield from DatabaseReader
+        return (yield from reader.table(tasks).paginate(pagination_opts))
+
+    assert_type(pages, QueryDefinition[..., PaginationResult[Task], Any])

@@ -98,13 +98,18 @@ class PaginationResultV(ObjectV[PaginationResult[Any]]):
                 "isDone": result.is_done,
                 "continueCursor": result.continue_cursor,
                 "pageStatus": result.page_status,
+                "splitCursor": result.split_cursor,
             }
         return super().encode(value, path)
 
     def decode(self, value: Value, path: str = "value") -> PaginationResult[Any]:
         given = cast(dict[str, Any], ObjectV(self.fields).decode(value, path))
         return PaginationResult(
-            given["page"], given["isDone"], given["continueCursor"], _present(given, "pageStatus")
+            given["page"],
+            given["isDone"],
+            given["continueCursor"],
+            _present(given, "pageStatus"),
+            _present(given, "splitCursor"),
         )
 
     def describe(self) -> str:

@@ -2,8 +2,9 @@
 exactly (the caller's `end_cursor`, else a reactive query's journal), or to `num_items`
 documents, or as far as the read limits allow; the page's end is recorded as the journal.
 
-A cursor is opaque: the base64 of a marker and the scan key of the page's last document,
-or of the end marker (past the last document in either order), so it is never empty.
+A cursor is opaque: the base64 of a marker and the scan key of the page's last document
+(a search query's: its search key, so its pages follow relevance), or of the end marker
+(past the last document in either order), so it is never empty.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import attrs
 
 from confect.model.documents import doc_from_stored
 from confect.model.errors import InvalidCursorError, ValidationError
-from confect.model.pagination import PaginationOptions, PaginationResult
+from confect.model.pagination import PageStatus, PaginationOptions, PaginationResult
 from confect.model.values import value_size
+from confect.runtime.transaction import MAX_READ_BYTES, MAX_READS
+from confect.services.database._search import MAX_SEARCH_RESULTS, search_results
 
 if TYPE_CHECKING:
     from confect.services.database._query import Query
@@ -26,6 +29,7 @@ D = TypeVar("D")
 _KEY = b"k"  # a cursor after the document with this scan key
 _END = b"e"  # a cursor at the end of the query
 END_CURSOR = base64.urlsafe_b64encode(_END).decode()
+MAX_PAGE_LEN = 8192
 
 
 @attrs.frozen
@@ -54,7 +58,10 @@ def read_page(query: Query[D], options: PaginationOptions) -> PaginationResult[D
     end_cursor = options.end_cursor if options.end_cursor is not None else tx.journal_in
     start = None if options.cursor is None else _position(options.cursor)
     end = None if end_cursor is None else _position(end_cursor)
-    result = _read(query, _bounded(query, start, end), options, end is not None)
+    if query.search is not None:
+        result = _read_search(query, start, end, options)
+    else:
+        result = _read(query, _bounded(query, start, end), options, end is not None)
     if end_cursor is not None:
         assert end is not None
         result = attrs.evolve(result, is_done=end.key is None, continue_cursor=end_cursor)
@@ -66,26 +73,76 @@ def _read(
     query: Query[D], bounded: Query[D], options: PaginationOptions, to_end: bool
 ) -> PaginationResult[D]:
     """Up to `num_items` documents of `bounded` (every one, `to_end`), ending early at
-    the read limits (then "SplitRequired")."""
+    the read limits (then "SplitRequired"), with a split cursor halfway through the rows
+    read once there are more than two, as Convex's index ranges give."""
     page: list[D] = []
-    rows = size = 0
+    read: list[bytes] = []
+    size = 0
+
+    def ended(cursor: str, status: PageStatus | None = None) -> PaginationResult[D]:
+        rows_limit = min(options.maximum_rows_read or MAX_READS, MAX_READS)
+        bytes_limit = min(options.maximum_bytes_read or MAX_READ_BYTES, MAX_READ_BYTES)
+        near = len(read) > _soft(rows_limit) or size > _soft(bytes_limit)
+        split = _cursor(read[len(read) // 2]) if len(read) > 2 else None
+        return _ended(page, cursor, status, split, near)
+
     if bounded.lo >= bounded.hi:
-        return PaginationResult(page, True, END_CURSOR)
+        return ended(END_CURSOR)
     scan = query.tx.scan_keyed(
         query.table, query.index, bounded.lo, bounded.hi, query.order_ == "desc"
     )
     for key, document in scan:
-        rows += 1
+        read.append(key)
+        size += value_size(document)
         if all(f(document) for f in query.filters):
             page.append(doc_from_stored(query.table, document, query.validator))
         if to_end:
             continue
-        size += value_size(document)
         if len(page) == options.num_items:
-            return PaginationResult(page, False, _cursor(key))
-        if _over(rows, options.maximum_rows_read) or _over(size, options.maximum_bytes_read):
-            return PaginationResult(page, False, _cursor(key), "SplitRequired")
-    return PaginationResult(page, True, END_CURSOR)
+            return ended(_cursor(key))
+        if _over(len(read), options.maximum_rows_read) or _over(size, options.maximum_bytes_read):
+            return ended(_cursor(key), "SplitRequired")
+    return ended(END_CURSOR)
+
+
+def _read_search(
+    query: Query[D], start: _Position | None, end: _Position | None, options: PaginationOptions
+) -> PaginationResult[D]:
+    """Up to `num_items` of the search's results after `start` (every one up to `end`, if
+    given), in relevance order. As Convex's, a search page has no split cursor, and its
+    soft limits are those of the search (1024 results) and the transaction's bytes."""
+    page: list[D] = []
+    size = 0
+
+    def ended(cursor: str) -> PaginationResult[D]:
+        near = len(page) > _soft(MAX_SEARCH_RESULTS) or size > _soft(MAX_READ_BYTES)
+        return _ended(page, cursor, None, None, near)
+
+    for key, document in search_results(query):
+        if start is not None and (start.key is None or key <= start.key):
+            continue
+        if end is not None and end.key is not None and key > end.key:
+            break
+        size += value_size(document)
+        page.append(doc_from_stored(query.table, document, query.validator))
+        if end is None and len(page) == options.num_items:
+            return ended(_cursor(key))
+    return ended(END_CURSOR)
+
+
+def _ended(
+    page: list[D], cursor: str, status: PageStatus | None, split: str | None, near: bool
+) -> PaginationResult[D]:
+    """The page that ends at `cursor`: "SplitRecommended" when nothing else ended it but
+    it read past Convex's soft limits (`near`: three quarters of the hard ones) or holds
+    over three quarters of 8192 documents."""
+    if status is None and (near or len(page) > _soft(MAX_PAGE_LEN)):
+        status = "SplitRecommended"
+    return PaginationResult(page, cursor == END_CURSOR, cursor, status, split)
+
+
+def _soft(limit: int) -> int:
+    return limit * 3 // 4
 
 
 def _over(count: int, limit: int | None) -> bool:

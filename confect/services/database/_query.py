@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, Literal, TypeVar, cast
+from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
 import effects
-from confect.engine.interface import BY_CREATION_TIME, Document, field_value
+from confect.engine.interface import BY_CREATION_TIME, Document
 from confect.model.documents import doc_from_stored
 from confect.model.errors import (
     DocumentDecodeError,
@@ -21,17 +21,16 @@ from confect.model.errors import (
     ValidationError,
 )
 from confect.model.pagination import PaginationOptions, PaginationResult
-from confect.model.text_search import query_terms, relevance
 from confect.model.validators import FieldEncoder, Validator
-from confect.model.values import AFTER_PREFIX, encode_value
+from confect.model.values import AFTER_PREFIX
 from confect.runtime.transaction import Transaction
 from confect.services.database._pagination import check_options, read_page
+from confect.services.database._search import search_results
 from confect.services.filters import Expression, FilterBuilder
 from effects import Effect
 
 Order = Literal["asc", "desc"]
 D = TypeVar("D")
-MAX_SEARCH_RESULTS = 1024
 
 
 def check_order(order: str) -> None:
@@ -127,20 +126,7 @@ class Query(Generic[D]):
         return (document for _, document in self._keyed_documents())
 
     def _search_documents(self) -> Iterator[Document]:
-        assert self.search is not None
-        index, field, text, equalities = self.search
-        terms = query_terms(text)
-        scored: list[tuple[float, float, Document]] = []
-        for document in self.tx.search(self.table, index, terms):
-            if any(encode_value(field_value(document, f)) != key for f, key in equalities):
-                continue
-            if not all(f(document) for f in self.filters):
-                continue
-            score = relevance(terms, field_value(document, field))
-            if score > 0:
-                scored.append((-score, float(cast(float, document["_creationTime"])), document))
-        scored.sort(key=lambda item: (item[0], item[1]))
-        return (document for _, _, document in scored[:MAX_SEARCH_RESULTS])
+        return (document for _, document in search_results(self))
 
     def _decode(self, document: Document) -> D:
         return doc_from_stored(self.table, document, self.validator)

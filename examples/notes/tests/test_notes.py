@@ -61,9 +61,10 @@ def test_search_finds_by_words_and_prefix(confect_test: ConfectTest):
     alice.mutation(add, {"text": "buy oat milk"})
     alice.mutation(add, {"text": "call the plumber"})
     confect_test.with_identity(subject="bob").mutation(add, {"text": "milk the cows"})
+    # as relevant as each other: the newest first, as Convex orders them
     assert [n.text for n in confect_test.query(search, {"text": "milk"})] == [
-        "buy oat milk",
         "milk the cows",
+        "buy oat milk",
     ]
     [plumber] = confect_test.query(search, {"text": "plum"})
     assert plumber.text == "call the plumber" and isinstance(plumber, Note)

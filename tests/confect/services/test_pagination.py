@@ -1,6 +1,6 @@
 """Pagination as Convex's clients drive it: `paginationOpts` in, `{page, isDone,
-continueCursor}` out, end cursors honoured exactly, read limits, one paginate per
-function, and the journal a query run leaves."""
+continueCursor}` out, end cursors honoured exactly, read limits, split cursors, one
+paginate per function, the journal a query run leaves, and paginated search queries."""
 
 from typing import Any
 
@@ -150,3 +150,87 @@ def test_an_end_cursor_in_the_arguments_outranks_the_journal(t: ConfectTest):
 def test_a_bad_journal_fails_with_invalid_cursor(t: ConfectTest):
     with pytest.raises(Exception, match="InvalidCursor"):
         _run(t, "bad journal", numItems=2)
+
+
+def test_a_page_of_more_than_two_rows_has_a_split_cursor_halfway(t: ConfectTest):
+    assert "splitCursor" not in _page(t, numItems=2)
+    whole = _page(t, numItems=4)
+    assert _labels(whole) == ["a1", "a2", "a3", "a4"] and "pageStatus" not in whole
+    split = whole["splitCursor"]  # after the third row read, as Convex's index ranges put it
+    before = _page(t, numItems=1, endCursor=split)
+    after = _page(t, numItems=1, cursor=split, endCursor=whole["continueCursor"])
+    assert _labels(before) == ["a1", "a2", "a3"] and _labels(after) == ["a4"]
+
+
+def test_a_page_that_read_past_three_quarters_of_its_row_limit_recommends_a_split(
+    t: ConfectTest,
+):
+    near = _page(t, numItems=3, maximumRowsRead=3)
+    assert _labels(near) == ["a1", "a2", "a3"] and near["pageStatus"] == "SplitRecommended"
+    assert "pageStatus" not in _page(t, numItems=3, maximumRowsRead=4)
+
+
+# inserted out of relevance order: most relevant for "milk" first, then by creation time
+_RELEVANT = [
+    "milk milk milk",
+    "milk milk",
+    "milk",
+    "oat milk with honey",
+    "buy milk and bread today",
+]
+
+
+@pytest.fixture
+def searchable(t: ConfectTest) -> ConfectTest:
+    for label in ("milk", "bread and butter", "buy milk and bread today", "milk milk milk"):
+        t.mutation(fns.add, {"owner": "bob", "rank": 0, "label": label})
+    for label in ("oat milk with honey", "milk milk"):
+        t.mutation(fns.add, {"owner": "bob", "rank": 0, "label": label})
+    return t
+
+
+def _search(t: ConfectTest, **opts: Any) -> dict[str, Any]:
+    options = {"cursor": None, **opts}
+    return t.query(pages.search_page, {"text": "milk", "paginationOpts": options})
+
+
+def test_a_paginated_search_pages_through_its_results_in_relevance_order(
+    searchable: ConfectTest,
+):
+    pages_seen: list[list[str]] = []
+    cursor = None
+    while True:
+        result = _search(searchable, numItems=2, cursor=cursor)
+        pages_seen.append(_labels(result))
+        if result["isDone"]:
+            break
+        cursor = result["continueCursor"]
+    assert pages_seen == [_RELEVANT[0:2], _RELEVANT[2:4], _RELEVANT[4:]]
+    assert "splitCursor" not in result  # Convex does not split a search query's pages
+
+
+def test_a_search_page_resumes_after_its_last_result_despite_writes(searchable: ConfectTest):
+    first = _search(searchable, numItems=2)
+    searchable.mutation(fns.add, {"owner": "bob", "rank": 0, "label": "milk milk milk milk"})
+    rest = _search(searchable, numItems=10, cursor=first["continueCursor"])
+    assert _labels(rest) == _RELEVANT[2:] and rest["isDone"]
+
+
+def test_a_search_page_with_an_end_cursor_gives_the_results_up_to_it(searchable: ConfectTest):
+    first = _search(searchable, numItems=3)
+    searchable.mutation(fns.add, {"owner": "bob", "rank": 0, "label": "milk milk extra"})
+    pinned = _search(searchable, numItems=1, endCursor=first["continueCursor"])
+    assert _labels(pinned) == ["milk milk milk", "milk milk", "milk milk extra", "milk"]
+    assert pinned["continueCursor"] == first["continueCursor"] and not pinned["isDone"]
+
+
+def test_a_search_page_is_invalidated_by_a_write_it_would_find(searchable: ConfectTest):
+    function = searchable.backend.resolve(pages.search_page)
+    args = function.encode_args({"text": "milk", "paginationOpts": {"numItems": 2, "cursor": None}})
+    seen = effects.run_sync(searchable.backend.query(function, args))
+    assert not searchable.backend.invalidated_since(seen.reads, seen.ts)
+    searchable.mutation(fns.add, {"owner": "bob", "rank": 0, "label": "milk milk milk milk"})
+    assert searchable.backend.invalidated_since(seen.reads, seen.ts)
+    again = effects.run_sync(searchable.backend.query(function, args, journal=seen.journal))
+    assert isinstance(again.value, dict)
+    assert [d["label"] for d in again.value["page"]] == ["milk milk milk milk", *_RELEVANT[:2]]

@@ -1,5 +1,5 @@
 """The functions a page built on `convex/react` calls: a list, a mutation, an action and a
-paginated query in the shape `usePaginatedQuery` expects."""
+`@paginated_query`, in the shape `usePaginatedQuery` expects."""
 
 from confect import (
     DatabaseReader,
@@ -8,6 +8,7 @@ from confect import (
     QueryRunner,
     action,
     mutation,
+    paginated_query,
     query,
     v,
 )
@@ -42,8 +43,8 @@ def count(channel: str):
     return f"{len(messages)} messages in {channel}"
 
 
-@query(args={"channel": v.string(), "paginationOpts": v.pagination_opts()})
-def page(channel: str, paginationOpts: PaginationOptions):
+@paginated_query(args={"channel": v.string()}, item=v.doc("messages"))
+def page(channel: str, pagination_opts: PaginationOptions):
     """The channel's messages, newest first, a page at a time (Convex's PaginationResult)."""
     messages = yield from _in_channel(channel)
-    return (yield from messages.order("desc").paginate(paginationOpts))
+    return (yield from messages.order("desc").paginate(pagination_opts))
