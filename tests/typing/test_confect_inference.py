@@ -21,6 +21,7 @@ from confect import (
     MutationDefinition,
     NoUserIdentityFoundError,
     PaginationOptions,
+    QueryCtx,
     QueryDefinition,
     ScoredId,
     UserIdentity,
@@ -144,3 +145,14 @@ def test_paginated_queries_carry_their_page_type() -> None:
         return (yield from reader.table(tasks).paginate(pagination_opts))
 
     assert_type(pages, QueryDefinition[..., PaginationResult[Task], Any])
+
+
+def test_contexts_are_typed_by_function_kind() -> None:
+    @query()
+    def with_ctx() -> EffectGen[list[Task]]:
+        ctx = yield from QueryCtx
+        assert_type(ctx.db, DatabaseReaderService)
+        _ = ctx.db_writer  # pyright: ignore[reportAttributeAccessIssue]
+        return (yield from ctx.db.table(tasks).collect())
+
+    assert with_ctx is not None
