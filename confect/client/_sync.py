@@ -46,8 +46,8 @@ class Client:
         admin_key: str | None = None,
         app: AppSource | None = None,
     ) -> None:
-        self.convex_client = convex.ConvexClient(url)
         self._credentials = Credentials(auth, admin_key)
+        self.convex_client = convex.ConvexClient(url)
         self._functions = Functions(app)
 
     @overload

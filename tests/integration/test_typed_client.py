@@ -77,6 +77,11 @@ def test_internal_functions_take_the_admin_key(live: Live):
         Client(live.url).query(count)
 
 
+def test_a_client_calls_as_a_user_or_as_an_admin_not_both(live: Live):
+    with pytest.raises(ValueError, match="not both"):
+        Client(live.url, auth=live.token("ann"), admin_key=ADMIN_KEY)
+
+
 def test_values_cross_in_their_convex_forms(live: Live):
     got = Client(live.url).query(echo, data=b"\x00\xff", big=2**40)
     assert got == {"data": b"\x00\xff", "big": ConvexInt64(2**40)}  # no `returns`: as decoded
