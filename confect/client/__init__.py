@@ -8,7 +8,7 @@ raised as its `TaggedError` class. A `"module:name"` path works too (typed `Any`
 decoded through `app=` when the client has it)."""
 
 from confect.client._async import AsyncClient, AsyncSubscription
-from confect.client._calls import Auth
+from confect.client._auth import Auth
 from confect.client._sync import Client, Subscription
 
 __all__ = ["AsyncClient", "AsyncSubscription", "Auth", "Client", "Subscription"]

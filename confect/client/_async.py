@@ -17,7 +17,9 @@ from confect.app.functions import (
     QueryDefinition,
     call_args,
 )
-from confect.client._calls import AppSource, Auth, Call, Credentials, Functions
+from confect.client._auth import Auth, Credentials
+from confect.client._calls import AppSource, Call, Functions, to_client
+from confect.client._http import post
 from confect.client._pages import PAGINATION_OPTS, options, page_of
 from confect.model.pagination import PaginationResult
 
@@ -28,9 +30,10 @@ P = ParamSpec("P")
 
 
 class AsyncClient:
-    """`Client` with awaitable calls: the same arguments, results and errors. The `convex`
-    client's calls block, so each runs in a worker thread (`asyncio.to_thread`); a
-    subscription awaits the `convex` client's own asynchronous iteration."""
+    """`Client` with awaitable calls: the same arguments, results and errors. Queries,
+    mutations and actions go over Convex's HTTP API in a worker thread (the `convex`
+    client's calls hold the GIL while they wait, stopping the event loop); subscriptions
+    await the `convex` client's own asynchronous iteration, on one WebSocket."""
 
     def __init__(
         self,
@@ -41,6 +44,7 @@ class AsyncClient:
         app: AppSource | None = None,
     ) -> None:
         self._credentials = Credentials(auth, admin_key)
+        self._url = url
         self.convex_client = convex.ConvexClient(url)
         self._functions = Functions(app)
 
@@ -108,7 +112,10 @@ class AsyncClient:
         """Subscribe to a query: `async for` gives its result now, then each time it
         changes. Close it (`aclose`, or leave its `async with` block) to unsubscribe."""
         call = self._call("query", fn, call_args(args, kwargs))
-        return AsyncSubscription(self.convex_client.subscribe(call.path, call.args), call)
+        self._credentials.apply(self.convex_client)
+        return AsyncSubscription(
+            self.convex_client.subscribe(call.path, to_client(call.args)), call
+        )
 
     @overload
     def paginate(
@@ -153,11 +160,10 @@ class AsyncClient:
             cursor = page.continue_cursor
 
     def _call(self, kind: Kind, fn: FunctionDefinition[..., Any, Any] | str, args: Any) -> Call:
-        self._credentials.apply(self.convex_client)
         return self._functions.call(kind, fn, args)
 
     async def _run(self, call: Call) -> Any:
-        return await asyncio.to_thread(call.run, self.convex_client)
+        return await asyncio.to_thread(post, self._url, call, self._credentials.header())
 
 
 class AsyncSubscription(Generic[A]):
@@ -177,8 +183,8 @@ class AsyncSubscription(Generic[A]):
         try:
             value = await self._inner.__anext__()
         except convex.ConvexError as error:
-            raise self._call.error(error) from None
-        return self._call.result(value)
+            raise self._call.refused(error) from None
+        return self._call.received(value)
 
     async def aclose(self) -> None:
         """Unsubscribe (once; again does nothing)."""

@@ -1,19 +1,15 @@
 """What both clients share: a reference resolved to its function (loading the app when a
 reference needs one), values between confect's forms and the `convex` client's, a result
-decoded by the function's validators, a declared error raised as its class, and the token
-the client signs in with."""
+decoded by the function's validators, a declared error raised as its class."""
 
 from __future__ import annotations
 
 import importlib.util
-import time
 import types
-from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import attrs
 import convex
-import jwt
 
 from confect.app.functions import FunctionDefinition, Kind
 from confect.app.registry import App, load_app
@@ -21,45 +17,46 @@ from confect.model.errors import ConvexError, ValidationError
 from confect.model.validators import DocV, decode_any, encode_any, walk
 from confect.model.values import Value, check_value, with_int64_markers
 
-Auth = str | Callable[[], str]
-"""A JWT, or a function that fetches one (called again once the last one's `exp` is near)."""
 AppSource = App | types.ModuleType | str
-
-REFRESH_MARGIN = 60.0
-"""How many seconds before its `exp` a fetched token is fetched again."""
 
 
 @attrs.frozen
 class Call:
-    """One call, ready for the `convex` client: the function's path, its arguments in the
-    client's forms, and the function (None for a path the client has no app for)."""
+    """One call: the function's path, its arguments as Convex values, and the function
+    (None for a path the client has no app for), which decodes what comes back."""
 
     kind: Kind
     path: str
-    args: dict[str, Any]
+    args: dict[str, Value]
     function: FunctionDefinition[..., Any, Any] | None
 
     def run(self, client: convex.ConvexClient) -> Any:
-        """Make the call with `client` (blocking); its result, or its declared error."""
+        """Make the call with the `convex` client (blocking); its result, or its error."""
         run = {"query": client.query, "mutation": client.mutation}.get(self.kind, client.action)
         try:
-            value = run(self.path, self.args)
+            value = run(self.path, to_client(self.args))
         except convex.ConvexError as error:
-            raise self.error(error) from None
-        return self.result(value)
+            raise self.refused(error) from None
+        return self.received(value)
 
-    def result(self, value: Any) -> Any:
-        """The caller's value of what the `convex` client returned."""
-        received = from_client(value)
-        if self.function is None:
-            return decode_any(received)
-        return self.function.decode_result(received)
+    def received(self, value: Any) -> Any:
+        """The caller's value of a result the `convex` client gave."""
+        return self.result(from_client(value))
 
-    def error(self, error: convex.ConvexError) -> Exception:
-        """The declared error a `ConvexError` carries, or confect's `ConvexError`."""
-        data = from_client(error.data)
+    def refused(self, error: convex.ConvexError) -> Exception:
+        """The caller's error for a `ConvexError` the `convex` client raised."""
+        return self.error(from_client(error.data), str(error))
+
+    def result(self, value: Value) -> Any:
+        """The caller's value of the function's result."""
         if self.function is None:
-            return ConvexError(data=decode_any(data), message=str(error))
+            return decode_any(value)
+        return self.function.decode_result(value)
+
+    def error(self, data: Value, message: str) -> Exception:
+        """The declared error whose `errorData` is `data`, else confect's `ConvexError`."""
+        if self.function is None:
+            return ConvexError(data=decode_any(data), message=message)
         return self.function.decode_error(data)
 
 
@@ -77,9 +74,9 @@ class Functions:
         if function is None:
             encoded = encode_any(args, "args")
             check_value(encoded, "args")
-            return Call(kind, cast(str, ref), to_client(encoded), None)
+            return Call(kind, cast(str, ref), cast(dict[str, Value], encoded), None)
         assert function.path is not None
-        return Call(kind, function.path, to_client(function.encode_args(args)), function)
+        return Call(kind, function.path, function.encode_args(args), function)
 
     def _function(
         self, kind: Kind, ref: FunctionDefinition[..., Any, Any] | str
@@ -169,41 +166,3 @@ def from_client(value: Any) -> Value:
     if isinstance(value, dict):
         return {str(k): from_client(item) for k, item in cast(dict[Any, Any], value).items()}
     return cast(Value, value)
-
-
-class Credentials:
-    """Who the client calls as: an admin key, a user's token, or no one. A token fetcher
-    is called before the first call, and again before a call once its token's `exp`
-    claim is less than `REFRESH_MARGIN` seconds away."""
-
-    def __init__(self, auth: Auth | None, admin_key: str | None) -> None:
-        if auth is not None and admin_key is not None:
-            raise ValueError("give a client auth= or admin_key=, not both")
-        self._auth = auth
-        self._admin_key = admin_key
-        self._applied = False
-        self._expires = float("inf")
-
-    def apply(self, client: convex.ConvexClient) -> None:
-        """Set `client`'s auth, if it is not set or its token is about to expire."""
-        if self._applied and time.time() < self._expires - REFRESH_MARGIN:
-            return
-        if self._admin_key is not None:
-            client.set_admin_auth(self._admin_key)
-        elif isinstance(self._auth, str):
-            client.set_auth(self._auth)
-        elif self._auth is not None:
-            token = self._auth()
-            client.set_auth(token)
-            self._expires = _expiry(token)
-        self._applied = True
-
-
-def _expiry(token: str) -> float:
-    """A JWT's `exp` (seconds since the epoch), infinity if it has none or is no JWT."""
-    try:
-        claims: Mapping[str, Any] = jwt.decode(token, options={"verify_signature": False})
-    except jwt.InvalidTokenError:
-        return float("inf")
-    exp = claims.get("exp")
-    return float(exp) if isinstance(exp, (int, float)) else float("inf")

@@ -16,7 +16,8 @@ from confect.app.functions import (
     QueryDefinition,
     call_args,
 )
-from confect.client._calls import AppSource, Auth, Call, Credentials, Functions
+from confect.client._auth import Auth, Credentials
+from confect.client._calls import AppSource, Call, Functions, to_client
 from confect.client._pages import PAGINATION_OPTS, options, page_of
 from confect.model.pagination import PaginationResult
 
@@ -100,7 +101,7 @@ class Client:
         """Subscribe to a query: iterating gives its result now, then each time it changes
         (waiting for the change). Close it (or leave its `with` block) to unsubscribe."""
         call = self._call("query", fn, call_args(args, kwargs))
-        return Subscription(self.convex_client.subscribe(call.path, call.args), call)
+        return Subscription(self.convex_client.subscribe(call.path, to_client(call.args)), call)
 
     @overload
     def paginate(
@@ -171,8 +172,8 @@ class Subscription(Generic[A]):
         try:
             value = next(self._inner)
         except convex.ConvexError as error:
-            raise self._call.error(error) from None
-        return self._call.result(value)
+            raise self._call.refused(error) from None
+        return self._call.received(value)
 
     def close(self) -> None:
         """Unsubscribe (once; again does nothing)."""

@@ -18,6 +18,7 @@ from tests.integration.typed_app.tasks import (
     NotYours,
     add,
     add_many,
+    announce_and_wait,
     by_owner,
     complete,
     count,
@@ -181,3 +182,14 @@ async def test_async_subscribe_gives_each_change_and_closes(live: Live):
     async for tasks in jo.subscribe(by_owner, owner="jo"):
         assert [t.title for t in tasks] == ["seen async"]
         break
+
+
+async def test_async_calls_leave_the_event_loop_running(live: Live):
+    kim = AsyncClient(live.url, auth=live.token("kim"))
+    async with kim.subscribe(by_owner, owner="kim") as updates:
+        waiting = asyncio.ensure_future(kim.action(announce_and_wait, title="go"))
+        async for tasks in updates:  # the action is running once its task shows
+            if [t.title for t in tasks] == ["waiting"]:
+                break
+        await kim.mutation(add, title="go")  # while the action waits for it
+        assert await waiting

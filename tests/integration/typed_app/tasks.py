@@ -14,6 +14,7 @@ from confect import (
     MutationRunner,
     PaginationOptions,
     PaginationResult,
+    QueryRunner,
     action,
     internal_query,
     mutation,
@@ -96,6 +97,23 @@ def add_many(titles: list[str]) -> Generator[Effect[Any, Any, Any], Any, list[Id
     for title in titles:
         added.append((yield from runner.run_mutation(add, title=title)))
     return added
+
+
+@action(args={"title": v.string()})
+def announce_and_wait(title: str) -> Generator[Effect[Any, Any, Any], Any, bool]:
+    """Add a task "waiting", then wait (polling, for up to 10 s) until the signed-in user
+    has a task titled `title`; whether it came."""
+    mutations = yield from MutationRunner
+    yield from mutations.run_mutation(add, title="waiting")
+    queries = yield from QueryRunner
+    auth = yield from Auth
+    me = yield from auth.get_user_identity()
+    for _ in range(1000):
+        found = yield from queries.run_query(by_owner, owner=me.subject)
+        if any(task.title == title for task in found):
+            return True
+        yield from effects.sleep(0.01)
+    return False
 
 
 @query(args={"data": v.bytes(), "big": v.int64()})
