@@ -163,7 +163,10 @@ class AsyncClient:
         return self._functions.call(kind, fn, args)
 
     async def _run(self, call: Call) -> Any:
-        return await asyncio.to_thread(post, self._url, call, self._credentials.header())
+        return await asyncio.to_thread(self._post, call)
+
+    def _post(self, call: Call) -> Any:
+        return post(self._url, call, self._credentials.header())  # a fetcher may block too
 
 
 class AsyncSubscription(Generic[A]):
