@@ -37,7 +37,8 @@ class Client:
     `auth`: a user's JWT, or a function fetching one; `admin_key`: call as an admin
     (internal functions too). `app`: the app's package, to resolve paths into definitions
     (a definition needs none: its app is found from its module). `convex_client` is the
-    `convex.ConvexClient` underneath."""
+    `convex.ConvexClient` underneath; its calls block holding the GIL while they wait, so
+    the process's other threads wait too (asyncio code: `AsyncClient`)."""
 
     def __init__(
         self,
