@@ -41,11 +41,16 @@ class Live:
 
 
 def notes_app(directory: Path) -> tuple[Path, rsa.RSAPrivateKey]:
-    """A copy of the notes example in `directory`, with an auth provider whose key is returned,
-    the test admin key in its data directory (the server adopts it) and `values_module` as
-    its module `values`."""
+    """A copy of the notes example in `directory`, with the tests' auth (see `with_test_auth`)
+    and `values_module` as its module `values`."""
     app = copy_app(NOTES, directory)
     shutil.copy(Path(__file__).with_name("values_module.py"), app / "values.py")
+    return app, with_test_auth(app)
+
+
+def with_test_auth(app: Path) -> rsa.RSAPrivateKey:
+    """Give the copy of an app at `app` an auth provider whose key is returned, and the test
+    admin key in its data directory (the server adopts it)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     jwks = {"keys": [{**public, "kid": "test-key", "alg": "RS256", "use": "sig"}]}
@@ -55,7 +60,7 @@ def notes_app(directory: Path) -> tuple[Path, rsa.RSAPrivateKey]:
     )
     (app / ".confect").mkdir()
     (app / ".confect" / "admin_key").write_text(ADMIN_KEY)
-    return app, key
+    return key
 
 
 @pytest.fixture(scope="module")
