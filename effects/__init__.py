@@ -9,6 +9,9 @@ from effects import clock
 from effects.cause import Cause
 from effects.clock import Clock, LiveClock, TestClock, sleep
 from effects.concurrency import all, for_each, fork, fork_daemon, race, race_first, timeout
+from effects.config import Config
+from effects.config_error import ConfigError, ConfigIssue
+from effects.config_provider import ConfigProvider, ConfigProviderService, with_config_provider
 from effects.context import Context, Reference, Tag
 from effects.effect import (
     Effect,
@@ -46,6 +49,7 @@ from effects.errors import (
 )
 from effects.exit import Exit
 from effects.layer import Layer, provide
+from effects.redacted import Redacted
 from effects.runtime import Fiber, MaxOpsBeforeYield, run, run_exit, run_sync, run_sync_exit
 from effects.schedule import Schedule
 from effects.scope import Scope, ScopeService, acquire_release, add_finalizer, scoped
@@ -54,6 +58,11 @@ __all__ = [
     "AsyncInSyncError",
     "Cause",
     "Clock",
+    "Config",
+    "ConfigError",
+    "ConfigIssue",
+    "ConfigProvider",
+    "ConfigProviderService",
     "Context",
     "Effect",
     "EffectGen",
@@ -66,6 +75,7 @@ __all__ = [
     "MaxOpsBeforeYield",
     "MissingServiceError",
     "NoSuchElementError",
+    "Redacted",
     "Reference",
     "Schedule",
     "Scope",
@@ -111,5 +121,6 @@ __all__ = [
     "try_promise",
     "uninterruptible",
     "uninterruptible_mask",
+    "with_config_provider",
     "yield_now",
 ]

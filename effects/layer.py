@@ -8,6 +8,7 @@ from typing import Any, Generic, Never, TypeVar, overload
 from typing_extensions import TypeVar as DefaultTypeVar
 
 from effects._internal.primitives import add_services
+from effects.config_provider import ConfigProvider, ConfigProviderService
 from effects.context import Context, Tag
 from effects.effect import Effect, succeed, suspend
 from effects.scope import Scope, ScopeService
@@ -94,6 +95,12 @@ class Layer(Generic[ROut, E, RIn]):
             return suspend(go)
 
         return Layer(build)
+
+    @staticmethod
+    def set_config_provider(provider: ConfigProviderService) -> Layer[Never, Never, Never]:
+        """A layer that makes the effects it is provided to read configs from `provider`
+        (Effect's `Layer.setConfigProvider`)."""
+        return Layer(None, pure={ConfigProvider: provider})
 
     # --- combinators ----------------------------------------------------------------------------
 
