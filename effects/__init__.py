@@ -49,7 +49,9 @@ from effects.errors import (
 )
 from effects.exit import Exit
 from effects.layer import Layer, provide
+from effects.managed_runtime import ManagedRuntime
 from effects.redacted import Redacted
+from effects.running_fiber import RunningFiber, run_fork
 from effects.runtime import Fiber, MaxOpsBeforeYield, run, run_exit, run_sync, run_sync_exit
 from effects.schedule import Schedule
 from effects.scope import Scope, ScopeService, acquire_release, add_finalizer, scoped
@@ -72,11 +74,13 @@ __all__ = [
     "Interrupted",
     "Layer",
     "LiveClock",
+    "ManagedRuntime",
     "MaxOpsBeforeYield",
     "MissingServiceError",
     "NoSuchElementError",
     "Redacted",
     "Reference",
+    "RunningFiber",
     "Schedule",
     "Scope",
     "ScopeService",
@@ -110,6 +114,7 @@ __all__ = [
     "race_first",
     "run",
     "run_exit",
+    "run_fork",
     "run_sync",
     "run_sync_exit",
     "scoped",
