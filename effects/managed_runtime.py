@@ -9,6 +9,7 @@ from typing import Any, Generic, Never, TypeVar, cast
 
 from effects._internal.primitives import Canceler, Resume, add_services, async_
 from effects.effect import Effect, die, fail_cause, succeed, suspend, uninterruptible
+from effects.errors import AsyncInSyncError
 from effects.exit import Exit, Failure, Success
 from effects.layer import Layer, Services
 from effects.running_fiber import RunningFiber, run_fork
@@ -20,6 +21,7 @@ ER = TypeVar("ER")
 RO = TypeVar("RO")
 X = TypeVar("X")
 A = TypeVar("A")
+B = TypeVar("B")
 E = TypeVar("E")
 
 Waiter = Callable[[Exit[Services, Any]], None]
@@ -59,11 +61,22 @@ class ManagedRuntime(Generic[ROut, ER]):
 
     def run_sync(self, effect: Effect[A, E, ROut]) -> A:
         """As `effects.run_sync`, with this runtime's services."""
-        return run_sync(self.provide(effect))
+        return self._sync(run_sync, effect)
 
     def run_sync_exit(self, effect: Effect[A, E, ROut]) -> Exit[A, E | ER]:
         """As `effects.run_sync_exit`, with this runtime's services."""
-        return run_sync_exit(self.provide(effect))
+        return self._sync(run_sync_exit, effect)
+
+    def _sync(self, runner: Callable[[Effect[A, Any, Any]], B], effect: Effect[A, E, ROut]) -> B:
+        builds = self._built is None and self._waiters is None  # this run starts the build
+        try:
+            return runner(self.provide(effect))
+        except AsyncInSyncError:
+            # refused inside a running loop, the build it started can never finish: forget
+            # it, so that the next run (`await runtime.run(...)`) builds the layer again
+            if builds and self._built is None:
+                self._waiters = None
+            raise
 
     async def run(self, effect: Effect[A, E, ROut], *, timeout: float | None = None) -> A:
         """As `await effects.run(...)`, with this runtime's services."""

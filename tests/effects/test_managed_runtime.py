@@ -153,3 +153,30 @@ async def test_launch_builds_and_releases_on_interrupt() -> None:
     assert handle.poll() is None
     await handle.interrupt()
     assert log[2:] == ["release second", "release first"]
+
+
+def test_run_fork_without_a_loop_goes_on_where_it_is_awaited() -> None:
+    """A fiber forked with no loop running suspends, then finishes on the loop awaiting it."""
+
+    async def answer() -> int:
+        await asyncio.sleep(0)
+        return 41
+
+    handle = effects.run_fork(effects.promise(answer).map(lambda n: n + 1))
+    assert handle.poll() is None
+    assert asyncio.run(handle.join()) == 42
+
+
+async def test_run_sync_refused_in_a_loop_does_not_leave_a_stuck_build() -> None:
+    """run_sync refuses an asynchronous layer build inside a running loop; awaiting a run
+    afterwards builds the layer (rather than waiting forever on the refused build)."""
+
+    async def build() -> Counter:
+        await asyncio.sleep(0)
+        return Counter("async")
+
+    runtime = ManagedRuntime.make(Layer.effect(First, effects.promise(build)))
+    with pytest.raises(effects.AsyncInSyncError):
+        runtime.run_sync(hit())
+    assert await runtime.run(hit(), timeout=10) == 1  # the timeout only guards against a hang
+    await runtime.dispose()
