@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, overload
 
 from effects.context import Reference
 from effects.effect import Effect
@@ -105,15 +105,27 @@ class ConfigProvider(Reference["ConfigProvider", ConfigProviderService], default
     from_dict = staticmethod(from_dict)
 
 
+@overload
 def with_config_provider(
-    provider: ConfigProviderService,
-) -> Callable[[Effect[A, E, R]], Effect[A, E, R]]:
-    """`eff.pipe(with_config_provider(p))`: run `eff` reading configs from `p`."""
+    provider: ConfigProviderService, /
+) -> Callable[[Effect[A, E, R]], Effect[A, E, R]]: ...
+@overload
+def with_config_provider(
+    effect: Effect[A, E, R], provider: ConfigProviderService, /
+) -> Effect[A, E, R]: ...
+def with_config_provider(
+    first: ConfigProviderService | Effect[Any, Any, Any], provider: Any = None, /
+) -> Any:
+    """Run an effect reading configs from `provider` (Effect's `withConfigProvider`):
+    `with_config_provider(eff, provider)`, or `eff.pipe(with_config_provider(provider))`."""
+    if isinstance(first, ConfigProviderService):
+        chosen = first
 
-    def apply(effect: Effect[A, E, R]) -> Effect[A, E, R]:
-        return effect.provide_service(ConfigProvider, provider)
+        def apply(effect: Effect[Any, Any, Any]) -> Effect[Any, Any, Any]:
+            return effect.provide_service(ConfigProvider, chosen)
 
-    return apply
+        return apply
+    return first.provide_service(ConfigProvider, provider)
 
 
 __all__ = [

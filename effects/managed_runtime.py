@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Generic, Never, TypeVar, cast
@@ -34,7 +35,7 @@ class ManagedRuntime(Generic[ROut, ER]):
 
         runtime = ManagedRuntime.make(AppLayer)
         runtime.run_sync(eff)  # or: await runtime.run(eff)
-        await runtime.dispose()  # or: runtime.dispose_sync()
+        runtime.dispose()  # in async code: await runtime.dispose()
 
     Also a context manager (`with` / `async with`) that disposes on exit.
     """
@@ -104,19 +105,22 @@ class ManagedRuntime(Generic[ROut, ER]):
 
         return suspend(dispose)
 
-    async def dispose(self) -> None:
-        """Release the layer's resources on the running event loop."""
-        await run(self.dispose_effect())
-
-    def dispose_sync(self) -> None:
-        """Release the layer's resources now (on a private loop if a finalizer is async)."""
-        run_sync(self.dispose_effect())
+    def dispose(self) -> RunningFiber[None]:
+        """Release the layer's resources. In plain code it returns when they are released
+        (asynchronous finalizers run on a private loop, as `run_sync`) and raises a
+        finalizer's failure; in async code, `await runtime.dispose()` waits for them."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            run_sync(self.dispose_effect())
+            return run_fork(succeed(None))
+        return run_fork(self.dispose_effect())
 
     def __enter__(self) -> ManagedRuntime[ROut, ER]:
         return self
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.dispose_sync()
+        self.dispose()
 
     async def __aenter__(self) -> ManagedRuntime[ROut, ER]:
         return self

@@ -67,7 +67,7 @@ def test_env_keys_join_the_path_with_underscore_and_keep_case(
     assert error_of(Config.string("host").nested("database")).issues[0].key == "database_host"
     upper = ConfigProvider.from_env().upper_case()
     config = Config.string("host").nested("database").effect
-    assert effects.run_sync(config.pipe(with_config_provider(upper))) == "db"
+    assert effects.run_sync(with_config_provider(config, upper)) == "db"
 
 
 def test_provider_nested_prefixes_every_key(monkeypatch: pytest.MonkeyPatch) -> None:

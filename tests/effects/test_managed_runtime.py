@@ -53,7 +53,7 @@ def test_layer_is_built_lazily_and_once_across_runs() -> None:
     assert log == []
     assert [runtime.run_sync(hit()) for _ in range(3)] == [1, 2, 3]
     assert log == ["acquire first", "acquire second"]
-    runtime.dispose_sync()
+    runtime.dispose()
 
 
 async def test_async_runs_share_one_build() -> None:
@@ -92,8 +92,8 @@ def test_dispose_releases_in_reverse_order_and_is_idempotent() -> None:
     log: list[str] = []
     runtime = ManagedRuntime.make(app_layer(log))
     runtime.run_sync(hit())
-    runtime.dispose_sync()
-    runtime.dispose_sync()
+    runtime.dispose()
+    runtime.dispose()
     assert log == ["acquire first", "acquire second", "release second", "release first"]
 
 
@@ -180,3 +180,30 @@ async def test_run_sync_refused_in_a_loop_does_not_leave_a_stuck_build() -> None
         runtime.run_sync(hit())
     assert await runtime.run(hit(), timeout=10) == 1  # the timeout only guards against a hang
     await runtime.dispose()
+
+
+def async_release_layer(log: list[str]) -> Layer[First]:
+    async def release() -> None:
+        await asyncio.sleep(0)
+        log.append("released")
+
+    acquire = effects.sync(lambda: Counter("a"))
+    return Layer.scoped(First, effects.acquire_release(acquire, lambda _: effects.promise(release)))
+
+
+def test_dispose_in_plain_code_waits_for_async_finalizers() -> None:
+    """dispose() from plain code returns once every finalizer, async ones too, has run."""
+    log: list[str] = []
+    runtime = ManagedRuntime.make(async_release_layer(log))
+    runtime.run_sync(hit())
+    runtime.dispose()
+    assert log == ["released"]
+
+
+async def test_awaited_dispose_waits_for_async_finalizers() -> None:
+    """Effect: `await runtime.dispose()` resolves after the scope has closed."""
+    log: list[str] = []
+    runtime = ManagedRuntime.make(async_release_layer(log))
+    await runtime.run(hit())
+    await runtime.dispose()
+    assert log == ["released"]

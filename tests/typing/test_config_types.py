@@ -63,6 +63,8 @@ def server() -> EffectGen[Server, ConfigError, Never]:
 
 provided = server().pipe(with_config_provider(ConfigProvider.from_dict({"HOST": "h"})))
 assert_type(provided, Effect[Server, ConfigError, Never])
+direct = with_config_provider(server(), ConfigProvider.from_dict({"HOST": "h"}))
+assert_type(direct, Effect[Server, ConfigError, Never])
 assert effects.run_sync(provided) == Server("h", 8080)
 
 runtime = ManagedRuntime.make(Layer.succeed(Greeter, "hi"))
@@ -82,7 +84,7 @@ def needs_db() -> Effect[str, Never, Db]:
 
 
 runtime.provide(needs_db())  # pyright: ignore[reportArgumentType] - Db is not in the runtime
-runtime.dispose_sync()
+runtime.dispose()
 
 assert_type(effects.run_fork(effects.succeed(1)), RunningFiber[int, Never])
 assert_type(Layer.launch(Layer.succeed(Greeter, "hi")), Effect[Never, Never, Never])
