@@ -55,8 +55,8 @@ class Config(Generic[A]):
             key = (*path, name)
             text = provider.lookup(key)
             if text is None:
-                name_ = provider.key(key)
-                raise _error(provider, key, f"Expected {name_} to exist in {provider.where}", True)
+                shown = provider.key(key)
+                raise _error(provider, key, f"Expected {shown} to exist in {provider.where}", True)
             try:
                 return parse(text)
             except ValueError:
