@@ -9,6 +9,9 @@ from effects import clock
 from effects.cause import Cause
 from effects.clock import Clock, LiveClock, TestClock, sleep
 from effects.concurrency import all, for_each, fork, fork_daemon, race, race_first, timeout
+from effects.config import Config
+from effects.config_error import ConfigError, ConfigIssue
+from effects.config_provider import ConfigProvider, ConfigProviderService, with_config_provider
 from effects.context import Context, Reference, Tag
 from effects.effect import (
     Effect,
@@ -46,6 +49,9 @@ from effects.errors import (
 )
 from effects.exit import Exit
 from effects.layer import Layer, provide
+from effects.managed_runtime import ManagedRuntime
+from effects.redacted import Redacted
+from effects.running_fiber import RunningFiber, run_fork
 from effects.runtime import Fiber, MaxOpsBeforeYield, run, run_exit, run_sync, run_sync_exit
 from effects.schedule import Schedule
 from effects.scope import Scope, ScopeService, acquire_release, add_finalizer, scoped
@@ -54,6 +60,11 @@ __all__ = [
     "AsyncInSyncError",
     "Cause",
     "Clock",
+    "Config",
+    "ConfigError",
+    "ConfigIssue",
+    "ConfigProvider",
+    "ConfigProviderService",
     "Context",
     "Effect",
     "EffectGen",
@@ -63,10 +74,13 @@ __all__ = [
     "Interrupted",
     "Layer",
     "LiveClock",
+    "ManagedRuntime",
     "MaxOpsBeforeYield",
     "MissingServiceError",
     "NoSuchElementError",
+    "Redacted",
     "Reference",
+    "RunningFiber",
     "Schedule",
     "Scope",
     "ScopeService",
@@ -100,6 +114,7 @@ __all__ = [
     "race_first",
     "run",
     "run_exit",
+    "run_fork",
     "run_sync",
     "run_sync_exit",
     "scoped",
@@ -111,5 +126,6 @@ __all__ = [
     "try_promise",
     "uninterruptible",
     "uninterruptible_mask",
+    "with_config_provider",
     "yield_now",
 ]

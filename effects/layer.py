@@ -8,9 +8,10 @@ from typing import Any, Generic, Never, TypeVar, overload
 from typing_extensions import TypeVar as DefaultTypeVar
 
 from effects._internal.primitives import add_services
+from effects.config_provider import ConfigProvider, ConfigProviderService
 from effects.context import Context, Tag
-from effects.effect import Effect, succeed, suspend
-from effects.scope import Scope, ScopeService
+from effects.effect import Effect, never, succeed, suspend
+from effects.scope import Scope, ScopeService, scoped
 
 ROut = DefaultTypeVar("ROut", covariant=True, default=Any)
 E = DefaultTypeVar("E", covariant=True, default=Never)
@@ -95,6 +96,12 @@ class Layer(Generic[ROut, E, RIn]):
 
         return Layer(build)
 
+    @staticmethod
+    def set_config_provider(provider: ConfigProviderService) -> Layer[Never, Never, Never]:
+        """A layer that makes the effects it is provided to read configs from `provider`
+        (Effect's `Layer.setConfigProvider`)."""
+        return Layer(None, pure={ConfigProvider: provider})
+
     # --- combinators ----------------------------------------------------------------------------
 
     def provide(self, lower: Layer[O2, E2, R2]) -> Layer[ROut, E | E2, R2]:
@@ -150,6 +157,11 @@ class Layer(Generic[ROut, E, RIn]):
     def build(self) -> Effect[Context, E, RIn | Scope]:
         """Build in the current `Scope`; succeed with the services as a `Context`."""
         return Scope.flat_map(lambda scope: self.build_in({}, scope)).map(Context)
+
+    def launch(self) -> Effect[Never, E, RIn]:
+        """Build this layer and keep its services until interrupted, then release its
+        resources (Effect's `Layer.launch`): for a layer that is a whole application."""
+        return scoped(self.build().then(never()))
 
     def provide_to(self, effect: Effect[A, E2, R2]) -> Effect[A, E | E2, Any]:
         """Run `effect` with this layer's services (what `effect.provide(layer)` does)."""
