@@ -46,6 +46,7 @@ from effects.errors import (
 )
 from effects.exit import Exit
 from effects.layer import Layer, provide
+from effects.ref import Ref
 from effects.runtime import Fiber, MaxOpsBeforeYield, run, run_exit, run_sync, run_sync_exit
 from effects.schedule import Schedule
 from effects.scope import Scope, ScopeService, acquire_release, add_finalizer, scoped
@@ -66,6 +67,7 @@ __all__ = [
     "MaxOpsBeforeYield",
     "MissingServiceError",
     "NoSuchElementError",
+    "Ref",
     "Reference",
     "Schedule",
     "Scope",
