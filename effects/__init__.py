@@ -10,6 +10,7 @@ from effects.cause import Cause
 from effects.clock import Clock, LiveClock, TestClock, sleep
 from effects.concurrency import all, for_each, fork, fork_daemon, race, race_first, timeout
 from effects.context import Context, Reference, Tag
+from effects.deferred import Deferred
 from effects.effect import (
     Effect,
     EffectGen,
@@ -56,6 +57,7 @@ __all__ = [
     "Cause",
     "Clock",
     "Context",
+    "Deferred",
     "Effect",
     "EffectGen",
     "Exit",
