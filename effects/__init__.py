@@ -52,6 +52,7 @@ from effects.ref import Ref
 from effects.runtime import Fiber, MaxOpsBeforeYield, run, run_exit, run_sync, run_sync_exit
 from effects.schedule import Schedule
 from effects.scope import Scope, ScopeService, acquire_release, add_finalizer, scoped
+from effects.synchronization import Latch, Semaphore
 
 __all__ = [
     "AsyncInSyncError",
@@ -65,6 +66,7 @@ __all__ = [
     "FailureValue",
     "Fiber",
     "Interrupted",
+    "Latch",
     "Layer",
     "LiveClock",
     "MaxOpsBeforeYield",
@@ -76,6 +78,7 @@ __all__ = [
     "Schedule",
     "Scope",
     "ScopeService",
+    "Semaphore",
     "Tag",
     "TaggedError",
     "TestClock",
