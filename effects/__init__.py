@@ -53,6 +53,7 @@ from effects.runtime import Fiber, MaxOpsBeforeYield, run, run_exit, run_sync, r
 from effects.schedule import Schedule
 from effects.scope import Scope, ScopeService, acquire_release, add_finalizer, scoped
 from effects.synchronization import Latch, Semaphore
+from effects.synchronized_ref import SynchronizedRef
 
 __all__ = [
     "AsyncInSyncError",
@@ -79,6 +80,7 @@ __all__ = [
     "Scope",
     "ScopeService",
     "Semaphore",
+    "SynchronizedRef",
     "Tag",
     "TaggedError",
     "TestClock",
