@@ -47,6 +47,7 @@ from effects.errors import (
 )
 from effects.exit import Exit
 from effects.layer import Layer, provide
+from effects.pubsub import PubSub
 from effects.queue import Queue
 from effects.ref import Ref
 from effects.runtime import Fiber, MaxOpsBeforeYield, run, run_exit, run_sync, run_sync_exit
@@ -73,6 +74,7 @@ __all__ = [
     "MaxOpsBeforeYield",
     "MissingServiceError",
     "NoSuchElementError",
+    "PubSub",
     "Queue",
     "Ref",
     "Reference",

@@ -118,7 +118,7 @@ class Queue(Generic[A]):
             while len(queue) > capacity:
                 queue.popleft()
             return _TRUE
-        return wait(self._putters, pending).as_(True)
+        return wait(self._putters, pending)
 
     # --- taking -------------------------------------------------------------------------------
 
@@ -220,19 +220,30 @@ class Queue(Generic[A]):
         will be later offers and takes (Effect's `Queue.shutdown`)."""
 
         def go(fiber: Any) -> Effect[None]:
-            if self._closed:
-                return UNIT
-            self._closed = True
-            self._items.clear()
-            cause = Cause.interrupt(fiber.id)
-            for waiters in (self._takers, self._putters):
-                while waiters:
-                    first(waiters).fail(cause)
-            while self._shutdown_waiters:
-                first(self._shutdown_waiters).wake(None)
+            self._shut_down(Cause.interrupt(fiber.id), release_offers=False)
             return UNIT
 
         return with_fiber(go)
+
+    def _shut_down(self, cause: Cause[Any], release_offers: bool) -> None:
+        """Shut down now: fail the waiting takers with `cause`; the waiting offers fail
+        with it too, or succeed with False when `release_offers` (a `PubSub` closing a
+        subscription must not fail the publisher waiting on it)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._items.clear()
+        takers, putters = self._takers, self._putters
+        while takers:
+            first(takers).fail(cause)
+        while putters:
+            putter = first(putters)
+            if release_offers:
+                putter.wake(False)
+            else:
+                putter.fail(cause)
+        while self._shutdown_waiters:
+            first(self._shutdown_waiters).wake(None)
 
     @property
     def is_shutdown(self) -> Effect[bool]:
