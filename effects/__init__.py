@@ -46,6 +46,7 @@ from effects.errors import (
     UnknownException,
 )
 from effects.exit import Exit
+from effects.fiber_ref import FiberRef
 from effects.layer import Layer, provide
 from effects.pubsub import PubSub
 from effects.queue import Queue
@@ -67,6 +68,7 @@ __all__ = [
     "Exit",
     "FailureValue",
     "Fiber",
+    "FiberRef",
     "Interrupted",
     "Latch",
     "Layer",
