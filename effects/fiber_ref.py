@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 A = TypeVar("A")
 B = TypeVar("B")
+T = TypeVar("T")  # make's own: a static method does not solve the class's A
 E = TypeVar("E")
 R = TypeVar("R")
 
@@ -55,10 +56,10 @@ class FiberRef(Generic[A]):
 
     @staticmethod
     def make(
-        initial: A,
-        fork: Callable[[A], A] = _identity,
-        join: Callable[[A, A], A] = _child_wins,
-    ) -> Effect[FiberRef[A]]:
+        initial: T,
+        fork: Callable[[T], T] = _identity,
+        join: Callable[[T, T], T] = _child_wins,
+    ) -> Effect[FiberRef[T]]:
         """A new FiberRef (Effect's `FiberRef.make`, which is scoped there; here it needs
         no scope: the values live with the fibers)."""
         return sync(lambda: FiberRef(initial, fork, join))

@@ -14,6 +14,7 @@ from effects._internal.core import Effect
 
 A = TypeVar("A")
 B = TypeVar("B")
+T = TypeVar("T")  # make's own: a static method does not solve the class's A
 
 
 class Ref(Generic[A]):
@@ -27,7 +28,7 @@ class Ref(Generic[A]):
         self._value = value
 
     @staticmethod
-    def make(value: A) -> Effect[Ref[A]]:
+    def make(value: T) -> Effect[Ref[T]]:
         """A new `Ref` holding `value` (Effect's `Ref.make`)."""
         return sync(lambda: Ref(value))
 

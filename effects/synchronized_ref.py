@@ -13,6 +13,7 @@ from effects.synchronization import Semaphore
 
 A = TypeVar("A")
 B = TypeVar("B")
+T = TypeVar("T")  # make's own: a static method does not solve the class's A
 E = TypeVar("E")
 R = TypeVar("R")
 
@@ -31,7 +32,7 @@ class SynchronizedRef(Ref[A]):
         self._lock = Semaphore(1)
 
     @staticmethod
-    def make(value: A) -> Effect[SynchronizedRef[A]]:
+    def make(value: T) -> Effect[SynchronizedRef[T]]:
         """A new `SynchronizedRef` holding `value` (Effect's `SynchronizedRef.make`)."""
         return sync(lambda: SynchronizedRef(value))
 
