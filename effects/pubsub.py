@@ -80,8 +80,9 @@ class PubSub(Generic[A]):
             if self._closed:
                 return interrupt()
             batch = list(items)
-            subscribers = list(self._subscribers)
-            sent = for_each(subscribers, lambda q: q.offer_all(batch)).map(all)
+            sent = suspend(
+                lambda: for_each(list(self._subscribers), lambda q: _offer(q, batch)).map(all)
+            )
             if self._strategy == "suspend" and self._capacity is not None:
                 return self._lock.with_permits(1)(sent)
             return sent
@@ -146,6 +147,17 @@ class PubSub(Generic[A]):
             f"PubSub(capacity={self._capacity}, strategy={self._strategy},"
             f" subscribers={len(self._subscribers)})"
         )
+
+
+def _offer(subscription: Queue[A], batch: list[A]) -> Effect[bool]:
+    """Offer `batch` to a subscription; one closed meanwhile is skipped."""
+
+    def go() -> Effect[bool]:
+        if subscription._closed:  # pyright: ignore[reportPrivateUsage]
+            return succeed(True)
+        return subscription.offer_all(batch)
+
+    return suspend(go)
 
 
 __all__ = ["PubSub"]

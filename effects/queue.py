@@ -227,8 +227,8 @@ class Queue(Generic[A]):
 
     def _shut_down(self, cause: Cause[Any], release_offers: bool) -> None:
         """Shut down now: fail the waiting takers with `cause`; the waiting offers fail
-        with it too, or succeed with False when `release_offers` (a `PubSub` closing a
-        subscription must not fail the publisher waiting on it)."""
+        with it too, or succeed when `release_offers` (a `PubSub` closing a subscription
+        lets the publisher waiting on it go on)."""
         if self._closed:
             return
         self._closed = True
@@ -239,7 +239,7 @@ class Queue(Generic[A]):
         while putters:
             putter = first(putters)
             if release_offers:
-                putter.wake(False)
+                putter.wake(True)
             else:
                 putter.fail(cause)
         while self._shutdown_waiters:

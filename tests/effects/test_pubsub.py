@@ -116,18 +116,19 @@ def test_subscription_is_released_with_its_scope() -> None:
             sub = yield from hub.subscribe
             kept.append(sub)
             yield from hub.publish(1)
-            waiting = yield from effects.fork(hub.publish(2))  # sub is full: it waits
+            offering = yield from effects.fork(hub.publish(2))  # sub is full: it waits
+            queued = yield from effects.fork(hub.publish(3))  # waits its turn to publish
             yield from effects.yield_now()
-            return waiting
+            return offering, queued
 
-        waiting = yield from effects.scoped(subscribe_then_leave())
-        waited = yield from waiting.await_()
-        published = yield from hub.publish(3)
+        offering, queued = yield from effects.scoped(subscribe_then_leave())
+        waited = (yield from offering.await_()), (yield from queued.await_())
+        published = yield from hub.publish(4)
         return repr(hub), (yield from kept[0].is_shutdown), waited, published
 
     listing, closed, waited, published = effects.run_sync(program())
     assert "subscribers=0" in listing and closed
-    assert isinstance(waited, Exit.Success) and published is True
+    assert waited == (Exit.succeed(True), Exit.succeed(True)) and published is True
 
 
 def test_shutdown_interrupts_subscribers_and_later_publishes() -> None:
