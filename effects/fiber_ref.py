@@ -2,7 +2,9 @@
 
 A fiber forked takes a copy of its parent's values (through each FiberRef's `fork`), and
 a fiber joined with success gives the values it changed back to the joining fiber
-(through `join`). Nothing is copied at fork until some FiberRef has been set.
+(through `join`), as do the winner of `effects.race` and the children of a concurrent
+`effects.all` / `for_each` that succeeds. Nothing is copied at fork until some FiberRef
+has been set in the forking fiber.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from effects._internal.constructors import sync
 from effects._internal.core import Effect, succeed
 from effects._internal.primitives import with_fiber
 
@@ -60,9 +61,16 @@ class FiberRef(Generic[A]):
         fork: Callable[[T], T] = _identity,
         join: Callable[[T, T], T] = _child_wins,
     ) -> Effect[FiberRef[T]]:
-        """A new FiberRef (Effect's `FiberRef.make`, which is scoped there; here it needs
-        no scope: the values live with the fibers)."""
-        return sync(lambda: FiberRef(initial, fork, join))
+        """A new FiberRef, set to `initial` in the calling fiber so that its children get
+        `fork(initial)` (Effect's `FiberRef.make`, which is scoped there; here it needs no
+        scope: the values live with the fibers)."""
+
+        def go(fiber: FiberRuntime[Any, Any]) -> Effect[FiberRef[T]]:
+            ref = FiberRef(initial, fork, join)
+            fiber.set_ref(ref, initial)
+            return succeed(ref)
+
+        return with_fiber(go)
 
     @property
     def get(self) -> Effect[A]:

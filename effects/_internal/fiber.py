@@ -142,7 +142,11 @@ class FiberRuntime(Generic[A, E]):
         )
         refs = self.fiber_refs
         if refs is not None:
-            child.fiber_refs = child.inherited_refs = {ref: ref.fork(v) for ref, v in refs.items()}
+            child.fiber_refs = forked = {ref: ref.fork(v) for ref, v in refs.items()}
+            # What the child is compared with at join: the parent's values. When a `fork`
+            # changed one, the child's map is already its own and counts as changed.
+            same = all(forked[ref] is v for ref, v in refs.items())
+            child.inherited_refs = forked if same else dict(refs)
         if not daemon:
             if self._children is None:
                 self._children = set()
@@ -159,6 +163,8 @@ class FiberRuntime(Generic[A, E]):
 
     def join_refs(self, child: FiberRuntime[Any, Any]) -> None:
         """Take in the FiberRef values `child` changed since it was forked."""
+        if child.fiber_refs is child.inherited_refs:
+            return
         changed = child.fiber_refs or {}
         inherited = child.inherited_refs or {}
         mine = self.fiber_refs or {}
