@@ -1,6 +1,6 @@
-"""`PubSub`: Effect 3.x's `PubSub` semantics (in the spirit of
-packages/effect/test/PubSub.test.ts: "sequential publishers and subscribers", "concurrent
-publishers and subscribers", back-pressure, dropping and sliding strategies)."""
+"""`PubSub`: written from Effect 3.x's `PubSub` semantics (packages/effect/src/PubSub.ts:
+every subscriber sees each message, back-pressure, dropping and sliding strategies, scoped
+subscriptions)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from effects import Exit, PubSub, Queue, gen
 
 
 def test_every_subscriber_receives_each_message_in_order() -> None:
-    """A message published reaches every open subscription, in publishing order
-    ("sequential publishers and subscribers with one publisher and two subscribers")."""
+    """A message published reaches every open subscription, in publishing order."""
 
     @gen
     def program():
@@ -40,8 +39,7 @@ def test_a_subscriber_sees_only_later_messages() -> None:
 
 
 def test_subscribers_wait_for_publishes() -> None:
-    """A subscriber's take suspends until a message is published ("concurrent publishers
-    and subscribers")."""
+    """A subscriber's take suspends until a message is published."""
 
     @gen
     def program():
@@ -58,7 +56,7 @@ def test_subscribers_wait_for_publishes() -> None:
 
 def test_bounded_publish_waits_for_the_slowest_subscriber() -> None:
     """A bounded PubSub applies back-pressure: publish suspends until every subscriber has
-    room, so it waits for the slowest ("back pressure")."""
+    room, so it waits for the slowest."""
 
     @gen
     def program():
@@ -86,7 +84,7 @@ def test_bounded_publish_waits_for_the_slowest_subscriber() -> None:
 
 def test_dropping_and_sliding() -> None:
     """A dropping PubSub makes a full subscriber miss messages (publish says False); a
-    sliding one drops the subscriber's oldest ("dropping", "sliding")."""
+    sliding one drops the subscriber's oldest."""
 
     def run(make: effects.Effect[PubSub[int]]) -> tuple[bool, list[int]]:
         @gen

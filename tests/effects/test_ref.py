@@ -1,4 +1,5 @@
-"""`Ref`: Effect's `Ref` semantics (mirrors packages/effect/test/Ref.test.ts)."""
+"""`Ref`: written from Effect's `Ref` semantics (its operations as documented in
+packages/effect/src/Ref.ts)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from effects import Ref, gen
 
 
 def test_make_and_get() -> None:
-    """Ref.get succeeds with the value the ref was made with ("get")."""
+    """Ref.get succeeds with the value the ref was made with."""
     assert effects.run_sync(Ref.make("x").flat_map(lambda r: r.get)) == "x"
 
 
@@ -21,8 +22,8 @@ def test_operations_are_lazy() -> None:
 
 
 def test_set_and_update_family() -> None:
-    """set, update, getAndSet, getAndUpdate, updateAndGet, modify ("set", "getAndSet",
-    "getAndUpdate", "updateAndGet", "modify")."""
+    """set, update, getAndSet, getAndUpdate, updateAndGet and modify, each as Effect
+    defines it."""
 
     @gen
     def program():

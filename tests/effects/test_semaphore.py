@@ -1,5 +1,6 @@
 """`Semaphore` and `Latch`: Effect's `Effect.makeSemaphore` and `Effect.makeLatch`
-semantics (mirrors packages/effect/test/Effect/semaphore.test.ts and latch.test.ts)."""
+semantics (packages/effect/test/Effect/semaphore.test.ts and latch.test.ts; the names in
+quotes are their tests)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from effects import Exit, Latch, Ref, Semaphore, TestClock, gen
 
 
 def test_with_permits_bounds_concurrency() -> None:
-    """withPermits(n) lets at most `permits / n` effects run at once ("semaphore"; there,
-    timed with TestClock as here)."""
+    """withPermits(n) lets at most `permits / n` effects run at once ("semaphore works",
+    timed with TestClock there as here)."""
 
     @gen
     def program():
@@ -107,8 +108,8 @@ def test_interrupted_while_holding_releases() -> None:
 
 
 def test_permits_granted_to_a_fiber_interrupted_before_it_runs_come_back() -> None:
-    """Permits handed to a waiter that is interrupted before it resumes are released (no
-    permit leaks in that race)."""
+    """Permits handed to a waiter that is interrupted before it resumes are released ("take
+    interruption does not leak permits")."""
 
     @gen
     def program():
@@ -125,7 +126,7 @@ def test_permits_granted_to_a_fiber_interrupted_before_it_runs_come_back() -> No
 
 def test_latch_open_release_close() -> None:
     """await waits while closed; release lets current waiters through and stays closed;
-    open lets everyone through until close ("Latch")."""
+    open lets everyone through until close ("open works")."""
 
     @gen
     def program():
@@ -159,5 +160,5 @@ def test_latch_open_release_close() -> None:
 
 
 def test_latch_made_open() -> None:
-    """makeLatch(true) starts open."""
+    """makeLatch(true) starts open (Effect's `makeLatch(open)`)."""
     assert effects.run_sync(Latch(open=True).when_open(effects.succeed(1))) == 1

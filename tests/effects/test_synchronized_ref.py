@@ -1,5 +1,5 @@
-"""`SynchronizedRef`: Effect's `SynchronizedRef` semantics (mirrors
-packages/effect/test/SynchronizedRef.test.ts)."""
+"""`SynchronizedRef`: Effect's `SynchronizedRef` semantics (packages/effect/test/
+SynchronizedRef.test.ts; the names in quotes are its tests)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ class Boom(TaggedError):
 
 
 def test_update_effect_and_modify_effect() -> None:
-    """updateEffect / modifyEffect set the value the effect computes ("modifyEffect happy
-    path", "updateEffect happy path")."""
+    """updateEffect / modifyEffect set the value the effect computes ("getAndUpdateEffect -
+    happy path")."""
 
     @gen
     def program():
@@ -29,7 +29,7 @@ def test_update_effect_and_modify_effect() -> None:
 
 def test_a_failing_effect_leaves_the_value() -> None:
     """When the update effect fails, the ref keeps its value and the failure propagates
-    ("modifyEffect with failure")."""
+    ("getAndUpdateEffect - with failure")."""
 
     @gen
     def program():
