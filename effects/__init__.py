@@ -13,6 +13,7 @@ from effects.config import Config
 from effects.config_error import ConfigError, ConfigIssue
 from effects.config_provider import ConfigProvider, ConfigProviderService, with_config_provider
 from effects.context import Context, Reference, Tag
+from effects.deferred import Deferred
 from effects.effect import (
     Effect,
     EffectGen,
@@ -48,13 +49,19 @@ from effects.errors import (
     UnknownException,
 )
 from effects.exit import Exit
+from effects.fiber_ref import FiberRef
 from effects.layer import Layer, provide
 from effects.managed_runtime import ManagedRuntime
+from effects.pubsub import PubSub
+from effects.queue import Queue
 from effects.redacted import Redacted
+from effects.ref import Ref
 from effects.running_fiber import RunningFiber, run_fork
 from effects.runtime import Fiber, MaxOpsBeforeYield, run, run_exit, run_sync, run_sync_exit
 from effects.schedule import Schedule
 from effects.scope import Scope, ScopeService, acquire_release, add_finalizer, scoped
+from effects.synchronization import Latch, Semaphore
+from effects.synchronized_ref import SynchronizedRef
 
 __all__ = [
     "AsyncInSyncError",
@@ -66,24 +73,32 @@ __all__ = [
     "ConfigProvider",
     "ConfigProviderService",
     "Context",
+    "Deferred",
     "Effect",
     "EffectGen",
     "Exit",
     "FailureValue",
     "Fiber",
+    "FiberRef",
     "Interrupted",
+    "Latch",
     "Layer",
     "LiveClock",
     "ManagedRuntime",
     "MaxOpsBeforeYield",
     "MissingServiceError",
     "NoSuchElementError",
+    "PubSub",
+    "Queue",
     "Redacted",
+    "Ref",
     "Reference",
     "RunningFiber",
     "Schedule",
     "Scope",
     "ScopeService",
+    "Semaphore",
+    "SynchronizedRef",
     "Tag",
     "TaggedError",
     "TestClock",

@@ -127,6 +127,7 @@ def _parallel(
 
     def register(resume: Resume) -> Canceler:
         running: set[FiberRuntime[Any, Any]] = set()
+        children: list[FiberRuntime[Any, Any]] = []
         state: dict[str, Any] = {"next": 0, "done": 0, "failure": None}
 
         def launch() -> None:
@@ -134,6 +135,7 @@ def _parallel(
                 i = state["next"]
                 state["next"] = i + 1
                 child = parent.fork(suspend(functools.partial(f, items[i])))
+                children.append(child)
                 running.add(child)
                 child.add_observer(functools.partial(finished, i, child))
 
@@ -148,6 +150,8 @@ def _parallel(
                     other.interrupt_as(parent.id)
             if state["failure"] is None:
                 if state["done"] == n:
+                    for fiber in children:  # all succeeded: take in their FiberRef changes
+                        parent.join_refs(fiber)
                     resume(succeed(results))
                 else:
                     launch()
@@ -192,11 +196,11 @@ def _race(
                 return
             decided[0] = True
             losers = {f for f in fibers if f is not fiber}
-            outcome = (
-                succeed(ex.value)
-                if isinstance(ex, Success)
-                else fail_cause(cast(Failure[Any], ex).cause)
-            )
+            if isinstance(ex, Success):
+                parent.join_refs(fiber)  # the winner's FiberRef changes, as Effect's race
+                outcome = succeed(ex.value)
+            else:
+                outcome = fail_cause(cast(Failure[Any], ex).cause)
             resume(_interrupt_all(parent, losers).then(outcome))
 
         for fiber in fibers:

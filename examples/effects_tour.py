@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 import effects
-from effects import EffectGen, Layer, Schedule, Tag, TaggedError, TestClock, gen
+from effects import (
+    Deferred,
+    EffectGen,
+    Layer,
+    Queue,
+    Ref,
+    Schedule,
+    Tag,
+    TaggedError,
+    TestClock,
+    gen,
+)
 
 
 # 1. Typed errors are frozen attrs classes with a `_tag`.
@@ -74,6 +85,24 @@ def main() -> None:
         return (yield from fiber.join())
 
     print(effects.run_sync(with_clock().provide(TestClock.layer())), "at times", attempts)
+
+    # Primitives: a queue of jobs, a shared total, a deferred the worker completes.
+    @gen
+    def worker(jobs: Queue[int], total: Ref[int], done: Deferred[int]) -> EffectGen[None]:
+        while (job := (yield from jobs.take)) >= 0:
+            yield from total.update(lambda t: t + job)
+        yield from done.succeed((yield from total.get))
+
+    @gen
+    def pipeline() -> EffectGen[int]:
+        jobs = yield from Queue[int].bounded(2)
+        total = yield from Ref.make(0)
+        done = yield from Deferred[int].make()
+        yield from effects.fork(worker(jobs, total, done))
+        yield from jobs.offer_all([1, 2, 3, -1])
+        return (yield from done.await_())
+
+    print("total of the jobs:", effects.run_sync(pipeline()))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ A = TypeVar("A", covariant=True, default=Any)
 E = TypeVar("E", covariant=True, default=Never)
 
 _fiber_ids = itertools.count(1)
+_UNSET: Any = object()
 
 
 class FiberRuntime(Generic[A, E]):
@@ -44,6 +45,10 @@ class FiberRuntime(Generic[A, E]):
     _canceler: Canceler | None = None
     _interrupt_cause: Cause[Any] | None = None
     _interrupt_delivered: bool = False
+    # FiberRef values (`effects.fiber_ref`): None until one is set here or in an ancestor.
+    # `inherited` is the map the fiber was forked with; it is copied before its first change.
+    fiber_refs: dict[Any, Any] | None = None
+    inherited_refs: dict[Any, Any] | None = None
 
     def __init__(
         self,
@@ -102,8 +107,20 @@ class FiberRuntime(Generic[A, E]):
         return async_(register)
 
     def join(self) -> Effect[A, E]:
-        """Wait for the fiber to end; succeed or fail as it did."""
-        return self.await_().flat_map(_from_exit)
+        """Wait for the fiber to end; succeed or fail as it did. Succeeding, the joining
+        fiber takes in the FiberRef values this one changed (each FiberRef's `join`)."""
+        return self.await_().flat_map(self._joined)
+
+    def _joined(self, exit_: Exit[A, E]) -> Effect[A, E]:
+        if self.fiber_refs is self.inherited_refs or not isinstance(exit_, Success):
+            return _from_exit(exit_)
+        value = exit_.value
+
+        def take_in(me: FiberRuntime[Any, Any]) -> Effect[A]:
+            me.join_refs(self)
+            return succeed(value)
+
+        return with_fiber(take_in)
 
     def interrupt(self) -> Effect[Exit[A, E]]:
         """Interrupt the fiber and wait until it has ended (its finalizers have run)."""
@@ -123,12 +140,37 @@ class FiberRuntime(Generic[A, E]):
         child: FiberRuntime[Any, Any] = FiberRuntime(
             self.scheduler, self.context, None if daemon else self
         )
+        refs = self.fiber_refs
+        if refs is not None:
+            child.fiber_refs = forked = {ref: ref.fork(v) for ref, v in refs.items()}
+            # What the child is compared with at join: the parent's values. When a `fork`
+            # changed one, the child's map is already its own and counts as changed.
+            same = all(forked[ref] is v for ref, v in refs.items())
+            child.inherited_refs = forked if same else dict(refs)
         if not daemon:
             if self._children is None:
                 self._children = set()
             self._children.add(child)
         self.scheduler.schedule(child, effect)
         return child
+
+    def set_ref(self, ref: Any, value: Any) -> None:
+        """Set this fiber's value of the FiberRef `ref`."""
+        refs = self.fiber_refs
+        if refs is None or refs is self.inherited_refs:
+            refs = self.fiber_refs = {} if refs is None else dict(refs)
+        refs[ref] = value
+
+    def join_refs(self, child: FiberRuntime[Any, Any]) -> None:
+        """Take in the FiberRef values `child` changed since it was forked."""
+        if child.fiber_refs is child.inherited_refs:
+            return
+        changed = child.fiber_refs or {}
+        inherited = child.inherited_refs or {}
+        mine = self.fiber_refs or {}
+        for ref, value in changed.items():
+            if inherited.get(ref, _UNSET) is not value:
+                self.set_ref(ref, ref.join(mine.get(ref, ref.initial), value))
 
     def interrupt_as(self, by: int) -> None:
         """Ask the fiber to stop; it stops at its next interruptible point."""
