@@ -20,11 +20,13 @@ CheckOpt = Annotated[
 
 
 def codegen_(app: AppArg, check: CheckOpt = False) -> None:
-    """Write APP/_generated/: services.py (DatabaseReader, DatabaseWriter and the runners
-    typed by the app's tables and functions), docs.py (a document class per table), refs.py
-    (`api` and `internal`, typed references to the functions) and api.d.ts, dataModel.d.ts,
-    api.js (the functions as the convex npm package's FunctionReferences, for a TypeScript
-    client). `confect dev` regenerates them whenever the app changes."""
+    """Write APP/_generated/, the app's code typed by its schema and functions.
+
+    services.py (DatabaseReader, DatabaseWriter and the runners typed by the app's tables
+    and functions), docs.py (a document class per table), refs.py (`api` and `internal`,
+    typed references to the functions) and api.d.ts, dataModel.d.ts, api.js (the functions
+    as the convex npm package's FunctionReferences, for a TypeScript client). `confect dev`
+    writes them at start and after each reload."""
     with reported():
         loaded, _ = open_app(app, load_app if check else codegen.load_generating)
     package = app.resolve().name

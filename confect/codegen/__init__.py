@@ -60,17 +60,27 @@ def write(app: App, package: str, directory: Path) -> list[str]:
 def load_generating(package: str) -> App:
     """Load the app `package` (importable) to generate its files. If it fails to import
     (its modules import a `_generated/` that is missing, or lacks the document class of a
-    new table), first write `_generated/` from the app's schema alone (no functions: refs
-    and runners are then empty), then load it again: the caller writes the whole."""
+    new table), first write what the schema alone gives (`docs.py`, and the files that are
+    missing, without functions), then load it again: the caller writes the whole."""
     try:
         return load_app(package)
     except ImportError:
         root = importlib.import_module(package)
         directory = Path(root.__file__ or ".").parent / GENERATED
         _forget(package)
-        write(App({}, _schema_alone(package)), package, directory)
+        _write_from_schema(_schema_alone(package), package, directory)
         _forget(package)
         return load_app(package)
+
+
+def _write_from_schema(schema: Schema, package: str, directory: Path) -> None:
+    """`docs.py` (which depends on the schema only) and the missing files, as an app of
+    `schema` without functions has them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in generate(App({}, schema), package).items():
+        path = directory / name
+        if name == "docs.py" or not path.exists():
+            path.write_text(text)
 
 
 def _schema_alone(package: str) -> Schema:

@@ -70,6 +70,20 @@ def test_an_app_importing_its_generated_files_is_generated_without_them(tmp_path
         ).read_text()
 
 
+def test_a_new_table_imported_before_codegen_is_generated(tmp_path: Path):
+    app = fresh_copy(CODEGEN_APP, tmp_path)
+    schema = (app / "schema.py").read_text()
+    new_table = '    tags=define_table({"name": v.string()}),\n    likes=define_table('
+    (app / "schema.py").write_text(schema.replace("    likes=define_table(", new_table))
+    posts = (app / "posts.py").read_text()
+    (app / "posts.py").write_text(posts + "\nfrom ._generated.docs import TagsDoc  # noqa: E402\n")
+    written = invoke("codegen", app)
+    assert written.exit_code == 0, written.output
+    assert "class TagsDoc(Protocol)" in (app / "_generated" / "docs.py").read_text()
+    assert 'Literal["tags"]' in (app / "_generated" / "services.py").read_text()
+    assert "like_all" in (app / "_generated" / "refs.py").read_text()
+
+
 def test_check_names_the_stale_files(tmp_path: Path):
     app = fresh_copy(CODEGEN_APP, tmp_path)
     with (app / "posts.py").open("a") as module:

@@ -1,10 +1,10 @@
 import attrs
 
-from confect import define_schema, define_table, v
+from confect import Document, define_schema, define_table, v
 
 
 @attrs.frozen
-class Post:
+class Post(Document):
     author: str
     title: str
     tags: list[str] = attrs.field(factory=list)
