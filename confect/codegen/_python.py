@@ -36,46 +36,44 @@ def render_init() -> str:
 
 
 def render_docs(app: App, package: str) -> str:
-    """`docs.py`: `NotesDoc = Note` for a table of attrs documents; a Protocol of the
-    fields (with `id` and `creation_time`) for a table of dicts, `Doc` at run time."""
+    """`docs.py`: `NotesDoc = Note` for a table of attrs documents; for a table of dicts a
+    Protocol of its fields (with `id` and `creation_time`), `Doc` at run time; for a union
+    table `Doc[dict[str, Any]]`."""
     imports = Imports(package)
     aliases: list[str] = []
     protocols: list[str] = []
+    unions: list[str] = []
     for name, table in user_tables(app).items():
         validator = table.validator
         if isinstance(validator, ObjectV) and validator.cls is not None:
             aliases.append(f"{doc_name(name)} = {imports.cls(validator.cls)}")
         elif isinstance(validator, ObjectV):
             protocols.append(_protocol(name, validator, imports))
-        else:  # a union of objects: its fields are typed Any
+        else:
             imports.typing.add("Any")
-            protocols.append(f"    {doc_name(name)} = Doc[dict[str, Any]]")
-    typing_names = set(imports.typing)
-    confect_names = set(imports.confect)
-    runtime: list[str] = []
-    if protocols:
-        typing_names |= {"TYPE_CHECKING", "Protocol"}
-        confect_names.add("Doc")
-        body = "\n\n".join(protocols)
-        fallbacks = "\n".join(
-            f"    {doc_name(n)} = Doc"
-            for n, t in user_tables(app).items()
-            if not (isinstance(t.validator, ObjectV) and t.validator.cls is not None)
-        )
-        runtime.append(f"if TYPE_CHECKING:\n\n{body}\n\nelse:\n{fallbacks}")
-    lines = [
+            unions.append(f"    {doc_name(name)} = Doc[dict[str, Any]]")
+    sections = ["\n".join(aliases)] if aliases else []
+    if protocols or unions:
+        imports.typing.add("TYPE_CHECKING")
+        imports.confect.add("Doc")
+        if protocols:
+            imports.typing.add("Protocol")
+        checked = "\n\n".join(protocols + (["\n".join(unions)] if unions else []))
+        fallbacks = [n for n, t in user_tables(app).items() if t.document_class is None]
+        at_run_time = "\n".join(f"    {doc_name(n)} = Doc" for n in fallbacks)
+        blank = "\n" if protocols else ""  # ruff keeps a blank line before a nested class
+        sections.append(f"if TYPE_CHECKING:\n{blank}{checked}\n\nelse:\n{at_run_time}")
+    head = [
         HEADER,
         '"""The documents of the app\'s tables, a class per table (`NotesDoc` for `notes`):',
         'what `db.table("notes")` of `services.py` reads. A table of attrs documents has its',
         'class; a table of dicts a Protocol of its fields (its documents are `Doc`s)."""',
         "",
         "from __future__ import annotations",
-        "",
-        *_import_block(typing_names, confect_names, imports.class_lines()),
     ]
-    sections = ["\n".join(aliases)] if aliases else []
-    sections += runtime
-    return "\n".join(lines) + "\n\n" + "\n\n".join(sections) + "\n"
+    block = _import_block(imports.typing, imports.confect, imports.class_lines())
+    text = "\n".join(head + (["", *block] if block else []))
+    return text + "".join(f"\n\n{section}" for section in sections) + "\n"
 
 
 def _protocol(table: str, validator: ObjectV[Any], imports: Imports) -> str:
@@ -313,11 +311,9 @@ def render_refs(app: App) -> str:
         'any module of the app may import this one; pyright sees the definition itself."""',
         "",
         "from __future__ import annotations",
-        "",
-        "from typing import TYPE_CHECKING",
     ]
     if modules:
-        lines += ["", "if TYPE_CHECKING:"]
+        lines += ["", "from typing import TYPE_CHECKING", "", "if TYPE_CHECKING:"]
         lines += [f"    {line}" for line in sorted(_module_import(m) for m in modules)]
     for root, visibility, doc in (
         ("api", "public", "The app's public functions."),
@@ -356,7 +352,14 @@ def _namespace(name: str, doc: str, tree: dict[str, Any], depth: int) -> list[st
     if refs:
         module = next(iter(refs.values())).split(":")[0]
         lines += ["", f"{pad}    if TYPE_CHECKING:"]
-        lines += [f"{pad}        {k} = {_module_alias(module)}.{k}" for k in refs]
+        lines += [_assignment(f"{pad}        ", k, f"{_module_alias(module)}.{k}") for k in refs]
         lines += [f"{pad}    else:"]
-        lines += [f'{pad}        {k} = "{p}"' for k, p in refs.items()]
+        lines += [_assignment(f"{pad}        ", k, f'"{p}"') for k, p in refs.items()]
     return lines
+
+
+def _assignment(pad: str, name: str, value: str) -> str:
+    """`name = value`, its value in parentheses on a line of its own where it is too long
+    (as ruff wraps it)."""
+    line = f"{pad}{name} = {value}"
+    return line if len(line) <= 100 else f"{pad}{name} = (\n{pad}    {value}\n{pad})"

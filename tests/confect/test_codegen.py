@@ -8,11 +8,12 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from confect import load_app
+from confect import App, define_schema, define_table, load_app, query, v
 from confect.cli import cli
 from confect.codegen import generate
 from confect.testing import ConfectTest
@@ -112,6 +113,54 @@ def test_the_generated_python_is_formatted_and_lint_clean():
             [RUFF, "check", generated], cwd=ROOT, capture_output=True, text=True
         )
         assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+@query()
+def a_function_with_a_rather_long_name_to_wrap():
+    return 1
+    yield
+
+
+UNUSUAL_APPS = {
+    "empty": lambda: App({}, define_schema()),
+    "union table": lambda: App(
+        {},
+        define_schema(
+            events=define_table(
+                v.union(
+                    v.object({"kind": v.literal("a")}),
+                    v.object({"kind": v.literal("b"), "n": v.number()}),
+                )
+            )
+        ),
+    ),
+    "long names": lambda: App(
+        {
+            "very/deeply/nested_module_name:a_function_with_a_rather_long_name_to_wrap": (
+                a_function_with_a_rather_long_name_to_wrap
+            )
+        },
+        define_schema(
+            a_table_with_a_really_quite_long_name_for_wrapping=define_table(
+                {
+                    "from": v.string(),
+                    "x": v.optional(v.null()),
+                    "y": v.record(v.string(), v.bytes()),
+                }
+            ),
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("make", UNUSUAL_APPS.values(), ids=UNUSUAL_APPS.keys())
+def test_the_python_of_unusual_apps_is_formatted_and_lint_clean(make: Any, tmp_path: Path):
+    for name, text in generate(make(), "someapp").items():
+        (tmp_path / name).write_text(text)
+    config = ["--config", ROOT / "pyproject.toml"]
+    for command in (["format", "--check"], ["check"]):
+        ran = subprocess.run([RUFF, *command, *config, tmp_path], capture_output=True, text=True)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
 
 
 def test_the_app_holds_no_functions_of_its_generated_modules():
