@@ -52,6 +52,16 @@ def typed_reads(by: str):
     return len(likes), kinds
 
 
+def typed_writes() -> Generator[Effect[Any, Any, Any], Any, None]:
+    """Never run: writes are typed by the table too."""
+    db = yield from DatabaseWriter
+    post_id = yield from db.table("posts").insert(Post(author="ann", title="t"))
+    assert_type(post_id, Id[Post])
+    like_id = yield from db.table("likes").insert({"post": post_id, "by": "bob", "kind": "up"})
+    assert_type(like_id, Id[LikesDoc])
+    db.table("posts").insert(Note(author="ann", text="t"))  # pyright: ignore[reportArgumentType]
+
+
 def refused() -> Generator[Effect[Any, Any, Any], Any, None]:
     """Never run: the errors pyright must report."""
     db = yield from DatabaseReader
