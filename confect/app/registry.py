@@ -114,7 +114,11 @@ def _load(root: types.ModuleType) -> App:
 
 
 def _is_test_module(name: str) -> bool:
-    return any(part == "tests" or part.startswith("test_") for part in name.split("."))
+    """Tests, and the `_generated` package `confect codegen` writes (which holds no
+    functions), are not the app's modules."""
+    return any(
+        part in ("tests", "_generated") or part.startswith("test_") for part in name.split(".")
+    )
 
 
 def _defined_in(function: FunctionDefinition[..., Any, Any], module: types.ModuleType) -> bool:

@@ -1,13 +1,14 @@
 """The `confect` command line: `cli` (a Typer app) and `main`, its entry point.
 
-The commands live in private modules: `_data` (run, data, export, import) and `_serve`
-(dev, serve), with what they share in `_common`.
+The commands live in private modules: `_data` (run, data, export, import), `_serve`
+(dev, serve) and `_codegen` (codegen), with what they share in `_common`.
 """
 
 from __future__ import annotations
 
 import typer
 
+from confect.cli._codegen import codegen_
 from confect.cli._data import data, export_, import_, run
 from confect.cli._serve import dev, serve
 
@@ -20,6 +21,7 @@ cli.command()(run)
 cli.command()(data)
 cli.command("export")(export_)
 cli.command("import")(import_)
+cli.command("codegen")(codegen_)
 cli.command()(dev)
 cli.command()(serve)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import sys
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Annotated
 
@@ -55,14 +55,15 @@ def open_engine(url: str | None, data: Path) -> Engine:
     )
 
 
-def open_app(path: Path) -> tuple[App, Path]:
-    """Import the app package at `path`; return it and its data directory (`path/.confect`)."""
+def open_app(path: Path, load: Callable[[str], App] = load_app) -> tuple[App, Path]:
+    """Import the app package at `path` (with `load`, given its name); return it and its
+    data directory (`path/.confect`)."""
     path = path.resolve()
     if not (path / "__init__.py").exists():
         raise typer.BadParameter(f"{path} is not a Python package (no __init__.py)")
     sys.path.insert(0, str(path.parent))
     importlib.invalidate_caches()
-    return load_app(path.name), path / ".confect"
+    return load(path.name), path / ".confect"
 
 
 @contextlib.contextmanager

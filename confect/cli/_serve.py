@@ -20,6 +20,7 @@ import uvicorn
 import watchfiles
 from rich.logging import RichHandler
 
+from confect import codegen
 from confect.app.registry import App, load_app
 from confect.cli._common import AppArg, EngineOpt, console, open_app, open_engine, reported
 from confect.engine.interface import Engine
@@ -101,8 +102,9 @@ def dev(
     site_fd: SiteFdOpt = None,
 ) -> None:
     """Serve the app for development: SQLite data in APP/.confect/ (or the engine given),
-    functions reloaded when files change (connections stay open), each call printed with
-    its duration and logs; its HTTP routes also at their own paths on the site port."""
+    functions reloaded when files change (connections stay open), APP/_generated/ written
+    at start and after each reload (see `confect codegen`), each call printed with its
+    duration and logs; its HTTP routes also at their own paths on the site port."""
     site = _Site(site_port, site_fd)
     _serve(app, host, port, engine, watch=True, log_calls=True, fd=fd, site=site)
 
@@ -179,7 +181,9 @@ def _serve(
     site: _Site = _Site(0),
 ) -> None:
     _configure_logging(log_calls)
-    app, data = open_app(app_path)
+    app, data = open_app(app_path, codegen.load_generating if watch else load_app)
+    if watch:
+        _generate(app, app_path)
     if fd is not None:
         with socket.socket(fileno=os.dup(fd)) as listening:
             host, port = listening.getsockname()[:2]
@@ -271,20 +275,36 @@ def _admin_key(engine: Engine, data: Path) -> str:
     return key
 
 
+def _generate(app: App, app_path: Path) -> None:
+    """Write the app's `_generated/` (only the files that changed)."""
+    changed = codegen.write(app, app_path.resolve().name, app_path / codegen.GENERATED)
+    if changed:
+        console.print(f"generated {', '.join(changed)} in {app_path / codegen.GENERATED}")
+
+
+def _is_source(path: str) -> bool:
+    """Whether a change to `path` reloads the app: its .py files, not `_generated/`'s
+    (which reloading writes)."""
+    return path.endswith(".py") and codegen.GENERATED not in Path(path).parts
+
+
 def _reloading(app_path: Path, server: Server) -> Callable[[], Coroutine[Any, Any, None]]:
     """A background task that gives `server` the app afresh whenever a .py file under
-    `app_path` changes; an app that fails to load leaves the previous one serving."""
+    `app_path` changes, and writes its `_generated/` anew; an app that fails to load leaves
+    the previous one serving."""
 
     async def watch_files() -> None:
         changes: AsyncGenerator[Any] = watchfiles.awatch(  # pyright: ignore[reportUnknownMemberType]
-            app_path, watch_filter=lambda _, name: name.endswith(".py")
+            app_path, watch_filter=lambda _, name: _is_source(name)
         )
         async for _ in changes:
             try:
-                server.reload(_reload_app(app_path))
+                app = _reload_app(app_path)
+                server.reload(app)
                 console.print(
                     f"[green]reloaded[/green] {len(server.backend.app.functions)} functions"
                 )
+                _generate(app, app_path)
             except Exception as error:
                 console.print(
                     f"[red]reload failed, still serving the previous version:[/red] {error}"
@@ -299,7 +319,7 @@ def _reload_app(path: Path) -> App:
     for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
         del sys.modules[module]
     importlib.invalidate_caches()
-    return load_app(name)
+    return codegen.load_generating(name)
 
 
 class _Uvicorn(uvicorn.Server):
