@@ -16,6 +16,7 @@ export declare const api: {
   };
   notes: {
     add: FunctionReference<"mutation", "public", { text: string; tags?: Array<string> }, Id<"notes">>;
+    by_author_paginated: FunctionReference<"query", "public", { author: string; paginationOpts: PaginationOptions }, PaginationResult<Doc<"notes">>>;
     digests: FunctionReference<"query", "public", { author: string }, any>;
     edit: FunctionReference<"mutation", "public", { note_id: Id<"notes">; text: string }, any>;
     list_by_author: FunctionReference<"query", "public", { author: string }, Array<Doc<"notes">>>;

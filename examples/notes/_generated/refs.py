@@ -40,6 +40,7 @@ class api:
 
         if TYPE_CHECKING:
             add = _notes.add
+            by_author_paginated = _notes.by_author_paginated
             digests = _notes.digests
             edit = _notes.edit
             list_by_author = _notes.list_by_author
@@ -49,6 +50,7 @@ class api:
             search = _notes.search
         else:
             add = "notes:add"
+            by_author_paginated = "notes:by_author_paginated"
             digests = "notes:digests"
             edit = "notes:edit"
             list_by_author = "notes:list_by_author"

@@ -86,6 +86,7 @@ if TYPE_CHECKING:
             self,
             fn: Literal[
                 "files:file_url",
+                "notes:by_author_paginated",
                 "notes:digests",
                 "notes:list_by_author",
                 "notes:page",
