@@ -3,6 +3,8 @@
 from confect import ActionRunner, Auth, MutationRunner, QueryRunner, action, internal_action, v
 from effects import EffectGen, Tag
 
+from ._generated.refs import api, internal
+
 
 class Summarizer(Tag["Summarizer", "SummarizerService"]):
     """Turns notes into a summary. Tests swap it for a fake."""
@@ -17,14 +19,14 @@ class SummarizerService:
 @internal_action(args={"author": v.string()})
 def make_digest(author: str) -> EffectGen[str]:
     """Read the author's notes, summarize them, and save the digest."""
-    from .notes import list_by_author, save_digest
-
     queries = yield from QueryRunner
-    notes = yield from queries.run_query(list_by_author, author=author)
+    notes = yield from queries.run_query(api.notes.list_by_author, author=author)
     summarizer = yield from Summarizer
     summary = summarizer.summarize([note.text for note in notes])
     mutations = yield from MutationRunner
-    yield from mutations.run_mutation(save_digest, author=author, summary=summary, count=len(notes))
+    yield from mutations.run_mutation(
+        internal.notes.save_digest, author=author, summary=summary, count=len(notes)
+    )
     return summary
 
 
@@ -34,4 +36,4 @@ def my_digest() -> EffectGen[str]:
     auth = yield from Auth
     me = yield from auth.get_user_identity()
     actions = yield from ActionRunner
-    return (yield from actions.run_action(make_digest, author=me.subject))
+    return (yield from actions.run_action(internal.digest.make_digest, author=me.subject))

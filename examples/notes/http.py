@@ -5,15 +5,15 @@ import effects
 from confect import HttpRequest, HttpResponse, HttpRouter, QueryRunner, http_action
 from effects import Effect, EffectGen
 
+from ._generated.refs import api
+
 
 @http_action()
 def count(request: HttpRequest) -> EffectGen[HttpResponse]:
     """The number of notes of `?author=...`."""
     runner = yield from QueryRunner
-    from .notes import list_by_author
-
     author = request.query.get("author", "")
-    notes = yield from runner.run_query(list_by_author, author=author)
+    notes = yield from runner.run_query(api.notes.list_by_author, author=author)
     return HttpResponse.json({"author": author, "count": len(notes)})
 
 

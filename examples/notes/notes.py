@@ -19,6 +19,7 @@ from confect import (
 )
 from effects import EffectGen, TaggedError
 
+from ._generated.refs import internal
 from .schema import Digest, Note, counters, notes
 from .schema import digests as digest_table
 
@@ -126,9 +127,9 @@ def remove(note_id: Id[Note]) -> EffectGen[None]:
 def schedule_digest(author: str, delay_seconds: float) -> EffectGen[Id[Any]]:
     """Ask for a digest of the author's notes, made later by an action."""
     scheduler = yield from Scheduler
-    from .digest import make_digest
-
-    return (yield from scheduler.run_after(delay_seconds, make_digest, author=author))
+    return (
+        yield from scheduler.run_after(delay_seconds, internal.digest.make_digest, author=author)
+    )
 
 
 @internal_mutation(args={"author": v.string(), "summary": v.string(), "count": v.number()})

@@ -166,11 +166,13 @@ def test_the_python_of_unusual_apps_is_formatted_and_lint_clean(make: Any, tmp_p
 def test_loading_an_app_does_not_import_its_generated_modules(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    app = fresh_copy(NOTES, tmp_path)  # the notes app's modules do not import _generated
+    app = fresh_copy(NOTES, tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     loaded = load_app(app.name)
-    # (pkgutil imports the package itself to walk it: its __init__ holds a docstring)
-    assert not [m for m in sys.modules if m.startswith(f"{app.name}._generated.")]
+    # (pkgutil imports the package itself to walk it: its __init__ holds a docstring; the
+    # notes modules import refs themselves, but nothing imports services or docs)
+    imported = {m for m in sys.modules if m.startswith(f"{app.name}._generated.")}
+    assert imported <= {f"{app.name}._generated.refs"}
     assert all(not path.startswith("_generated") for path in loaded.functions)
 
 
