@@ -225,14 +225,15 @@ class Effect(Generic[A, E, R]):
 
     # --- time and repetition ----------------------------------------------------------------
 
-    def retry(self, schedule: Schedule) -> Effect[A, E, R]:
+    def retry(self, schedule: Schedule[Any]) -> Effect[A, E, R]:
         """On a typed failure, try again as `schedule` says; then fail with the last error."""
         from effects.schedule import retry
 
         return retry(self, schedule)
 
-    def repeat(self, schedule: Schedule) -> Effect[A, E, R]:
-        """After a success, run again as `schedule` says; succeed with the last value."""
+    def repeat(self, schedule: Schedule[B]) -> Effect[B, E, R]:
+        """After a success, run again as `schedule` says; succeed with the schedule's last
+        output (Effect's `repeat`: `repeat(Schedule.recurs(n))` gives `n`)."""
         from effects.schedule import repeat
 
         return repeat(self, schedule)
