@@ -55,6 +55,7 @@ from effects.running_fiber import RunningFiber, run_fork
 from effects.runtime import Fiber, MaxOpsBeforeYield, run, run_exit, run_sync, run_sync_exit
 from effects.schedule import Schedule
 from effects.scope import Scope, ScopeService, acquire_release, add_finalizer, scoped
+from effects.service import Service
 
 __all__ = [
     "AsyncInSyncError",
@@ -84,6 +85,7 @@ __all__ = [
     "Schedule",
     "Scope",
     "ScopeService",
+    "Service",
     "Tag",
     "TaggedError",
     "TestClock",
