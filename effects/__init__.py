@@ -8,6 +8,24 @@ with `@gen` generator functions, then run them with `run_sync` or `await run(...
 from effects import clock
 from effects.cause import Cause
 from effects.clock import Clock, LiveClock, TestClock, sleep
+from effects.combinators import (
+    acquire_use_release,
+    cached,
+    filter_or_fail,
+    fork_in,
+    fork_scoped,
+    on_error,
+    on_interrupt,
+    once,
+    partition,
+    race_all,
+    timeout_fail,
+    timeout_to,
+    unless,
+    validate_all,
+    when,
+    zip_with,
+)
 from effects.concurrency import all, for_each, fork, fork_daemon, race, race_first, timeout
 from effects.config import Config
 from effects.config_error import ConfigError, ConfigIssue
@@ -58,8 +76,9 @@ from effects.redacted import Redacted
 from effects.ref import Ref
 from effects.running_fiber import RunningFiber, run_fork
 from effects.runtime import Fiber, MaxOpsBeforeYield, run, run_exit, run_sync, run_sync_exit
-from effects.schedule import Schedule
+from effects.schedule import Schedule, retry_or_else
 from effects.scope import Scope, ScopeService, acquire_release, add_finalizer, scoped
+from effects.service import Service
 from effects.synchronization import Latch, Semaphore
 from effects.synchronized_ref import SynchronizedRef
 
@@ -98,6 +117,7 @@ __all__ = [
     "Scope",
     "ScopeService",
     "Semaphore",
+    "Service",
     "SynchronizedRef",
     "Tag",
     "TaggedError",
@@ -106,27 +126,38 @@ __all__ = [
     "TimeoutException",
     "UnknownException",
     "acquire_release",
+    "acquire_use_release",
     "add_finalizer",
     "all",
     "async_",
     "attempt",
+    "cached",
     "catch_tag",
     "clock",
     "die",
     "fail",
     "fail_cause",
+    "filter_or_fail",
     "for_each",
     "fork",
     "fork_daemon",
+    "fork_in",
+    "fork_scoped",
     "gen",
     "interrupt",
     "interruptible",
     "never",
+    "on_error",
+    "on_interrupt",
+    "once",
+    "partition",
     "promise",
     "provide",
     "provide_service",
     "race",
+    "race_all",
     "race_first",
+    "retry_or_else",
     "run",
     "run_exit",
     "run_fork",
@@ -138,9 +169,15 @@ __all__ = [
     "suspend",
     "sync",
     "timeout",
+    "timeout_fail",
+    "timeout_to",
     "try_promise",
     "uninterruptible",
     "uninterruptible_mask",
+    "unless",
+    "validate_all",
+    "when",
     "with_config_provider",
     "yield_now",
+    "zip_with",
 ]

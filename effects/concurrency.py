@@ -6,6 +6,9 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, Never, TypeVar, cast, overload
 
+from returns.result import Failure as ResultFailure
+from returns.result import Result
+
 from effects.cause import Cause, Parallel
 from effects.clock import sleep
 from effects.effect import (
@@ -31,6 +34,7 @@ R = TypeVar("R")
 K = TypeVar("K")
 
 Concurrency = int | Literal["unbounded"] | None
+Mode = Literal["default", "either", "validate"]
 
 
 def fork(effect: Effect[A, E, R]) -> Effect[FiberRuntime[A, E], Never, R]:
@@ -43,40 +47,116 @@ def fork_daemon(effect: Effect[A, E, R]) -> Effect[FiberRuntime[A, E], Never, R]
     return with_fiber(lambda parent: succeed(parent.fork(effect, daemon=True)))
 
 
+@overload
 def for_each(
-    items: Iterable[A], f: Callable[[A], Effect[B, E, R]], concurrency: Concurrency = None
-) -> Effect[list[B], E, R]:
-    """Run `f(item)` for each item; succeed with the results in order.
+    items: Iterable[A],
+    f: Callable[[A], Effect[B, E, R]],
+    concurrency: Concurrency = None,
+    *,
+    discard: Literal[False] = False,
+) -> Effect[list[B], E, R]: ...
+@overload
+def for_each(
+    items: Iterable[A],
+    f: Callable[[A], Effect[B, E, R]],
+    concurrency: Concurrency = None,
+    *,
+    discard: Literal[True],
+) -> Effect[None, E, R]: ...
+def for_each(
+    items: Iterable[A],
+    f: Callable[[A], Effect[B, E, R]],
+    concurrency: Concurrency = None,
+    *,
+    discard: bool = False,
+) -> Effect[Any, E, R]:
+    """Run `f(item)` for each item; succeed with the results in order (with None, keeping
+    no results, when `discard`).
 
     `concurrency`: None or 1 runs one at a time; an int bounds how many run at once;
     "unbounded" runs all at once. The first failure interrupts the others.
     """
     items = list(items)
     if concurrency is None or concurrency == 1:
-        return _sequential(items, f)
+        return _sequential(items, f, discard)
     limit = max(len(items), 1) if concurrency == "unbounded" else concurrency
     if limit < 1:
         raise ValueError(f"concurrency must be >= 1 or 'unbounded', got {concurrency!r}")
-    return with_fiber(lambda parent: _parallel(parent, items, f, limit))
+    results = with_fiber(lambda parent: _parallel(parent, items, f, limit))
+    return results.as_(None) if discard else results
 
 
 @overload
 def all(
-    effects: Mapping[K, Effect[A, E, R]], concurrency: Concurrency = None
+    effects: Mapping[K, Effect[A, E, R]],
+    concurrency: Concurrency = None,
+    mode: Literal["default"] = "default",
 ) -> Effect[dict[K, A], E, R]: ...
 @overload
 def all(
-    effects: Iterable[Effect[A, E, R]], concurrency: Concurrency = None
+    effects: Iterable[Effect[A, E, R]],
+    concurrency: Concurrency = None,
+    mode: Literal["default"] = "default",
 ) -> Effect[list[A], E, R]: ...
-def all(effects: Any, concurrency: Concurrency = None) -> Effect[Any, Any, Any]:
-    """Run every effect; succeed with their values in the same order (or the same keys)."""
+@overload
+def all(
+    effects: Mapping[K, Effect[A, E, R]],
+    concurrency: Concurrency = None,
+    *,
+    mode: Literal["either"],
+) -> Effect[dict[K, Result[A, E]], Never, R]: ...
+@overload
+def all(
+    effects: Iterable[Effect[A, E, R]], concurrency: Concurrency = None, *, mode: Literal["either"]
+) -> Effect[list[Result[A, E]], Never, R]: ...
+@overload
+def all(
+    effects: Mapping[K, Effect[A, E, R]],
+    concurrency: Concurrency = None,
+    *,
+    mode: Literal["validate"],
+) -> Effect[dict[K, A], dict[K, E | None], R]: ...
+@overload
+def all(
+    effects: Iterable[Effect[A, E, R]],
+    concurrency: Concurrency = None,
+    *,
+    mode: Literal["validate"],
+) -> Effect[list[A], list[E | None], R]: ...
+def all(
+    effects: Any, concurrency: Concurrency = None, mode: Mode = "default"
+) -> Effect[Any, Any, Any]:
+    """Run every effect; succeed with their values in the same order (or the same keys).
+
+    `mode` (Effect's): "default" fails with the first failure (interrupting the others);
+    "either" never fails and gives each effect's `returns` `Result`; "validate" runs them
+    all and, if any failed, fails with each one's error (None for those that succeeded).
+    """
     if isinstance(effects, Mapping):
         mapping: Mapping[Any, Effect[Any, Any, Any]] = effects  # pyright: ignore[reportUnknownVariableType]
         keys = list(mapping)
-        return for_each([mapping[k] for k in keys], _identity, concurrency).map(
+        keyed = _all_listed([mapping[k] for k in keys], concurrency, mode).map(
             lambda values: dict(zip(keys, values, strict=True))
         )
-    return for_each(effects, _identity, concurrency)
+        if mode != "validate":
+            return keyed
+        return keyed.map_error(lambda errors: dict(zip(keys, errors, strict=True)))
+    return _all_listed(effects, concurrency, mode)
+
+
+def _all_listed(
+    effects: Iterable[Effect[Any, Any, Any]], concurrency: Concurrency, mode: Mode
+) -> Effect[list[Any], Any, Any]:
+    if mode == "default":
+        return for_each(effects, _identity, concurrency)
+    results = for_each(effects, lambda eff: eff.either(), concurrency)
+    return results if mode == "either" else results.flat_map(_validated)
+
+
+def _validated(results: list[Result[Any, Any]]) -> Effect[list[Any], list[Any]]:
+    if any(isinstance(r, ResultFailure) for r in results):
+        return fail([r.failure() if isinstance(r, ResultFailure) else None for r in results])
+    return succeed([r.unwrap() for r in results])
 
 
 def race(first: Effect[A, E, R], second: Effect[B, E, R]) -> Effect[A | B, E, R]:
@@ -101,13 +181,17 @@ def _identity(x: A) -> A:
     return x
 
 
-def _sequential(items: list[A], f: Callable[[A], Effect[B, E, R]]) -> Effect[list[B], E, R]:
+def _sequential(
+    items: list[A], f: Callable[[A], Effect[B, E, R]], discard: bool = False
+) -> Effect[Any, E, R]:
     @gen
     def loop():  # type: ignore[no-untyped-def]
         out: list[B] = []
         for item in items:
-            out.append((yield from f(item)))
-        return out
+            value = yield from f(item)
+            if not discard:
+                out.append(value)
+        return None if discard else out
 
     return loop()
 

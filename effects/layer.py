@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, Never, TypeVar, overload
+from typing import Any, Generic, Never, TypeVar, cast, overload
 
 from typing_extensions import TypeVar as DefaultTypeVar
 
 from effects._internal.primitives import add_services
+from effects.concurrency import for_each
 from effects.config_provider import ConfigProvider, ConfigProviderService
 from effects.context import Context, Tag
-from effects.effect import Effect, never, succeed, suspend
+from effects.effect import Canceler, Effect, Resume, async_, fail_cause, never, succeed, suspend
+from effects.exit import Exit, Failure, Success
 from effects.scope import Scope, ScopeService, scoped
 
 ROut = DefaultTypeVar("ROut", covariant=True, default=Any)
@@ -24,7 +26,7 @@ R2 = TypeVar("R2")
 O2 = TypeVar("O2")
 
 Services = dict[Any, Any]
-Memo = dict["Layer[Any, Any, Any]", Services]
+Memo = dict["Layer[Any, Any, Any]", "Services | _Building"]
 Builder = Callable[[Memo, ScopeService], Effect[Services, Any, Any]]
 
 
@@ -74,7 +76,9 @@ class Layer(Generic[ROut, E, RIn]):
 
     @staticmethod
     def merge(*layers: Layer[Any, Any, Any]) -> Layer[Any, Any, Any]:
-        """All the services of `layers`, built in order."""
+        """All the services of `layers`, built concurrently (as Effect's `Layer.merge`): a
+        part that waits does not hold up the others, and one that fails interrupts them.
+        Where two give the same tag, the later one's service wins."""
         merged: Services | None = {}
         for layer in layers:
             if layer._pure is None:
@@ -85,14 +89,8 @@ class Layer(Generic[ROut, E, RIn]):
             return Layer(None, pure=merged)
 
         def build(memo: Memo, scope: ScopeService) -> Effect[Services, Any, Any]:
-            def go() -> Effect[Services, Any, Any]:
-                out: Services = {}
-                effect: Effect[Any, Any, Any] = succeed(None)
-                for layer in layers:
-                    effect = effect.then(layer.build_in(memo, scope)).map(out.update)
-                return effect.as_(out)
-
-            return suspend(go)
+            parts = [layer.build_in(memo, scope) for layer in layers]
+            return for_each(parts, _identity, concurrency="unbounded").map(_union)
 
         return Layer(build)
 
@@ -129,7 +127,8 @@ class Layer(Generic[ROut, E, RIn]):
         return Layer(build)
 
     def fresh(self) -> Layer[ROut, E, RIn]:
-        """The same recipe, built anew each time it appears (no memoization)."""
+        """The same recipe, built anew each time it appears, with its own memo: every layer
+        in it is built again, once, whatever was built outside (Effect's `Layer.fresh`)."""
         if self._pure is not None:
             return self  # ready services: nothing to build again
         return Layer(self._build, fresh=True)
@@ -137,22 +136,37 @@ class Layer(Generic[ROut, E, RIn]):
     # --- building -------------------------------------------------------------------------------
 
     def build_in(self, memo: Memo, scope: ScopeService) -> Effect[Services, E, RIn]:
-        """The effect that builds this layer's services, sharing `memo` and `scope`."""
+        """The effect that builds this layer's services, sharing `memo` and `scope`. A layer
+        asked for again while it is being built (by a concurrent part of a `merge`) is
+        waited for, not built twice."""
         build = self._build
         if build is None:
             return succeed(self._pure or {})
         if self._fresh:
-            return build(memo, scope)
-        if self in memo:
-            return succeed(memo[self])
+            return suspend(lambda: build({}, scope))
+        known = memo.get(self)
+        if isinstance(known, dict):
+            return succeed(known)
 
-        def remember(services: Services) -> Services:
-            memo[self] = services
-            return services
+        def start() -> Effect[Services, Any, Any]:
+            entry = memo.get(self)
+            if isinstance(entry, dict):
+                return succeed(entry)
+            if isinstance(entry, _Building):
+                return entry.wait()
+            building = memo[self] = _Building()
 
-        return suspend(
-            lambda: succeed(memo[self]) if self in memo else build(memo, scope).map(remember)
-        )
+            def done(exit_: Exit[Services, Any]) -> Effect[None]:
+                if isinstance(exit_, Success):
+                    memo[self] = exit_.value
+                else:
+                    del memo[self]
+                building.finish(exit_)
+                return succeed(None)
+
+            return build(memo, scope).on_exit(done)
+
+        return suspend(start)
 
     def build(self) -> Effect[Context, E, RIn | Scope]:
         """Build in the current `Scope`; succeed with the services as a `Context`."""
@@ -177,6 +191,43 @@ class Layer(Generic[ROut, E, RIn]):
             )
 
         return suspend(run)
+
+
+class _Building:
+    """A memo entry for a layer being built: those that ask for it meanwhile wait here."""
+
+    __slots__ = ("_waiters",)
+
+    def __init__(self) -> None:
+        self._waiters: list[Resume] = []
+
+    def wait(self) -> Effect[Services, Any, Any]:
+        def register(resume: Resume) -> Canceler:
+            self._waiters.append(resume)
+            return lambda: self._waiters.remove(resume) if resume in self._waiters else None
+
+        return async_(register)
+
+    def finish(self, exit_: Exit[Services, Any]) -> None:
+        outcome: Effect[Services, Any, Any] = (
+            succeed(exit_.value)
+            if isinstance(exit_, Success)
+            else fail_cause(cast("Failure[Any]", exit_).cause)
+        )
+        waiters, self._waiters = self._waiters, []
+        for resume in waiters:
+            resume(outcome)
+
+
+def _identity(x: A) -> A:
+    return x
+
+
+def _union(parts: list[Services]) -> Services:
+    out: Services = {}
+    for part in parts:
+        out.update(part)
+    return out
 
 
 class provide(Generic[ROut, E, RIn]):

@@ -85,7 +85,7 @@ def _run_again(
     counts them), or `give_up()` once CONFLICT_RETRIES says no more. The driver is made at a
     call's first conflict: a call that meets none pays nothing for it."""
     driver = CONFLICT_RETRIES.driver() if retries is None else retries
-    if driver(None, 0.0) is None:
+    if driver(None, 0.0)[1] is None:
         return give_up()
     return attempt(driver)
 

@@ -18,7 +18,7 @@ from returns.result import Success as ResultSuccess
 from typing_extensions import TypeVar as DefaultTypeVar
 
 from effects.cause import Cause, Die, Fail, Sequential
-from effects.errors import TimeoutException
+from effects.errors import NoSuchElementError, TimeoutException
 from effects.exit import Exit, Failure, Success
 
 if TYPE_CHECKING:
@@ -89,8 +89,14 @@ class Effect(Generic[A, E, R]):
         """Replace the success value."""
         return self.map(lambda _: value)
 
-    def zip(self, other: Effect[B, E2, R2]) -> Effect[tuple[A, B], E | E2, R | R2]:
-        """Run both in order; succeed with both values."""
+    def zip(
+        self, other: Effect[B, E2, R2], concurrent: bool = False
+    ) -> Effect[tuple[A, B], E | E2, R | R2]:
+        """Run both in order (at once with `concurrent`); succeed with both values."""
+        if concurrent:
+            from effects import combinators
+
+            return combinators.zip(self, other, concurrent=True)
         return self.flat_map(lambda a: other.map(lambda b: (a, b)))
 
     def then(self, other: Effect[B, E2, R2]) -> Effect[B, E | E2, R | R2]:
@@ -225,14 +231,15 @@ class Effect(Generic[A, E, R]):
 
     # --- time and repetition ----------------------------------------------------------------
 
-    def retry(self, schedule: Schedule) -> Effect[A, E, R]:
+    def retry(self, schedule: Schedule[Any]) -> Effect[A, E, R]:
         """On a typed failure, try again as `schedule` says; then fail with the last error."""
         from effects.schedule import retry
 
         return retry(self, schedule)
 
-    def repeat(self, schedule: Schedule) -> Effect[A, E, R]:
-        """After a success, run again as `schedule` says; succeed with the last value."""
+    def repeat(self, schedule: Schedule[B]) -> Effect[B, E, R]:
+        """After a success, run again as `schedule` says; succeed with the schedule's last
+        output (Effect's `repeat`: `repeat(Schedule.recurs(n))` gives `n`)."""
         from effects.schedule import repeat
 
         return repeat(self, schedule)
@@ -248,6 +255,85 @@ class Effect(Generic[A, E, R]):
         from effects.clock import sleep
 
         return sleep(seconds).then(self)
+
+    # --- Effect's combinators as methods (they live in effects.combinators) ----------------
+
+    def zip_with(
+        self, other: Effect[B, E2, R2], f: Callable[[A, B], T], concurrent: bool = False
+    ) -> Effect[T, E | E2, R | R2]:
+        """Run both (at once with `concurrent`); combine their values with `f`."""
+        from effects import combinators
+
+        return combinators.zip_with(self, other, f, concurrent)
+
+    def filter_or_fail(
+        self, predicate: Callable[[A], bool], or_fail_with: Callable[[A], E2] | None = None
+    ) -> Effect[A, E | E2 | NoSuchElementError, R]:
+        """Keep a value `predicate` accepts, else fail with `or_fail_with(value)`
+        (`NoSuchElementError` without it)."""
+        from effects import combinators
+
+        return combinators.filter_or_fail(self, predicate, or_fail_with)
+
+    def when(self, condition: Callable[[], bool]) -> Effect[A | None, E, R]:
+        """Run only if `condition()` holds; None if not."""
+        from effects import combinators
+
+        return combinators.when(self, condition)
+
+    def unless(self, condition: Callable[[], bool]) -> Effect[A | None, E, R]:
+        """Run only if `condition()` does not hold; None if it does."""
+        from effects import combinators
+
+        return combinators.unless(self, condition)
+
+    def on_error(
+        self, cleanup: Callable[[Cause[E]], Effect[Any, Never, R2]]
+    ) -> Effect[A, E, R | R2]:
+        """Run `cleanup(cause)` if this fails (interruption included)."""
+        from effects import combinators
+
+        return combinators.on_error(self, cleanup)
+
+    def on_interrupt(self, cleanup: Effect[Any, Never, R2]) -> Effect[A, E, R | R2]:
+        """Run `cleanup` if this is interrupted."""
+        from effects import combinators
+
+        return combinators.on_interrupt(self, cleanup)
+
+    def timeout_fail(self, seconds: float, on_timeout: Callable[[], E2]) -> Effect[A, E | E2, R]:
+        """Fail with `on_timeout()` unless done within `seconds`."""
+        from effects import combinators
+
+        return combinators.timeout_fail(self, seconds, on_timeout)
+
+    def timeout_to(
+        self, seconds: float, on_timeout: Callable[[], B], on_success: Callable[[A], A2]
+    ) -> Effect[B | A2, E, R]:
+        """`on_success(value)` if done within `seconds`, else `on_timeout()`."""
+        from effects import combinators
+
+        return combinators.timeout_to(self, seconds, on_timeout, on_success)
+
+    def retry_or_else(
+        self, schedule: Schedule[S], or_else: Callable[[E, S], Effect[B, E2, R2]]
+    ) -> Effect[A | B, E2, R | R2]:
+        """Retry as `schedule` says; once it stops, `or_else(last error, its last output)`."""
+        from effects.schedule import retry_or_else
+
+        return retry_or_else(self, schedule, or_else)
+
+    def cached(self) -> Effect[Effect[A, E, R]]:
+        """An effect giving an effect that runs this once and then repeats its outcome."""
+        from effects import combinators
+
+        return combinators.cached(self)
+
+    def once(self) -> Effect[Effect[None, E, R]]:
+        """An effect giving an effect that runs this at most once."""
+        from effects import combinators
+
+        return combinators.once(self)
 
     def forever(self) -> Effect[Never, E, R]:
         """Run again and again until it fails."""

@@ -149,6 +149,8 @@ async def test_launch_builds_and_releases_on_interrupt() -> None:
     """Effect: `Layer.launch` builds the layer and never ends; interrupting it releases."""
     log: list[str] = []
     handle = effects.run_fork(Layer.launch(app_layer(log)))
+    while len(log) < 2:  # merge builds its parts in forked fibers: let the loop run them
+        await asyncio.sleep(0)
     assert log == ["acquire first", "acquire second"]
     assert handle.poll() is None
     await handle.interrupt()
