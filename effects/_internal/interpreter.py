@@ -45,6 +45,7 @@ from effects._internal.core import (
     Effect,
     Succeed,
     fail_cause,
+    recoverable,
     succeed,
 )
 from effects._internal.scheduler import MaxOpsBeforeYield
@@ -69,6 +70,7 @@ def run_fiber(fiber: FiberRuntime[Any, Any], cur: Any) -> None:
     value: Any = None
     cause: Any = None
     frame: Any
+    failed: Any
     instr: Any
     g: Any
     while True:
@@ -267,11 +269,15 @@ def run_fiber(fiber: FiberRuntime[Any, Any], cur: Any) -> None:
                 break
             fop = frame._op
             if fop == OP_CATCH:
-                if type(cause) is Fail and (
-                    frame.tags is None or isinstance(cause.error, frame.tags)
+                if type(cause) is Fail:
+                    failed = cause
+                else:  # a failure among others, or none (core.recoverable)
+                    failed, cause = recoverable(cause, frame.tags is None)
+                if failed is not None and (
+                    frame.tags is None or isinstance(failed.error, frame.tags)
                 ):
                     try:
-                        cur = frame.handler(cause.error)
+                        cur = frame.handler(failed.error)
                     except Exception as exc:
                         cause = cause_of(exc)
                         continue
