@@ -8,7 +8,17 @@ with `@gen` generator functions, then run them with `run_sync` or `await run(...
 from effects import clock
 from effects.cause import Cause
 from effects.clock import Clock, LiveClock, TestClock, sleep
-from effects.concurrency import all, for_each, fork, fork_daemon, race, race_first, timeout
+from effects.concurrency import (
+    all,
+    for_each,
+    fork,
+    fork_daemon,
+    fork_in,
+    fork_scoped,
+    race,
+    race_first,
+    timeout,
+)
 from effects.context import Context, Reference, Tag
 from effects.effect import (
     Effect,
@@ -16,6 +26,7 @@ from effects.effect import (
     async_,
     attempt,
     catch_tag,
+    check_interruptible,
     die,
     fail,
     fail_cause,
@@ -82,6 +93,7 @@ __all__ = [
     "async_",
     "attempt",
     "catch_tag",
+    "check_interruptible",
     "clock",
     "die",
     "fail",
@@ -89,6 +101,8 @@ __all__ = [
     "for_each",
     "fork",
     "fork_daemon",
+    "fork_in",
+    "fork_scoped",
     "gen",
     "interrupt",
     "interruptible",

@@ -23,6 +23,7 @@ from effects.effect import (
 from effects.errors import TimeoutException
 from effects.exit import Exit, Failure, Success
 from effects.runtime import FiberRuntime
+from effects.scope import Scope, ScopeService
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -43,13 +44,33 @@ def fork_daemon(effect: Effect[A, E, R]) -> Effect[FiberRuntime[A, E], Never, R]
     return with_fiber(lambda parent: succeed(parent.fork(effect, daemon=True)))
 
 
+def fork_in(effect: Effect[A, E, R], scope: ScopeService) -> Effect[FiberRuntime[A, E], Never, R]:
+    """Start `effect` in a fiber that lives as long as `scope` (Effect's `forkIn`): it
+    outlives the fiber that started it, and closing the scope interrupts it and waits
+    until it has ended."""
+
+    def start(parent: FiberRuntime[Any, Any]) -> Effect[FiberRuntime[A, E]]:
+        fiber = parent.fork(effect, daemon=True)
+        return scope.add_finalizer(lambda _: fiber.interrupt()).as_(fiber)
+
+    return with_fiber(start)
+
+
+def fork_scoped(effect: Effect[A, E, R]) -> Effect[FiberRuntime[A, E], Never, R | Scope]:
+    """Start `effect` in a fiber that lives as long as the current scope (Effect's
+    `forkScoped`; see `fork_in`)."""
+    return Scope.flat_map(lambda scope: fork_in(effect, scope))
+
+
 def for_each(
     items: Iterable[A], f: Callable[[A], Effect[B, E, R]], concurrency: Concurrency = None
 ) -> Effect[list[B], E, R]:
     """Run `f(item)` for each item; succeed with the results in order.
 
     `concurrency`: None or 1 runs one at a time; an int bounds how many run at once;
-    "unbounded" runs all at once. The first failure interrupts the others.
+    "unbounded" runs all at once. The first failure interrupts the others, and the effect
+    fails with every failed run's cause, in the items' order, in a `Parallel` cause (as
+    Effect's `forEach` does: the others' interruptions are among them).
     """
     items = list(items)
     if concurrency is None or concurrency == 1:
@@ -128,6 +149,7 @@ def _parallel(
     def register(resume: Resume) -> Canceler:
         running: set[FiberRuntime[Any, Any]] = set()
         state: dict[str, Any] = {"next": 0, "done": 0, "failure": None}
+        failed: dict[int, Cause[Any]] = {}
 
         def launch() -> None:
             while state["failure"] is None and state["next"] < n and len(running) < limit:
@@ -142,17 +164,19 @@ def _parallel(
             if isinstance(ex, Success):
                 results[i] = ex.value
                 state["done"] += 1
-            elif state["failure"] is None:
-                state["failure"] = cast(Failure[Any], ex).cause
-                for other in tuple(running):
-                    other.interrupt_as(parent.id)
+            else:
+                failed[i] = cast(Failure[Any], ex).cause
+                if state["failure"] is None:
+                    state["failure"] = failed[i]
+                    for other in tuple(running):
+                        other.interrupt_as(parent.id)
             if state["failure"] is None:
                 if state["done"] == n:
                     resume(succeed(results))
                 else:
                     launch()
             elif not running:
-                resume(fail_cause(state["failure"]))
+                resume(fail_cause(functools.reduce(Parallel, (failed[k] for k in sorted(failed)))))
 
         launch()
         return lambda: _interrupt_all(parent, running)
@@ -206,4 +230,15 @@ def _race(
     return async_(register)
 
 
-__all__ = ["all", "for_each", "fork", "fork_daemon", "race", "race_first", "sleep", "timeout"]
+__all__ = [
+    "all",
+    "for_each",
+    "fork",
+    "fork_daemon",
+    "fork_in",
+    "fork_scoped",
+    "race",
+    "race_first",
+    "sleep",
+    "timeout",
+]

@@ -119,10 +119,14 @@ class FiberRuntime(Generic[A, E]):
     # --- control --------------------------------------------------------------------------------
 
     def fork(self, effect: Effect[Any, Any, Any], daemon: bool = False) -> FiberRuntime[Any, Any]:
-        """Start `effect` in a child fiber (interrupted when this fiber ends, unless `daemon`)."""
+        """Start `effect` in a child fiber (interrupted when this fiber ends, unless `daemon`).
+        The child starts as interruptible as this fiber is now (Effect forks with the
+        parent's runtime flags)."""
         child: FiberRuntime[Any, Any] = FiberRuntime(
             self.scheduler, self.context, None if daemon else self
         )
+        if not self.interruptible:
+            child.interruptible = False
         if not daemon:
             if self._children is None:
                 self._children = set()
@@ -196,17 +200,39 @@ class FiberRuntime(Generic[A, E]):
         run_fiber(self, effect if cause is None else fail_cause(cause))
 
     def end(self, exit_: Exit[A, E]) -> None:
-        """End the fiber with `exit_`: interrupt its children, then tell its observers."""
+        """End the fiber with `exit_`, then tell its observers. Children still running are
+        interrupted first and the fiber ends once they all have (as Effect's fiber does,
+        uninterruptibly), so an uninterruptible child finishes before its parent's exit."""
+        children = self._children
+        if children:
+            self._children = None
+            self._end_after(tuple(children), exit_)
+            return
         self._exit = exit_
-        if self._children:
-            for child in tuple(self._children):
-                child.interrupt_as(self.id)
         if self._parent is not None and self._parent._children:
             self._parent._children.discard(self)
         if self._observers:
             observers, self._observers = self._observers, None
             for observer in observers:
                 observer(exit_)
+
+    def _end_after(self, children: tuple[FiberRuntime[Any, Any], ...], exit_: Exit[A, E]) -> None:
+        for child in children:
+            child.interrupt_as(self.id)
+        self.interruptible = False
+
+        def register(resume: Resume) -> None:
+            left = [len(children)]
+
+            def on_exit(_: Exit[Any, Any]) -> None:
+                left[0] -= 1
+                if left[0] == 0:
+                    resume(_from_exit(exit_))
+
+            for child in children:
+                child.add_observer(on_exit)
+
+        self.scheduler.schedule(self, async_(register))
 
 
 def _from_exit(exit_: Exit[Any, Any]) -> Effect[Any, Any, Any]:

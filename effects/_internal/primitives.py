@@ -194,6 +194,12 @@ def uninterruptible_mask(
     return with_fiber(body)
 
 
+def check_interruptible(f: Callable[[bool], Effect[A2, E2, R2]]) -> Effect[A2, E2, R2]:
+    """Run `f(interruptible)` with the fiber's interruptibility now (Effect's
+    `checkInterruptible`)."""
+    return with_fiber(lambda fiber: f(fiber.interruptible))
+
+
 # --- suspending ---------------------------------------------------------------------------------
 
 Resume = Callable[[Effect[Any, Any, Any]], None]
