@@ -43,11 +43,13 @@ from effects._internal.core import (
     OP_SUSPEND,
     OP_SYNC,
     Effect,
+    Fold,
     Succeed,
     fail_cause,
     recoverable,
     succeed,
 )
+from effects._internal.primitives import uninterruptible
 from effects._internal.scheduler import MaxOpsBeforeYield
 from effects.cause import Cause, Die, Fail, Sequential
 from effects.context import Unavailable, service_default
@@ -243,11 +245,11 @@ def run_fiber(fiber: FiberRuntime[Any, Any], cur: Any) -> None:
             frame = stack.pop()
             if type(frame) is _GeneratorType:
                 if cause.is_interrupted_only():
-                    try:
-                        frame.close()
-                    except Exception as exc:
-                        cause = Sequential(cause, Die(exc))
-                    continue
+                    cause, cur = interrupt_generator(frame, cause)
+                    if cur is None:
+                        continue
+                    cause = None
+                    break
                 thrown = exception_for(cause)
                 try:
                     instr = frame.throw(thrown)
@@ -300,6 +302,51 @@ def run_fiber(fiber: FiberRuntime[Any, Any], cur: Any) -> None:
         else:
             fiber.end(Failure(cause))
             return
+
+
+def interrupt_generator(
+    g: Any, cause: Cause[Any]
+) -> tuple[Cause[Any], Effect[Any, Any, Any] | None]:
+    """Raise `GeneratorExit` in the interrupted generator `g` where it waits, as `close()`
+    would, but let its `finally` blocks yield effects: return the cause to unwind on with
+    and, if `g` yielded, the effect that runs the rest of `g` uninterruptibly and then
+    fails with that cause. An exception escaping the generator is a defect after `cause`."""
+    try:
+        instr = g.throw(GeneratorExit())
+    except (GeneratorExit, StopIteration):
+        return cause, None
+    except Exception as exc:
+        return Sequential(cause, Die(exc)), None
+    return cause, uninterruptible(_finish_generator(g, instr, cause))
+
+
+def _finish_generator(g: Any, instr: Any, cause: Cause[Any]) -> Effect[Any, Any, Any]:
+    """Run what `g` yielded while it finishes after an interruption, then fail with `cause`."""
+
+    def resume(send: Any, thrown: BaseException | None) -> Effect[Any, Any, Any]:
+        try:
+            nxt = g.send(send) if thrown is None else g.throw(thrown)
+        except (GeneratorExit, StopIteration):
+            return fail_cause(cause)
+        except Exception as exc:
+            return fail_cause(Sequential(cause, Die(exc)))
+        return _finish_generator(g, nxt, cause)
+
+    def on_failure(failed: Cause[Any]) -> Effect[Any, Any, Any]:
+        return resume(None, exception_for(failed))
+
+    def on_success(value: Any) -> Effect[Any, Any, Any]:
+        return resume(value, None)
+
+    node: Any = _new(Fold)  # a tag (a service access) is no Effect instance: build the node
+    node.first = (
+        instr
+        if isinstance(instr, (Effect, type))
+        else fail_cause(Die(TypeError(f"a @gen function yielded {instr!r}")))
+    )
+    node.on_failure = on_failure
+    node.on_success = on_success
+    return node
 
 
 def cause_of(exc: BaseException) -> Cause[Any]:

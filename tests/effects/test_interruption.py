@@ -191,3 +191,74 @@ def test_a_racer_that_began_acquiring_when_the_other_won_has_its_release_run() -
 
     assert effects.run_sync(program().provide(TestClock.layer())) == "winner"
     assert log == ["won", "acquired", "released"]
+
+
+def test_a_finally_block_that_yields_runs_its_effects_when_the_fiber_is_interrupted() -> None:
+    """An interrupted `@gen` runs `try/finally` cleanup that itself runs effects, as an
+    interrupted Effect.gen runs its `finally` (Effect drives the iterator's `return`);
+    the cleanup runs uninterruptibly and `interrupt()` returns after it."""
+    log: list[str] = []
+
+    @gen
+    def release() -> effects.EffectGen[None]:
+        yield from effects.sleep(1)
+        log.append("released")
+
+    @gen
+    def worker() -> effects.EffectGen[None]:
+        log.append("acquired")
+        try:
+            yield from effects.never()
+        finally:
+            yield from release()
+            log.append("finally done")
+
+    @gen
+    def program() -> effects.EffectGen[Exit[Any, Any]]:
+        fiber = yield from effects.fork(worker())
+        yield from effects.yield_now()
+        stopping = yield from effects.fork(fiber.interrupt())
+        yield from effects.yield_now()
+        yield from TestClock.adjust(1)
+        return (yield from stopping.join())
+
+    exit_ = effects.run_sync(program().provide(TestClock.layer()))
+    assert isinstance(exit_, Exit.Failure) and exit_.cause.is_interrupted_only()
+    assert log == ["acquired", "released", "finally done"]
+
+
+def test_a_generator_that_catches_the_interruption_still_ends_interrupted() -> None:
+    """Interruption cannot be recovered in an interruptible region: a generator that
+    catches the `GeneratorExit` and runs effects in its handler finishes them, and the
+    fiber still ends interrupted. An error raised by the cleanup is a defect after it."""
+    log: list[str] = []
+
+    @gen
+    def swallowing() -> effects.EffectGen[str]:
+        try:
+            yield from effects.never()
+        except GeneratorExit:
+            yield from effects.sync(lambda: log.append("handled"))
+            return "recovered?"
+        return "unreachable"
+
+    @gen
+    def raising() -> effects.EffectGen[None]:
+        try:
+            yield from effects.never()
+        finally:
+            yield from effects.yield_now()
+            raise ValueError("cleanup failed")
+
+    @gen
+    def program() -> effects.EffectGen[tuple[Exit[Any, Any], Exit[Any, Any]]]:
+        first = yield from effects.fork(swallowing())
+        second = yield from effects.fork(raising())
+        yield from effects.yield_now()
+        return (yield from first.interrupt()), (yield from second.interrupt())
+
+    swallowed, raised = effects.run_sync(program())
+    assert isinstance(swallowed, Exit.Failure) and swallowed.cause.is_interrupted_only()
+    assert log == ["handled"]
+    assert isinstance(raised, Exit.Failure) and raised.cause.is_interrupted()
+    assert [str(d) for d in raised.cause.defects()] == ["cleanup failed"]
