@@ -51,7 +51,9 @@ def fork_in(effect: Effect[A, E, R], scope: ScopeService) -> Effect[FiberRuntime
 
     def start(parent: FiberRuntime[Any, Any]) -> Effect[FiberRuntime[A, E]]:
         fiber = parent.fork(effect, daemon=True)
-        return scope.add_finalizer(lambda _: fiber.interrupt()).as_(fiber)
+        # The fiber may close the scope itself: it must not wait for its own end.
+        stop = with_fiber(lambda closing: succeed(None) if closing is fiber else fiber.interrupt())
+        return scope.add_finalizer(lambda _: stop).as_(fiber)
 
     return with_fiber(start)
 

@@ -217,6 +217,7 @@ class FiberRuntime(Generic[A, E]):
                 observer(exit_)
 
     def _end_after(self, children: tuple[FiberRuntime[Any, Any], ...], exit_: Exit[A, E]) -> None:
+        """Interrupt `children`, wait for them uninterruptibly, then end with `exit_`."""
         for child in children:
             child.interrupt_as(self.id)
         self.interruptible = False

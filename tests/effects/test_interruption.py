@@ -262,3 +262,17 @@ def test_a_generator_that_catches_the_interruption_still_ends_interrupted() -> N
     assert log == ["handled"]
     assert isinstance(raised, Exit.Failure) and raised.cause.is_interrupted()
     assert [str(d) for d in raised.cause.defects()] == ["cleanup failed"]
+
+
+def test_a_fiber_forked_in_a_scope_may_close_that_scope_itself() -> None:
+    """Effect's `forkIn` finalizer skips interrupting the fiber that closes the scope."""
+    scope = effects.ScopeService()
+
+    @gen
+    def program() -> effects.EffectGen[Exit[Any, Any]]:
+        fiber = yield from effects.fork_in(
+            effects.yield_now().then(scope.close(Exit.succeed(None))), scope
+        )
+        return (yield from fiber.await_())
+
+    assert effects.run_sync(program()) == Exit.succeed(None)
