@@ -46,6 +46,16 @@ class Cause(Generic[E]):
                 return leaf
         return None
 
+    def strip_failures(self) -> Cause[Any]:
+        """The same cause without its typed failures (Effect's `stripFailures`)."""
+        if isinstance(self, Fail):
+            return EMPTY
+        if isinstance(self, Sequential):
+            return Cause.sequential(self.left.strip_failures(), self.right.strip_failures())
+        if isinstance(self, Parallel):
+            return Cause.parallel(self.left.strip_failures(), self.right.strip_failures())
+        return self
+
     def elect_failures(self) -> Cause[Any]:
         """The same cause with every typed failure turned into a defect (Effect's
         `electFailures`): what `catch_all` and `either` re-fail with when the cause holds

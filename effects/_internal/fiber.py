@@ -30,8 +30,9 @@ _fiber_ids = itertools.count(1)
 class FiberRuntime(Generic[A, E]):
     """A running effect. Users see it as the `Fiber` returned by `effects.fork` (`join`,
     `await_`, `interrupt`, `poll`); the rest (`stack`, `context`, `interruptible`,
-    `take_interrupt`, `start_async`, `resume_with`, `end`) is what the interpreter, the
-    scheduler and primitives run it with."""
+    `interrupt_delivered` (the fiber is dying of an interrupt), `take_interrupt`,
+    `start_async`, `resume_with`, `end`) is what the interpreter, the scheduler and
+    primitives run it with."""
 
     # Rarely-changed fields live as class defaults, so starting a fiber sets only three.
     interruptible: bool = True
@@ -43,7 +44,7 @@ class FiberRuntime(Generic[A, E]):
     _token: object | None = None
     _canceler: Canceler | None = None
     _interrupt_cause: Cause[Any] | None = None
-    _interrupt_delivered: bool = False
+    interrupt_delivered: bool = False
 
     def __init__(
         self,
@@ -148,9 +149,9 @@ class FiberRuntime(Generic[A, E]):
         """The interrupt to act on now, if one is pending, the fiber is interruptible and it
         has not been acted on yet; it is handed out once."""
         cause = self._interrupt_cause
-        if cause is None or not self.interruptible or self._interrupt_delivered:
+        if cause is None or not self.interruptible or self.interrupt_delivered:
             return None
-        self._interrupt_delivered = True
+        self.interrupt_delivered = True
         return cause
 
     def _cancel_async(self, cause: Cause[Any]) -> None:

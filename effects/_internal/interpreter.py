@@ -244,7 +244,9 @@ def run_fiber(fiber: FiberRuntime[Any, Any], cur: Any) -> None:
         while stack:
             frame = stack.pop()
             if type(frame) is _GeneratorType:
-                if cause.is_interrupted_only():
+                if cause.is_interrupted_only() or (
+                    fiber.interrupt_delivered and fiber.interruptible
+                ):
                     cause, cur = interrupt_generator(frame, cause)
                     if cur is None:
                         continue
@@ -270,6 +272,10 @@ def run_fiber(fiber: FiberRuntime[Any, Any], cur: Any) -> None:
                 )
                 break
             fop = frame._op
+            if OP_FOLD <= fop <= OP_CATCH and fiber.interrupt_delivered and fiber.interruptible:
+                # an interrupted fiber runs no handler outside an uninterruptible region
+                cause = cause.strip_failures()
+                continue
             if fop == OP_CATCH:
                 if type(cause) is Fail:
                     failed = cause

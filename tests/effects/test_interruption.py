@@ -276,3 +276,41 @@ def test_a_fiber_forked_in_a_scope_may_close_that_scope_itself() -> None:
         return (yield from fiber.await_())
 
     assert effects.run_sync(program()) == Exit.succeed(None)
+
+
+def test_an_interrupted_fiber_runs_no_handler_outside_an_uninterruptible_region() -> None:
+    """Effect 3's fiber skips failure handlers while it is interrupted and interruptible
+    (fiberRuntime.ts OP_FAILURE: `stripFailures`), so `exit()` cannot swallow the
+    interruption there; inside `uninterruptible` it sees it (mirrors interruption.test.ts
+    "run of interruptible")."""
+
+    @gen
+    def program() -> effects.EffectGen[tuple[Exit[Any, Any], Exit[Any, Any]]]:
+        caught = effects.interruptible(effects.never()).exit()
+        free = yield from effects.fork(caught)
+        masked = yield from effects.fork(effects.uninterruptible(caught))
+        yield from effects.yield_now()
+        return (yield from free.interrupt()), (yield from masked.interrupt())
+
+    free, masked = effects.run_sync(program())
+    assert isinstance(free, Exit.Failure) and free.cause.is_interrupted_only()
+    assert isinstance(masked, Exit.Success) and isinstance(masked.value, Exit.Failure)
+
+
+def test_a_failure_in_an_uninterruptible_region_is_kept_beside_the_interruption() -> None:
+    """Effect 3 ends an uninterruptible region that failed while an interrupt waited with
+    `Sequential(failure, interruption)` (fiberRuntime.ts OP_REVERT_FLAGS), so concurrent
+    `for_each` keeps the failures of interrupted workers too."""
+
+    def work(i: int) -> effects.Effect[None, Boom]:
+        return effects.uninterruptible(effects.sleep(1 + i).then(effects.fail(Boom(n=i))))
+
+    @gen
+    def program() -> effects.EffectGen[Exit[Any, Any]]:
+        fiber = yield from effects.fork(effects.for_each(range(3), work, concurrency="unbounded"))
+        yield from TestClock.adjust(3)
+        return (yield from fiber.await_())
+
+    exit_ = effects.run_sync(program().provide(TestClock.layer()))
+    assert isinstance(exit_, Exit.Failure) and exit_.cause.is_interrupted()
+    assert exit_.cause.failures() == [Boom(n=0), Boom(n=1), Boom(n=2)]
