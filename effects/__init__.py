@@ -12,8 +12,6 @@ from effects.combinators import (
     acquire_use_release,
     cached,
     filter_or_fail,
-    fork_in,
-    fork_scoped,
     on_error,
     on_interrupt,
     once,
@@ -26,7 +24,17 @@ from effects.combinators import (
     when,
     zip_with,
 )
-from effects.concurrency import all, for_each, fork, fork_daemon, race, race_first, timeout
+from effects.concurrency import (
+    all,
+    for_each,
+    fork,
+    fork_daemon,
+    fork_in,
+    fork_scoped,
+    race,
+    race_first,
+    timeout,
+)
 from effects.config import Config
 from effects.config_error import ConfigError, ConfigIssue
 from effects.config_provider import ConfigProvider, ConfigProviderService, with_config_provider
@@ -38,6 +46,7 @@ from effects.effect import (
     async_,
     attempt,
     catch_tag,
+    check_interruptible,
     die,
     fail,
     fail_cause,
@@ -133,6 +142,7 @@ __all__ = [
     "attempt",
     "cached",
     "catch_tag",
+    "check_interruptible",
     "clock",
     "die",
     "fail",

@@ -34,9 +34,38 @@ class Cause(Generic[E]):
         return any(isinstance(c, Interrupt) for c in self._leaves())
 
     def is_interrupted_only(self) -> bool:
-        """True when every leaf of the cause is an interruption."""
-        leaves = [c for c in self._leaves() if not isinstance(c, Empty)]
-        return bool(leaves) and all(isinstance(c, Interrupt) for c in leaves)
+        """True when the cause holds no failure and no defect: every leaf is an interruption
+        or empty, so the empty cause counts (Effect's `isInterruptedOnly`)."""
+        return all(isinstance(c, (Interrupt, Empty)) for c in self._leaves())
+
+    def first_failure(self) -> Fail[E] | None:
+        """The first typed failure anywhere in the cause, left to right, or None (the
+        `Fail` that Effect's `failureOrCause` recovers)."""
+        for leaf in self._leaves():
+            if isinstance(leaf, Fail):
+                return leaf
+        return None
+
+    def strip_failures(self) -> Cause[Any]:
+        """The same cause without its typed failures (Effect's `stripFailures`)."""
+        if isinstance(self, Fail):
+            return EMPTY
+        if isinstance(self, Sequential):
+            return Cause.sequential(self.left.strip_failures(), self.right.strip_failures())
+        if isinstance(self, Parallel):
+            return Cause.parallel(self.left.strip_failures(), self.right.strip_failures())
+        return self
+
+    def elect_failures(self) -> Cause[Any]:
+        """The same cause with every typed failure turned into a defect (Effect's
+        `electFailures`): what `catch_all` and `either` re-fail with when the cause holds
+        a defect."""
+        if isinstance(self, Fail):
+            error: Any = self.error
+            return Die(error if isinstance(error, BaseException) else FailureValue(error))
+        if isinstance(self, _Both):
+            return type(self)(self.left.elect_failures(), self.right.elect_failures())
+        return self
 
     def squash(self) -> BaseException:
         """The single exception that best represents this cause: first failure, else first defect."""

@@ -32,8 +32,6 @@ from effects.effect import (
 )
 from effects.errors import NoSuchElementError
 from effects.exit import Exit, Failure, Success
-from effects.runtime import FiberRuntime
-from effects.scope import Scope, ScopeService
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -250,26 +248,6 @@ def race_all(effects: Iterable[Effect[A, E, R]]) -> Effect[A, E, R]:
     return with_fiber(lambda parent: race_contenders(parent, list(contenders), first_exit=False))
 
 
-# --- forking -----------------------------------------------------------------------------------
-
-
-def fork_in(effect: Effect[A, E, R], scope: ScopeService) -> Effect[FiberRuntime[A, E], Never, R]:
-    """Start `effect` in a fiber that lives until `scope` closes (then it is interrupted),
-    not until its parent ends (Effect's `forkIn`)."""
-
-    def start(parent: FiberRuntime[Any, Any]) -> Effect[FiberRuntime[A, E], Never, R]:
-        child: FiberRuntime[A, E] = parent.fork(effect, daemon=True)
-        return scope.add_finalizer(lambda _: child.interrupt()).as_(child)
-
-    return with_fiber(start)
-
-
-def fork_scoped(effect: Effect[A, E, R]) -> Effect[FiberRuntime[A, E], Never, R | Scope]:
-    """Start `effect` in a fiber that lives until the current `Scope` closes (Effect's
-    `forkScoped`)."""
-    return Scope.flat_map(lambda scope: fork_in(effect, scope))
-
-
 # --- internals ---------------------------------------------------------------------------------
 
 
@@ -291,8 +269,6 @@ __all__ = [
     "acquire_use_release",
     "cached",
     "filter_or_fail",
-    "fork_in",
-    "fork_scoped",
     "on_error",
     "on_interrupt",
     "once",

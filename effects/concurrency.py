@@ -26,6 +26,7 @@ from effects.effect import (
 from effects.errors import TimeoutException
 from effects.exit import Exit, Failure, Success
 from effects.runtime import FiberRuntime
+from effects.scope import Scope, ScopeService
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -45,6 +46,26 @@ def fork(effect: Effect[A, E, R]) -> Effect[FiberRuntime[A, E], Never, R]:
 def fork_daemon(effect: Effect[A, E, R]) -> Effect[FiberRuntime[A, E], Never, R]:
     """Start `effect` in a fiber that outlives its parent."""
     return with_fiber(lambda parent: succeed(parent.fork(effect, daemon=True)))
+
+
+def fork_in(effect: Effect[A, E, R], scope: ScopeService) -> Effect[FiberRuntime[A, E], Never, R]:
+    """Start `effect` in a fiber that lives as long as `scope` (Effect's `forkIn`): it
+    outlives the fiber that started it, and closing the scope interrupts it and waits
+    until it has ended."""
+
+    def start(parent: FiberRuntime[Any, Any]) -> Effect[FiberRuntime[A, E]]:
+        fiber = parent.fork(effect, daemon=True)
+        # The fiber may close the scope itself: it must not wait for its own end.
+        stop = with_fiber(lambda closing: succeed(None) if closing is fiber else fiber.interrupt())
+        return scope.add_finalizer(lambda _: stop).as_(fiber)
+
+    return with_fiber(start)
+
+
+def fork_scoped(effect: Effect[A, E, R]) -> Effect[FiberRuntime[A, E], Never, R | Scope]:
+    """Start `effect` in a fiber that lives as long as the current scope (Effect's
+    `forkScoped`; see `fork_in`)."""
+    return Scope.flat_map(lambda scope: fork_in(effect, scope))
 
 
 @overload
@@ -74,7 +95,9 @@ def for_each(
     no results, when `discard`).
 
     `concurrency`: None or 1 runs one at a time; an int bounds how many run at once;
-    "unbounded" runs all at once. The first failure interrupts the others.
+    "unbounded" runs all at once. The first failure interrupts the others, and the effect
+    fails with every failed run's cause, in the items' order, in a `Parallel` cause (as
+    Effect's `forEach` does: the others' interruptions are among them).
     """
     items = list(items)
     if concurrency is None or concurrency == 1:
@@ -213,6 +236,7 @@ def _parallel(
         running: set[FiberRuntime[Any, Any]] = set()
         children: list[FiberRuntime[Any, Any]] = []
         state: dict[str, Any] = {"next": 0, "done": 0, "failure": None}
+        failed: dict[int, Cause[Any]] = {}
 
         def launch() -> None:
             while state["failure"] is None and state["next"] < n and len(running) < limit:
@@ -228,10 +252,12 @@ def _parallel(
             if isinstance(ex, Success):
                 results[i] = ex.value
                 state["done"] += 1
-            elif state["failure"] is None:
-                state["failure"] = cast(Failure[Any], ex).cause
-                for other in tuple(running):
-                    other.interrupt_as(parent.id)
+            else:
+                failed[i] = cast(Failure[Any], ex).cause
+                if state["failure"] is None:
+                    state["failure"] = failed[i]
+                    for other in tuple(running):
+                        other.interrupt_as(parent.id)
             if state["failure"] is None:
                 if state["done"] == n:
                     for fiber in children:  # all succeeded: take in their FiberRef changes
@@ -240,7 +266,7 @@ def _parallel(
                 else:
                     launch()
             elif not running:
-                resume(fail_cause(state["failure"]))
+                resume(fail_cause(functools.reduce(Parallel, (failed[k] for k in sorted(failed)))))
 
         launch()
         return lambda: _interrupt_all(parent, running)
@@ -294,4 +320,15 @@ def _race(
     return async_(register)
 
 
-__all__ = ["all", "for_each", "fork", "fork_daemon", "race", "race_first", "sleep", "timeout"]
+__all__ = [
+    "all",
+    "for_each",
+    "fork",
+    "fork_daemon",
+    "fork_in",
+    "fork_scoped",
+    "race",
+    "race_first",
+    "sleep",
+    "timeout",
+]

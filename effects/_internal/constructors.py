@@ -61,7 +61,9 @@ def gen(f: Callable[P, Generator[Effect[Any, E2, R2], Any, A2]]) -> Callable[P, 
 
     Inside, `yield from eff` runs `eff` and gives its value, `yield from SomeTag` gives
     the service, and `yield from SomeError(...)` fails. A failure of a yielded effect is
-    raised at the `yield from`, so `try`/`except`/`finally` work as usual.
+    raised at the `yield from`, so `try`/`except`/`finally` work as usual. Interrupting
+    the fiber raises `GeneratorExit` there (as `close()` would), and a `finally` block may
+    still `yield from` effects: they run, uninterruptibly, before the fiber ends.
     """
 
     @functools.wraps(f)

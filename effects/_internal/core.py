@@ -17,7 +17,7 @@ from returns.result import Result
 from returns.result import Success as ResultSuccess
 from typing_extensions import TypeVar as DefaultTypeVar
 
-from effects.cause import Cause, Die, Fail, Sequential
+from effects.cause import Cause, Die, Fail, Parallel, Sequential
 from effects.errors import NoSuchElementError, TimeoutException
 from effects.exit import Exit, Failure, Success
 
@@ -149,10 +149,14 @@ class Effect(Generic[A, E, R]):
 
     def tap_error(self, f: Callable[[E], Effect[Any, E2, R2]]) -> Effect[A, E | E2, R | R2]:
         """Run `f(error)` on a typed failure, then fail with the same cause."""
-        return self.fold_cause(lambda c: _on_fail(c, lambda e: f(e).then(fail_cause(c))), succeed)
+        return self.fold_cause(
+            lambda c: _on_fail(c, lambda e: f(e).then(fail_cause(c)), catch_all=False), succeed
+        )
 
     def catch_all(self, handler: Callable[[E], Effect[B, E2, R2]]) -> Effect[A | B, E2, R | R2]:
-        """Recover from any typed failure (defects and interruption pass through)."""
+        """Recover from a typed failure, the first one if several failed together (a cause
+        that also holds a defect fails on, its failures turned into defects; interruption
+        passes through)."""
         return _catch(self, None, handler)
 
     def catch_all_cause(
@@ -164,7 +168,8 @@ class Effect(Generic[A, E, R]):
     def catch_tag(
         self, tag: type[E1], handler: Callable[[E1], Effect[B, E2, R2]]
     ) -> Effect[A | B, E | E2, R | R2]:
-        """Recover from typed failures of class `tag`.
+        """Recover from a typed failure of class `tag` (the first failure, if several
+        failed together).
 
         This method form cannot remove `tag` from `E` (Python's types have no union
         subtraction); `eff.pipe(effects.catch_tag(tag, handler))` does narrow `E`.
@@ -443,21 +448,36 @@ def _catch(
 # --- what the methods' handlers do ----------------------------------------------------------------
 
 
-def _on_fail(
-    cause: Cause[Any], handler: Callable[[Any], Effect[Any, Any, Any]]
-) -> Effect[Any, Any, Any]:
+def recoverable(cause: Cause[Any], catch_all: bool) -> tuple[Fail[Any] | None, Cause[Any]]:
+    """The typed failure a handler recovers from `cause`, if any, and the cause to go on
+    failing with otherwise. The first failure anywhere in the cause is recovered (Effect's
+    `failureOrCause`), except that recovering from every error (`catch_all`, `either`,
+    `match`: Effect's `matchEffect`) gives way to a defect: then the cause fails on with
+    its failures turned into defects."""
     if type(cause) is Fail:
-        return handler(cause.error)
-    return fail_cause(cause)
+        return cause, cause
+    if not isinstance(cause, (Sequential, Parallel)):
+        return None, cause  # a defect, an interruption or nothing: no failure to recover
+    if catch_all and cause.defects():
+        return None, cause.elect_failures()
+    return cause.first_failure(), cause
+
+
+def _on_fail(
+    cause: Cause[Any], handler: Callable[[Any], Effect[Any, Any, Any]], catch_all: bool = True
+) -> Effect[Any, Any, Any]:
+    failed, cause = recoverable(cause, catch_all)
+    return fail_cause(cause) if failed is None else handler(failed.error)
 
 
 def _on_tags(
     cause: Cause[Any], handlers: Mapping[Any, Callable[[Any], Effect[Any, Any, Any]]]
 ) -> Effect[Any, Any, Any]:
-    if type(cause) is Fail:
+    failed, cause = recoverable(cause, False)
+    if failed is not None:
         for tag, handler in handlers.items():
-            if isinstance(cause.error, tag):
-                return handler(cause.error)
+            if isinstance(failed.error, tag):
+                return handler(failed.error)
     return fail_cause(cause)
 
 

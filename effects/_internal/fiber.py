@@ -31,8 +31,9 @@ _UNSET: Any = object()
 class FiberRuntime(Generic[A, E]):
     """A running effect. Users see it as the `Fiber` returned by `effects.fork` (`join`,
     `await_`, `interrupt`, `poll`); the rest (`stack`, `context`, `interruptible`,
-    `take_interrupt`, `start_async`, `resume_with`, `end`) is what the interpreter, the
-    scheduler and primitives run it with."""
+    `interrupt_delivered` (the fiber is dying of an interrupt), `take_interrupt`,
+    `start_async`, `resume_with`, `end`) is what the interpreter, the scheduler and
+    primitives run it with."""
 
     # Rarely-changed fields live as class defaults, so starting a fiber sets only three.
     interruptible: bool = True
@@ -44,7 +45,7 @@ class FiberRuntime(Generic[A, E]):
     _token: object | None = None
     _canceler: Canceler | None = None
     _interrupt_cause: Cause[Any] | None = None
-    _interrupt_delivered: bool = False
+    interrupt_delivered: bool = False
     # FiberRef values (`effects.fiber_ref`): None until one is set here or in an ancestor.
     # `inherited` is the map the fiber was forked with; it is copied before its first change.
     fiber_refs: dict[Any, Any] | None = None
@@ -136,10 +137,14 @@ class FiberRuntime(Generic[A, E]):
     # --- control --------------------------------------------------------------------------------
 
     def fork(self, effect: Effect[Any, Any, Any], daemon: bool = False) -> FiberRuntime[Any, Any]:
-        """Start `effect` in a child fiber (interrupted when this fiber ends, unless `daemon`)."""
+        """Start `effect` in a child fiber (interrupted when this fiber ends, unless `daemon`).
+        The child starts as interruptible as this fiber is now (Effect forks with the
+        parent's runtime flags)."""
         child: FiberRuntime[Any, Any] = FiberRuntime(
             self.scheduler, self.context, None if daemon else self
         )
+        if not self.interruptible:
+            child.interruptible = False
         refs = self.fiber_refs
         if refs is not None:
             child.fiber_refs = forked = {ref: ref.fork(v) for ref, v in refs.items()}
@@ -186,9 +191,9 @@ class FiberRuntime(Generic[A, E]):
         """The interrupt to act on now, if one is pending, the fiber is interruptible and it
         has not been acted on yet; it is handed out once."""
         cause = self._interrupt_cause
-        if cause is None or not self.interruptible or self._interrupt_delivered:
+        if cause is None or not self.interruptible or self.interrupt_delivered:
             return None
-        self._interrupt_delivered = True
+        self.interrupt_delivered = True
         return cause
 
     def _cancel_async(self, cause: Cause[Any]) -> None:
@@ -238,17 +243,40 @@ class FiberRuntime(Generic[A, E]):
         run_fiber(self, effect if cause is None else fail_cause(cause))
 
     def end(self, exit_: Exit[A, E]) -> None:
-        """End the fiber with `exit_`: interrupt its children, then tell its observers."""
+        """End the fiber with `exit_`, then tell its observers. Children still running are
+        interrupted first and the fiber ends once they all have (as Effect's fiber does,
+        uninterruptibly), so an uninterruptible child finishes before its parent's exit."""
+        children = self._children
+        if children:
+            self._children = None
+            self._end_after(tuple(children), exit_)
+            return
         self._exit = exit_
-        if self._children:
-            for child in tuple(self._children):
-                child.interrupt_as(self.id)
         if self._parent is not None and self._parent._children:
             self._parent._children.discard(self)
         if self._observers:
             observers, self._observers = self._observers, None
             for observer in observers:
                 observer(exit_)
+
+    def _end_after(self, children: tuple[FiberRuntime[Any, Any], ...], exit_: Exit[A, E]) -> None:
+        """Interrupt `children`, wait for them uninterruptibly, then end with `exit_`."""
+        for child in children:
+            child.interrupt_as(self.id)
+        self.interruptible = False
+
+        def register(resume: Resume) -> None:
+            left = [len(children)]
+
+            def on_exit(_: Exit[Any, Any]) -> None:
+                left[0] -= 1
+                if left[0] == 0:
+                    resume(_from_exit(exit_))
+
+            for child in children:
+                child.add_observer(on_exit)
+
+        self.scheduler.schedule(self, async_(register))
 
 
 def _from_exit(exit_: Exit[Any, Any]) -> Effect[Any, Any, Any]:

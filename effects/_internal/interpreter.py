@@ -43,10 +43,13 @@ from effects._internal.core import (
     OP_SUSPEND,
     OP_SYNC,
     Effect,
+    Fold,
     Succeed,
     fail_cause,
+    recoverable,
     succeed,
 )
+from effects._internal.primitives import uninterruptible
 from effects._internal.scheduler import MaxOpsBeforeYield
 from effects.cause import Cause, Die, Fail, Sequential
 from effects.context import Unavailable, service_default
@@ -69,6 +72,7 @@ def run_fiber(fiber: FiberRuntime[Any, Any], cur: Any) -> None:
     value: Any = None
     cause: Any = None
     frame: Any
+    failed: Any
     instr: Any
     g: Any
     while True:
@@ -240,12 +244,14 @@ def run_fiber(fiber: FiberRuntime[Any, Any], cur: Any) -> None:
         while stack:
             frame = stack.pop()
             if type(frame) is _GeneratorType:
-                if cause.is_interrupted_only():
-                    try:
-                        frame.close()
-                    except Exception as exc:
-                        cause = Sequential(cause, Die(exc))
-                    continue
+                if cause.is_interrupted_only() or (
+                    fiber.interrupt_delivered and fiber.interruptible
+                ):
+                    cause, cur = interrupt_generator(frame, cause)
+                    if cur is None:
+                        continue
+                    cause = None
+                    break
                 thrown = exception_for(cause)
                 try:
                     instr = frame.throw(thrown)
@@ -266,12 +272,20 @@ def run_fiber(fiber: FiberRuntime[Any, Any], cur: Any) -> None:
                 )
                 break
             fop = frame._op
+            if OP_FOLD <= fop <= OP_CATCH and fiber.interrupt_delivered and fiber.interruptible:
+                # an interrupted fiber runs no handler outside an uninterruptible region
+                cause = cause.strip_failures()
+                continue
             if fop == OP_CATCH:
-                if type(cause) is Fail and (
-                    frame.tags is None or isinstance(cause.error, frame.tags)
+                if type(cause) is Fail:
+                    failed = cause
+                else:  # a failure among others, or none (core.recoverable)
+                    failed, cause = recoverable(cause, frame.tags is None)
+                if failed is not None and (
+                    frame.tags is None or isinstance(failed.error, frame.tags)
                 ):
                     try:
-                        cur = frame.handler(cause.error)
+                        cur = frame.handler(failed.error)
                     except Exception as exc:
                         cause = cause_of(exc)
                         continue
@@ -294,6 +308,51 @@ def run_fiber(fiber: FiberRuntime[Any, Any], cur: Any) -> None:
         else:
             fiber.end(Failure(cause))
             return
+
+
+def interrupt_generator(
+    g: Any, cause: Cause[Any]
+) -> tuple[Cause[Any], Effect[Any, Any, Any] | None]:
+    """Raise `GeneratorExit` in the interrupted generator `g` where it waits, as `close()`
+    would, but let its `finally` blocks yield effects: return the cause to unwind on with
+    and, if `g` yielded, the effect that runs the rest of `g` uninterruptibly and then
+    fails with that cause. An exception escaping the generator is a defect after `cause`."""
+    try:
+        instr = g.throw(GeneratorExit())
+    except (GeneratorExit, StopIteration):
+        return cause, None
+    except Exception as exc:
+        return Sequential(cause, Die(exc)), None
+    return cause, uninterruptible(_finish_generator(g, instr, cause))
+
+
+def _finish_generator(g: Any, instr: Any, cause: Cause[Any]) -> Effect[Any, Any, Any]:
+    """Run what `g` yielded while it finishes after an interruption, then fail with `cause`."""
+
+    def resume(send: Any, thrown: BaseException | None) -> Effect[Any, Any, Any]:
+        try:
+            nxt = g.send(send) if thrown is None else g.throw(thrown)
+        except (GeneratorExit, StopIteration):
+            return fail_cause(cause)
+        except Exception as exc:
+            return fail_cause(Sequential(cause, Die(exc)))
+        return _finish_generator(g, nxt, cause)
+
+    def on_failure(failed: Cause[Any]) -> Effect[Any, Any, Any]:
+        return resume(None, exception_for(failed))
+
+    def on_success(value: Any) -> Effect[Any, Any, Any]:
+        return resume(value, None)
+
+    node: Any = _new(Fold)  # a tag (a service access) is no Effect instance: build the node
+    node.first = (
+        instr
+        if isinstance(instr, (Effect, type))
+        else fail_cause(Die(TypeError(f"a @gen function yielded {instr!r}")))
+    )
+    node.on_failure = on_failure
+    node.on_success = on_success
+    return node
 
 
 def cause_of(exc: BaseException) -> Cause[Any]:

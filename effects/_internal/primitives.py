@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Never, TypeVar
 from typing_extensions import TypeVar as DefaultTypeVar
 
 from effects._internal.core import OP_FRAME, OP_PRIMITIVE, UNIT, Effect, fail_cause
-from effects.cause import Cause
+from effects.cause import Cause, Sequential
 
 if TYPE_CHECKING:
     from effects._internal.fiber import FiberRuntime
@@ -162,7 +162,7 @@ class RestoreInterruptible(Frame):
     def on_failure(self, fiber: FiberRuntime[Any, Any], cause: Cause[Any]) -> Cause[Any]:
         fiber.interruptible = self.flag
         pending = fiber.take_interrupt()
-        return cause if pending is None else pending
+        return cause if pending is None else Sequential(cause, pending)
 
 
 def _set_interruptible(effect: Effect[A2, E2, R2], flag: bool) -> Effect[A2, E2, R2]:
@@ -192,6 +192,12 @@ def uninterruptible_mask(
         return _set_interruptible(f(lambda eff: _set_interruptible(eff, outer)), False)
 
     return with_fiber(body)
+
+
+def check_interruptible(f: Callable[[bool], Effect[A2, E2, R2]]) -> Effect[A2, E2, R2]:
+    """Run `f(interruptible)` with the fiber's interruptibility now (Effect's
+    `checkInterruptible`)."""
+    return with_fiber(lambda fiber: f(fiber.interruptible))
 
 
 # --- suspending ---------------------------------------------------------------------------------

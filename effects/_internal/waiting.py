@@ -16,6 +16,7 @@ from effects._internal.constructors import suspend, sync
 from effects._internal.core import Effect, fail_cause, succeed
 from effects._internal.primitives import Resume, async_
 from effects.cause import Cause
+from effects.exit import Exit, Failure
 
 T = TypeVar("T")
 
@@ -79,12 +80,13 @@ def wait(
             return suspended
         back = give_back
 
-        def lost(cause: Cause[Any]) -> Effect[Any]:
-            if waiter.woken:
-                return sync(lambda: back(waiter.value)).then(fail_cause(cause))
-            return fail_cause(cause)
+        def settle(exit_: Exit[Any, Any]) -> Effect[None]:
+            # an exit handler, not a catch: it runs in a fiber being interrupted too
+            if isinstance(exit_, Failure) and waiter.woken:
+                return sync(lambda: back(waiter.value))
+            return succeed(None)
 
-        return suspended.catch_all_cause(lost)
+        return suspended.on_exit(settle)
 
     return suspend(start)
 
