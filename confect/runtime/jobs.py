@@ -19,6 +19,7 @@ from confect.model.errors import FunctionNotFoundError
 from confect.model.schema import CRONS_TABLE, SCHEDULED_TABLE
 from confect.model.values import AFTER_PREFIX, Value, encode_value, prefix_range
 from confect.runtime import session_requests
+from confect.runtime.call_log import recorded
 from confect.runtime.transaction import Transaction
 from confect.services.scheduler import JobState, is_pending, job_fields
 from effects import Cause, Effect
@@ -150,13 +151,16 @@ class Jobs:
             def claim(tx: Transaction) -> bool:
                 return self._claim(tx, job_id, JobState.SUCCESS)
 
-            body: Effect[Any, Any] = executor.mutation(function, args[0], claim=claim)
+            body: Effect[Any, Any] = self._recorded(
+                function.kind, job, executor.mutation(function, args[0], claim=claim)
+            )
         else:
             if not executor.in_own_transaction(
                 lambda tx: self._claim(tx, job_id, JobState.IN_PROGRESS)
             ):
                 return effects.succeed(None)  # another server process took it
-            body = executor.action(function, args[0]).flat_map(
+            body = self._recorded(function.kind, job, executor.action(function, args[0]))
+            body = body.flat_map(
                 lambda _: effects.sync(lambda: self._finish(job_id, JobState.SUCCESS))
             )
         return body.catch_all_cause(
@@ -164,6 +168,10 @@ class Jobs:
                 lambda: self._finish(job_id, JobState.FAILED, _message(cause))
             )
         ).as_(None)
+
+    def _recorded(self, kind: str, job: Document, call: Effect[Any, Any]) -> Effect[Any, Any]:
+        calls = self._executor.deployment.call_log
+        return recorded(calls, kind, str(job["name"]), "scheduled", call)
 
     def _claim(self, tx: Transaction, job_id: str, state: JobState) -> bool:
         """Move a pending job to `state` (done, in a mutation job's own transaction; or

@@ -64,6 +64,11 @@ def test_python_client_gets_typed_error_data(live: Live):
     assert got["convex error"]["reason"] == "only the author can edit a note"
 
 
+def test_python_client_prints_a_querys_log_lines_when_debugging(live: Live):
+    got = steps(python_client(live, "logs"))
+    assert got["greet"] == {"value": "hi", "printed": ["[LOG] 'hello'"]}
+
+
 def test_file_upload_and_download(live: Live):
     got = steps(python_client(live, "files"))
     assert got["file"] == {"body": "file body", "type": "text/plain"}
