@@ -96,6 +96,12 @@ def test_npm_http_client(live: Live):
     assert got["consistent"]["again"] == got["consistent"]["before"] >= 1  # read at one ts
 
 
+def test_npm_client_logs_a_querys_log_lines_under_its_path(live: Live):
+    got = steps(npm_client(live, "logs"))
+    assert got["greet"] == "hi"
+    assert got["logged"] == ["%c[CONVEX Q(values:greet)] [LOG] color:rgb(0, 145, 255) 'hello'"]
+
+
 def test_npm_client_gets_numbers_for_ints_unless_a_validator_says_int64(live: Live):
     got = steps(npm_client(live, "values"))
     assert got["count"]["type"] == "number"
