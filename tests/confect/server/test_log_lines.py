@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 
 import websockets
 
@@ -29,6 +30,7 @@ from confect import (
 )
 from confect.runtime.call_log import CallRecord
 from confect.runtime.logs import LogLevel, LogLine
+from confect.runtime.user_code import INLINE_SECONDS
 from confect.server.asgi import Server
 from tests.raw_http import post, raw_request
 from tests.servers import served
@@ -72,6 +74,16 @@ def flood():
     return effects.succeed(None)
 
 
+@query()
+def slow_start():
+    """Holds the event loop past INLINE_SECONDS: stopped there and run again on a thread."""
+    print("starting")
+    until = time.monotonic() + 2 * INLINE_SECONDS
+    while time.monotonic() < until:
+        pass
+    return effects.succeed("done")
+
+
 @mutation()
 def later():
     scheduler = yield from Scheduler
@@ -96,6 +108,7 @@ def app() -> App:
         "log:chatty": chatty,
         "log:flood": flood,
         "log:later": later,
+        "log:slow_start": slow_start,
         "log:hello": hello,
     }
     return App(functions, SCHEMA, http=ROUTER)
@@ -160,6 +173,12 @@ async def test_the_http_api_answers_with_the_calls_lines_within_convexs_limit():
         status, body = await post(address, "/api/query", {"path": "log:flood", "args": {}})
         assert len(body["logLines"]) == 256 and body["logLines"][0] == "[LOG] '0'"
         assert body["logLines"][-1].startswith("[ERROR] 'Log overflow (maximum 256)")
+
+
+async def test_a_query_run_again_off_the_event_loop_sends_only_its_last_runs_lines():
+    async with served(Server(Backend(app()))) as address:
+        status, body = await post(address, "/api/query", {"path": "log:slow_start", "args": {}})
+    assert (status, body["value"], body["logLines"]) == (200, "done", ["[LOG] 'starting'"])
 
 
 async def test_the_call_log_records_each_call_with_its_failure_and_lines():
