@@ -98,11 +98,9 @@ class CallLog:
     def recent(self, limit: int | None = None) -> list[CallRecord]:
         """The kept calls, oldest first (only the last `limit`, if given)."""
         records = list(self._records)
-        return records if limit is None else records[-limit:] if limit > 0 else []
-
-    def clear(self) -> None:
-        """Forget every kept call."""
-        self._records.clear()
+        if limit is None:
+            return records
+        return records[-limit:] if limit > 0 else []
 
 
 def failure(cause: Cause[Any]) -> tuple[str, str]:

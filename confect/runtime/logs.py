@@ -162,11 +162,6 @@ _current: contextvars.ContextVar[LogCollector | None] = contextvars.ContextVar(
 )
 
 
-def current() -> LogCollector | None:
-    """The collector of the call running here, if any."""
-    return _current.get()
-
-
 def begin() -> tuple[LogCollector, LogCollector | None]:
     """Start collecting a call's lines here: its collector, and the one it stands in for
     (give both to `end`). An effect may begin and end in different contexts (a fiber
