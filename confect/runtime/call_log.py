@@ -14,7 +14,7 @@ import os
 import sysconfig
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -150,10 +150,15 @@ def _relative(filename: str) -> str:
 
 
 def recorded(
-    calls: CallLog, kind: str, path: str, origin: Origin, effect: Effect[A, E]
+    calls: CallLog,
+    kind: str,
+    path: str,
+    origin: Origin,
+    effect: Effect[A, E],
+    ran: Callable[[], bool] = lambda: True,
 ) -> Effect[A, E]:
     """`effect` (a call of the function at `path`), its log lines collected and the call
-    added to `calls` when it ends."""
+    added to `calls` when it ends (unless `ran()` then says it was called off)."""
 
     def start() -> Effect[A, E]:
         started, clock = time.time(), time.perf_counter()
@@ -161,6 +166,8 @@ def recorded(
 
         def done(exit_: Exit[A, E]) -> None:
             lines = logs.end(collector, previous)
+            if not ran():
+                return
             took = (time.perf_counter() - clock) * 1000
             error, where = failure(exit_.cause) if isinstance(exit_, Failure) else ("", "")
             calls.add(CallRecord(started, kind, path, took, not error, origin, error, where, lines))

@@ -10,6 +10,7 @@ one whose process stopped while it ran is marked failed (`recover`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import effects
@@ -147,13 +148,14 @@ class Jobs:
         args = job["args"]
         assert isinstance(args, list) and isinstance(args[0], dict)
         if function.kind == "mutation":
+            claimed = [False]  # by the last run of its transaction
 
             def claim(tx: Transaction) -> bool:
-                return self._claim(tx, job_id, JobState.SUCCESS)
+                claimed[0] = self._claim(tx, job_id, JobState.SUCCESS)
+                return claimed[0]
 
-            body: Effect[Any, Any] = self._recorded(
-                function.kind, job, executor.mutation(function, args[0], claim=claim)
-            )
+            call = executor.mutation(function, args[0], claim=claim)
+            body: Effect[Any, Any] = self._recorded(function.kind, job, call, lambda: claimed[0])
         else:
             if not executor.in_own_transaction(
                 lambda tx: self._claim(tx, job_id, JobState.IN_PROGRESS)
@@ -169,9 +171,15 @@ class Jobs:
             )
         ).as_(None)
 
-    def _recorded(self, kind: str, job: Document, call: Effect[Any, Any]) -> Effect[Any, Any]:
+    def _recorded(
+        self,
+        kind: str,
+        job: Document,
+        call: Effect[Any, Any],
+        ran: Callable[[], bool] = lambda: True,
+    ) -> Effect[Any, Any]:
         calls = self._executor.deployment.call_log
-        return recorded(calls, kind, str(job["name"]), "scheduled", call)
+        return recorded(calls, kind, str(job["name"]), "scheduled", call, ran)
 
     def _claim(self, tx: Transaction, job_id: str, state: JobState) -> bool:
         """Move a pending job to `state` (done, in a mutation job's own transaction; or
