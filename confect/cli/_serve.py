@@ -26,6 +26,7 @@ from confect.cli._common import AppArg, EngineOpt, console, open_app, open_engin
 from confect.engine.interface import Engine
 from confect.engine.sql.postgres import PostgresEngine
 from confect.engine.sql.sqlite import SqliteEngine
+from confect.runtime import logs
 from confect.runtime.deployment import Deployment
 from confect.server.asgi import Server, create_app, create_site_app
 from confect.server.limits import ConnectionLimits, protocols
@@ -250,11 +251,10 @@ def _site_url(host: str, site: _Site) -> str:
 
 
 def _configure_logging(log_calls: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(console=console, show_path=False)],
-    )
+    handler = RichHandler(console=console, show_path=False)
+    if log_calls:  # what a call logs is printed under it, with the call
+        handler.addFilter(logs.outside_calls)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[handler])
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # a line per call costs more than the call itself on small queries: only when asked
     logging.getLogger("confect.calls").setLevel(logging.INFO if log_calls else logging.WARNING)

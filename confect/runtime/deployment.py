@@ -27,6 +27,7 @@ from confect.engine.memory import MemoryEngine
 from confect.model.errors import WriteConflict
 from confect.model.validators import bind
 from confect.runtime.blobs import BlobCollector
+from confect.runtime.call_log import CallLog
 from confect.runtime.execution import Executor
 from confect.runtime.group_commit import GroupCommitter
 from confect.runtime.jobs import Jobs
@@ -84,6 +85,7 @@ class Deployment:
         self._committer = GroupCommitter(engine) if group_commit else None
         self.executor = Executor(self, services)
         self.jobs = Jobs(self.executor)
+        self.call_log = CallLog()  # the recent calls, for `confect dev` and a dashboard
         self._bind_validators()
         # the executor's and the jobs' methods as the deployment's own (what tests and
         # scripts call), bound once: a call through them costs no frame more

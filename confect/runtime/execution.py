@@ -25,7 +25,7 @@ from confect.app.functions import FunctionDefinition, Kind
 from confect.engine.interface import ReadRange, Write
 from confect.model.errors import ValidationError, WriteConflict
 from confect.model.values import Value
-from confect.runtime import session_requests
+from confect.runtime import logs, session_requests
 from confect.runtime.layers import (
     ServiceMap,
     action_service_map,
@@ -161,14 +161,18 @@ class Executor:
         journal: str | None,
         retries: Driver | None,
         off_loop: bool,
+        rewind_to: int | None = None,
     ) -> Effect[QueryResult, Any]:
         # a method, not a closure calling itself: that would be a reference cycle per query
+        if rewind_to is not None:
+            logs.rewind(rewind_to)
         deployment = self.deployment
         function = self.resolve(fn, "query")
         tx = deployment.new_transaction(at_ts)
         tx.journal_in = journal
         services = query_service_map(self, tx, identity)
         body = deployment.user_code.run(self._invoke(function, args, services), "query", off_loop)
+        lines = logs.mark()  # a run again logs afresh: only the last run's lines are the call's
 
         def check(value: Value) -> Effect[QueryResult, Any]:
             result = QueryResult(value, tx.reads, tx.begin_ts, tx.journal_out)
@@ -176,14 +180,14 @@ class Executor:
                 return effects.succeed(result)
             return _run_again(
                 lambda driver: self._query_attempt(
-                    fn, args, identity, at_ts, journal, driver, off_loop
+                    fn, args, identity, at_ts, journal, driver, off_loop, lines
                 ),
                 retries,
                 lambda: effects.succeed(result),
             )
 
         def moved(_: MovedOffLoop) -> Effect[QueryResult, Any]:
-            return self._query_attempt(fn, args, identity, at_ts, journal, retries, True)
+            return self._query_attempt(fn, args, identity, at_ts, journal, retries, True, lines)
 
         return body.on_exit(self._finishing(tx)).flat_map(check).catch_tag(MovedOffLoop, moved)
 
@@ -229,10 +233,13 @@ class Executor:
         request: SessionRequest | None,
         retries: Driver | None,
         off_loop: bool,
+        rewind_to: int | None = None,
     ) -> Effect[MutationResult, Any]:
         """`body_of(tx)` in a new transaction, committed when it succeeds. `claim(tx)`, if
         given, runs first and may call the whole thing off; so does the record of
         `request`, if it ran before, which is then the answer."""
+        if rewind_to is not None:
+            logs.rewind(rewind_to)
         deployment = self.deployment
         tx = deployment.new_transaction()
         if claim is not None and not claim(tx):
@@ -262,7 +269,7 @@ class Executor:
 
             def conflict(error: WriteConflict) -> Effect[MutationResult, Any]:
                 return _run_again(
-                    lambda driver: self._transact(body_of, claim, request, driver, off_loop),
+                    lambda driver: self._transact(body_of, claim, request, driver, off_loop, lines),
                     retries,
                     lambda: effects.die(error),
                 )
@@ -271,8 +278,9 @@ class Executor:
             return committing.map(done).catch_tag(WriteConflict, conflict)
 
         def moved(_: MovedOffLoop) -> Effect[MutationResult, Any]:
-            return self._transact(body_of, claim, request, retries, True)
+            return self._transact(body_of, claim, request, retries, True, lines)
 
+        lines = logs.mark()  # a run again logs afresh: only the last run's lines are the call's
         body = deployment.user_code.run(body_of(tx), "mutation", off_loop)
         body = body.flat_map(commit).on_exit(self._finishing(tx))
         return body.catch_tag(MovedOffLoop, moved)

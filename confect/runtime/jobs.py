@@ -10,6 +10,7 @@ one whose process stopped while it ran is marked failed (`recover`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import effects
@@ -19,6 +20,7 @@ from confect.model.errors import FunctionNotFoundError
 from confect.model.schema import CRONS_TABLE, SCHEDULED_TABLE
 from confect.model.values import AFTER_PREFIX, Value, encode_value, prefix_range
 from confect.runtime import session_requests
+from confect.runtime.call_log import recorded
 from confect.runtime.transaction import Transaction
 from confect.services.scheduler import JobState, is_pending, job_fields
 from effects import Cause, Effect
@@ -146,17 +148,21 @@ class Jobs:
         args = job["args"]
         assert isinstance(args, list) and isinstance(args[0], dict)
         if function.kind == "mutation":
+            claimed = [False]  # by the last run of its transaction
 
             def claim(tx: Transaction) -> bool:
-                return self._claim(tx, job_id, JobState.SUCCESS)
+                claimed[0] = self._claim(tx, job_id, JobState.SUCCESS)
+                return claimed[0]
 
-            body: Effect[Any, Any] = executor.mutation(function, args[0], claim=claim)
+            call = executor.mutation(function, args[0], claim=claim)
+            body: Effect[Any, Any] = self._recorded(function.kind, job, call, lambda: claimed[0])
         else:
             if not executor.in_own_transaction(
                 lambda tx: self._claim(tx, job_id, JobState.IN_PROGRESS)
             ):
                 return effects.succeed(None)  # another server process took it
-            body = executor.action(function, args[0]).flat_map(
+            body = self._recorded(function.kind, job, executor.action(function, args[0]))
+            body = body.flat_map(
                 lambda _: effects.sync(lambda: self._finish(job_id, JobState.SUCCESS))
             )
         return body.catch_all_cause(
@@ -164,6 +170,16 @@ class Jobs:
                 lambda: self._finish(job_id, JobState.FAILED, _message(cause))
             )
         ).as_(None)
+
+    def _recorded(
+        self,
+        kind: str,
+        job: Document,
+        call: Effect[Any, Any],
+        ran: Callable[[], bool] = lambda: True,
+    ) -> Effect[Any, Any]:
+        calls = self._executor.deployment.call_log
+        return recorded(calls, kind, str(job["name"]), "scheduled", call, ran)
 
     def _claim(self, tx: Transaction, job_id: str, state: JobState) -> bool:
         """Move a pending job to `state` (done, in a mutation job's own transaction; or

@@ -22,6 +22,7 @@ from confect.app.http import METHODS, HttpRequest, HttpResponse, HttpRouter
 from confect.app.registry import App
 from confect.engine.interface import Write
 from confect.model.schema import CRONS_TABLE, SCHEDULED_TABLE
+from confect.runtime.call_log import recorded
 from confect.runtime.deployment import Deployment, Subscription
 from confect.runtime.session_requests import KEEP_SECONDS
 from confect.runtime.user_code import WorkerThreads
@@ -325,8 +326,11 @@ async def _http_route(server: Server, request: Request) -> Response:
         headers=dict(request.headers),
         body=await _read_body(request, MAX_BODY_BYTES),
     )
+    backend = server.backend
+    call = backend.executor.http_action(route.handler, http_request, caller.identity)
+    route_name = f"{request.method} {path}"
     exit_ = await effects.run_exit(
-        server.backend.executor.http_action(route.handler, http_request, caller.identity)
+        recorded(backend.call_log, "http_action", route_name, "http", call)
     )
     if isinstance(exit_, Failure):
         log.error("http action %s failed:\n%s", route.handler.name, exit_.cause.pretty())

@@ -9,8 +9,8 @@ own stack.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import enum
+import functools
 import hmac
 import logging
 import time
@@ -31,8 +31,11 @@ from confect.model.errors import (
     TimestampTooOldError,
 )
 from confect.model.values import Value, from_wire, to_wire
+from confect.runtime import logs
+from confect.runtime.call_log import CallRecord, failure
 from confect.runtime.deployment import Deployment
 from confect.runtime.execution import MutationResult, QueryResult
+from confect.runtime.logs import LogLine
 from confect.runtime.session_requests import SessionRequest
 from confect.server.query_cache import QueryCache, query_key, unwrap_args
 from confect.services.auth import UserIdentity
@@ -41,11 +44,6 @@ from effects.exit import Exit, Failure, Success
 
 T = TypeVar("T")
 log = logging.getLogger("confect.server")
-call_log = logging.getLogger("confect.calls")
-"""Each call with its duration and log lines, at INFO (what `confect dev` prints)."""
-_lines: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
-    "confect_log_lines", default=None
-)
 
 
 def is_admin_key(presented: object, admin_key: str | None) -> bool:
@@ -118,7 +116,7 @@ class Outcome:
     error_message: str = ""
     error_data: Any = None
     has_error_data: bool = False
-    log_lines: list[str] = attrs.field(factory=list[str])
+    log_lines: list[LogLine] = attrs.field(factory=list[LogLine])
     ts: int | None = None
     reads: list[ReadRange] = attrs.field(factory=list[ReadRange])
     journal: str | None = None  # a query's: where its page ended (see QueryResult)
@@ -130,33 +128,6 @@ class Limits:
 
     transaction: float = 1.0
     action: float = 600.0
-
-
-class _LineCollector(logging.Handler):
-    """Adds the log records of a running call to its log lines."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        lines = _lines.get()
-        if lines is not None:
-            lines.append(f"[{record.levelname}] {record.getMessage()}")
-
-
-_collector = _LineCollector()
-
-
-class collecting:
-    """Collect what functions log (Python `logging`) while the block runs."""
-
-    def __enter__(self) -> list[str]:
-        root = logging.getLogger()
-        if _collector not in root.handlers:
-            root.addHandler(_collector)
-        lines: list[str] = []
-        self._token = _lines.set(lines)
-        return lines
-
-    def __exit__(self, *_: object) -> None:
-        _lines.reset(self._token)
 
 
 class ClientCalls:
@@ -224,8 +195,11 @@ class ClientCalls:
             if cached is None:
                 cached = await self._run(function, path, raw_args, caller, journal=journal)
                 self.cache.put(key, cached)
-            elif call_log.isEnabledFor(logging.INFO):
-                call_log.info("query %s ok (cached)", path)
+            else:
+                record = CallRecord(
+                    time.time(), "query", path, 0.0, True, log_lines=cached.log_lines, cached=True
+                )
+                self.deployment.call_log.add(record)
             return cached
         return await self._run(function, path, raw_args, caller, request=request)
 
@@ -251,26 +225,34 @@ class ClientCalls:
             raise RequestError(
                 ErrorCode.BAD_REQUEST, f"{path} is an http action; call it through its route"
             )
-        started = time.perf_counter()
-        with collecting() as lines:
+        started, clock = time.time(), time.perf_counter()
+        with logs.collecting() as collector:
             # the time limit is on user code (the deployment's `user_code` enforces it), not on
             # a commit: once one begins, the answer is its real outcome
             if function.kind == "mutation":
                 exit_ = await _to_the_end(effects.run_exit(body))
             else:
                 exit_ = await effects.run_exit(body)
-        outcome = self._outcome(function, exit_, lines)
-        if call_log.isEnabledFor(logging.INFO):
-            took = (time.perf_counter() - started) * 1000
-            call_log.info(
-                "%s %s %s %.1f ms", function.kind, path, "ok" if outcome.success else "failed", took
-            )
-            for line in lines:
-                call_log.info("  %s", line)
+        lines = collector.lines
+        took = (time.perf_counter() - clock) * 1000
+        record = functools.partial(CallRecord, started, function.kind, path, took)
+        try:
+            outcome = self._outcome(function, exit_, lines)
+        except RequestError as refused:  # the call's own arguments were refused
+            self.deployment.call_log.add(record(False, error=refused.message, log_lines=lines))
+            raise
+        where = failure(exit_.cause)[1] if isinstance(exit_, Failure) else ""  # a defect's
+        error = outcome.error_message
+        self.deployment.call_log.add(
+            record(outcome.success, error=error, where=where, log_lines=lines)
+        )
         return outcome
 
     def _outcome(
-        self, function: FunctionDefinition[..., Any, Any], exit_: Exit[Any, Any], lines: list[str]
+        self,
+        function: FunctionDefinition[..., Any, Any],
+        exit_: Exit[Any, Any],
+        lines: list[LogLine],
     ) -> Outcome:
         if isinstance(exit_, Success):
             result: Any = exit_.value

@@ -81,14 +81,16 @@ class QueryCache:
         return outcome
 
     def put(self, key: QueryKey, outcome: Outcome) -> None:
-        """Keep a query's outcome (successes only; its log lines are not repeated on hits)."""
+        """Keep a query's outcome (successes only); a hit answers with its log lines too, as
+        Convex's cache does."""
         if not outcome.success or outcome.ts is None:
             return
         nbytes = len(json.dumps(outcome.value, separators=(",", ":")))
+        nbytes += sum(len(line.text) for line in outcome.log_lines)
         if nbytes > self._max_bytes // 16:
             return
         self._drop(key)
-        self._entries[key] = (attrs.evolve(outcome, log_lines=[]), nbytes)
+        self._entries[key] = (outcome, nbytes)
         self._bytes += nbytes
         while len(self._entries) > self._size or self._bytes > self._max_bytes:
             self._drop(next(iter(self._entries)))

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from confect.runtime.logs import wire_lines
 from confect.server.calls import Caller, Outcome, RequestError
 from confect.server.protocol import U32
 from confect.server.protocol.server import StateModification, state_modification
@@ -154,7 +155,7 @@ def _same(sent: Outcome | None, outcome: Outcome) -> bool:
         sent.value,
         sent.error_message,
         sent.error_data,
-        sent.log_lines,
+        wire_lines(sent.log_lines),
         sent.journal,
     )
     after = (
@@ -162,7 +163,7 @@ def _same(sent: Outcome | None, outcome: Outcome) -> bool:
         outcome.value,
         outcome.error_message,
         outcome.error_data,
-        outcome.log_lines,
+        wire_lines(outcome.log_lines),
         outcome.journal,
     )
     # `==` takes True for 1.0 and 1.0 for 1: equal values are confirmed as JSON, types and all

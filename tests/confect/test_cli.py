@@ -1,5 +1,6 @@
 """The command line: run, data, export and import on an app directory."""
 
+import contextlib
 import json
 import re
 import shutil
@@ -84,6 +85,43 @@ def test_serve_prints_each_call_only_when_asked(app: Path):
     loud = served_output(app, "--log-calls")
     assert re.search(r"query notes:digests ok [\d.]+ ms", loud), loud
     assert "query notes:digests ok (cached)" in loud, loud
+
+
+LOUD_MODULE = """
+import logging
+
+import effects
+from confect import query
+
+@query()
+def greet():
+    print("hello")
+    logging.getLogger("loud").warning("careful")
+    return effects.succeed(1)
+
+@query()
+def broken():
+    raise ValueError("it broke")
+"""
+
+
+def test_serve_prints_a_calls_log_lines_under_it_and_why_a_call_failed(app: Path):
+    (app / "loud.py").write_text(LOUD_MODULE)
+    with confect_serve(app, "--log-calls", env={"COLUMNS": "200"}) as serving:
+        for path in ("loud:greet", "loud:broken"):
+            body = json.dumps({"path": path, "args": {}}).encode()
+            request = urllib.request.Request(
+                f"{serving.url}/api/query", body, headers={"content-type": "application/json"}
+            )
+            with contextlib.suppress(urllib.error.HTTPError):  # the failed call's 560
+                urllib.request.urlopen(request, timeout=30).close()
+    out = serving.output
+    under = r"query loud:greet ok [\d.]+ ms *\n +[\d:.]+ \[LOG\] 'hello' *\n +[\d:.]+ \[WARN\]"
+    assert re.search(under, out), out
+    assert out.count("careful") == 1  # under its call, not also as a record of its own
+    failed = r"query loud:broken failed [\d.]+ ms: Server Error: Uncaught ValueError: it broke"
+    assert re.search(failed, out), out
+    assert re.search(r"at \S*loud.py:\d+ in broken: raise ValueError\(\"it broke\"\)", out), out
 
 
 def test_every_command_takes_the_engine_it_is_given(app: Path, tmp_path: Path):

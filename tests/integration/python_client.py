@@ -4,11 +4,14 @@
     python -m tests.integration.python_client URL SCENARIO [TOKEN]
 """
 
+import contextlib
+import io
 import json
 import sys
 import urllib.request
 
 from convex import ConvexClient, ConvexError, ConvexInt64
+from convex.http_client import ConvexHttpClient
 
 
 def report(step: str, value: object) -> None:
@@ -127,6 +130,16 @@ def values(url: str, token: str) -> None:
         report("too big", str(error))
 
 
+def logs(url: str, token: str) -> None:
+    """What the HTTP client prints of a query's log lines when debugging."""
+    client = ConvexHttpClient(url)
+    client.set_debug(True)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        value = client.query("values:greet")
+    report("greet", {"value": value, "printed": printed.getvalue().splitlines()})
+
+
 if __name__ == "__main__":
     url, scenario, token = sys.argv[1], sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else "")
     scenarios = {
@@ -137,5 +150,6 @@ if __name__ == "__main__":
         "errors": errors,
         "files": files,
         "values": values,
+        "logs": logs,
     }
     scenarios[scenario](url, token)

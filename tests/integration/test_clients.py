@@ -64,6 +64,11 @@ def test_python_client_gets_typed_error_data(live: Live):
     assert got["convex error"]["reason"] == "only the author can edit a note"
 
 
+def test_python_client_prints_a_querys_log_lines_when_debugging(live: Live):
+    got = steps(python_client(live, "logs"))
+    assert got["greet"] == {"value": "hi", "printed": ["[LOG] 'hello'"]}
+
+
 def test_file_upload_and_download(live: Live):
     got = steps(python_client(live, "files"))
     assert got["file"] == {"body": "file body", "type": "text/plain"}
@@ -89,6 +94,12 @@ def test_npm_http_client(live: Live):
     assert got["authed mutation"] == "string"
     assert "from npm http" in got["listed"]
     assert got["consistent"]["again"] == got["consistent"]["before"] >= 1  # read at one ts
+
+
+def test_npm_client_logs_a_querys_log_lines_under_its_path(live: Live):
+    got = steps(npm_client(live, "logs"))
+    assert got["greet"] == "hi"
+    assert got["logged"] == ["%c[CONVEX Q(values:greet)] [LOG] color:rgb(0, 145, 255) 'hello'"]
 
 
 def test_npm_client_gets_numbers_for_ints_unless_a_validator_says_int64(live: Live):

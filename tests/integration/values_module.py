@@ -1,5 +1,6 @@
 """Functions the integration tests add to their copy of the notes app (as `values.py`): how
-Python ints reach the official clients, with and without a validator."""
+Python ints reach the official clients, with and without a validator; what they do with
+a query's log lines."""
 
 import effects
 from confect import DatabaseReader, query, v
@@ -29,3 +30,11 @@ def echo(value):
 def too_big():
     """An int a float64 would round, with no validator to say int64: refused."""
     return effects.succeed({"big": [2**53 + 1]})
+
+
+@query()
+def greet():
+    """Prints: the line reaches the client, which shows it (a debugging HTTP client, the
+    npm client's logger)."""
+    print("hello")
+    return effects.succeed("hi")

@@ -15,6 +15,7 @@ from typing import Any, Literal, cast
 
 import attrs
 
+from confect.runtime.logs import wire_lines
 from confect.server.calls import ErrorCode, Outcome, RequestError
 from confect.server.protocol import ABSENT, Ts, decode_ts
 from confect.server.protocol._wire import converter, error_data
@@ -64,8 +65,8 @@ class CallFailed:
 def call_response(outcome: Outcome) -> CallSuccess | CallFailed:
     """The body that answers a call with its outcome."""
     if outcome.success:
-        return CallSuccess(outcome.value, outcome.log_lines)
-    return CallFailed(outcome.error_message, outcome.log_lines, error_data(outcome))
+        return CallSuccess(outcome.value, wire_lines(outcome.log_lines))
+    return CallFailed(outcome.error_message, wire_lines(outcome.log_lines), error_data(outcome))
 
 
 @attrs.define

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 import attrs
 
+from confect.runtime.logs import wire_lines
 from confect.server.protocol import ABSENT, U32, Ts
 from confect.server.protocol._wire import converter, error_data
 
@@ -187,13 +188,13 @@ def state_modification(query_id: U32, outcome: Outcome) -> QueryUpdated | QueryF
         return QueryUpdated(
             query_id=query_id,
             value=outcome.value,
-            log_lines=outcome.log_lines,
+            log_lines=wire_lines(outcome.log_lines),
             journal=outcome.journal,
         )
     return QueryFailed(
         query_id=query_id,
         error_message=outcome.error_message,
-        log_lines=outcome.log_lines,
+        log_lines=wire_lines(outcome.log_lines),
         error_data=error_data(outcome),
     )
 
@@ -204,11 +205,14 @@ def mutation_response(
     """The answer to a mutation; `ts` is its commit's (sent on success only)."""
     if outcome.success:
         return MutationSuccess(
-            request_id=request_id, log_lines=outcome.log_lines, result=outcome.value, ts=Ts(ts)
+            request_id=request_id,
+            log_lines=wire_lines(outcome.log_lines),
+            result=outcome.value,
+            ts=Ts(ts),
         )
     return MutationFailed(
         request_id=request_id,
-        log_lines=outcome.log_lines,
+        log_lines=wire_lines(outcome.log_lines),
         result=outcome.error_message,
         error_data=error_data(outcome),
     )
@@ -218,11 +222,11 @@ def action_response(request_id: U32, outcome: Outcome) -> ActionSuccess | Action
     """The answer to an action."""
     if outcome.success:
         return ActionSuccess(
-            request_id=request_id, log_lines=outcome.log_lines, result=outcome.value
+            request_id=request_id, log_lines=wire_lines(outcome.log_lines), result=outcome.value
         )
     return ActionFailed(
         request_id=request_id,
-        log_lines=outcome.log_lines,
+        log_lines=wire_lines(outcome.log_lines),
         result=outcome.error_message,
         error_data=error_data(outcome),
     )

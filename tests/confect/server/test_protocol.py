@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from confect.runtime.logs import LogLevel, LogLine
 from confect.server.calls import ErrorCode, Outcome, RequestError
 from confect.server.protocol import ABSENT, encode_ts
 from confect.server.protocol.http import (
@@ -188,13 +189,13 @@ def test_each_server_message_is_the_json_the_clients_read(message, wire):
 
 
 def test_messages_from_outcomes_carry_error_data_only_for_a_convex_error():
-    failed = Outcome(False, error_message="e", log_lines=["l"])
+    failed = Outcome(False, error_message="e", log_lines=[LogLine(LogLevel.LOG, "l", 0.0)])
     thrown = Outcome(False, error_message="e", error_data=None, has_error_data=True)
     assert state_modification(1, Outcome(True, 5)) == QueryUpdated(
         query_id=1, value=5, log_lines=[]
     )
     assert state_modification(1, failed) == QueryFailed(
-        query_id=1, error_message="e", log_lines=["l"], error_data=ABSENT
+        query_id=1, error_message="e", log_lines=["[LOG] 'l'"], error_data=ABSENT
     )
     assert state_modification(1, thrown).error_data is None
     assert mutation_response(2, Outcome(True, 5), TS) == MutationSuccess(
@@ -203,7 +204,9 @@ def test_messages_from_outcomes_carry_error_data_only_for_a_convex_error():
     assert mutation_response(2, thrown, TS) == MutationFailed(
         request_id=2, log_lines=[], result="e", error_data=None
     )
-    assert action_response(3, failed) == ActionFailed(request_id=3, log_lines=["l"], result="e")
+    assert action_response(3, failed) == ActionFailed(
+        request_id=3, log_lines=["[LOG] 'l'"], result="e"
+    )
 
 
 HTTP_BODIES = [
@@ -244,7 +247,8 @@ def test_each_http_body_is_the_json_the_clients_read(body, wire):
 
 
 def test_an_outcome_answers_with_its_body():
-    assert call_response(Outcome(True, 1, log_lines=["l"])) == CallSuccess(1, ["l"])
+    line = LogLine(LogLevel.WARN, "it's", 0.0)
+    assert call_response(Outcome(True, 1, log_lines=[line])) == CallSuccess(1, ["[WARN] 'it\\'s'"])
     assert call_response(Outcome(False, error_message="e")) == CallFailed("e", [], ABSENT)
     thrown = Outcome(False, error_message="e", error_data=[], has_error_data=True)
     assert call_response(thrown) == CallFailed("e", [], [])

@@ -94,7 +94,22 @@ async function values() {
   report("too big", await client.query(api.values.too_big, {}).catch(failure));
 }
 
-const scenarios = { http, subscribe, large, resend, values };
+// A query's log lines, as the socket client hands them to its logger (the console by default).
+async function logs() {
+  const logged = [];
+  const logger = {
+    log: (...args) => logged.push(args.join(" ")),
+    warn: (...args) => logged.push(args.join(" ")),
+    error: (...args) => logged.push(args.join(" ")),
+    logVerbose: () => {},
+  };
+  const client = new ConvexClient(url, { webSocketConstructor: WebSocket, unsavedChangesWarning: false, logger });
+  report("greet", await client.query(api.values.greet, {}));
+  report("logged", logged.filter((line) => line.includes("values:greet")));
+  await client.close();
+}
+
+const scenarios = { http, subscribe, large, resend, values, logs };
 scenarios[scenario]().then(
   () => process.exit(0),
   (error) => {
