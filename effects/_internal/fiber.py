@@ -8,7 +8,7 @@ meets an asynchronous effect; the effect's callback then resumes it through its
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any, Generic, Never, cast
 
 from typing_extensions import TypeVar
@@ -111,6 +111,10 @@ class FiberRuntime(Generic[A, E]):
         """Wait for the fiber to end; succeed or fail as it did. Succeeding, the joining
         fiber takes in the FiberRef values this one changed (each FiberRef's `join`)."""
         return self.await_().flat_map(self._joined)
+
+    def __iter__(self) -> Generator[Effect[A, E], Any, A]:
+        """`yield from fiber` in a `@gen` joins it (a fiber is yieldable, as in Effect)."""
+        return (yield self.join())
 
     def _joined(self, exit_: Exit[A, E]) -> Effect[A, E]:
         if self.fiber_refs is self.inherited_refs or not isinstance(exit_, Success):

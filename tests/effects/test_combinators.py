@@ -10,7 +10,7 @@ from typing import Any
 from returns.result import Failure, Success
 
 import effects
-from effects import Exit, NoSuchElementError, Schedule, TaggedError, TestClock, gen
+from effects import EffectGen, Exit, NoSuchElementError, Schedule, TaggedError, TestClock, gen
 
 
 class Boom(TaggedError):
@@ -306,3 +306,26 @@ def test_fork_in_a_given_scope() -> None:
         return alive, list(log)
 
     assert effects.run_sync(program()) == (True, ["stopped"])
+
+
+class JoinedFailure(TaggedError):
+    pass
+
+
+def test_a_fiber_is_yielded_from_to_join_it() -> None:
+    """A fiber is yieldable: `yield* fiber` in Effect's generators joins it (Fiber's
+    `[Symbol.iterator]`), giving its value or failing as it failed."""
+
+    @gen
+    def join(fiber: Any) -> EffectGen[Any]:
+        return (yield from fiber)
+
+    @gen
+    def program() -> EffectGen[tuple[int, str]]:
+        ok = yield from effects.fork(effects.succeed(21).map(lambda x: x * 2))
+        value = yield from ok
+        failing = yield from effects.fork(effects.fail(JoinedFailure()))
+        caught = yield from join(failing).catch_all(lambda e: effects.succeed(type(e).__name__))
+        return value, caught
+
+    assert effects.run_sync(program()) == (42, "JoinedFailure")
