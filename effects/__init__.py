@@ -69,6 +69,21 @@ from effects.errors import (
 from effects.exit import Exit
 from effects.fiber_ref import FiberRef
 from effects.layer import Layer, provide
+from effects.logger import (
+    Logger,
+    LogLevel,
+    annotate_logs,
+    log,
+    log_debug,
+    log_error,
+    log_fatal,
+    log_info,
+    log_trace,
+    log_warning,
+    log_with_level,
+    with_log_span,
+    with_minimum_log_level,
+)
 from effects.managed_runtime import ManagedRuntime
 from effects.pubsub import PubSub
 from effects.queue import Queue
@@ -81,6 +96,7 @@ from effects.scope import Scope, ScopeService, acquire_release, add_finalizer, s
 from effects.service import Service
 from effects.synchronization import Latch, Semaphore
 from effects.synchronized_ref import SynchronizedRef
+from effects.tracing import Span, Tracer, annotate_current_span, current_span, with_span
 
 __all__ = [
     "AsyncInSyncError",
@@ -103,6 +119,8 @@ __all__ = [
     "Latch",
     "Layer",
     "LiveClock",
+    "LogLevel",
+    "Logger",
     "ManagedRuntime",
     "MaxOpsBeforeYield",
     "MissingServiceError",
@@ -118,22 +136,27 @@ __all__ = [
     "ScopeService",
     "Semaphore",
     "Service",
+    "Span",
     "SynchronizedRef",
     "Tag",
     "TaggedError",
     "TestClock",
     "TimeoutError",
     "TimeoutException",
+    "Tracer",
     "UnknownException",
     "acquire_release",
     "acquire_use_release",
     "add_finalizer",
     "all",
+    "annotate_current_span",
+    "annotate_logs",
     "async_",
     "attempt",
     "cached",
     "catch_tag",
     "clock",
+    "current_span",
     "die",
     "fail",
     "fail_cause",
@@ -146,6 +169,14 @@ __all__ = [
     "gen",
     "interrupt",
     "interruptible",
+    "log",
+    "log_debug",
+    "log_error",
+    "log_fatal",
+    "log_info",
+    "log_trace",
+    "log_warning",
+    "log_with_level",
     "never",
     "on_error",
     "on_interrupt",
@@ -178,6 +209,9 @@ __all__ = [
     "validate_all",
     "when",
     "with_config_provider",
+    "with_log_span",
+    "with_minimum_log_level",
+    "with_span",
     "yield_now",
     "zip_with",
 ]
