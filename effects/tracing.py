@@ -224,28 +224,38 @@ class with_span:
     @overload
     def __call__(self, target: Layer[RO, E, R]) -> Layer[RO, E, R]: ...
     def __call__(self, target: Effect[Any, Any, Any] | Layer[Any, Any, Any]) -> Any:
-        if isinstance(target, Layer):
-            layer = target
+        if isinstance(target, Effect):
+            return span(target, self.name, self.attributes, self.kind, self.root)
+        layer = target
 
-            def build(memo: Memo, scope: ScopeService) -> Effect[Services, Any, Any]:
-                return self(layer.build_in(memo, scope))
+        def build(memo: Memo, scope: ScopeService) -> Effect[Services, Any, Any]:
+            return self(layer.build_in(memo, scope))
 
-            return Layer(build)
-        effect = target
+        return Layer(build)
 
-        def go(fiber: FiberRuntime[Any, Any]) -> Effect[Any, Any, Any]:
-            context = fiber.context
-            tracer: TracerService = context.get(Tracer, _NOOP)
-            if tracer is _NOOP:
-                return effect
-            clock: ClockService = context.get(Clock, Clock.default)
-            parent = None if self.root else span_of(fiber)
-            span = tracer.span(self.name, parent, self.attributes, clock.now(), self.kind)
-            return CURRENT_SPAN.locally(span, effect).on_exit(
-                lambda exit_: sync(lambda: span.finish(clock.now(), exit_))
-            )
 
-        return with_fiber(go)
+def span(
+    effect: Effect[A, E, R],
+    name: str,
+    attributes: Mapping[str, object] | None = None,
+    kind: SpanKind = "internal",
+    root: bool = False,
+) -> Effect[A, E, R]:
+    """`effect` in a new span: what `with_span(name, ...)(effect)` is."""
+
+    def go(fiber: FiberRuntime[Any, Any]) -> Effect[A, E, R]:
+        context = fiber.context
+        tracer: TracerService = context.get(Tracer, _NOOP)
+        if tracer is _NOOP:
+            return effect
+        clock: ClockService = context.get(Clock, Clock.default)
+        parent = None if root else span_of(fiber)
+        started = tracer.span(name, parent, attributes or {}, clock.now(), kind)
+        return CURRENT_SPAN.locally(started, effect).on_exit(
+            lambda exit_: sync(lambda: started.finish(clock.now(), exit_))
+        )
+
+    return with_fiber(go)
 
 
 @overload
@@ -292,6 +302,7 @@ __all__ = [
     "TracerService",
     "annotate_current_span",
     "current_span",
+    "span",
     "span_of",
     "with_span",
 ]

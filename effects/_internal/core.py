@@ -352,9 +352,9 @@ class Effect(Generic[A, E, R]):
     ) -> Effect[A, E, R]:
         """Run in a new tracing span named `name` (Effect's `Effect.withSpan`): see
         `effects.tracing.with_span`, which also takes a `kind` and `root`."""
-        from effects.tracing import with_span
+        import effects.tracing  # `from ... import` would cost twice this on each call
 
-        return with_span(name, attributes=attributes)(self)
+        return effects.tracing.span(self, name, attributes)
 
 
 # --- the nodes of composition -------------------------------------------------------------------
