@@ -27,7 +27,7 @@ from effects.clock import Clock
 from effects.context import Reference
 from effects.fiber_ref import FiberRef
 from effects.layer import Layer
-from effects.tracing import span_of
+from effects.tracing import Span, span_of
 
 if TYPE_CHECKING:
     from effects._internal.fiber import FiberRuntime
@@ -70,7 +70,7 @@ class LogSpan:
 class LogEntry:
     """What a logger receives (Effect's `Logger.Options`): the logged values, the cause
     logged with them (if any), the fiber, its annotations and log spans (outermost first),
-    and the `Clock` time."""
+    the `Clock` time, and the tracing span it was logged in (if any)."""
 
     level: LogLevel
     message: tuple[object, ...]
@@ -79,6 +79,7 @@ class LogEntry:
     annotations: Mapping[str, object] = field(default_factory=dict[str, object])
     spans: tuple[LogSpan, ...] = ()
     cause: Cause[Any] | None = None
+    span: Span | None = None
 
     @property
     def text(self) -> str:
@@ -106,7 +107,8 @@ class StdlibLogger:
     A record's level is the entry's, its message `entry.text`, its `created` time the
     entry's `Clock` time, and its `exc_info` the first exception in the logged cause.
     `extra` adds `effects_annotations` (a dict), `effects_spans` (label -> ms),
-    `effects_fiber_id`, `effects_cause`, and each annotation under its own key when that
+    `effects_fiber_id`, `effects_cause`, `effects_trace_id` and `effects_span_id` (in a
+    traced span), and each annotation under its own key when that
     key is an identifier `logging.LogRecord` does not already use.
     """
 
@@ -127,6 +129,9 @@ class StdlibLogger:
         extra["effects_spans"] = entry.span_durations()
         extra["effects_fiber_id"] = entry.fiber_id
         extra["effects_cause"] = entry.cause
+        if entry.span is not None:
+            extra["effects_trace_id"] = entry.span.trace_id
+            extra["effects_span_id"] = entry.span.span_id
         record = logger.makeRecord(
             logger.name,
             level,
@@ -295,6 +300,7 @@ def _log(
         else:
             values.append(value)
     refs = fiber.fiber_refs
+    span = span_of(fiber)
     entry = LogEntry(
         level,
         tuple(values),
@@ -303,10 +309,10 @@ def _log(
         ANNOTATIONS.initial if refs is None else refs.get(ANNOTATIONS, ANNOTATIONS.initial),
         LOG_SPANS.initial if refs is None else refs.get(LOG_SPANS, LOG_SPANS.initial),
         cause,
+        span,
     )
     logger: LoggerService = context.get(Logger, Logger.default)
     logger.log(entry)
-    span = span_of(fiber)
     if span is not None:  # as Effect's tracerLogger: the entry is an event of the span
         span.add_event(entry.text, entry.timestamp, _event_attributes(entry))
     return UNIT

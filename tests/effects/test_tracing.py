@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+
+import pytest
 
 import effects
 from effects import (
     Exit,
     Layer,
+    ManagedRuntime,
     NoSuchElementError,
     Tag,
     TaggedError,
@@ -172,3 +176,25 @@ def test_spans_are_a_tracer_service_to_replace() -> None:
 
     effects.run_sync(effects.succeed(1).with_span("a").provide_service(Tracer, Names()))
     assert started == ["a"]
+
+
+def test_logs_carry_the_span_they_were_logged_in(caplog: pytest.LogCaptureFixture) -> None:
+    """An entry knows its span; the default logger puts its trace and span ids in the
+    record's `extra`, to correlate logs with traces."""
+    caplog.set_level(logging.INFO, logger="effects")
+    tracer = traced(effects.log("inside").with_span("op"))
+    [record] = [r for r in caplog.records if r.name == "effects"]
+    span = tracer.named("op")
+    assert (record.__dict__["effects_trace_id"], record.__dict__["effects_span_id"]) == (
+        span.trace_id,
+        span.span_id,
+    )
+
+
+def test_a_managed_runtime_can_provide_the_tracer() -> None:
+    """A tracer layer given to a `ManagedRuntime` traces every effect it runs."""
+    tracer = RecordingTracer()
+    with ManagedRuntime(Tracer.layer(tracer)) as runtime:
+        runtime.run_sync(effects.succeed(1).with_span("one"))
+        runtime.run_sync(effects.succeed(2).with_span("two"))
+    assert [s.name for s in tracer.spans] == ["one", "two"]
