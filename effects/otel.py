@@ -77,6 +77,14 @@ class OtelTracer:
         )
 
 
+def external_parent(otel: OtelSpanApi) -> Span:
+    """An OpenTelemetry span started elsewhere (e.g. `opentelemetry.trace.get_current_span()`
+    in a request handler) as the parent to give `with_span(name, parent=...)`; effects
+    does not end it."""
+    ids = otel.get_span_context()
+    return _ExternalSpan(otel, f"{ids.trace_id:032x}", f"{ids.span_id:016x}")
+
+
 class OtelSpan(Span):
     """A span that forwards its attributes, events and end to an OpenTelemetry span."""
 
@@ -122,6 +130,18 @@ class OtelSpan(Span):
         self.otel.end(_nanos(end))
 
 
+class _ExternalSpan(OtelSpan):
+    """A parent only: it was started, and is ended, by its owner."""
+
+    __slots__ = ()
+
+    def __init__(self, otel: OtelSpanApi, trace_id: str, span_id: str) -> None:
+        super().__init__("(external)", None, 0.0, {}, "internal", trace_id, span_id, otel)
+
+    def finish(self, end: float, exit_: Exit[Any, Any]) -> None:
+        raise TypeError("an external span is ended by whoever started it")
+
+
 def _nanos(seconds: float) -> int:
     return round(seconds * 1_000_000_000)
 
@@ -146,4 +166,4 @@ def _kind(kind: SpanKind) -> OtelSpanKind:
     return OtelSpanKind[kind.upper()]
 
 
-__all__ = ["OtelSpan", "OtelTracer", "layer"]
+__all__ = ["OtelSpan", "OtelTracer", "external_parent", "layer"]

@@ -202,9 +202,10 @@ class with_span:
     """Run an effect, or build a layer, in a new span named `name` (Effect's
     `Effect.withSpan` / `Layer.withSpan`): `eff.pipe(with_span("load", attributes={...}))`,
     `with_span("db")(layer)`, or the method `eff.with_span("load")`. The span is a child
-    of the current one unless `root`; a layer's span lasts while the layer is built."""
+    of the current one, or of `parent` if given, or of none if `root`; a layer's span lasts
+    while the layer is built."""
 
-    __slots__ = ("attributes", "kind", "name", "root")
+    __slots__ = ("attributes", "kind", "name", "parent", "root")
 
     def __init__(
         self,
@@ -212,9 +213,11 @@ class with_span:
         *,
         attributes: Mapping[str, object] | None = None,
         kind: SpanKind = "internal",
+        parent: Span | None = None,
         root: bool = False,
     ) -> None:
         self.name = name
+        self.parent = parent
         self.attributes: Mapping[str, object] = attributes or {}
         self.kind: SpanKind = kind
         self.root = root
@@ -225,7 +228,7 @@ class with_span:
     def __call__(self, target: Layer[RO, E, R]) -> Layer[RO, E, R]: ...
     def __call__(self, target: Effect[Any, Any, Any] | Layer[Any, Any, Any]) -> Any:
         if isinstance(target, Effect):
-            return span(target, self.name, self.attributes, self.kind, self.root)
+            return span(target, self.name, self.attributes, self.kind, self.parent, self.root)
         layer = target
 
         def build(memo: Memo, scope: ScopeService) -> Effect[Services, Any, Any]:
@@ -239,6 +242,7 @@ def span(
     name: str,
     attributes: Mapping[str, object] | None = None,
     kind: SpanKind = "internal",
+    parent: Span | None = None,
     root: bool = False,
 ) -> Effect[A, E, R]:
     """`effect` in a new span: what `with_span(name, ...)(effect)` is."""
@@ -249,8 +253,8 @@ def span(
         if tracer is _NOOP:
             return effect
         clock: ClockService = context.get(Clock, Clock.default)
-        parent = None if root else span_of(fiber)
-        started = tracer.span(name, parent, attributes or {}, clock.now(), kind)
+        outer = parent or (None if root else span_of(fiber))
+        started = tracer.span(name, outer, attributes or {}, clock.now(), kind)
         return CURRENT_SPAN.locally(started, effect).on_exit(
             lambda exit_: sync(lambda: started.finish(clock.now(), exit_))
         )

@@ -63,3 +63,25 @@ def test_importing_the_module_does_not_import_opentelemetry() -> None:
     without the `otel` extra."""
     code = "import sys, effects.otel; assert not any(m.startswith('opentelemetry') for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_external_opentelemetry_span_can_be_the_parent() -> None:
+    """`with_span(name, parent=...)` (Effect's `parent` option) with
+    `effects.otel.external_parent(span)` nests the effect's spans under a span started
+    outside effects, e.g. by a web framework's instrumentation."""
+    pytest.importorskip("opentelemetry.sdk")
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    import effects.otel
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with provider.get_tracer("web").start_as_current_span("http request") as outer:
+        parent = effects.otel.external_parent(outer)
+        program = effects.succeed(1).pipe(effects.with_span("handler", parent=parent))
+        effects.run_sync(program.provide(effects.otel.layer(provider)))
+    handler, request = exporter.get_finished_spans()
+    assert handler.parent is not None and handler.parent.span_id == request.context.span_id
