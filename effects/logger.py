@@ -108,8 +108,8 @@ class StdlibLogger:
     entry's `Clock` time, and its `exc_info` the first exception in the logged cause.
     `extra` adds `effects_annotations` (a dict), `effects_spans` (label -> ms),
     `effects_fiber_id`, `effects_cause`, `effects_trace_id` and `effects_span_id` (in a
-    traced span), and each annotation under its own key when that
-    key is an identifier `logging.LogRecord` does not already use.
+    traced span), and each annotation under its own key when that key is an identifier
+    `logging.LogRecord` does not already use.
     """
 
     __slots__ = ("logger",)
