@@ -315,7 +315,40 @@ def layer_effects() -> int:
     return total
 
 
-# --- 7. deep recursion --------------------------------------------------------------------------------------
+# --- 7. spans without a tracer ----------------------------------------------------------------------
+# `plain` is the same effects loop without `with_span`: the ratio is what a span costs when no
+# tracer is installed (the default).
+
+N_SPAN = 10_000
+
+
+def span_free_effects() -> int:
+    succeed = effects.succeed
+
+    @gen
+    def loop():
+        total = 0
+        for i in range(N_SPAN):
+            total += yield from succeed(i)
+        return total
+
+    return effects.run_sync(loop())
+
+
+def span_effects() -> int:
+    succeed = effects.succeed
+
+    @gen
+    def loop():
+        total = 0
+        for i in range(N_SPAN):
+            total += yield from succeed(i).with_span("step")
+        return total
+
+    return effects.run_sync(loop())
+
+
+# --- 8. deep recursion --------------------------------------------------------------------------------------
 
 
 def deep_chain_effects() -> int:
@@ -433,6 +466,13 @@ WORKLOADS: dict[str, dict[str, Callable[[], Any] | None]] = {
         "expression": None,
         "python-effect": None,
     },
+    "with_span 10k": {
+        "plain": span_free_effects,
+        "effects": span_effects,
+        "returns": None,
+        "expression": None,
+        "python-effect": None,
+    },
 }
 
 NOTES = {
@@ -444,6 +484,7 @@ NOTES = {
     ("fail+catch 10k", "plain"): "every contender raises/builds the same TaggedError class",
     ("run_sync 100k", "returns"): "no runtime: containers are eager",
     ("run_sync 100k", "expression"): "no runtime: containers are eager",
+    ("with_span 10k", "effects"): "plain is the same effects loop without with_span (no tracer)",
 }
 PEERS = ["effects", "returns", "expression", "python-effect"]
 
@@ -492,15 +533,24 @@ def main() -> None:
         * 1000
         / N
     )
+    span_us = (
+        (
+            results["workloads"]["with_span 10k"]["effects"]["ms"]
+            - results["workloads"]["with_span 10k"]["plain_ms"]
+        )
+        * 1000
+        / N_SPAN
+    )
     results["derived"] = {
         "per_request_layer_us": round(per_call_us, 2),
         "run_sync_overhead_us": round(run_sync_us, 3),
         "service_access_overhead_us": round(service_us, 3),
+        "span_without_tracer_us": round(span_us, 3),
     }
     print("* see notes in the JSON:", "; ".join(f"{w} / {p}: {n}" for (w, p), n in NOTES.items()))
     print(
         f"\nper-request layer: {per_call_us:.2f} µs/call · run_sync overhead: {run_sync_us:.3f} µs · "
-        f"service access overhead: {service_us:.3f} µs"
+        f"service access overhead: {service_us:.3f} µs · span without tracer: {span_us:.3f} µs"
     )
 
     print(f"\n{'deep recursion (1M)':<34}{'ms':>10}{'outcome':>16}{'peak MB':>10}")

@@ -78,6 +78,21 @@ from effects.errors import (
 from effects.exit import Exit
 from effects.fiber_ref import FiberRef
 from effects.layer import Layer, provide
+from effects.logger import (
+    Logger,
+    LogLevel,
+    annotate_logs,
+    log,
+    log_debug,
+    log_error,
+    log_fatal,
+    log_info,
+    log_trace,
+    log_warning,
+    log_with_level,
+    with_log_span,
+    with_minimum_log_level,
+)
 from effects.managed_runtime import ManagedRuntime
 from effects.pubsub import PubSub
 from effects.queue import Queue
@@ -90,6 +105,7 @@ from effects.scope import Scope, ScopeService, acquire_release, add_finalizer, s
 from effects.service import Service
 from effects.synchronization import Latch, Semaphore
 from effects.synchronized_ref import SynchronizedRef
+from effects.tracing import Span, Tracer, annotate_current_span, current_span, with_span
 
 __all__ = [
     "AsyncInSyncError",
@@ -112,6 +128,8 @@ __all__ = [
     "Latch",
     "Layer",
     "LiveClock",
+    "LogLevel",
+    "Logger",
     "ManagedRuntime",
     "MaxOpsBeforeYield",
     "MissingServiceError",
@@ -127,23 +145,28 @@ __all__ = [
     "ScopeService",
     "Semaphore",
     "Service",
+    "Span",
     "SynchronizedRef",
     "Tag",
     "TaggedError",
     "TestClock",
     "TimeoutError",
     "TimeoutException",
+    "Tracer",
     "UnknownException",
     "acquire_release",
     "acquire_use_release",
     "add_finalizer",
     "all",
+    "annotate_current_span",
+    "annotate_logs",
     "async_",
     "attempt",
     "cached",
     "catch_tag",
     "check_interruptible",
     "clock",
+    "current_span",
     "die",
     "fail",
     "fail_cause",
@@ -156,6 +179,14 @@ __all__ = [
     "gen",
     "interrupt",
     "interruptible",
+    "log",
+    "log_debug",
+    "log_error",
+    "log_fatal",
+    "log_info",
+    "log_trace",
+    "log_warning",
+    "log_with_level",
     "never",
     "on_error",
     "on_interrupt",
@@ -188,6 +219,9 @@ __all__ = [
     "validate_all",
     "when",
     "with_config_provider",
+    "with_log_span",
+    "with_minimum_log_level",
+    "with_span",
     "yield_now",
     "zip_with",
 ]

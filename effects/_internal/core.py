@@ -350,6 +350,17 @@ class Effect(Generic[A, E, R]):
         loop = self.flat_map(again)
         return loop
 
+    # --- tracing ----------------------------------------------------------------------------
+
+    def with_span(
+        self, name: str, attributes: Mapping[str, object] | None = None
+    ) -> Effect[A, E, R]:
+        """Run in a new tracing span named `name` (Effect's `Effect.withSpan`): see
+        `effects.tracing.with_span`, which also takes a `kind` and `root`."""
+        import effects.tracing  # `from ... import` would cost twice this on each call
+
+        return effects.tracing.span(self, name, attributes)
+
 
 # --- the nodes of composition -------------------------------------------------------------------
 # The interpreter runs these inline (by `_op`); each constructor is beside its node.

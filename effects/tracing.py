@@ -1,0 +1,312 @@
+"""Tracing (Effect's `Effect.withSpan`, `Tracer`, `currentSpan`, `annotateCurrentSpan`).
+
+`with_span(name)` runs an effect in a new span of the `Tracer` in force. The span is the
+child of the fiber's current span, which a forked fiber inherits (a FiberRef), so spans
+nest across `yield from`, forks and layer builds. It records its start and end (`Clock`
+time), attributes, events (each entry logged in it) and how it ended: "ok", or "error"
+with the cause's report.
+
+The default tracer records nothing, and `with_span` under it costs one fiber read:
+provide a `RecordingTracer` (tests), or `effects.otel.layer(...)` (OpenTelemetry).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
+
+from effects._internal.core import Effect, succeed
+from effects._internal.primitives import with_fiber
+from effects.clock import Clock, ClockService
+from effects.context import Reference
+from effects.effect import fail, sync
+from effects.errors import NoSuchElementError
+from effects.exit import Exit, Failure
+from effects.fiber_ref import FiberRef
+from effects.layer import Layer, Memo, Services
+from effects.scope import ScopeService
+
+if TYPE_CHECKING:
+    from effects._internal.fiber import FiberRuntime
+
+A = TypeVar("A")
+E = TypeVar("E")
+R = TypeVar("R")
+RO = TypeVar("RO")
+
+SpanKind = Literal["internal", "server", "client", "producer", "consumer"]
+SpanStatus = Literal["running", "ok", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class SpanEvent:
+    """Something that happened in a span, at `time` (Effect's `span.event`)."""
+
+    name: str
+    time: float
+    attributes: Mapping[str, object]
+
+
+class Span:
+    """A span (Effect's `Span`): its name, parent, ids, kind, start and end times, its
+    attributes and events, and its status once ended ("ok", or "error" with `error`, the
+    cause's report; an interruption alone ends it "ok" with the attribute
+    `status.interrupted`, as Effect's OpenTelemetry tracer does). A tracer may subclass it
+    to forward what happens to the span elsewhere."""
+
+    __slots__ = (
+        "attributes",
+        "end",
+        "error",
+        "events",
+        "exit",
+        "kind",
+        "name",
+        "parent",
+        "span_id",
+        "start",
+        "status",
+        "trace_id",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        parent: Span | None,
+        start: float,
+        attributes: Mapping[str, object] | None = None,
+        kind: SpanKind = "internal",
+        trace_id: str | None = None,
+        span_id: str | None = None,
+    ) -> None:
+        self.name = name
+        self.parent = parent
+        self.start = start
+        self.kind: SpanKind = kind
+        self.attributes: dict[str, object] = dict(attributes or {})
+        self.events: list[SpanEvent] = []
+        self.trace_id = trace_id or (
+            parent.trace_id if parent else f"{random.getrandbits(128):032x}"
+        )
+        self.span_id = span_id or f"{random.getrandbits(64):016x}"
+        self.end: float | None = None
+        self.status: SpanStatus = "running"
+        self.error: str | None = None
+        self.exit: Exit[Any, Any] | None = None
+
+    def set_attribute(self, key: str, value: object) -> None:
+        """Set one attribute (Effect's `span.attribute`)."""
+        self.attributes[key] = value
+
+    def add_event(self, name: str, time: float, attributes: Mapping[str, object]) -> None:
+        """Record an event at `time` (Effect's `span.event`)."""
+        self.events.append(SpanEvent(name, time, attributes))
+
+    def finish(self, end: float, exit_: Exit[Any, Any]) -> None:
+        """End the span at `end` with how its effect ended (Effect's `span.end`)."""
+        self.end = end
+        self.exit = exit_
+        if isinstance(exit_, Failure) and not exit_.cause.is_interrupted_only():
+            self.status = "error"
+            self.error = exit_.cause.pretty()
+        else:
+            self.status = "ok"
+            if isinstance(exit_, Failure):
+                self.set_attribute("status.interrupted", True)
+
+    def __repr__(self) -> str:
+        return f"<Span {self.name!r} {self.status}>"
+
+
+class TracerService(Protocol):
+    """What a tracer offers: `span(...)` starts a span (Effect's `Tracer.span`); the
+    runtime calls the span's `finish` when its effect ends."""
+
+    def span(
+        self,
+        name: str,
+        parent: Span | None,
+        attributes: Mapping[str, object],
+        start: float,
+        kind: SpanKind,
+    ) -> Span: ...
+
+
+class NoopTracer:
+    """The default tracer: `with_span` under it starts no span at all."""
+
+    __slots__ = ()
+
+    def span(
+        self,
+        name: str,
+        parent: Span | None,
+        attributes: Mapping[str, object],
+        start: float,
+        kind: SpanKind,
+    ) -> Span:
+        return Span(name, parent, start, attributes, kind)
+
+
+_NOOP = NoopTracer()
+
+
+class RecordingTracer:
+    """A tracer keeping every span it started, in order (`spans`), for tests or to look
+    at a program's spans (Effect's native tracer keeps them as this one does)."""
+
+    __slots__ = ("spans",)
+
+    def __init__(self) -> None:
+        self.spans: list[Span] = []
+
+    def span(
+        self,
+        name: str,
+        parent: Span | None,
+        attributes: Mapping[str, object],
+        start: float,
+        kind: SpanKind,
+    ) -> Span:
+        span = Span(name, parent, start, attributes, kind)
+        self.spans.append(span)
+        return span
+
+    def named(self, name: str) -> Span:
+        """The first span started with `name`."""
+        return next(span for span in self.spans if span.name == name)
+
+
+class Tracer(Reference["Tracer", TracerService], default=_NOOP):
+    """The tracer service key (Effect's `Tracer`); by default spans are not recorded."""
+
+    @staticmethod
+    def layer(tracer: TracerService) -> Layer[Tracer]:
+        """A layer making `tracer` the tracer (Effect's `Layer.setTracer`)."""
+        return Layer.succeed(Tracer, tracer)
+
+
+CURRENT_SPAN: FiberRef[Span | None] = FiberRef(None)
+"""The span the fiber runs in, the parent of the next one it starts."""
+
+
+def span_of(fiber: FiberRuntime[Any, Any]) -> Span | None:
+    """Low-level: the span `fiber` runs in."""
+    refs = fiber.fiber_refs
+    return None if refs is None else refs.get(CURRENT_SPAN)
+
+
+class with_span:
+    """Run an effect, or build a layer, in a new span named `name` (Effect's
+    `Effect.withSpan` / `Layer.withSpan`): `eff.pipe(with_span("load", attributes={...}))`,
+    `with_span("db")(layer)`, or the method `eff.with_span("load")`. The span is a child
+    of the current one, or of `parent` if given, or of none if `root`; a layer's span lasts
+    while the layer is built."""
+
+    __slots__ = ("attributes", "kind", "name", "parent", "root")
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        attributes: Mapping[str, object] | None = None,
+        kind: SpanKind = "internal",
+        parent: Span | None = None,
+        root: bool = False,
+    ) -> None:
+        self.name = name
+        self.parent = parent
+        self.attributes: Mapping[str, object] = attributes or {}
+        self.kind: SpanKind = kind
+        self.root = root
+
+    @overload
+    def __call__(self, target: Effect[A, E, R]) -> Effect[A, E, R]: ...
+    @overload
+    def __call__(self, target: Layer[RO, E, R]) -> Layer[RO, E, R]: ...
+    def __call__(self, target: Effect[Any, Any, Any] | Layer[Any, Any, Any]) -> Any:
+        if isinstance(target, Effect):
+            return span(target, self.name, self.attributes, self.kind, self.parent, self.root)
+        layer = target
+
+        def build(memo: Memo, scope: ScopeService) -> Effect[Services, Any, Any]:
+            return self(layer.build_in(memo, scope))
+
+        return Layer(build)
+
+
+def span(
+    effect: Effect[A, E, R],
+    name: str,
+    attributes: Mapping[str, object] | None = None,
+    kind: SpanKind = "internal",
+    parent: Span | None = None,
+    root: bool = False,
+) -> Effect[A, E, R]:
+    """`effect` in a new span: what `with_span(name, ...)(effect)` is."""
+
+    def go(fiber: FiberRuntime[Any, Any]) -> Effect[A, E, R]:
+        context = fiber.context
+        tracer: TracerService = context.get(Tracer, _NOOP)
+        if tracer is _NOOP:
+            return effect
+        clock: ClockService = context.get(Clock, Clock.default)
+        outer = parent or (None if root else span_of(fiber))
+        started = tracer.span(name, outer, attributes or {}, clock.now(), kind)
+        return CURRENT_SPAN.locally(started, effect).on_exit(
+            lambda exit_: sync(lambda: started.finish(clock.now(), exit_))
+        )
+
+    return with_fiber(go)
+
+
+@overload
+def annotate_current_span(key: str, value: object, /) -> Effect[None]: ...
+@overload
+def annotate_current_span(attributes: Mapping[str, object], /) -> Effect[None]: ...
+def annotate_current_span(key: str | Mapping[str, object], value: object = None, /) -> Effect[None]:
+    """Set attributes of the current span, if there is one (Effect's
+    `Effect.annotateCurrentSpan`)."""
+    added: Mapping[str, object] = {key: value} if isinstance(key, str) else dict(key)
+
+    def go(fiber: FiberRuntime[Any, Any]) -> Effect[None]:
+        span = span_of(fiber)
+        if span is not None:
+            for name, item in added.items():
+                span.set_attribute(name, item)
+        return succeed(None)
+
+    return with_fiber(go)
+
+
+def current_span() -> Effect[Span, NoSuchElementError]:
+    """The current span; fails with `NoSuchElementError` outside any (Effect's
+    `Effect.currentSpan`)."""
+
+    def go(fiber: FiberRuntime[Any, Any]) -> Effect[Span, NoSuchElementError]:
+        span = span_of(fiber)
+        if span is None:
+            return fail(NoSuchElementError(message="no span: the effect runs outside with_span"))
+        return succeed(span)
+
+    return with_fiber(go)
+
+
+__all__ = [
+    "CURRENT_SPAN",
+    "NoopTracer",
+    "RecordingTracer",
+    "Span",
+    "SpanEvent",
+    "SpanKind",
+    "SpanStatus",
+    "Tracer",
+    "TracerService",
+    "annotate_current_span",
+    "current_span",
+    "span",
+    "span_of",
+    "with_span",
+]

@@ -1,0 +1,200 @@
+"""Tracing: Effect's `Effect.withSpan`, `Tracer`, `currentSpan`, `annotateCurrentSpan`,
+`Layer.withSpan`, and the OpenTelemetry tracer (`@effect/opentelemetry`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import pytest
+
+import effects
+from effects import (
+    Exit,
+    Layer,
+    ManagedRuntime,
+    NoSuchElementError,
+    Tag,
+    TaggedError,
+    TestClock,
+    Tracer,
+    gen,
+)
+from effects.tracing import RecordingTracer, Span, SpanKind
+
+
+class Oops(TaggedError):
+    pass
+
+
+def traced(program: effects.Effect[object, object, object]) -> RecordingTracer:
+    tracer = RecordingTracer()
+    effects.run_sync_exit(program.provide(Tracer.layer(tracer)).provide(TestClock.layer()))
+    return tracer
+
+
+def test_without_a_tracer_spans_are_not_recorded() -> None:
+    """Under the default tracer `withSpan` only runs its effect: there is no current span
+    (`currentSpan` fails with NoSuchElementException) and annotating it does nothing."""
+
+    @gen
+    def program():
+        yield from effects.annotate_current_span("ignored", 1)
+        found = yield from effects.current_span().either()
+        return found
+
+    result = effects.run_sync(program().with_span("outer"))
+    assert isinstance(result.failure(), NoSuchElementError)
+
+
+def test_spans_nest_across_yield_from_with_times_and_attributes() -> None:
+    """A span started in another's effect is its child, in the same trace; each records
+    its start and end on the Clock, its attributes (given, and set with
+    `annotateCurrentSpan`) and ends "ok"."""
+
+    @gen
+    def load():
+        yield from TestClock.adjust(2)
+        yield from effects.annotate_current_span({"rows": 3})
+        span = yield from effects.current_span()
+        return span
+
+    @gen
+    def program():
+        yield from TestClock.adjust(1)
+        inner = yield from load().pipe(effects.with_span("load", attributes={"table": "users"}))
+        yield from TestClock.adjust(1)
+        return inner
+
+    tracer = traced(program().with_span("request", {"path": "/users"}))
+    request, load_span = tracer.spans
+    assert (request.name, request.parent, request.attributes) == (
+        "request",
+        None,
+        {"path": "/users"},
+    )
+    assert load_span.parent is request and load_span.trace_id == request.trace_id
+    assert load_span.attributes == {"table": "users", "rows": 3}
+    assert (request.start, request.end, load_span.start, load_span.end) == (0, 4, 1, 3)
+    assert (request.status, load_span.status) == ("ok", "ok")
+    assert isinstance(load_span.exit, Exit.Success)
+
+
+def test_a_failure_ends_the_span_with_error_and_the_cause_report() -> None:
+    """A span whose effect fails ends with status error and the cause's pretty report."""
+    tracer = traced(effects.fail(Oops()).with_span("failing"))
+    [span] = tracer.spans
+    assert span.status == "error"
+    assert span.error is not None and "Oops" in span.error
+
+
+def test_interruption_alone_ends_the_span_ok_marked_interrupted() -> None:
+    """As Effect's OpenTelemetry tracer: a span interrupted (and nothing else) is not an
+    error; it is marked with the attribute `status.interrupted`."""
+    tracer = traced(effects.interrupt().with_span("cancelled"))
+    [span] = tracer.spans
+    assert (span.status, span.attributes) == ("ok", {"status.interrupted": True})
+
+
+def test_a_forked_fiber_spans_are_children_of_the_span_it_was_forked_in() -> None:
+    """The current span is fiber-local and inherited: what a forked fiber traces nests
+    under the span it was forked in, even in a parallel `all`."""
+
+    @gen
+    def program():
+        fiber = yield from effects.fork(effects.succeed(1).with_span("in fork"))
+        yield from fiber.join()
+        yield from effects.all(
+            [effects.succeed(i).with_span(f"task {i}") for i in range(2)],
+            concurrency="unbounded",
+        )
+
+    tracer = traced(program().with_span("parent"))
+    parent = tracer.named("parent")
+    assert [s.name for s in tracer.spans if s.parent is parent] == ["in fork", "task 0", "task 1"]
+
+
+def test_root_spans_have_no_parent() -> None:
+    """`withSpan(name, { root: true })` starts a new trace."""
+    tracer = traced(
+        effects.succeed(1).pipe(effects.with_span("detached", root=True)).with_span("outer")
+    )
+    detached = tracer.named("detached")
+    assert detached.parent is None and detached.trace_id != tracer.named("outer").trace_id
+
+
+class Db(Tag["Db", str]): ...
+
+
+def test_layers_are_built_in_spans() -> None:
+    """`Layer.withSpan(name)` builds the layer in a span (what its build traces nests under
+    it); a layer provided inside a span is built in that span."""
+    with_db_span = effects.with_span("build db")(
+        Layer.effect(Db, effects.succeed("conn").with_span("connect"))
+    )
+
+    @gen
+    def use():
+        return (yield from Db)
+
+    tracer = traced(use().provide(with_db_span).with_span("request"))
+    request, build, connect = tracer.spans
+    assert (build.name, build.parent, connect.parent) == ("build db", request, build)
+
+
+def test_logs_in_a_span_are_its_events() -> None:
+    """As Effect's tracer logger: an entry logged in a span is an event of the span, at
+    the entry's time, with its level, fiber and annotations as attributes."""
+    program = (
+        TestClock.adjust(1)
+        .then(effects.log_warning("slow"))
+        .pipe(effects.annotate_logs("user", "ada"))
+        .with_span("op")
+    )
+    [span] = traced(program).spans
+    [event] = span.events
+    assert (event.name, event.time) == ("slow", 1)
+    assert event.attributes["effect.logLevel"] == "WARNING"
+    assert event.attributes["user"] == "ada"
+
+
+def test_spans_are_a_tracer_service_to_replace() -> None:
+    """Any object with `span(...)` can be the tracer (a Reference with a default)."""
+    started: list[str] = []
+
+    class Names:
+        def span(
+            self,
+            name: str,
+            parent: Span | None,
+            attributes: Mapping[str, object],
+            start: float,
+            kind: SpanKind,
+        ) -> Span:
+            started.append(name)
+            return Span(name, parent, start, attributes, kind)
+
+    effects.run_sync(effects.succeed(1).with_span("a").provide_service(Tracer, Names()))
+    assert started == ["a"]
+
+
+def test_logs_carry_the_span_they_were_logged_in(caplog: pytest.LogCaptureFixture) -> None:
+    """An entry knows its span; the default logger puts its trace and span ids in the
+    record's `extra`, to correlate logs with traces."""
+    caplog.set_level(logging.INFO, logger="effects")
+    tracer = traced(effects.log("inside").with_span("op"))
+    [record] = [r for r in caplog.records if r.name == "effects"]
+    span = tracer.named("op")
+    assert (record.__dict__["effects_trace_id"], record.__dict__["effects_span_id"]) == (
+        span.trace_id,
+        span.span_id,
+    )
+
+
+def test_a_managed_runtime_can_provide_the_tracer() -> None:
+    """A tracer layer given to a `ManagedRuntime` traces every effect it runs."""
+    tracer = RecordingTracer()
+    with ManagedRuntime(Tracer.layer(tracer)) as runtime:
+        runtime.run_sync(effects.succeed(1).with_span("one"))
+        runtime.run_sync(effects.succeed(2).with_span("two"))
+    assert [s.name for s in tracer.spans] == ["one", "two"]
