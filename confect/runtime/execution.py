@@ -10,6 +10,10 @@ changed before it was answered, a mutation whose commit conflicted, an action's 
 transaction. All of them go through `_run_again`, as CONFLICT_RETRIES allows. A query's or
 mutation's user code stopped on the event loop (`MovedOffLoop`, see `user_code`) runs again
 too, off the loop; that is no conflict and does not count.
+
+Each call of a function is a span of the `Tracer` (see `effects.tracing`) named by its kind
+and path ("query app:list"), with its retries as the attribute "confect.retries"; calls its
+runners make are child spans of their caller's.
 """
 
 from __future__ import annotations
@@ -40,7 +44,9 @@ from confect.runtime.transaction import Transaction
 from confect.runtime.user_code import MovedOffLoop
 from confect.services.auth import UserIdentity
 from effects import Effect, Exit, Schedule
+from effects.clock import Clock
 from effects.schedule import Driver
+from effects.tracing import Span, SpanKind, Tracer, current_span, with_span
 
 if TYPE_CHECKING:
     from confect.runtime.deployment import Deployment
@@ -88,6 +94,26 @@ def _run_again(
     if driver(None, 0.0)[1] is None:
         return give_up()
     return attempt(driver)
+
+
+RETRIES = "confect.retries"
+
+
+def _run_call_again(
+    attempt: Callable[[Driver], Effect[R, Any]],
+    retries: Driver | None,
+    give_up: Callable[[], Effect[R, Any]],
+) -> Effect[R, Any]:
+    """`_run_again` for a call's transaction, each retry counted on the call's span."""
+    return _run_again(lambda driver: _count_retry().then(attempt(driver)), retries, give_up)
+
+
+def _count_retry() -> Effect[None]:
+    def count(span: Span) -> None:
+        done = span.attributes.get(RETRIES, 0)
+        span.set_attribute(RETRIES, done + 1 if isinstance(done, int) else 1)
+
+    return current_span().map(count).ignore()  # no span: not traced
 
 
 def _raise(error: BaseException) -> NoReturn:
@@ -148,9 +174,12 @@ class Executor:
         """Run a query in a fresh transaction (reading as of commit `at_ts`, if given; fails
         `TimestampTooOldError` if that is too far back), its page pinned to end where
         `journal` (a previous run's) says; run again if a commit raced its reads."""
-        return effects.suspend(
-            lambda: self._query_attempt(fn, args, identity, at_ts, journal, None, False)
-        )
+
+        def start() -> Effect[QueryResult, Any]:
+            attempt = self._query_attempt(fn, args, identity, at_ts, journal, None, False)
+            return self._traced(self.resolve(fn, "query"), attempt, "server")
+
+        return effects.suspend(start)
 
     def _query_attempt(
         self,
@@ -178,7 +207,7 @@ class Executor:
             result = QueryResult(value, tx.reads, tx.begin_ts, tx.journal_out)
             if deployment.engine.is_valid(tx.engine_ts, tx.reads):
                 return effects.succeed(result)
-            return _run_again(
+            return _run_call_again(
                 lambda driver: self._query_attempt(
                     fn, args, identity, at_ts, journal, driver, off_loop, lines
                 ),
@@ -211,7 +240,9 @@ class Executor:
             def body(tx: Transaction) -> Effect[Value, Any]:
                 return self._invoke(function, args, mutation_service_map(self, tx, identity))
 
-            return self._transact(body, claim, request, None, False)
+            return self._traced(
+                function, self._transact(body, claim, request, None, False), "server"
+            )
 
         return effects.suspend(start)
 
@@ -252,7 +283,7 @@ class Executor:
                 return answer
             # the record came from a commit this process had not heard of: hear it first,
             # so that what follows the answer (a transition to its ts) can reach that ts
-            return _run_again(
+            return _run_call_again(
                 lambda driver: self._transact(body_of, claim, request, driver, off_loop),
                 retries,
                 lambda: answer,
@@ -268,7 +299,7 @@ class Executor:
                 return MutationResult(value, ts)
 
             def conflict(error: WriteConflict) -> Effect[MutationResult, Any]:
-                return _run_again(
+                return _run_call_again(
                     lambda driver: self._transact(body_of, claim, request, driver, off_loop, lines),
                     retries,
                     lambda: effects.die(error),
@@ -289,12 +320,13 @@ class Executor:
         self, fn: Any, args: dict[str, Value], identity: UserIdentity | None = None
     ) -> Effect[Value, Any]:
         """Run an action (not transactional)."""
-        return effects.suspend(
-            lambda: self.deployment.user_code.run(
-                self._invoke(self.resolve(fn, "action"), args, action_service_map(self, identity)),
-                "action",
-            )
-        )
+
+        def start() -> Effect[Value, Any]:
+            function = self.resolve(fn, "action")
+            body = self._invoke(function, args, action_service_map(self, identity))
+            return self._traced(function, self.deployment.user_code.run(body, "action"), "server")
+
+        return effects.suspend(start)
 
     def http_action(
         self, fn: Any, request: Any, identity: UserIdentity | None = None
@@ -305,7 +337,9 @@ class Executor:
             function = self.resolve(fn, "http_action")
             services = action_service_map(self, identity, "http_action")
             body = self._provide(services, "http_action", lambda: function.handler(request))
-            return self.deployment.user_code.run(body, "http_action")
+            return self._traced(
+                function, self.deployment.user_code.run(body, "http_action"), "server"
+            )
 
         return effects.suspend(start)
 
@@ -339,6 +373,29 @@ class Executor:
             services.update(self.services)
         return as_layer(add_ctx(services, kind)).provide_to(effects.suspend(effect))
 
+    def _traced(
+        self,
+        function: FunctionDefinition[..., Any, Any],
+        effect: Effect[T, Any],
+        kind: SpanKind = "internal",
+    ) -> Effect[T, Any]:
+        """`effect`, a call of `function`, in a span named by its kind and path. The
+        tracer and clock among this executor's services are the span's too (else the
+        caller's, if any: a runner call's are its caller's)."""
+        path = function.name
+        traced = with_span(
+            f"{function.kind} {path}",
+            attributes={"confect.function": path, "confect.kind": function.kind},
+            kind=kind,
+        )(effect)
+        services = self.services
+        tracer = services.get(Tracer)
+        if tracer is None:
+            return traced
+        clock = services.get(Clock)
+        traced = traced if clock is None else traced.provide_service(Clock, clock)
+        return traced.provide_service(Tracer, tracer)
+
     def _finishing(self, tx: Transaction) -> Callable[[Exit[Any, Any]], Effect[None]]:
         finish = functools.partial(self.deployment.finish, tx)  # a frame fewer than a lambda
         return lambda _: effects.sync(finish)
@@ -355,7 +412,7 @@ class Executor:
             body = self._invoke(
                 function, function.encode_args(args), query_service_map(self, tx, identity)
             )
-            return body.map(function.decode_result)
+            return self._traced(function, body.map(function.decode_result))
 
         return effects.suspend(start)
 
@@ -374,7 +431,7 @@ class Executor:
             def undo_on_failure(exit_: Exit[Any, Any]) -> Effect[None]:
                 return effects.sync(lambda: None if exit_.is_success() else tx.rollback(mark))
 
-            return body.map(function.decode_result).on_exit(undo_on_failure)
+            return self._traced(function, body.map(function.decode_result).on_exit(undo_on_failure))
 
         return effects.suspend(start)
 
