@@ -43,6 +43,8 @@ from confect.runtime._worker_threads import (
     in_worker_thread,
 )
 from effects import Effect, TaggedError
+from effects.effect import with_fiber
+from effects.fiber import FiberRuntime
 from effects.runtime import AsyncInSyncError
 
 
@@ -93,6 +95,15 @@ class WorkerThreads:
     ) -> Effect[Any, Any, Any]:
         if in_worker_thread():
             return effect  # a call made by user code: part of the caller's run
+        # the run happens in a fiber of its own (inline or on a thread): it starts with the
+        # caller's FiberRef values (its tracing span, log annotations), as a fork would
+        return with_fiber(
+            lambda caller: self._hand_off(_with_refs_of(caller, effect), kind, off_loop)
+        )
+
+    def _hand_off(
+        self, effect: Effect[Any, Any, Any], kind: str, off_loop: bool
+    ) -> Effect[Any, Any, Any]:
         self._watchdog.start()
         seconds = self._seconds.get(kind)
         pool = self._transactions
@@ -113,6 +124,23 @@ class WorkerThreads:
         self._transactions.close()
         self._actions.close()
         self._watchdog.close()
+
+
+def _with_refs_of(
+    caller: FiberRuntime[Any, Any], effect: Effect[Any, Any, Any]
+) -> Effect[Any, Any, Any]:
+    """`effect`, first setting in the fiber that runs it the FiberRef values `caller` has."""
+    refs = caller.fiber_refs
+    if not refs:
+        return effect
+    values = dict(refs)
+
+    def seed(fiber: FiberRuntime[Any, Any]) -> Effect[Any, Any, Any]:
+        for ref, value in values.items():
+            fiber.set_ref(ref, value)
+        return effect
+
+    return with_fiber(seed)
 
 
 INLINE_SECONDS = 0.05

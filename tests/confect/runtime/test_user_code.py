@@ -271,3 +271,19 @@ async def test_an_inline_run_whose_preemption_was_swallowed_is_run_again_on_a_th
     async with served(served_server) as address:
         status, body = await call(address, "query", "t:swallows_its_preemption")
         assert (status, body["value"]) == (200, "on a thread")
+
+
+async def test_user_code_run_off_the_caller_keeps_its_fiber_ref_values():
+    """An action's user code runs in a fiber of its own on a worker thread; it starts with
+    the caller's FiberRef values, as a forked fiber does (so its spans are children of the
+    caller's span, and log annotations carry over)."""
+    from confect.runtime.user_code import WorkerThreads
+    from effects import FiberRef
+
+    ref: FiberRef[str] = FiberRef("unset")
+    threads = WorkerThreads()
+    try:
+        seen = await effects.run(ref.locally("the caller's", threads.run(ref.get, "action")))
+    finally:
+        threads.close()
+    assert seen == "the caller's"
