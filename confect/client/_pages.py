@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
+from confect.app.paginated import PAGINATION_OPTS
 from confect.model.pagination import PaginationResult
 
-PAGINATION_OPTS = "paginationOpts"
+__all__ = ["PAGINATION_OPTS", "options", "page_of"]
 
 
 def options(page_size: int, cursor: str | None) -> dict[str, Any]:
