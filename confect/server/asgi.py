@@ -81,8 +81,10 @@ class Server:
         self.keep_session_requests = keep_session_requests
         self.prune_every = prune_every
         self.transition_part_chars = TRANSITION_PART_CHARS  # per TransitionChunk
-        self.functions = ClientCalls(backend)
         limits = limits or Limits()
+        # as Convex's: a result that read real time serves for the longest a query may run
+        # and a second more
+        self.functions = ClientCalls(backend, time_dependent_age=limits.transaction + 1.0)
         self.workers = WorkerThreads(limits.transaction, limits.action)
         self.subscriptions = Subscriptions(self.functions)
         self.verifier = TokenVerifier(backend.app.auth_providers)
