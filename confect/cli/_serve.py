@@ -300,7 +300,7 @@ def _reloading(app_path: Path, server: Server) -> Callable[[], Coroutine[Any, An
         async for _ in changes:
             try:
                 app = _reload_app(app_path)
-                server.reload(app)
+                await server.reload(app)
                 console.print(
                     f"[green]reloaded[/green] {len(server.backend.app.functions)} functions"
                 )
