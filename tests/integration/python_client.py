@@ -140,6 +140,12 @@ def logs(url: str, token: str) -> None:
     report("greet", {"value": value, "printed": printed.getvalue().splitlines()})
 
 
+def watch(url: str, token: str) -> None:
+    """Every value of a subscription to `items:names`, as it comes, until killed."""
+    for value in ConvexClient(url).subscribe("items:names"):
+        report("update", value)
+
+
 if __name__ == "__main__":
     url, scenario, token = sys.argv[1], sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else "")
     scenarios = {
@@ -151,5 +157,6 @@ if __name__ == "__main__":
         "files": files,
         "values": values,
         "logs": logs,
+        "watch": watch,
     }
     scenarios[scenario](url, token)
