@@ -22,7 +22,8 @@ from confect.server.asgi import Server
 from confect.server.calls import Caller
 from confect.server.query_cache import query_key
 from confect.services.runners import QueryRunner
-from effects import Clock, TestClock
+from confect.testing import ConfectTest
+from effects import Clock, Random, TestClock
 
 SCHEMA = define_schema(items=define_table({"name": v.string()}))
 runs: list[str] = []
@@ -174,3 +175,16 @@ async def test_randomness_is_the_same_in_every_attempt_of_a_call_and_differs_acr
     finally:
         served.stop()
     assert again.value != moved.value
+
+
+def test_a_tests_generator_and_clock_are_what_a_query_draws_from_and_reads():
+    runs.clear()
+    draws.clear()
+    t = ConfectTest(App(FUNCTIONS, SCHEMA), start_time=500.0).with_layer(Random.layer(5))
+    runs.append("not the first")  # no sleep on the loop
+    expected = effects.run_sync(
+        effects.all([effects.random.next() for _ in range(3)]).provide(Random.layer(5))
+    )
+    assert t.query(dice) == list(expected)
+    t.advance_time(2.0)
+    assert t.query(what_time) == 502.0
