@@ -45,6 +45,7 @@ from confect.runtime.user_code import MovedOffLoop
 from confect.services.auth import UserIdentity
 from effects import Effect, Exit, Schedule
 from effects.clock import Clock
+from effects.logger import MinimumLogLevel
 from effects.schedule import Driver
 from effects.tracing import Span, SpanKind, Tracer, current_span, with_span
 
@@ -369,6 +370,7 @@ class Executor:
     ) -> Effect[Any, Any]:
         """`effect()` with a call's services, the app's and tests' own laid over them, and
         the function context of `kind` over all of them."""
+        services[MinimumLogLevel] = logs.CALL_MINIMUM_LOG_LEVEL
         if self.services:
             services.update(self.services)
         return as_layer(add_ctx(services, kind)).provide_to(effects.suspend(effect))
