@@ -107,10 +107,15 @@ class LogLine:
     def wire(self) -> str:
         """The line as Convex sends it: the level, then the text quoted as its console
         quotes a string argument (`[LOG] 'hello'`), or a print's values as shown."""
+        return f"[{self.level}] {self.message()}"
+
+    def message(self) -> str:
+        """The line after its level: the text quoted (`'hello'`), or a print's values as
+        shown, as Convex joins a console call's arguments."""
         if self.shown:
-            return f"[{self.level}] {' '.join(self.shown)}"
+            return " ".join(self.shown)
         suffix = TRUNCATED_SUFFIX if self.truncated else ""
-        return f"[{self.level}] {_quoted(self.text)}{suffix}"
+        return f"{_quoted(self.text)}{suffix}"
 
 
 def _quoted(text: str) -> str:
