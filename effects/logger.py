@@ -24,13 +24,16 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Never, Protocol, TextIO, TypeVar, cast, overload
 
 from effects import log_format
+from effects._internal.constructors import suspend
 from effects._internal.core import UNIT, Effect
 from effects._internal.primitives import add_services, with_fiber
 from effects.cause import Cause
-from effects.clock import Clock
+from effects.clock import Clock, sleep
+from effects.concurrency import fork_in
 from effects.context import Reference
 from effects.fiber_ref import FiberRef
 from effects.layer import Layer
+from effects.scope import Scope, ScopeService
 from effects.tracing import Span, span_of
 
 if TYPE_CHECKING:
@@ -238,9 +241,47 @@ class Logger:
     @staticmethod
     def add(logger: LoggerService) -> Layer[Never]:
         """A layer adding `logger` to the loggers in force (Effect's `Logger.add`)."""
-        return _change_loggers(
-            lambda loggers: (*loggers, logger) if logger not in loggers else loggers
-        )
+        return _change_loggers(lambda loggers: _with_logger(loggers, logger))
+
+    @staticmethod
+    def add_scoped(logger: Effect[LoggerService, E, R]) -> Layer[Never, E, Any]:
+        """A layer adding the logger `logger` makes, in the layer's `Scope` (Effect's
+        `Logger.addScoped`): `Logger.add_scoped(Logger.batched(...))` flushes its last
+        batch when the layer's user ends."""
+
+        def added(made: LoggerService) -> Effect[tuple[LoggerService, ...]]:
+            return CurrentLoggers.map(lambda loggers: _with_logger(loggers, made))  # pyright: ignore[reportReturnType] - CurrentLoggers is a Reference: it needs no provider
+
+        return Layer.scoped(CurrentLoggers, logger.flat_map(added))  # pyright: ignore[reportReturnType] - Layer[Never]: it only changes a Reference
+
+    @staticmethod
+    def batched(
+        logger: FunctionLogger[Out2],
+        window: float,
+        flush: Callable[[list[Out2]], Effect[None, Never, R]],
+    ) -> Effect[FunctionLogger[None], Never, R | Scope]:
+        """A logger keeping what `logger` returns, and every `window` seconds (on the
+        `Clock`) handing what it kept to `flush`, in a fiber of the current `Scope`;
+        closing the scope flushes the rest (Effect's `Logger.batched`)."""
+
+        def make(scope: ScopeService) -> Effect[FunctionLogger[None], Never, R]:
+            kept: list[Out2] = []
+
+            def drain() -> Effect[None, Never, R]:
+                if not kept:
+                    return UNIT
+                batch = kept.copy()
+                kept.clear()
+                return flush(batch)
+
+            every_window = sleep(window).then(suspend(drain)).forever()
+            return (
+                fork_in(every_window, scope)
+                .then(scope.add_finalizer(lambda _: suspend(drain)))
+                .as_(FunctionLogger(lambda entry: kept.append(logger.log(entry))))
+            )
+
+        return Scope.flat_map(make)
 
     @staticmethod
     def remove(logger: LoggerService) -> Layer[Never]:
@@ -317,6 +358,12 @@ def _change_loggers(
     change: Callable[[tuple[LoggerService, ...]], tuple[LoggerService, ...]],
 ) -> Layer[Never]:
     return Layer.effect(CurrentLoggers, CurrentLoggers.map(change))  # pyright: ignore[reportReturnType] - CurrentLoggers is a Reference: it needs no provider
+
+
+def _with_logger(
+    loggers: tuple[LoggerService, ...], logger: LoggerService
+) -> tuple[LoggerService, ...]:
+    return loggers if logger in loggers else (*loggers, logger)
 
 
 def _print(output: object, stream: TextIO) -> None:

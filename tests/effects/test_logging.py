@@ -270,3 +270,28 @@ def test_with_console_error_prints_to_stderr(capsys: pytest.CaptureFixture[str])
     logger = Logger.with_console_error(Logger.logfmt_logger)
     effects.run_sync(effects.log_warning("careful").provide(Logger.add(logger)))
     assert "level=WARN" in capsys.readouterr().err
+
+
+def test_batched_hands_each_windows_outputs_to_flush_and_the_rest_at_the_end() -> None:
+    """Effect's `Logger.batched` test: what the logger returns is kept and flushed every
+    window (on the Clock); closing the scope flushes what is left. `Logger.add_scoped`
+    puts such a logger in force."""
+    batches: list[list[str]] = []
+
+    def flush(batch: list[str]) -> effects.Effect[None]:
+        return effects.sync(lambda: batches.append([line.split(" message=")[1] for line in batch]))
+
+    @gen
+    def program():
+        yield from effects.log("a")
+        yield from effects.log("b")
+        yield from effects.log("c")
+        yield from TestClock.adjust(0.1)
+        yield from effects.log("d")
+        yield from effects.log("e")
+        yield from TestClock.adjust(0.1)
+        yield from effects.log("f")
+
+    batched = Logger.add_scoped(Logger.batched(Logger.logfmt_logger, 0.1, flush))
+    effects.run_sync(program().provide(batched).provide(TestClock.layer()))
+    assert batches == [["a", "b", "c"], ["d", "e"], ["f"]]
