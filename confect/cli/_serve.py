@@ -23,6 +23,7 @@ from rich.logging import RichHandler
 from confect import codegen
 from confect.app.registry import App, load_app
 from confect.cli._common import AppArg, EngineOpt, console, open_app, open_engine, reported
+from confect.cli._log_format import JsonLines, LogFormat
 from confect.engine.interface import Engine
 from confect.engine.sql.postgres import PostgresEngine
 from confect.engine.sql.sqlite import SqliteEngine
@@ -55,6 +56,15 @@ SiteFdOpt = Annotated[
     typer.Option(help="Serve the site (see --site-port) on this already-listening socket."),
 ]
 LogCallsOpt = Annotated[bool, typer.Option(help="Print each call with its duration and log lines.")]
+LogFormatOpt = Annotated[
+    LogFormat,
+    typer.Option(
+        help="text: for people; json: one JSON object a line on stdout (each call as "
+        "Convex's function_execution log event, with its log lines), the rest to stderr. "
+        "json prints every call, as --log-calls.",
+        case_sensitive=False,
+    ),
+]
 ShutdownGraceOpt = Annotated[
     int,
     typer.Option(
@@ -101,13 +111,16 @@ def dev(
     engine: EngineOpt = None,
     fd: FdOpt = None,
     site_fd: SiteFdOpt = None,
+    log_format: LogFormatOpt = LogFormat.TEXT,
 ) -> None:
     """Serve the app for development: SQLite data in APP/.confect/ (or the engine given),
     functions reloaded when files change (connections stay open), APP/_generated/ written
     at start and after each reload (see `confect codegen`), each call printed with its
     duration and logs; its HTTP routes also at their own paths on the site port."""
     site = _Site(site_port, site_fd)
-    _serve(app, host, port, engine, watch=True, log_calls=True, fd=fd, site=site)
+    _serve(
+        app, host, port, engine, watch=True, log_calls=True, fd=fd, site=site, log_format=log_format
+    )
 
 
 def serve(
@@ -119,6 +132,7 @@ def serve(
     site_port: SitePortOpt = 0,
     site_fd: SiteFdOpt = None,
     log_calls: LogCallsOpt = False,
+    log_format: LogFormatOpt = LogFormat.TEXT,
     shutdown_grace: ShutdownGraceOpt = 30,
     header_timeout: HeaderTimeoutOpt = _LIMITS.header_timeout,
     body_timeout: BodyTimeoutOpt = _LIMITS.body_timeout,
@@ -144,7 +158,8 @@ def serve(
         port,
         engine,
         watch=False,
-        log_calls=log_calls,
+        log_calls=log_calls or log_format is LogFormat.JSON,
+        log_format=log_format,
         fd=fd,
         shutdown_grace=shutdown_grace,
         limits=limits,
@@ -180,8 +195,9 @@ def _serve(
     shutdown_grace: int = 30,
     limits: ConnectionLimits | None = None,
     site: _Site = _Site(0),
+    log_format: LogFormat = LogFormat.TEXT,
 ) -> None:
-    _configure_logging(log_calls)
+    _configure_logging(log_calls, log_format)
     app, data = open_app(app_path, codegen.load_generating if watch else load_app)
     if watch:
         _generate(app, app_path)
@@ -250,8 +266,14 @@ def _site_url(host: str, site: _Site) -> str:
     return f"http://{site_host}:{site_port}"
 
 
-def _configure_logging(log_calls: bool) -> None:
-    handler = RichHandler(console=console, show_path=False)
+def _configure_logging(log_calls: bool, log_format: LogFormat = LogFormat.TEXT) -> None:
+    handler: logging.Handler
+    if log_format is LogFormat.JSON:  # stdout is the machines': people's text to stderr
+        console.file = sys.stderr
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(JsonLines())
+    else:
+        handler = RichHandler(console=console, show_path=False)
     if log_calls:  # what a call logs is printed under it, with the call
         handler.addFilter(logs.outside_calls)
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[handler])

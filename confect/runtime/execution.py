@@ -46,6 +46,7 @@ from confect.runtime.user_code import MovedOffLoop
 from confect.services.auth import UserIdentity
 from effects import Effect, Exit, Schedule
 from effects.clock import Clock
+from effects.logger import MinimumLogLevel
 from effects.schedule import Driver
 from effects.tracing import Span, SpanKind, Tracer, current_span, with_span
 
@@ -389,6 +390,7 @@ class Executor:
         """`effect()` with a call's services, the app's and tests' own laid over them, the
         clock and generator of the query `run` it is part of (if any) over those, and the
         function context of `kind` over all of them."""
+        services[MinimumLogLevel] = logs.CALL_MINIMUM_LOG_LEVEL
         if self.services:
             services.update(self.services)
         if run is not None:
