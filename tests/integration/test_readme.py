@@ -78,7 +78,9 @@ def test_sign_in_and_call_the_example_from_python_and_node(checkout: Path):
     with confect_serve(
         checkout / "examples" / "notes", "--site-port", "0", command="dev"
     ) as serving:
-        token = bash(block("sh", "export CONFECT_TOKEN") + 'echo "$CONFECT_TOKEN"\n', checkout).strip()
+        token = bash(
+            block("sh", "export CONFECT_TOKEN") + 'echo "$CONFECT_TOKEN"\n', checkout
+        ).strip()
         claims = jwt.decode(token, options={"verify_signature": False})
         assert (claims["sub"], claims["name"]) == ("alice", "Alice")
         env = {**os.environ, "CONFECT_TOKEN": token}
