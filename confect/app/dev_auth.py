@@ -28,6 +28,7 @@ from jwt.algorithms import ECAlgorithm
 
 from confect.app.auth_config import JwtProvider
 from confect.app.registry import App
+from effects import TaggedError
 
 DEV_ISSUER = "confect-dev"
 """The `iss` (and `aud`) of the development issuer's tokens."""
@@ -35,6 +36,15 @@ KEY_FILE = "dev_auth_key.pem"
 """The issuer's private key, in the app's `.confect/`."""
 DEFAULT_LIFETIME_SECONDS = 86_400
 ALGORITHM = "ES256"
+
+
+class DevKeyError(TaggedError):
+    """The development issuer's key cannot be had: `message` says why."""
+
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @attrs.frozen
@@ -47,12 +57,17 @@ class DevIssuer:
     def of_app(cls, app: Path) -> DevIssuer:
         """The issuer of the app package at `app`: its key from `app/.confect/`, made there
         on first use (several processes making it at once agree on the first one written)."""
+        if not (app / "__init__.py").is_file():
+            raise DevKeyError(message=f"{app} is not an app's package (no __init__.py)")
         path = app / ".confect" / KEY_FILE
         if not path.exists():
             _write_once(path, _new_key_pem())
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except ValueError as error:
+            raise _unusable(path, str(error)) from None
         if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise ValueError(f"{path} does not hold an EC private key: delete it to make a new one")
+            raise _unusable(path, "it is not an EC private key")
         return cls(key)
 
     @property
@@ -109,6 +124,12 @@ class DevIssuer:
 
     def _public_jwk(self) -> dict[str, Any]:
         return dict(ECAlgorithm.to_jwk(self.key.public_key(), as_dict=True))
+
+
+def _unusable(path: Path, problem: str) -> DevKeyError:
+    return DevKeyError(
+        message=f"{path} holds no usable key ({problem}): delete it to make a new one"
+    )
 
 
 def _new_key_pem() -> bytes:

@@ -196,7 +196,8 @@ def _serve(
 ) -> None:
     _configure_logging(log_calls)
     load = codegen.load_generating if watch else load_app
-    issuer = DevIssuer.of_app(app_path) if dev_auth else None
+    with reported():
+        issuer = DevIssuer.of_app(app_path) if dev_auth else None
     if issuer is not None:
         load = issuer.trusted_by(load)
     app, data = open_app(app_path, load)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from confect.app.dev_auth import DEFAULT_LIFETIME_SECONDS, DevIssuer
-from confect.cli._common import AppArg
+from confect.cli._common import AppArg, reported
 
 
 def token(
@@ -22,7 +22,6 @@ def token(
     """Print a token of APP's development issuer, which `confect dev` trusts (and `confect
     serve --dev-auth`): give it to a client (`client.set_auth(token)`) to call as SUBJECT.
     The issuer's key is made in APP/.confect/ on first use."""
-    if not app.is_dir():
-        raise typer.BadParameter(f"{app} is not a directory", param_hint="APP")
-    issuer = DevIssuer.of_app(app)
+    with reported():
+        issuer = DevIssuer.of_app(app)
     typer.echo(issuer.token(subject, name=name, email=email, lifetime=lifetime))

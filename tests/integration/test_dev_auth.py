@@ -2,8 +2,11 @@
 clients calling a mutation that needs an identity), `confect serve` refuses its tokens
 unless given `--dev-auth`, and an expired or forged token is refused."""
 
+import os
+import queue
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,11 +17,20 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from confect.app.dev_auth import DEV_ISSUER, DevIssuer
-from tests.servers import CONFECT, NOTES, ROOT, confect_serve, copy_app
+from tests.servers import (
+    CONFECT,
+    NOTES,
+    ROOT,
+    confect_serve,
+    copy_app,
+    listening_socket,
+    serve_command,
+)
 
 from .test_clients import JS
 
 NOT_SIGNED_IN = "NoUserIdentityFoundError"
+LINE_SECONDS = 60.0  # the most `confect dev` is waited for to print its next line
 
 
 def confect_token(app: Path, *options: str) -> str:
@@ -161,3 +173,60 @@ def test_an_anonymous_call_still_needs_a_user(dev: Dev):
     body = {"path": "notes:add", "args": {"text": "anonymous"}, "format": "json"}
     answer = httpx.post(f"{dev.url}/api/mutation", json=body, timeout=30).json()
     assert NOT_SIGNED_IN in answer["errorMessage"]
+
+
+def test_confect_dev_still_trusts_the_issuer_after_reloading_the_app(tmp_path: Path):
+    app = copy_app(NOTES, tmp_path)
+    token = confect_token(app, "--subject", "alice")
+    listener = listening_socket()
+    process = subprocess.Popen(
+        serve_command(app, listener.fileno(), "--site-port", "0", command="dev"),
+        pass_fds=[listener.fileno()],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},  # each line as it is printed
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+    try:
+        printed = lines_of(process)
+        # once it has answered, its lifespan has begun: it watches the app's files
+        assert add_note(url, token, "before the reload").json()["status"] == "success"
+        (app / "whoami.py").write_text(
+            "from confect import Auth, query\n\n\n"
+            "@query()\n"
+            "def me():\n"
+            "    auth = yield from Auth\n"
+            "    return (yield from auth.get_user_identity()).subject\n"
+        )
+        next_line_with(printed, "reloaded")
+        body = {"path": "whoami:me", "args": {}, "format": "json"}
+        headers = {"Authorization": f"Bearer {token}"}
+        answer = httpx.post(f"{url}/api/query", json=body, headers=headers, timeout=30).json()
+        assert answer["value"] == "alice"
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def lines_of(process: subprocess.Popen[str]) -> queue.Queue[str]:
+    """What `process` prints, line by line, as it prints it."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def next_line_with(lines: queue.Queue[str], text: str) -> str:
+    """The next line holding `text` (failing if none comes within LINE_SECONDS)."""
+    while True:
+        line = lines.get(timeout=LINE_SECONDS)
+        if text in line:
+            return line
