@@ -95,6 +95,15 @@ def test_confect_dev_serves_the_scaffolded_app_to_a_signed_in_client(scaffolded:
         assert routed.json() == [{"author": "alice", "body": "hi"}]
 
 
+def test_init_without_a_directory_scaffolds_the_current_one(tmp_path: Path):
+    (tmp_path / "here").mkdir()
+    done = confect_init(tmp_path / "here")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "cd " not in done.stdout  # already there
+    assert (tmp_path / "here" / "_generated" / "refs.py").is_file()
+    assert '"here"' in (tmp_path / "here" / "tests" / "conftest.py").read_text()
+
+
 def test_init_refuses_a_directory_that_is_not_empty(tmp_path: Path):
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("mine")
