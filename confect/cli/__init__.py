@@ -1,7 +1,7 @@
 """The `confect` command line: `cli` (a Typer app) and `main`, its entry point.
 
 The commands live in private modules: `_data` (run, data, export, import), `_serve`
-(dev, serve) and `_codegen` (codegen), with what they share in `_common`.
+(dev, serve), `_codegen` (codegen) and `_env` (env), with what they share in `_common`.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import typer
 
 from confect.cli._codegen import codegen_
 from confect.cli._data import data, export_, import_, run
+from confect.cli._env import env
 from confect.cli._serve import dev, serve
 
 cli = typer.Typer(
@@ -24,6 +25,7 @@ cli.command("import")(import_)
 cli.command("codegen")(codegen_)
 cli.command()(dev)
 cli.command()(serve)
+cli.add_typer(env, name="env")
 
 
 def main() -> None:
