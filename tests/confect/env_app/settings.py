@@ -85,5 +85,3 @@ def greeting_in_action() -> EffectGen[str]:
 def greeting_over_http(request: HttpRequest) -> EffectGen[HttpResponse]:
     """The greeting, as an http action reads it."""
     return HttpResponse(200, (yield from GREETING).encode(), {"content-type": "text/plain"})
-
-
