@@ -29,7 +29,7 @@ from confect.model.validators import bind
 from confect.runtime import environment
 from confect.runtime.blobs import BlobCollector
 from confect.runtime.call_log import CallLog
-from confect.runtime.execution import Executor
+from confect.runtime.execution import MAX_COMMIT_ATTEMPTS, Executor
 from confect.runtime.group_commit import GroupCommitter
 from confect.runtime.jobs import Jobs
 from confect.runtime.transaction import Transaction
@@ -186,8 +186,19 @@ class Deployment:
     # --- environment variables ---------------------------------------------------------------
 
     def environment_variables(self) -> dict[str, str]:
-        """The deployment's environment variables (not the system ones), by name."""
-        return self.in_own_transaction(environment.read_all)
+        """The deployment's environment variables (not the system ones), by name, as of
+        one commit: read again while a commit races the read (as a query is), with no
+        commit of its own (which on PostgreSQL would take the deployment's commit lock)."""
+        attempts = MAX_COMMIT_ATTEMPTS
+        while True:
+            tx = self.new_transaction()
+            try:
+                variables = environment.read_all(tx)
+            finally:
+                self.finish(tx)
+            attempts -= 1
+            if attempts == 0 or self.engine.is_valid(tx.engine_ts, tx.reads):
+                return variables
 
     def update_environment_variables(self, changes: Iterable[environment.EnvVarChange]) -> None:
         """Set and unset environment variables, all in one commit (see

@@ -242,10 +242,7 @@ def action_service_map(
             lambda fn, args: executor.call_from_action("action", identity, fn, args)
         ),
         ConfigProvider: environment.config_provider(
-            environment.loaded_once(
-                lambda: executor.in_own_transaction(environment.read_all),
-                deployment.system_environment,
-            )
+            environment.loaded_once(deployment.environment_variables, deployment.system_environment)
         ),
     }
     if kind == "action":
