@@ -14,6 +14,8 @@ Rows (best of a few repeats, µs per call, same run):
   and an action running the two. The ratio is ConfectTest's time to Confect TS's (the
   target: below 1, the per-call cost beats Confect on Effect). Both harnesses get the same
   calls on the same data; Confect TS is reported missing if it cannot be installed or run.
+  The same functions on Convex alone under convex-test (no Confect, no Effect) are shown as
+  context: what the harness itself costs.
 
     python benchmarks/confect_bench.py [--quick]
 """
@@ -55,6 +57,7 @@ REPEAT = 3 if QUICK else 5
 N_APP = 50 if QUICK else 200  # calls per timed run against Confect TS (milliseconds each)
 REPEAT_APP = 2 if QUICK else 3
 CONFECT_TS = "Confect TS (convex-test)"
+CONVEX_TS = "Convex TS alone (convex-test)"
 
 SCHEMA = define_schema(items=define_table({"n": v.number()}))
 
@@ -146,23 +149,28 @@ def against_confect_ts() -> dict[str, Any]:
     theirs = _ts.run("confect_bench.ts", N_APP, REPEAT_APP)
     if isinstance(theirs, _ts.Missing):
         return {"ConfectTest": ours, "missing": {CONFECT_TS: theirs.reason}}
+    confect_ts, convex_ts = theirs["us"]["confect"], theirs["us"]["plain"]
     return {
         "ConfectTest": ours,
-        CONFECT_TS: theirs["us"],
-        "ratio": {name: us / theirs["us"][name] for name, us in ours.items()},
+        CONFECT_TS: confect_ts,
+        CONVEX_TS: convex_ts,
+        "ratio": {name: us / confect_ts[name] for name, us in ours.items()},
+        "ratio_convex_ts": {name: us / confect_ts[name] for name, us in convex_ts.items()},
         "versions": {k: theirs[k] for k in ("confect", "convex_test", "node")},
         "missing": {},
     }
 
 
 def print_against_confect_ts(vs: dict[str, Any]) -> None:
-    print(f"\nthe benchmark app per call: ConfectTest, {CONFECT_TS}, ratio")
+    print(f"\nthe benchmark app per call (µs; ratio ÷ {CONFECT_TS})")
+    print(f"  {'':<28} {'ConfectTest':>18} {CONFECT_TS:>26} {CONVEX_TS:>31}")
     for name, us in vs["ConfectTest"].items():
         if vs["missing"]:
-            print(f"  {name:<28} {us:9.2f} µs   {CONFECT_TS}: missing")
-        else:
-            theirs = vs[CONFECT_TS][name]
-            print(f"  {name:<28} {us:9.2f} µs   {theirs:9.2f} µs   {vs['ratio'][name]:6.3f}×")
+            print(f"  {name:<28} {us:18.1f} {'missing':>26} {'missing':>31}")
+            continue
+        ours = f"{us:.1f} ({vs['ratio'][name]:.3f}×)"
+        plain = f"{vs[CONVEX_TS][name]:.1f} ({vs['ratio_convex_ts'][name]:.3f}×)"
+        print(f"  {name:<28} {ours:>18} {vs[CONFECT_TS][name]:26.1f} {plain:>31}")
     for peer, reason in vs["missing"].items():
         print(f"  {peer} missing: {reason}")
 

@@ -1,10 +1,12 @@
 // Confect TS under convex-test: the per-call time of the benchmark app's functions, in this
-// one Node process, after a warm-up.
+// one Node process, after a warm-up; and the same functions on Convex alone (benchapp/plain),
+// to tell what convex-test costs from what Confect adds.
 //
 //   node build/confect_bench.js N REPEAT   (built from this file by benchmarks/_ts.py)
 //
 // Prints one JSON object: {"confect": version, "convex_test": version, "node": version,
-// "us": {call: best µs per call}}. The calls are those of benchmarks/confect_bench.py.
+// "us": {"confect": {call: best µs per call}, "plain": {...}}}. The calls are those of
+// benchmarks/confect_bench.py.
 
 import { anyApi } from "convex/server";
 import { convexTest } from "convex-test";
@@ -15,10 +17,17 @@ const [N, REPEAT] = process.argv.slice(2).map(Number);
 
 // convex-test finds modules with Vite's import.meta.glob unless given them: the map it
 // would build (the "_generated" entry marks the root of the modules' paths).
-const modules = {
-  "./benchapp/convex/_generated/api.js": async () => ({}),
-  "./benchapp/convex/items.ts": () => import("./benchapp/convex/items"),
+const APPS = {
+  confect: {
+    "./benchapp/convex/_generated/api.js": async () => ({}),
+    "./benchapp/convex/items.ts": () => import("./benchapp/convex/items"),
+  },
+  plain: {
+    "./benchapp/plain/_generated/api.js": async () => ({}),
+    "./benchapp/plain/items.ts": () => import("./benchapp/plain/items"),
+  },
 };
+type Modules = (typeof APPS)[keyof typeof APPS];
 
 type Harness = ReturnType<typeof convexTest>;
 const items = anyApi.items;
@@ -35,7 +44,10 @@ const CALLS: Record<string, (t: Harness, i: number) => Promise<unknown>> = {
   "action: mutation + query": (t, i) => t.action(items.insert_then_get, { key: `a${i}`, n: 1 }),
 };
 
-const bestUs = async (call: (t: Harness, i: number) => Promise<unknown>): Promise<number> => {
+const bestUs = async (
+  modules: Modules,
+  call: (t: Harness, i: number) => Promise<unknown>,
+): Promise<number> => {
   const t = convexTest(schema, modules);
   await t.mutation(items.insert, { key: "k0", n: 0 });
   let i = 0;
@@ -49,15 +61,16 @@ const bestUs = async (call: (t: Harness, i: number) => Promise<unknown>): Promis
   return best;
 };
 
-const check = convexTest(schema, modules);
-const found = await CALLS["action: mutation + query"]!(check, 0);
-if (JSON.stringify(found) !== JSON.stringify({ key: "a0", n: 1 })) {
-  throw new Error(`the action read back ${JSON.stringify(found)}, not what it inserted`);
-}
-
-const us: Record<string, number> = {};
-for (const [name, call] of Object.entries(CALLS)) {
-  us[name] = await bestUs(call);
+const us: Record<string, Record<string, number>> = {};
+for (const [app, modules] of Object.entries(APPS)) {
+  const found = await CALLS["action: mutation + query"]!(convexTest(schema, modules), 0);
+  if (JSON.stringify(found) !== JSON.stringify({ key: "a0", n: 1 })) {
+    throw new Error(`${app}: the action read back ${JSON.stringify(found)}, not what it inserted`);
+  }
+  us[app] = {};
+  for (const [name, call] of Object.entries(CALLS)) {
+    us[app][name] = await bestUs(modules, call);
+  }
 }
 const require = createRequire(import.meta.url);
 console.log(
