@@ -27,7 +27,7 @@ class Missing:
     reason: str
 
 
-def run(script: str, *args: int, timeout: float = 900) -> dict[str, Any] | Missing:
+def run(script: str, *args: int | str, timeout: float = 900) -> dict[str, Any] | Missing:
     """The JSON that `benchmarks/ts/SCRIPT` (a .ts file) prints when run with `args`."""
     node = shutil.which("node")
     if node is None:

@@ -142,23 +142,26 @@ def confect_test_us(call: Callable[[ConfectTest, int], Any]) -> float:
 
 
 def against_confect_ts() -> dict[str, Any]:
-    """Each call's µs through ConfectTest and Confect TS, and their ratio (or why Confect TS
-    is missing)."""
+    """Each call's µs through ConfectTest and, in a Node process started just after (so
+    that both see the same machine load), through Confect TS and Convex TS alone; their
+    ratios; or why the TypeScript side is missing."""
     sys.path.insert(0, str(_bench.HERE / "apps"))  # for ConfectTest("benchapp")
-    ours = {name: confect_test_us(call) for name, call in APP_CALLS.items()}
-    theirs = _ts.run("confect_bench.ts", N_APP, REPEAT_APP)
-    if isinstance(theirs, _ts.Missing):
-        return {"ConfectTest": ours, "missing": {CONFECT_TS: theirs.reason}}
-    confect_ts, convex_ts = theirs["us"]["confect"], theirs["us"]["plain"]
-    return {
-        "ConfectTest": ours,
-        CONFECT_TS: confect_ts,
-        CONVEX_TS: convex_ts,
-        "ratio": {name: us / confect_ts[name] for name, us in ours.items()},
-        "ratio_convex_ts": {name: us / confect_ts[name] for name, us in convex_ts.items()},
-        "versions": {k: theirs[k] for k in ("confect", "convex_test", "node")},
-        "missing": {},
-    }
+    vs: dict[str, Any] = {"ConfectTest": {}, CONFECT_TS: {}, CONVEX_TS: {}, "missing": {}}
+    for name, call in APP_CALLS.items():
+        vs["ConfectTest"][name] = confect_test_us(call)
+        theirs = _ts.run("confect_bench.ts", N_APP, REPEAT_APP, name)
+        if isinstance(theirs, _ts.Missing):
+            vs["missing"] = {CONFECT_TS: theirs.reason, CONVEX_TS: theirs.reason}
+            continue
+        vs[CONFECT_TS][name] = theirs["us"]["confect"][name]
+        vs[CONVEX_TS][name] = theirs["us"]["plain"][name]
+        vs["versions"] = {k: theirs[k] for k in ("confect", "convex_test", "node")}
+    if vs["missing"]:
+        return {"ConfectTest": vs["ConfectTest"], "missing": vs["missing"]}
+    confect_ts = vs[CONFECT_TS]
+    vs["ratio"] = {name: us / confect_ts[name] for name, us in vs["ConfectTest"].items()}
+    vs["ratio_convex_ts"] = {name: us / confect_ts[name] for name, us in vs[CONVEX_TS].items()}
+    return vs
 
 
 def print_against_confect_ts(vs: dict[str, Any]) -> None:

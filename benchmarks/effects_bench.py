@@ -495,14 +495,18 @@ EFFECT_TS = "Effect-TS (Node)"
 EFFECT_TS_LAYER_N = 2_000  # Effect 3's layer build costs ~300 µs: 20,000 would take a minute
 JIT_NOTE = "V8's JIT, not CPython: context, not a target"
 PEERS = ["effects", "returns", "expression", "python-effect", EFFECT_TS]
+EFFECT_TS_WORKLOADS = list(WORKLOADS)[:6]  # PERFORMANCE.md's workloads 1-6
 
 
-def effect_ts() -> dict[str, Any] | _ts.Missing:
-    """Effect-TS's versions and best ms for each workload it runs, from one Node process
+def effect_ts(workload: str) -> dict[str, Any] | _ts.Missing:
+    """Effect-TS's versions and best ms for `workload` (if it runs it), from a Node process
+    started just after the plain-Python baseline, so that both see the same machine load
     (the layer workload scaled from EFFECT_TS_LAYER_N builds to N_LAYER)."""
-    answer = _ts.run("effect_bench.ts", N, N_FAIL, EFFECT_TS_LAYER_N, REPEAT)
-    if not isinstance(answer, _ts.Missing):
-        answer["ms"]["per-request layer 20k"] *= N_LAYER / EFFECT_TS_LAYER_N
+    if workload not in EFFECT_TS_WORKLOADS:
+        return {"ms": {}}
+    answer = _ts.run("effect_bench.ts", N, N_FAIL, EFFECT_TS_LAYER_N, REPEAT, workload)
+    if not isinstance(answer, _ts.Missing) and workload == "per-request layer 20k":
+        answer["ms"][workload] *= N_LAYER / EFFECT_TS_LAYER_N
     return answer
 
 
@@ -514,14 +518,7 @@ def effect_ts_note(workload: str) -> str:
 
 def main() -> None:
     results: dict[str, Any] = {"python": platform.python_version(), "workloads": {}, "deep": {}}
-    node = effect_ts()
-    if isinstance(node, _ts.Missing):
-        node_ms: dict[str, float] | _ts.Missing = node
-        results["missing"] = {EFFECT_TS: node.reason}
-    else:
-        node_ms = node["ms"]
-        results["missing"] = {}
-        results["effect_ts"] = {"effect": node["effect"], "node": node["node"]}
+    results["missing"] = {}
     header = f"{'workload':<24}{'plain ms':>10}" + "".join(
         f"{p + ' ms':>{max(18, len(p) + 4)}}{'×':>7}" for p in PEERS
     )
@@ -529,6 +526,14 @@ def main() -> None:
     print("-" * len(header))
     for name, runners in WORKLOADS.items():
         plain = best_ms(runners["plain"])  # type: ignore[arg-type]
+        node = effect_ts(name)
+        if isinstance(node, _ts.Missing):
+            node_ms: dict[str, float] | _ts.Missing = node
+            results["missing"] = {EFFECT_TS: node.reason}
+        else:
+            node_ms = node["ms"]
+            if "effect" in node:
+                results["effect_ts"] = {"effect": node["effect"], "node": node["node"]}
         row: dict[str, Any] = {"plain_ms": round(plain, 2)}
         line = f"{name:<24}{plain:>10.2f}"
         for peer in PEERS:
@@ -595,8 +600,8 @@ def main() -> None:
         "span_without_tracer_us": round(span_us, 3),
     }
     print("* see notes in the JSON:", "; ".join(f"{w} / {p}: {n}" for (w, p), n in NOTES.items()))
-    if isinstance(node_ms, _ts.Missing):
-        print(f"{EFFECT_TS} missing: {node_ms.reason}")
+    if EFFECT_TS in results["missing"]:
+        print(f"{EFFECT_TS} missing: {results['missing'][EFFECT_TS]}")
     else:
         print(f"* {EFFECT_TS}: {JIT_NOTE} (per-request layer at n={EFFECT_TS_LAYER_N}, scaled)")
     print(

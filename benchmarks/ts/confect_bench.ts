@@ -2,18 +2,20 @@
 // one Node process, after a warm-up; and the same functions on Convex alone (benchapp/plain),
 // to tell what convex-test costs from what Confect adds.
 //
-//   node build/confect_bench.js N REPEAT   (built from this file by benchmarks/_ts.py)
+//   node build/confect_bench.js N REPEAT [CALL...]   (built from this file by benchmarks/_ts.py)
 //
 // Prints one JSON object: {"confect": version, "convex_test": version, "node": version,
-// "us": {"confect": {call: best µs per call}, "plain": {...}}}. The calls are those of
-// benchmarks/confect_bench.py.
+// "us": {"confect": {call: best µs per call}, "plain": {...}}}, for the calls named (all
+// without names). The calls are those of benchmarks/confect_bench.py, which runs each
+// beside its ConfectTest counterpart.
 
 import { anyApi } from "convex/server";
 import { convexTest } from "convex-test";
 import { createRequire } from "node:module";
 import schema from "./benchapp/convex/schema";
 
-const [N, REPEAT] = process.argv.slice(2).map(Number);
+const [N, REPEAT] = process.argv.slice(2, 4).map(Number);
+const ONLY = process.argv.slice(4);
 
 // convex-test finds modules with Vite's import.meta.glob unless given them: the map it
 // would build (the "_generated" entry marks the root of the modules' paths).
@@ -68,7 +70,9 @@ for (const [app, modules] of Object.entries(APPS)) {
     throw new Error(`${app}: the action read back ${JSON.stringify(found)}, not what it inserted`);
   }
   us[app] = {};
-  for (const [name, call] of Object.entries(CALLS)) {
+  for (const name of ONLY.length > 0 ? ONLY : Object.keys(CALLS)) {
+    const call = CALLS[name];
+    if (call === undefined) throw new Error(`no call named ${JSON.stringify(name)}`);
     us[app][name] = await bestUs(modules, call);
   }
 }

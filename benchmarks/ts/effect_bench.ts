@@ -2,15 +2,18 @@
 // user writes them, timed inside this one Node process after a warm-up (so V8's JIT has
 // compiled the hot paths, as it would have in a long-running server).
 //
-//   node build/effect_bench.js N N_FAIL N_LAYER REPEAT   (built from this file by benchmarks/_ts.py)
+//   node build/effect_bench.js N N_FAIL N_LAYER REPEAT [WORKLOAD...]
+//   (built from this file by benchmarks/_ts.py)
 //
-// Prints one JSON object: {"effect": version, "node": version, "ms": {workload: best ms}}.
-// The workload names are those of benchmarks/effects_bench.py.
+// Prints one JSON object: {"effect": version, "node": version, "ms": {workload: best ms}},
+// for the workloads named (all without names). The names are those of
+// benchmarks/effects_bench.py, which runs each beside its plain-Python baseline.
 
 import { Context, Data, Effect, Layer } from "effect";
 import { createRequire } from "node:module";
 
-const [N, N_FAIL, N_LAYER, REPEAT] = process.argv.slice(2).map(Number);
+const [N, N_FAIL, N_LAYER, REPEAT] = process.argv.slice(2, 6).map(Number);
+const ONLY = process.argv.slice(6);
 
 class BenchError extends Data.TaggedError("BenchError")<{ code: number }> {}
 
@@ -126,7 +129,9 @@ const bestMs = (fn: () => number): number => {
 };
 
 const ms: Record<string, number> = {};
-for (const [name, fn] of Object.entries(WORKLOADS)) {
+for (const name of ONLY.length > 0 ? ONLY : Object.keys(WORKLOADS)) {
+  const fn = WORKLOADS[name];
+  if (fn === undefined) throw new Error(`no workload named ${JSON.stringify(name)}`);
   ms[name] = bestMs(fn);
 }
 const effectVersion = createRequire(import.meta.url)("effect/package.json").version;

@@ -55,10 +55,14 @@ def test_confect_ts_runs_the_benchmark_app_under_convex_test() -> None:
 
 @needs_ts
 def test_a_script_that_fails_is_reported_missing_with_its_error() -> None:
-    answer = _ts.run("no_such_script.ts")
+    unbuilt = _ts.run("no_such_script.ts")
+    failed = _ts.run("effect_bench.ts", 1, 1, 1, 1, "no such workload")
 
-    assert isinstance(answer, _ts.Missing)
-    assert "no_such_script.ts" in answer.reason
+    assert isinstance(unbuilt, _ts.Missing)
+    assert "no_such_script.ts" in unbuilt.reason
+    assert failed == _ts.Missing(
+        'effect_bench.ts failed: Error: no workload named "no such workload"'
+    )
 
 
 def test_the_benchmark_app_answers_each_call_through_confect_test(
