@@ -13,8 +13,8 @@ provide a `RecordingTracer` (tests), or `effects.otel.layer(...)` (OpenTelemetry
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
 
 from effects._internal.core import Effect, succeed
@@ -49,9 +49,18 @@ class SpanEvent:
     attributes: Mapping[str, object]
 
 
+@dataclass(frozen=True, slots=True)
+class SpanLink:
+    """A link from a span to `span`, one it does not descend from but relates to (what
+    caused it, a batch it handles), with the link's own `attributes` (Effect's `SpanLink`)."""
+
+    span: Span
+    attributes: Mapping[str, object] = field(default_factory=dict[str, object])
+
+
 class Span:
     """A span (Effect's `Span`): its name, parent, ids, kind, start and end times, its
-    attributes and events, and its status once ended ("ok", or "error" with `error`, the
+    attributes, events and links, and its status once ended ("ok", or "error" with `error`, the
     cause's report; an interruption alone ends it "ok" with the attribute
     `status.interrupted`, as Effect's OpenTelemetry tracer does). A tracer may subclass it
     to forward what happens to the span elsewhere."""
@@ -63,6 +72,7 @@ class Span:
         "events",
         "exit",
         "kind",
+        "links",
         "name",
         "parent",
         "span_id",
@@ -80,6 +90,7 @@ class Span:
         kind: SpanKind = "internal",
         trace_id: str | None = None,
         span_id: str | None = None,
+        links: Sequence[SpanLink] = (),
     ) -> None:
         self.name = name
         self.parent = parent
@@ -87,6 +98,7 @@ class Span:
         self.kind: SpanKind = kind
         self.attributes: dict[str, object] = dict(attributes or {})
         self.events: list[SpanEvent] = []
+        self.links: list[SpanLink] = list(links)
         self.trace_id = trace_id or (
             parent.trace_id if parent else f"{random.getrandbits(128):032x}"
         )
@@ -103,6 +115,10 @@ class Span:
     def add_event(self, name: str, time: float, attributes: Mapping[str, object]) -> None:
         """Record an event at `time` (Effect's `span.event`)."""
         self.events.append(SpanEvent(name, time, attributes))
+
+    def add_links(self, links: Sequence[SpanLink]) -> None:
+        """Link the span to more spans (Effect's `span.addLinks`)."""
+        self.links.extend(links)
 
     def finish(self, end: float, exit_: Exit[Any, Any]) -> None:
         """End the span at `end` with how its effect ended (Effect's `span.end`)."""
@@ -131,6 +147,7 @@ class TracerService(Protocol):
         attributes: Mapping[str, object],
         start: float,
         kind: SpanKind,
+        links: Sequence[SpanLink],
     ) -> Span: ...
 
 
@@ -146,8 +163,9 @@ class NoopTracer:
         attributes: Mapping[str, object],
         start: float,
         kind: SpanKind,
+        links: Sequence[SpanLink],
     ) -> Span:
-        return Span(name, parent, start, attributes, kind)
+        return Span(name, parent, start, attributes, kind, links=links)
 
 
 _NOOP = NoopTracer()
@@ -169,8 +187,9 @@ class RecordingTracer:
         attributes: Mapping[str, object],
         start: float,
         kind: SpanKind,
+        links: Sequence[SpanLink],
     ) -> Span:
-        span = Span(name, parent, start, attributes, kind)
+        span = Span(name, parent, start, attributes, kind, links=links)
         self.spans.append(span)
         return span
 
@@ -191,6 +210,9 @@ class Tracer(Reference["Tracer", TracerService], default=_NOOP):
 CURRENT_SPAN: FiberRef[Span | None] = FiberRef(None)
 """The span the fiber runs in, the parent of the next one it starts."""
 
+CURRENT_SPAN_LINKS: FiberRef[tuple[SpanLink, ...]] = FiberRef(())
+"""The links every span the fiber starts gets (see `link_spans`)."""
+
 
 def span_of(fiber: FiberRuntime[Any, Any]) -> Span | None:
     """Low-level: the span `fiber` runs in."""
@@ -202,10 +224,11 @@ class with_span:
     """Run an effect, or build a layer, in a new span named `name` (Effect's
     `Effect.withSpan` / `Layer.withSpan`): `eff.pipe(with_span("load", attributes={...}))`,
     `with_span("db")(layer)`, or the method `eff.with_span("load")`. The span is a child
-    of the current one, or of `parent` if given, or of none if `root`; a layer's span lasts
+    of the current one, or of `parent` if given, or of none if `root`; it is linked to
+    `links` (after those `link_spans` gives every span of the effect); a layer's span lasts
     while the layer is built."""
 
-    __slots__ = ("attributes", "kind", "name", "parent", "root")
+    __slots__ = ("attributes", "kind", "links", "name", "parent", "root")
 
     def __init__(
         self,
@@ -215,12 +238,14 @@ class with_span:
         kind: SpanKind = "internal",
         parent: Span | None = None,
         root: bool = False,
+        links: Sequence[SpanLink] = (),
     ) -> None:
         self.name = name
         self.parent = parent
         self.attributes: Mapping[str, object] = attributes or {}
         self.kind: SpanKind = kind
         self.root = root
+        self.links = tuple(links)
 
     @overload
     def __call__(self, target: Effect[A, E, R]) -> Effect[A, E, R]: ...
@@ -228,7 +253,9 @@ class with_span:
     def __call__(self, target: Layer[RO, E, R]) -> Layer[RO, E, R]: ...
     def __call__(self, target: Effect[Any, Any, Any] | Layer[Any, Any, Any]) -> Any:
         if isinstance(target, Effect):
-            return span(target, self.name, self.attributes, self.kind, self.parent, self.root)
+            return span(
+                target, self.name, self.attributes, self.kind, self.parent, self.root, self.links
+            )
         layer = target
 
         def build(memo: Memo, scope: ScopeService) -> Effect[Services, Any, Any]:
@@ -244,6 +271,7 @@ def span(
     kind: SpanKind = "internal",
     parent: Span | None = None,
     root: bool = False,
+    links: Sequence[SpanLink] = (),
 ) -> Effect[A, E, R]:
     """`effect` in a new span: what `with_span(name, ...)(effect)` is."""
 
@@ -254,7 +282,10 @@ def span(
             return effect
         clock: ClockService = context.get(Clock, Clock.default)
         outer = parent or (None if root else span_of(fiber))
-        started = tracer.span(name, outer, attributes or {}, clock.now(), kind)
+        refs = fiber.fiber_refs
+        inherited = () if refs is None else refs.get(CURRENT_SPAN_LINKS, ())
+        every = (*inherited, *links) if inherited else links
+        started = tracer.span(name, outer, attributes or {}, clock.now(), kind, every)
         return CURRENT_SPAN.locally(started, effect).on_exit(
             lambda exit_: sync(lambda: started.finish(clock.now(), exit_))
         )
@@ -281,6 +312,47 @@ def annotate_current_span(key: str | Mapping[str, object], value: object = None,
     return with_fiber(go)
 
 
+class link_spans:
+    """Link every span started inside an effect to `span`, with the link's `attributes`
+    (Effect's `Effect.linkSpans`): `eff.pipe(link_spans(cause))`."""
+
+    __slots__ = ("link",)
+
+    def __init__(self, span: Span, attributes: Mapping[str, object] | None = None) -> None:
+        self.link = SpanLink(span, attributes or {})
+
+    def __call__(self, effect: Effect[A, E, R]) -> Effect[A, E, R]:
+        link = self.link
+        return CURRENT_SPAN_LINKS.locally_with(lambda links: (*links, link), effect)
+
+
+@overload
+def link_span_current(
+    span: Span, attributes: Mapping[str, object] | None = None, /
+) -> Effect[None]: ...
+@overload
+def link_span_current(links: Sequence[SpanLink], /) -> Effect[None]: ...
+def link_span_current(
+    target: Span | Sequence[SpanLink], attributes: Mapping[str, object] | None = None, /
+) -> Effect[None]:
+    """Link the current span, if there is one, to a span (with the link's `attributes`) or
+    to each of `links` (Effect's `Effect.linkSpanCurrent`)."""
+    added = [SpanLink(target, attributes or {})] if isinstance(target, Span) else list(target)
+
+    def go(fiber: FiberRuntime[Any, Any]) -> Effect[None]:
+        span = span_of(fiber)
+        if span is not None:
+            span.add_links(added)
+        return succeed(None)
+
+    return with_fiber(go)
+
+
+def span_links() -> Effect[tuple[SpanLink, ...]]:
+    """The links `link_spans` gives the spans the fiber starts (Effect's `Effect.spanLinks`)."""
+    return CURRENT_SPAN_LINKS.get
+
+
 def current_span() -> Effect[Span, NoSuchElementError]:
     """The current span; fails with `NoSuchElementError` outside any (Effect's
     `Effect.currentSpan`)."""
@@ -296,17 +368,22 @@ def current_span() -> Effect[Span, NoSuchElementError]:
 
 __all__ = [
     "CURRENT_SPAN",
+    "CURRENT_SPAN_LINKS",
     "NoopTracer",
     "RecordingTracer",
     "Span",
     "SpanEvent",
     "SpanKind",
+    "SpanLink",
     "SpanStatus",
     "Tracer",
     "TracerService",
     "annotate_current_span",
     "current_span",
+    "link_span_current",
+    "link_spans",
     "span",
+    "span_links",
     "span_of",
     "with_span",
 ]

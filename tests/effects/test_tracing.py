@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pytest
 
@@ -20,7 +20,16 @@ from effects import (
     Tracer,
     gen,
 )
-from effects.tracing import RecordingTracer, Span, SpanKind
+from effects.tracing import (
+    RecordingTracer,
+    Span,
+    SpanKind,
+    SpanLink,
+    link_span_current,
+    link_spans,
+    span_links,
+    with_span,
+)
 
 
 class Oops(TaggedError):
@@ -170,6 +179,7 @@ def test_spans_are_a_tracer_service_to_replace() -> None:
             attributes: Mapping[str, object],
             start: float,
             kind: SpanKind,
+            links: Sequence[SpanLink],
         ) -> Span:
             started.append(name)
             return Span(name, parent, start, attributes, kind)
@@ -198,3 +208,57 @@ def test_a_managed_runtime_can_provide_the_tracer() -> None:
         runtime.run_sync(effects.succeed(1).with_span("one"))
         runtime.run_sync(effects.succeed(2).with_span("two"))
     assert [s.name for s in tracer.spans] == ["one", "two"]
+
+
+def test_a_span_is_linked_to_the_spans_given_as_links() -> None:
+    """`withSpan(name, { links })`: the span records its links, each to a span with the
+    link's attributes; a link is no parent (the span stays in its own trace)."""
+
+    @gen
+    def program():
+        cause = yield from effects.current_span().with_span("cause")
+        link = SpanLink(cause, {"why": "commit"})
+        yield from effects.succeed(1).pipe(with_span("effect", root=True, links=[link]))
+
+    tracer = traced(program())
+    cause, effect = tracer.named("cause"), tracer.named("effect")
+    assert effect.links == [SpanLink(cause, {"why": "commit"})]
+    assert effect.parent is None and effect.trace_id != cause.trace_id
+    assert cause.links == []
+
+
+def test_link_spans_links_every_span_of_an_effect() -> None:
+    """`Effect.linkSpans(span, attributes)`: every span started inside the effect, nested
+    ones too, gets the link, before the links its own `withSpan` gives; spans outside do
+    not; `Effect.spanLinks` reads them."""
+    tracer = RecordingTracer()
+    other = Span("batch", None, 0.0)
+
+    @gen
+    def program():
+        inside = yield from span_links()
+        yield from effects.succeed(1).pipe(with_span("inner", links=[SpanLink(other)]))
+        return inside
+
+    linked = program().with_span("outer").pipe(link_spans(other, {"n": 1}))
+    whole = linked.then(effects.succeed(2).with_span("after"))
+    effects.run_sync(whole.provide(Tracer.layer(tracer)))
+    assert tracer.named("outer").links == [SpanLink(other, {"n": 1})]
+    assert tracer.named("inner").links == [SpanLink(other, {"n": 1}), SpanLink(other)]
+    assert tracer.named("after").links == []
+    assert effects.run_sync(program().pipe(link_spans(other))) == (SpanLink(other),)
+
+
+def test_link_span_current_links_the_current_span() -> None:
+    """`Effect.linkSpanCurrent`: a span, or a list of links, added to the current span's
+    links; outside any span it does nothing."""
+    first, second = Span("a", None, 0.0), Span("b", None, 0.0)
+
+    @gen
+    def program():
+        yield from link_span_current(first, {"k": "v"})
+        yield from link_span_current([SpanLink(second)])
+
+    tracer = traced(program().with_span("op"))
+    assert tracer.named("op").links == [SpanLink(first, {"k": "v"}), SpanLink(second)]
+    assert effects.run_sync(program()) is None
