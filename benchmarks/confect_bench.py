@@ -8,6 +8,9 @@ Rows (best of a few repeats, µs per call, same run):
   per-call layer; vs the same handler under a prebuilt effects layer, and plain Python.
 - ConfectTest round trip: `t.mutation(insert)` then `t.query(get)`; vs the same insert and
   get straight on the in-memory engine (a transaction, no functions, no validation).
+- query call, per-call spans: a deployment's `query(get)` with no tracer (its span costs a
+  fiber read), vs the same call under a tracer recording every call's span and under
+  OpenTelemetry's SDK tracer (no exporter: the span's own cost).
 
     python benchmarks/confect_bench.py [--quick]
 """
@@ -40,7 +43,8 @@ from confect import (
 from confect.runtime.deployment import Backend
 from confect.runtime.layers import as_layer, query_service_map
 from confect.testing import ConfectTest
-from effects import Layer, Tag, gen
+from effects import Layer, Tag, Tracer, gen
+from effects.tracing import RecordingTracer, TracerService
 
 QUICK = "--quick" in sys.argv
 N = 5_000 if QUICK else 20_000
@@ -144,6 +148,8 @@ def main() -> None:
         "ConfectTest": per_call_us(harness_round_trip, n_trip),
     }
 
+    rows["query call, per-call spans"] = traced_query_rows()
+
     print(f"confect per-call benchmark · Python {platform.python_version()} · µs per call")
     for name, figures in rows.items():
         base = next(iter(figures.values()))
@@ -156,6 +162,33 @@ def main() -> None:
         json.dumps({"python": platform.python_version(), "quick": QUICK, "us": rows}, indent=2)
     )
     print(f"\nwrote {out}")
+
+
+def traced_query_rows() -> dict[str, float]:
+    """A query call through a deployment, untraced and under each tracer."""
+    tracers: dict[str, TracerService | None] = {"no tracer": None, "recording tracer": None}
+    recording = RecordingTracer()
+    tracers["recording tracer"] = recording
+    try:
+        from opentelemetry.sdk.trace import TracerProvider
+
+        from effects.otel import OtelTracer
+
+        tracers["OpenTelemetry SDK tracer"] = OtelTracer(TracerProvider().get_tracer("bench"))
+    except ImportError:  # without the otel extra: that row is left out
+        pass
+    figures: dict[str, float] = {}
+    for label, tracer in tracers.items():
+        backend = Backend(APP, services={} if tracer is None else {Tracer: tracer})
+        id_ = effects.run_sync(backend.mutation(insert_item, {"n": 1.0})).value
+        call = backend.query(get_item, {"id": id_})
+
+        def run(call: effects.Effect[Any, Any] = call) -> Any:
+            recording.spans.clear()  # keeps what the recorder holds small
+            return effects.run_sync(call)
+
+        figures[label] = per_call_us(run)
+    return figures
 
 
 if __name__ == "__main__":
