@@ -253,7 +253,7 @@ class with_span:
     of the current one, or of `parent` if given, or of none if `root`; it is linked to
     `links` (after those `link_spans` gives every span of the effect). A layer is built in
     its span, which lasts as long as the layer's scope: it ends, with the scope's exit, when
-    the effect the layer is provided to ends (then `on_end`, if given, runs)."""
+    the effect the layer is provided to ends (then `on_end`, a layer's only, runs)."""
 
     __slots__ = ("attributes", "kind", "links", "name", "on_end", "parent", "root")
 
