@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from confect.cli._common import console
+from effects.otel import OtelTracer
 from effects.tracing import TracerService
 
 MISSING_EXTRA = "--otel needs OpenTelemetry's SDK and OTLP exporter: pip install 'confect-py[otel]'"
@@ -28,14 +29,12 @@ class OtlpExport:
 
 def otlp_export() -> OtlpExport:
     """Spans exported in batches over OTLP/HTTP, where the environment says; exits with a
-    message naming the extra to install if it is not."""
+    message naming the extra to install when that is missing."""
     try:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
-
-        from effects.otel import OtelTracer
     except ImportError:
         console.print(f"[red]error:[/red] {escape(MISSING_EXTRA)}")
         raise typer.Exit(1) from None
