@@ -16,6 +16,9 @@ Rows (best of a few repeats, µs per call, same run):
   calls on the same data; Confect TS is reported missing if it cannot be installed or run.
   The same functions on Convex alone under convex-test (no Confect, no Effect) are shown as
   context: what the harness itself costs.
+- query call, per-call spans: a deployment's `query(get)` with no tracer (its span costs a
+  fiber read), vs the same call under a tracer recording every call's span and under
+  OpenTelemetry's SDK tracer (no exporter: the span's own cost).
 
     python benchmarks/confect_bench.py [--quick]
 """
@@ -49,7 +52,8 @@ from confect import (
 from confect.runtime.deployment import Backend
 from confect.runtime.layers import as_layer, query_service_map
 from confect.testing import ConfectTest
-from effects import Layer, Tag, gen
+from effects import Layer, Tag, Tracer, gen
+from effects.tracing import RecordingTracer, TracerService
 
 QUICK = "--quick" in sys.argv
 N = 5_000 if QUICK else 20_000
@@ -221,6 +225,8 @@ def main() -> None:
         "ConfectTest": per_call_us(harness_round_trip, n_trip),
     }
 
+    rows["query call, per-call spans"] = traced_query_rows()
+
     print(f"confect per-call benchmark · Python {platform.python_version()} · µs per call")
     for name, figures in rows.items():
         base = next(iter(figures.values()))
@@ -234,6 +240,33 @@ def main() -> None:
     results = {"python": platform.python_version(), "quick": QUICK, "us": rows, "vs_confect_ts": vs}
     out.write_text(json.dumps(results, indent=2))
     print(f"\nwrote {out}")
+
+
+def traced_query_rows() -> dict[str, float]:
+    """A query call through a deployment, untraced and under each tracer."""
+    tracers: dict[str, TracerService | None] = {"no tracer": None, "recording tracer": None}
+    recording = RecordingTracer()
+    tracers["recording tracer"] = recording
+    try:
+        from opentelemetry.sdk.trace import TracerProvider
+
+        from effects.otel import OtelTracer
+
+        tracers["OpenTelemetry SDK tracer"] = OtelTracer(TracerProvider().get_tracer("bench"))
+    except ImportError:  # without the otel extra: that row is left out
+        pass
+    figures: dict[str, float] = {}
+    for label, tracer in tracers.items():
+        backend = Backend(APP, services={} if tracer is None else {Tracer: tracer})
+        id_ = effects.run_sync(backend.mutation(insert_item, {"n": 1.0})).value
+        call = backend.query(get_item, {"id": id_})
+
+        def run(call: effects.Effect[Any, Any] = call) -> Any:
+            recording.spans.clear()  # keeps what the recorder holds small
+            return effects.run_sync(call)
+
+        figures[label] = per_call_us(run)
+    return figures
 
 
 if __name__ == "__main__":

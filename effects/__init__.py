@@ -106,7 +106,16 @@ from effects.scope import Scope, ScopeService, acquire_release, add_finalizer, s
 from effects.service import Service
 from effects.synchronization import Latch, Semaphore
 from effects.synchronized_ref import SynchronizedRef
-from effects.tracing import Span, Tracer, annotate_current_span, current_span, with_span
+from effects.tracing import (
+    Span,
+    SpanLink,
+    Tracer,
+    annotate_current_span,
+    current_span,
+    link_span_current,
+    link_spans,
+    with_span,
+)
 
 __all__ = [
     "AsyncInSyncError",
@@ -149,6 +158,7 @@ __all__ = [
     "Semaphore",
     "Service",
     "Span",
+    "SpanLink",
     "SynchronizedRef",
     "Tag",
     "TaggedError",
@@ -182,6 +192,8 @@ __all__ = [
     "gen",
     "interrupt",
     "interruptible",
+    "link_span_current",
+    "link_spans",
     "log",
     "log_debug",
     "log_error",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Generic, Never, TypeVar, cast, overload
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Never, TypeVar, cast, overload
 
 from typing_extensions import TypeVar as DefaultTypeVar
 
@@ -14,6 +14,9 @@ from effects.context import Context, Tag
 from effects.effect import Canceler, Effect, Resume, async_, fail_cause, never, succeed, suspend
 from effects.exit import Exit, Failure, Success
 from effects.scope import Scope, ScopeService, scoped
+
+if TYPE_CHECKING:
+    from effects.tracing import ParentSpan, Span, SpanEnd, SpanKind, SpanLink
 
 ROut = DefaultTypeVar("ROut", covariant=True, default=Any)
 E = DefaultTypeVar("E", covariant=True, default=Never)
@@ -72,6 +75,31 @@ class Layer(Generic[ROut, E, RIn]):
             lambda memo, scope: effect.provide_service(Scope, scope).map(
                 lambda service: {tag: service}
             )
+        )
+
+    @staticmethod
+    def span(
+        name: str,
+        *,
+        attributes: Mapping[str, object] | None = None,
+        kind: SpanKind = "internal",
+        parent: Span | None = None,
+        root: bool = False,
+        links: Sequence[SpanLink] = (),
+        on_end: SpanEnd | None = None,
+    ) -> Layer[ParentSpan]:
+        """A span over the layer's scope, the current span of the effects the layer is
+        provided to (Effect's `Layer.span`): see `effects.tracing.layer_span`."""
+        from effects.tracing import layer_span
+
+        return layer_span(
+            name,
+            attributes=attributes,
+            kind=kind,
+            parent=parent,
+            root=root,
+            links=links,
+            on_end=on_end,
         )
 
     @staticmethod

@@ -9,7 +9,8 @@ import OpenTelemetry, building the layer does.
 Each `with_span` becomes an OpenTelemetry span: the child of the effect's current span,
 or, outside any, of the OpenTelemetry context current where it starts. Times are the
 `Clock`'s; attribute values that OpenTelemetry does not take are given as text; an error
-ends a span with status ERROR and the exception recorded.
+ends a span with status ERROR and the exception recorded. A span's links (`SpanLink`) are
+OpenTelemetry links to the linked spans' contexts.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from effects.exit import Exit, Failure
 from effects.layer import Layer
-from effects.tracing import Span, SpanKind, Tracer
+from effects.tracing import Span, SpanKind, SpanLink, Tracer
 
 if TYPE_CHECKING:
+    from opentelemetry.trace import Link, TracerProvider
     from opentelemetry.trace import Span as OtelSpanApi
     from opentelemetry.trace import SpanKind as OtelSpanKind
     from opentelemetry.trace import Tracer as OtelTracerApi
-    from opentelemetry.trace import TracerProvider
     from opentelemetry.util.types import AttributeValue
 
 
@@ -53,6 +54,7 @@ class OtelTracer:
         attributes: Mapping[str, object],
         start: float,
         kind: SpanKind,
+        links: Sequence[SpanLink],
     ) -> Span:
         from opentelemetry import trace
 
@@ -61,7 +63,8 @@ class OtelTracer:
             name,
             context=context,
             kind=_kind(kind),
-            attributes={key: _attribute(value) for key, value in attributes.items()},
+            attributes=_attributes(attributes),
+            links=[_link(link) for link in links],
             start_time=_nanos(start),
         )
         ids = otel.get_span_context()
@@ -74,6 +77,7 @@ class OtelTracer:
             f"{ids.trace_id:032x}",
             f"{ids.span_id:016x}",
             otel,
+            links,
         )
 
 
@@ -100,8 +104,9 @@ class OtelSpan(Span):
         trace_id: str,
         span_id: str,
         otel: OtelSpanApi,
+        links: Sequence[SpanLink] = (),
     ) -> None:
-        super().__init__(name, parent, start, attributes, kind, trace_id, span_id)
+        super().__init__(name, parent, start, attributes, kind, trace_id, span_id, links)
         self.otel = otel
 
     def set_attribute(self, key: str, value: object) -> None:
@@ -110,9 +115,13 @@ class OtelSpan(Span):
 
     def add_event(self, name: str, time: float, attributes: Mapping[str, object]) -> None:
         super().add_event(name, time, attributes)
-        self.otel.add_event(
-            name, {key: _attribute(value) for key, value in attributes.items()}, _nanos(time)
-        )
+        self.otel.add_event(name, _attributes(attributes), _nanos(time))
+
+    def add_links(self, links: Sequence[SpanLink]) -> None:
+        super().add_links(links)
+        for link in links:
+            otel = _link(link)
+            self.otel.add_link(otel.context, otel.attributes)
 
     def finish(self, end: float, exit_: Exit[Any, Any]) -> None:
         from opentelemetry.trace import Status, StatusCode
@@ -144,6 +153,24 @@ class _ExternalSpan(OtelSpan):
 
 def _nanos(seconds: float) -> int:
     return round(seconds * 1_000_000_000)
+
+
+def _link(link: SpanLink) -> Link:
+    """An OpenTelemetry link to `link.span`: its own context if it is an OpenTelemetry span,
+    else one made of its ids (a span of another tracer, or one from elsewhere)."""
+    from opentelemetry.trace import Link, SpanContext, TraceFlags
+
+    span = link.span
+    if isinstance(span, OtelSpan):
+        context = span.otel.get_span_context()
+    else:
+        ids = int(span.trace_id, 16), int(span.span_id, 16)
+        context = SpanContext(*ids, is_remote=False, trace_flags=TraceFlags(TraceFlags.SAMPLED))
+    return Link(context, _attributes(link.attributes))
+
+
+def _attributes(attributes: Mapping[str, object]) -> dict[str, AttributeValue]:
+    return {key: _attribute(value) for key, value in attributes.items()}
 
 
 def _attribute(value: object) -> AttributeValue:

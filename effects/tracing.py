@@ -2,7 +2,9 @@
 
 `with_span(name)` runs an effect in a new span of the `Tracer` in force. The span is the
 child of the fiber's current span, which a forked fiber inherits (a FiberRef), so spans
-nest across `yield from`, forks and layer builds. It records its start and end (`Clock`
+nest across `yield from`, forks and layer builds. `Layer.span(name)` (`layer_span`) is a
+span over a layer's scope that the effects it is provided to run in (a `ParentSpan`
+service), and `with_span(name)(layer)` builds a layer in a span over its scope. It records its start and end (`Clock`
 time), attributes, events (each entry logged in it) and how it ended: "ok", or "error"
 with the cause's report.
 
@@ -13,14 +15,14 @@ provide a `RecordingTracer` (tests), or `effects.otel.layer(...)` (OpenTelemetry
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
 
 from effects._internal.core import Effect, succeed
-from effects._internal.primitives import with_fiber
+from effects._internal.primitives import uninterruptible, with_fiber
 from effects.clock import Clock, ClockService
-from effects.context import Reference
+from effects.context import Reference, Tag
 from effects.effect import fail, sync
 from effects.errors import NoSuchElementError
 from effects.exit import Exit, Failure
@@ -49,9 +51,18 @@ class SpanEvent:
     attributes: Mapping[str, object]
 
 
+@dataclass(frozen=True, slots=True)
+class SpanLink:
+    """A link from a span to `span`, one it does not descend from but relates to (what
+    caused it, a batch it handles), with the link's own `attributes` (Effect's `SpanLink`)."""
+
+    span: Span
+    attributes: Mapping[str, object] = field(default_factory=dict[str, object])
+
+
 class Span:
     """A span (Effect's `Span`): its name, parent, ids, kind, start and end times, its
-    attributes and events, and its status once ended ("ok", or "error" with `error`, the
+    attributes, events and links, and its status once ended ("ok", or "error" with `error`, the
     cause's report; an interruption alone ends it "ok" with the attribute
     `status.interrupted`, as Effect's OpenTelemetry tracer does). A tracer may subclass it
     to forward what happens to the span elsewhere."""
@@ -63,6 +74,7 @@ class Span:
         "events",
         "exit",
         "kind",
+        "links",
         "name",
         "parent",
         "span_id",
@@ -80,6 +92,7 @@ class Span:
         kind: SpanKind = "internal",
         trace_id: str | None = None,
         span_id: str | None = None,
+        links: Sequence[SpanLink] = (),
     ) -> None:
         self.name = name
         self.parent = parent
@@ -87,6 +100,7 @@ class Span:
         self.kind: SpanKind = kind
         self.attributes: dict[str, object] = dict(attributes or {})
         self.events: list[SpanEvent] = []
+        self.links: list[SpanLink] = list(links)
         self.trace_id = trace_id or (
             parent.trace_id if parent else f"{random.getrandbits(128):032x}"
         )
@@ -103,6 +117,10 @@ class Span:
     def add_event(self, name: str, time: float, attributes: Mapping[str, object]) -> None:
         """Record an event at `time` (Effect's `span.event`)."""
         self.events.append(SpanEvent(name, time, attributes))
+
+    def add_links(self, links: Sequence[SpanLink]) -> None:
+        """Link the span to more spans (Effect's `span.addLinks`)."""
+        self.links.extend(links)
 
     def finish(self, end: float, exit_: Exit[Any, Any]) -> None:
         """End the span at `end` with how its effect ended (Effect's `span.end`)."""
@@ -131,6 +149,7 @@ class TracerService(Protocol):
         attributes: Mapping[str, object],
         start: float,
         kind: SpanKind,
+        links: Sequence[SpanLink],
     ) -> Span: ...
 
 
@@ -146,8 +165,9 @@ class NoopTracer:
         attributes: Mapping[str, object],
         start: float,
         kind: SpanKind,
+        links: Sequence[SpanLink],
     ) -> Span:
-        return Span(name, parent, start, attributes, kind)
+        return Span(name, parent, start, attributes, kind, links=links)
 
 
 _NOOP = NoopTracer()
@@ -169,8 +189,9 @@ class RecordingTracer:
         attributes: Mapping[str, object],
         start: float,
         kind: SpanKind,
+        links: Sequence[SpanLink],
     ) -> Span:
-        span = Span(name, parent, start, attributes, kind)
+        span = Span(name, parent, start, attributes, kind, links=links)
         self.spans.append(span)
         return span
 
@@ -191,21 +212,50 @@ class Tracer(Reference["Tracer", TracerService], default=_NOOP):
 CURRENT_SPAN: FiberRef[Span | None] = FiberRef(None)
 """The span the fiber runs in, the parent of the next one it starts."""
 
+CURRENT_SPAN_LINKS: FiberRef[tuple[SpanLink, ...]] = FiberRef(())
+"""The links every span the fiber starts gets (see `link_spans`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProvidedSpan:
+    """What `Layer.span` provides: its `span`, and the fiber's own span (`CURRENT_SPAN`)
+    where the layer was built, `under`."""
+
+    span: Span
+    under: Span | None
+
+
+class ParentSpan(Tag["ParentSpan", ProvidedSpan]):
+    """The span a layer (`Layer.span`) gives the effects it is provided to as their current
+    span (Effect's `Tracer.ParentSpan`)."""
+
 
 def span_of(fiber: FiberRuntime[Any, Any]) -> Span | None:
-    """Low-level: the span `fiber` runs in."""
+    """Low-level: the span `fiber` runs in: the innermost of its own (`with_span`) and the
+    one a layer gave it (`ParentSpan`): that one unless the fiber started a span of its
+    own since it was given."""
     refs = fiber.fiber_refs
-    return None if refs is None else refs.get(CURRENT_SPAN)
+    own = None if refs is None else refs.get(CURRENT_SPAN)
+    given: ProvidedSpan | None = fiber.context.get(ParentSpan, None)
+    if given is not None and (own is None or own is given.under):
+        return given.span
+    return own
+
+
+SpanEnd = Callable[[Span, Exit[Any, Any]], Effect[None]]
+"""Run as a scoped span ends, with the span and the scope's exit (Effect's `onEnd`)."""
 
 
 class with_span:
     """Run an effect, or build a layer, in a new span named `name` (Effect's
     `Effect.withSpan` / `Layer.withSpan`): `eff.pipe(with_span("load", attributes={...}))`,
     `with_span("db")(layer)`, or the method `eff.with_span("load")`. The span is a child
-    of the current one, or of `parent` if given, or of none if `root`; a layer's span lasts
-    while the layer is built."""
+    of the current one, or of `parent` if given, or of none if `root`; it is linked to
+    `links` (after those `link_spans` gives every span of the effect). A layer is built in
+    its span, which lasts as long as the layer's scope: it ends, with the scope's exit, when
+    the effect the layer is provided to ends (then `on_end`, a layer's only, runs)."""
 
-    __slots__ = ("attributes", "kind", "name", "parent", "root")
+    __slots__ = ("attributes", "kind", "links", "name", "on_end", "parent", "root")
 
     def __init__(
         self,
@@ -215,12 +265,16 @@ class with_span:
         kind: SpanKind = "internal",
         parent: Span | None = None,
         root: bool = False,
+        links: Sequence[SpanLink] = (),
+        on_end: SpanEnd | None = None,
     ) -> None:
         self.name = name
         self.parent = parent
         self.attributes: Mapping[str, object] = attributes or {}
         self.kind: SpanKind = kind
         self.root = root
+        self.links = tuple(links)
+        self.on_end = on_end
 
     @overload
     def __call__(self, target: Effect[A, E, R]) -> Effect[A, E, R]: ...
@@ -228,13 +282,104 @@ class with_span:
     def __call__(self, target: Layer[RO, E, R]) -> Layer[RO, E, R]: ...
     def __call__(self, target: Effect[Any, Any, Any] | Layer[Any, Any, Any]) -> Any:
         if isinstance(target, Effect):
-            return span(target, self.name, self.attributes, self.kind, self.parent, self.root)
+            return span(
+                target, self.name, self.attributes, self.kind, self.parent, self.root, self.links
+            )
         layer = target
 
         def build(memo: Memo, scope: ScopeService) -> Effect[Services, Any, Any]:
-            return self(layer.build_in(memo, scope))
+            def in_span(started: Span | None) -> Effect[Services, Any, Any]:
+                built = layer.build_in(memo, scope)
+                return built if started is None else CURRENT_SPAN.locally(started, built)
+
+            return self.scoped(scope).flat_map(in_span)
 
         return Layer(build)
+
+    def scoped(self, scope: ScopeService) -> Effect[Span | None]:
+        """Low-level: start the span now, to end when `scope` closes (Effect's
+        `makeSpanScoped`); None under the default tracer."""
+
+        def go(fiber: FiberRuntime[Any, Any]) -> Effect[Span | None]:
+            tracer: TracerService = fiber.context.get(Tracer, _NOOP)
+            if tracer is _NOOP:
+                return succeed(None)
+            begun, clock = _start(
+                fiber,
+                tracer,
+                self.name,
+                self.attributes,
+                self.kind,
+                self.parent,
+                self.root,
+                self.links,
+            )
+            on_end = self.on_end
+
+            def end(exit_: Exit[Any, Any]) -> Effect[None]:
+                begun.finish(clock.now(), exit_)
+                return succeed(None) if on_end is None else on_end(begun, exit_)
+
+            return scope.add_finalizer(end).as_(begun)
+
+        return uninterruptible(with_fiber(go))
+
+
+def layer_span(
+    name: str,
+    *,
+    attributes: Mapping[str, object] | None = None,
+    kind: SpanKind = "internal",
+    parent: Span | None = None,
+    root: bool = False,
+    links: Sequence[SpanLink] = (),
+    on_end: SpanEnd | None = None,
+) -> Layer[ParentSpan]:
+    """A layer whose span is the current span of the effects it is provided to (their
+    spans are its children), from when the layer is built until its scope closes, with the
+    scope's exit (Effect's `Layer.span`); `Layer.span(...)` is this."""
+    options = with_span(
+        name,
+        attributes=attributes,
+        kind=kind,
+        parent=parent,
+        root=root,
+        links=links,
+        on_end=on_end,
+    )
+
+    def build(memo: Memo, scope: ScopeService) -> Effect[Services, Any, Any]:
+        def provided(fiber: FiberRuntime[Any, Any]) -> Effect[Services]:
+            refs = fiber.fiber_refs
+            under = None if refs is None else refs.get(CURRENT_SPAN)
+            return options.scoped(scope).map(
+                lambda started: (
+                    {} if started is None else {ParentSpan: ProvidedSpan(started, under)}
+                )
+            )
+
+        return with_fiber(provided)
+
+    return Layer(build)
+
+
+def _start(
+    fiber: FiberRuntime[Any, Any],
+    tracer: TracerService,
+    name: str,
+    attributes: Mapping[str, object],
+    kind: SpanKind,
+    parent: Span | None,
+    root: bool,
+    links: Sequence[SpanLink],
+) -> tuple[Span, ClockService]:
+    """A new span of `tracer` (the fiber's) and the clock that times it."""
+    clock: ClockService = fiber.context.get(Clock, Clock.default)
+    outer = parent or (None if root else span_of(fiber))
+    refs = fiber.fiber_refs
+    inherited = () if refs is None else refs.get(CURRENT_SPAN_LINKS, ())
+    every = (*inherited, *links) if inherited else links
+    return tracer.span(name, outer, attributes, clock.now(), kind, every), clock
 
 
 def span(
@@ -244,19 +389,17 @@ def span(
     kind: SpanKind = "internal",
     parent: Span | None = None,
     root: bool = False,
+    links: Sequence[SpanLink] = (),
 ) -> Effect[A, E, R]:
     """`effect` in a new span: what `with_span(name, ...)(effect)` is."""
 
     def go(fiber: FiberRuntime[Any, Any]) -> Effect[A, E, R]:
-        context = fiber.context
-        tracer: TracerService = context.get(Tracer, _NOOP)
+        tracer: TracerService = fiber.context.get(Tracer, _NOOP)
         if tracer is _NOOP:
             return effect
-        clock: ClockService = context.get(Clock, Clock.default)
-        outer = parent or (None if root else span_of(fiber))
-        started = tracer.span(name, outer, attributes or {}, clock.now(), kind)
-        return CURRENT_SPAN.locally(started, effect).on_exit(
-            lambda exit_: sync(lambda: started.finish(clock.now(), exit_))
+        begun, clock = _start(fiber, tracer, name, attributes or {}, kind, parent, root, links)
+        return CURRENT_SPAN.locally(begun, effect).on_exit(
+            lambda exit_: sync(lambda: begun.finish(clock.now(), exit_))
         )
 
     return with_fiber(go)
@@ -281,6 +424,47 @@ def annotate_current_span(key: str | Mapping[str, object], value: object = None,
     return with_fiber(go)
 
 
+class link_spans:
+    """Link every span started inside an effect to `span`, with the link's `attributes`
+    (Effect's `Effect.linkSpans`): `eff.pipe(link_spans(cause))`."""
+
+    __slots__ = ("link",)
+
+    def __init__(self, span: Span, attributes: Mapping[str, object] | None = None) -> None:
+        self.link = SpanLink(span, attributes or {})
+
+    def __call__(self, effect: Effect[A, E, R]) -> Effect[A, E, R]:
+        link = self.link
+        return CURRENT_SPAN_LINKS.locally_with(lambda links: (*links, link), effect)
+
+
+@overload
+def link_span_current(
+    span: Span, attributes: Mapping[str, object] | None = None, /
+) -> Effect[None]: ...
+@overload
+def link_span_current(links: Sequence[SpanLink], /) -> Effect[None]: ...
+def link_span_current(
+    target: Span | Sequence[SpanLink], attributes: Mapping[str, object] | None = None, /
+) -> Effect[None]:
+    """Link the current span, if there is one, to a span (with the link's `attributes`) or
+    to each of `links` (Effect's `Effect.linkSpanCurrent`)."""
+    added = [SpanLink(target, attributes or {})] if isinstance(target, Span) else list(target)
+
+    def go(fiber: FiberRuntime[Any, Any]) -> Effect[None]:
+        span = span_of(fiber)
+        if span is not None:
+            span.add_links(added)
+        return succeed(None)
+
+    return with_fiber(go)
+
+
+def span_links() -> Effect[tuple[SpanLink, ...]]:
+    """The links `link_spans` gives the spans the fiber starts (Effect's `Effect.spanLinks`)."""
+    return CURRENT_SPAN_LINKS.get
+
+
 def current_span() -> Effect[Span, NoSuchElementError]:
     """The current span; fails with `NoSuchElementError` outside any (Effect's
     `Effect.currentSpan`)."""
@@ -296,17 +480,26 @@ def current_span() -> Effect[Span, NoSuchElementError]:
 
 __all__ = [
     "CURRENT_SPAN",
+    "CURRENT_SPAN_LINKS",
     "NoopTracer",
+    "ParentSpan",
+    "ProvidedSpan",
     "RecordingTracer",
     "Span",
+    "SpanEnd",
     "SpanEvent",
     "SpanKind",
+    "SpanLink",
     "SpanStatus",
     "Tracer",
     "TracerService",
     "annotate_current_span",
     "current_span",
+    "layer_span",
+    "link_span_current",
+    "link_spans",
     "span",
+    "span_links",
     "span_of",
     "with_span",
 ]

@@ -25,6 +25,7 @@ from confect.app.dev_auth import DevIssuer
 from confect.app.registry import App, load_app
 from confect.cli._common import AppArg, EngineOpt, console, open_app, open_engine, reported
 from confect.cli._log_format import JsonLines, LogFormat
+from confect.cli._otel import otlp_export
 from confect.engine.interface import Engine
 from confect.engine.sql.postgres import PostgresEngine
 from confect.engine.sql.sqlite import SqliteEngine
@@ -33,6 +34,7 @@ from confect.runtime.deployment import Deployment
 from confect.server.asgi import Server, create_app, create_site_app
 from confect.server.jwks import JWKS_PATH, serving_jwks
 from confect.server.limits import ConnectionLimits, protocols
+from effects.tracing import Tracer
 
 _LIMITS = ConnectionLimits()  # the defaults of serve's limit options
 
@@ -72,6 +74,14 @@ DevAuthOpt = Annotated[
     typer.Option(
         help="Trust the app's development issuer (`confect token`) as `confect dev` does; "
         "for trying out, never for a deployment people use."
+    ),
+]
+OtelOpt = Annotated[
+    bool,
+    typer.Option(
+        help="Export each call's span over OTLP/HTTP, to where OpenTelemetry's environment "
+        "variables say (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ...); needs "
+        "confect-py[otel]."
     ),
 ]
 ShutdownGraceOpt = Annotated[
@@ -121,6 +131,7 @@ def dev(
     fd: FdOpt = None,
     site_fd: SiteFdOpt = None,
     log_format: LogFormatOpt = LogFormat.TEXT,
+    otel: OtelOpt = False,
 ) -> None:
     """Serve the app for development: SQLite data in APP/.confect/ (or the engine given),
     functions reloaded when files change (connections stay open), APP/_generated/ written
@@ -139,6 +150,7 @@ def dev(
         site=site,
         log_format=log_format,
         dev_auth=True,
+        otel=otel,
     )
 
 
@@ -159,6 +171,7 @@ def serve(
     max_connections_per_address: MaxConnectionsPerAddressOpt = _LIMITS.per_address,
     max_connections: MaxConnectionsOpt = None,
     dev_auth: DevAuthOpt = False,
+    otel: OtelOpt = False,
 ) -> None:
     """Serve the app (no reloading)."""
     try:
@@ -185,6 +198,7 @@ def serve(
         limits=limits,
         site=_Site(site_port, site_fd),
         dev_auth=dev_auth,
+        otel=otel,
     )
 
 
@@ -218,7 +232,9 @@ def _serve(
     site: _Site = _Site(0),
     log_format: LogFormat = LogFormat.TEXT,
     dev_auth: bool = False,
+    otel: bool = False,
 ) -> None:
+    export = otlp_export() if otel else None  # first: without the extra, nothing opens
     _configure_logging(log_calls, log_format)
     load = codegen.load_generating if watch else load_app
     with reported():
@@ -237,8 +253,14 @@ def _serve(
         if isinstance(engine, SqliteEngine):
             data = engine.directory
         site_url = _site_url(host, site) if site.served else None  # else under base_url
+        services = {} if export is None else {Tracer: export.tracer}
         backend = Deployment.open(
-            app, engine, group_commit=True, base_url=base_url, site_url=site_url
+            app,
+            engine,
+            group_commit=True,
+            base_url=base_url,
+            site_url=site_url,
+            services=services,
         )
         server = Server(backend, admin_key=_admin_key(engine, data), shutdown_grace=shutdown_grace)
     http, ws = protocols(limits or ConnectionLimits())
@@ -246,7 +268,13 @@ def _serve(
     background = (_reloading(app_path, server, load),) if watch else ()
     if site_server is not None:
         background += (lambda: site_server.serve(sockets=site.sockets()),)
-    asgi = create_app(server, on_shutdown=engine.close, background=background)
+
+    def shut_down() -> None:
+        engine.close()
+        if export is not None:
+            export.shutdown()  # sends the spans still queued
+
+    asgi = create_app(server, on_shutdown=shut_down, background=background)
     if issuer is not None:
         asgi = serving_jwks(asgi, issuer)
     where = f"PostgreSQL schema {engine.schema}" if isinstance(engine, PostgresEngine) else data

@@ -38,11 +38,13 @@ from confect.runtime.transaction import Transaction
 from confect.runtime.user_code import Inline, UserCode, in_worker_thread
 from confect.services.file_store import StorageFiles
 from effects import Effect, Layer
+from effects.tracing import Span
 
 DEFAULT_BASE_URL = "http://127.0.0.1:3210"
 
-CommitListener = Callable[[int, list[Write]], None]
-"""Told of each commit: its ts and its writes."""
+CommitListener = Callable[[int, list[Write], Span | None], None]
+"""Told of each commit: its ts, its writes and the span of the call that made it (None: not
+traced, not made by a call, or another process's)."""
 
 
 @attrs.frozen
@@ -257,20 +259,21 @@ class Deployment:
             return self._committer.commit(begin_ts, reads, writes)
         return effects.sync(lambda: self.engine.commit(begin_ts, reads, writes))
 
-    def committed(self, ts: int, writes: list[Write]) -> None:
-        """Commit `ts` of this process made `writes`: collect blobs, tell the listeners."""
+    def committed(self, ts: int, writes: list[Write], cause: Span | None) -> None:
+        """Commit `ts` of this process made `writes` (in the call whose span is `cause`, if
+        traced): collect blobs, tell the listeners."""
         if not writes:
             return
         self._blobs.committed(ts, writes)
         loop = self.listener_loop
         if loop is not None and in_worker_thread():
-            loop.call_soon_threadsafe(self._tell_listeners, ts, writes)
+            loop.call_soon_threadsafe(self._tell_listeners, ts, writes, cause)
         else:
-            self._tell_listeners(ts, writes)
+            self._tell_listeners(ts, writes, cause)
 
-    def _tell_listeners(self, ts: int, writes: list[Write]) -> None:
+    def _tell_listeners(self, ts: int, writes: list[Write], cause: Span | None) -> None:
         for listener in self.commit_listeners:
-            listener(ts, writes)
+            listener(ts, writes, cause)
 
     # --- for a server --------------------------------------------------------------------------
 
@@ -297,7 +300,7 @@ class Deployment:
         if not commits:
             on_missed()
         for commit in commits:
-            self._tell_listeners(commit.ts, list(commit.writes))
+            self._tell_listeners(commit.ts, list(commit.writes), None)
 
     @property
     def shared_between_processes(self) -> bool:

@@ -13,7 +13,9 @@ too, off the loop; that is no conflict and does not count.
 
 Each call of a function is a span of the `Tracer` (see `effects.tracing`) named by its kind
 and path ("query app:list"), with its retries as the attribute "confect.retries"; calls its
-runners make are child spans of their caller's.
+runners make are child spans of their caller's. A subscribed query run again (`Rerun`) has
+the attribute "confect.rerun" and a link to the span of the call whose commit changed what
+it read. A commit tells the deployment's listeners the span of the call that made it.
 """
 
 from __future__ import annotations
@@ -48,7 +50,15 @@ from effects import Effect, Exit, Schedule
 from effects.clock import Clock
 from effects.logger import MinimumLogLevel
 from effects.schedule import Driver
-from effects.tracing import Span, SpanKind, Tracer, current_span, with_span
+from effects.tracing import (
+    CURRENT_SPAN,
+    Span,
+    SpanKind,
+    SpanLink,
+    Tracer,
+    current_span,
+    with_span,
+)
 
 if TYPE_CHECKING:
     from confect.runtime.deployment import Deployment
@@ -81,6 +91,22 @@ class QueryResult:
 
 
 @attrs.frozen
+class Rerun:
+    """Why a subscribed query runs again: something it read changed, in the commit at
+    `commit_ts` made by the call whose span is `cause` (either None when not known: a
+    reload, a call not traced, another process's commit)."""
+
+    cause: Span | None = None
+    commit_ts: int | None = None
+
+    def links(self) -> tuple[SpanLink, ...]:
+        """The re-run's span's links: to the causing call's span, with the commit's ts."""
+        if self.cause is None:
+            return ()
+        return (SpanLink(self.cause, {COMMIT_TS: self.commit_ts}),)
+
+
+@attrs.frozen
 class MutationResult:
     """What a transaction's body returned (a Convex value for a mutation) and its commit ts."""
 
@@ -101,6 +127,8 @@ def _run_again(
 
 
 RETRIES = "confect.retries"
+RERUN = "confect.rerun"
+COMMIT_TS = "confect.commit_ts"
 
 
 def _run_call_again(
@@ -174,15 +202,17 @@ class Executor:
         identity: UserIdentity | None = None,
         at_ts: int | None = None,
         journal: str | None = None,
+        rerun: Rerun | None = None,
     ) -> Effect[QueryResult, Any]:
         """Run a query in a fresh transaction (reading as of commit `at_ts`, if given; fails
         `TimestampTooOldError` if that is too far back), its page pinned to end where
-        `journal` (a previous run's) says; run again if a commit raced its reads."""
+        `journal` (a previous run's) says; run again if a commit raced its reads. A
+        subscription's `rerun` is traced as one."""
 
         def start() -> Effect[QueryResult, Any]:
             run = QueryRun()
             attempt = self._query_attempt(fn, args, identity, at_ts, journal, run, None, False)
-            return self._traced(self.resolve(fn, "query"), attempt, "server")
+            return self._traced(self.resolve(fn, "query"), attempt, "server", rerun)
 
         return effects.suspend(start)
 
@@ -306,9 +336,12 @@ class Executor:
                 session_requests.record(tx, request, value)
             writes = tx.writes()
 
-            def done(ts: int) -> MutationResult:
-                deployment.committed(ts, writes)
-                return MutationResult(value, ts)
+            def told(span: Span | None) -> Effect[MutationResult, Any]:
+                def done(ts: int) -> MutationResult:
+                    deployment.committed(ts, writes, span)
+                    return MutationResult(value, ts)
+
+                return committing.map(done)
 
             def conflict(error: WriteConflict) -> Effect[MutationResult, Any]:
                 return _run_call_again(
@@ -318,7 +351,7 @@ class Executor:
                 )
 
             committing = deployment.commit(tx.begin_ts, tx.reads, writes)
-            return committing.map(done).catch_tag(WriteConflict, conflict)
+            return CURRENT_SPAN.get.flat_map(told).catch_tag(WriteConflict, conflict)
 
         def moved(_: MovedOffLoop) -> Effect[MutationResult, Any]:
             return self._transact(body_of, claim, request, retries, True, lines)
@@ -402,15 +435,20 @@ class Executor:
         function: FunctionDefinition[..., Any, Any],
         effect: Effect[T, Any],
         kind: SpanKind = "internal",
+        rerun: Rerun | None = None,
     ) -> Effect[T, Any]:
-        """`effect`, a call of `function`, in a span named by its kind and path. The
-        tracer and clock among this executor's services are the span's too (else the
-        caller's, if any: a runner call's are its caller's)."""
+        """`effect`, a call of `function`, in a span named by its kind and path (marked
+        and linked to its cause if it is a `rerun`). The tracer and clock among this
+        executor's services are the span's too (else the caller's, if any: a runner
+        call's are its caller's)."""
         path = function.name
+        attributes: dict[str, object] = {"confect.function": path, "confect.kind": function.kind}
+        links: tuple[SpanLink, ...] = ()
+        if rerun is not None:
+            attributes[RERUN] = True
+            links = rerun.links()
         traced = with_span(
-            f"{function.kind} {path}",
-            attributes={"confect.function": path, "confect.kind": function.kind},
-            kind=kind,
+            f"{function.kind} {path}", attributes=attributes, kind=kind, links=links
         )(effect)
         services = self.services
         tracer = services.get(Tracer)
@@ -488,7 +526,7 @@ class Executor:
                 lambda driver: self._own_attempt(f, driver), retries, lambda: _raise(conflict)
             )
         result, ts, writes = outcome
-        self.deployment.committed(ts, writes)
+        self.deployment.committed(ts, writes, None)
         return result
 
     def _commit_once(

@@ -45,6 +45,7 @@ from confect.server.subscriptions import Subscriptions
 from confect.server.sync import TRANSITION_PART_CHARS, SyncSession, takes_chunks
 from confect.services.storage import TooManyUploadsError, served_file_headers
 from effects.exit import Failure, Success
+from effects.tracing import Span
 
 log = logging.getLogger("confect.server")
 MAX_UPLOAD_BYTES = 256 << 20
@@ -222,7 +223,7 @@ class Server:
 
     # --- the scheduler ---------------------------------------------------------------------------
 
-    def _notice_jobs(self, ts: int, writes: list[Write]) -> None:
+    def _notice_jobs(self, ts: int, writes: list[Write], cause: Span | None) -> None:
         if any(w.table in (SCHEDULED_TABLE, CRONS_TABLE) for w in writes):
             self._jobs_changed.set()
 

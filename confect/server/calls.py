@@ -34,7 +34,7 @@ from confect.model.values import Value, from_wire, to_wire
 from confect.runtime import logs
 from confect.runtime.call_log import CallRecord, failure
 from confect.runtime.deployment import Deployment
-from confect.runtime.execution import MutationResult, QueryResult
+from confect.runtime.execution import MutationResult, QueryResult, Rerun
 from confect.runtime.logs import LogLine
 from confect.runtime.session_requests import SessionRequest
 from confect.server.query_cache import (
@@ -200,10 +200,12 @@ class ClientCalls:
         at_ts: int | None = None,
         request: SessionRequest | None = None,
         journal: str | None = None,
+        rerun: Rerun | None = None,
     ) -> Outcome:
         """Run the function at `path` with wire arguments (a query reading as of commit
-        `at_ts`, if given, its page ending where `journal` says, if given; a mutation once
-        per sync-protocol `request`, if given); raises `RequestError`."""
+        `at_ts`, if given, its page ending where `journal` says, if given, a subscription's
+        `rerun` traced as one; a mutation once per sync-protocol `request`, if given);
+        raises `RequestError`."""
         function = self.find(path, kind, caller)
         if at_ts is not None:
             return await self._run(function, path, raw_args, caller, at_ts, journal=journal)
@@ -211,7 +213,9 @@ class ClientCalls:
             key = query_key(path, raw_args, caller, journal)
             cached = self.cache.get(key)
             if cached is None:
-                cached = await self._run(function, path, raw_args, caller, journal=journal)
+                cached = await self._run(
+                    function, path, raw_args, caller, journal=journal, rerun=rerun
+                )
                 self.cache.put(key, cached)
             else:
                 record = CallRecord(
@@ -230,11 +234,12 @@ class ClientCalls:
         at_ts: int | None = None,
         request: SessionRequest | None = None,
         journal: str | None = None,
+        rerun: Rerun | None = None,
     ) -> Outcome:
         args = self.decode_args(raw_args)
         executor, identity = self.deployment.executor, caller.identity
         if function.kind == "query":
-            body: Effect[Any, Any] = executor.query(function, args, identity, at_ts, journal)
+            body: Effect[Any, Any] = executor.query(function, args, identity, at_ts, journal, rerun)
         elif function.kind == "mutation":
             body = executor.mutation(function, args, identity, request)
         elif function.kind == "action":

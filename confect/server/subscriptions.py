@@ -4,7 +4,8 @@ commit writes into what it read.
 A commit marks the queries it touched stale (comparing its writes with the read ranges of
 the indexes it wrote, see `ReadIndex`) and wakes the connections subscribed to them, naming
 the query; each connection then asks for fresh results of those queries only, and identical
-subscriptions share one re-run.
+subscriptions share one re-run. A re-run is traced as one (`Rerun`), linked to the span of
+the call whose commit made the query stale.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import Any
 
 from confect.engine.interface import ReadRange, Write
 from confect.runtime.deployment import Subscription
+from confect.runtime.execution import Rerun
 from confect.server.calls import Caller, ClientCalls, Outcome
 from confect.server.query_cache import QueryKey
+from effects.tracing import Span
 
 Wake = Callable[[QueryKey], None]
 """How a connection hears that one of its queries (by key) may have a new result."""
@@ -27,13 +30,14 @@ IndexKeys = Callable[[Write, str], list[bytes]]
 class SharedQuery:
     """One query execution's latest outcome, and who is subscribed to it."""
 
-    __slots__ = ("key", "outcome", "reads", "running", "stale", "subscribers")
+    __slots__ = ("key", "outcome", "reads", "rerun", "running", "stale", "subscribers")
 
     def __init__(self, key: QueryKey) -> None:
         self.key = key
         self.outcome: Outcome | None = None
         self.running: asyncio.Future[Outcome] | None = None
         self.stale = True
+        self.rerun = Rerun()  # why it is stale, once it has had an outcome
         self.subscribers: set[Wake] = set()
         # the ranges under watch, by table and index (empty while stale or failed)
         self.reads: dict[tuple[str, str], list[ReadRange]] = {}
@@ -164,8 +168,11 @@ class Subscriptions:
     async def _run(self, shared: SharedQuery, key: QueryKey, raw_args: Any, caller: Caller) -> None:
         shared.stale = False
         running = shared.running = asyncio.get_running_loop().create_future()
+        rerun = None if shared.outcome is None else shared.rerun
         try:
-            outcome = await self._calls.call(key[0], raw_args, caller, "query", journal=key[4])
+            outcome = await self._calls.call(
+                key[0], raw_args, caller, "query", journal=key[4], rerun=rerun
+            )
         except asyncio.CancelledError:
             shared.stale = True
             running.cancel()  # whoever waited for this run starts its own
@@ -189,15 +196,16 @@ class Subscriptions:
     def invalidate_all(self) -> None:
         """Mark every query stale and wake its subscribers (after the app was reloaded)."""
         for shared in self._queries.values():
-            self._mark_stale(shared)
+            self._mark_stale(shared, Rerun())
 
-    def _mark_stale(self, shared: SharedQuery) -> None:
+    def _mark_stale(self, shared: SharedQuery, rerun: Rerun) -> None:
         shared.stale = True
+        shared.rerun = rerun
         self._reads.forget(shared)
         for wake in list(shared.subscribers):
             wake(shared.key)
 
-    def _on_commit(self, ts: int, writes: list[Write]) -> None:
+    def _on_commit(self, ts: int, writes: list[Write], cause: Span | None) -> None:
         for shared in self._reads.touched(writes, self._calls.deployment.index_keys):
             if not shared.stale:
-                self._mark_stale(shared)
+                self._mark_stale(shared, Rerun(cause, ts))

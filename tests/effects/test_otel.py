@@ -85,3 +85,40 @@ def test_an_external_opentelemetry_span_can_be_the_parent() -> None:
         effects.run_sync(program.provide(effects.otel.layer(provider)))
     handler, request = exporter.get_finished_spans()
     assert handler.parent is not None and handler.parent.span_id == request.context.span_id
+
+
+def test_span_links_are_opentelemetry_links() -> None:
+    """A span's links, given when it starts or added later (`linkSpanCurrent`), are
+    OpenTelemetry links to the linked spans' contexts with the links' attributes; a link
+    to a span of another tracer carries its ids."""
+    pytest.importorskip("opentelemetry.sdk")
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    import effects.otel
+    from effects.tracing import Span, SpanLink, link_span_current, with_span
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    foreign = Span("elsewhere", None, 0.0)
+
+    @gen
+    def program():
+        cause = yield from effects.current_span().with_span("cause")
+        linked = link_span_current(foreign).pipe(
+            with_span("effect", root=True, links=[SpanLink(cause, {"why": "commit"})])
+        )
+        yield from linked
+
+    effects.run_sync(program().provide(effects.otel.layer(provider)))
+    cause, effect = exporter.get_finished_spans()
+    first, second = effect.links
+    assert first.context.span_id == cause.context.span_id
+    assert first.context.trace_id == cause.context.trace_id
+    assert dict(first.attributes or {}) == {"why": "commit"}
+    assert (f"{second.context.trace_id:032x}", f"{second.context.span_id:016x}") == (
+        foreign.trace_id,
+        foreign.span_id,
+    )

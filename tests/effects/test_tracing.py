@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pytest
 
@@ -20,7 +20,16 @@ from effects import (
     Tracer,
     gen,
 )
-from effects.tracing import RecordingTracer, Span, SpanKind
+from effects.tracing import (
+    RecordingTracer,
+    Span,
+    SpanKind,
+    SpanLink,
+    link_span_current,
+    link_spans,
+    span_links,
+    with_span,
+)
 
 
 class Oops(TaggedError):
@@ -170,6 +179,7 @@ def test_spans_are_a_tracer_service_to_replace() -> None:
             attributes: Mapping[str, object],
             start: float,
             kind: SpanKind,
+            links: Sequence[SpanLink],
         ) -> Span:
             started.append(name)
             return Span(name, parent, start, attributes, kind)
@@ -198,3 +208,128 @@ def test_a_managed_runtime_can_provide_the_tracer() -> None:
         runtime.run_sync(effects.succeed(1).with_span("one"))
         runtime.run_sync(effects.succeed(2).with_span("two"))
     assert [s.name for s in tracer.spans] == ["one", "two"]
+
+
+def test_a_span_is_linked_to_the_spans_given_as_links() -> None:
+    """`withSpan(name, { links })`: the span records its links, each to a span with the
+    link's attributes; a link is no parent (the span stays in its own trace)."""
+
+    @gen
+    def program():
+        cause = yield from effects.current_span().with_span("cause")
+        link = SpanLink(cause, {"why": "commit"})
+        yield from effects.succeed(1).pipe(with_span("effect", root=True, links=[link]))
+
+    tracer = traced(program())
+    cause, effect = tracer.named("cause"), tracer.named("effect")
+    assert effect.links == [SpanLink(cause, {"why": "commit"})]
+    assert effect.parent is None and effect.trace_id != cause.trace_id
+    assert cause.links == []
+
+
+def test_link_spans_links_every_span_of_an_effect() -> None:
+    """`Effect.linkSpans(span, attributes)`: every span started inside the effect, nested
+    ones too, gets the link, before the links its own `withSpan` gives; spans outside do
+    not; `Effect.spanLinks` reads them."""
+    tracer = RecordingTracer()
+    other = Span("batch", None, 0.0)
+
+    @gen
+    def program():
+        inside = yield from span_links()
+        yield from effects.succeed(1).pipe(with_span("inner", links=[SpanLink(other)]))
+        return inside
+
+    linked = program().with_span("outer").pipe(link_spans(other, {"n": 1}))
+    whole = linked.then(effects.succeed(2).with_span("after"))
+    effects.run_sync(whole.provide(Tracer.layer(tracer)))
+    assert tracer.named("outer").links == [SpanLink(other, {"n": 1})]
+    assert tracer.named("inner").links == [SpanLink(other, {"n": 1}), SpanLink(other)]
+    assert tracer.named("after").links == []
+    assert effects.run_sync(program().pipe(link_spans(other))) == (SpanLink(other),)
+
+
+def test_link_span_current_links_the_current_span() -> None:
+    """`Effect.linkSpanCurrent`: a span, or a list of links, added to the current span's
+    links; outside any span it does nothing."""
+    first, second = Span("a", None, 0.0), Span("b", None, 0.0)
+
+    @gen
+    def program():
+        yield from link_span_current(first, {"k": "v"})
+        yield from link_span_current([SpanLink(second)])
+
+    tracer = traced(program().with_span("op"))
+    assert tracer.named("op").links == [SpanLink(first, {"k": "v"}), SpanLink(second)]
+    assert effects.run_sync(program()) is None
+
+
+def test_layer_span_is_the_parent_of_the_effects_it_is_provided_to() -> None:
+    """`Layer.span(name)`: a span from the layer's build until its scope closes (with the
+    scope's exit, then `onEnd`), the current span of the effect it is provided to: the
+    effect's spans are its children, and its own child spans are theirs."""
+    ended: list[tuple[str, bool]] = []
+
+    def on_end(span: Span, exit_: Exit[object, object]) -> effects.Effect[None]:
+        return effects.sync(lambda: ended.append((span.name, exit_.is_success())))
+
+    @gen
+    def handler():
+        current = yield from effects.current_span()
+        yield from TestClock.adjust(5)
+        yield from effects.succeed(1).with_span("inner").with_span("step")
+        return current
+
+    layer = Layer.span("app", attributes={"v": 1}, on_end=on_end)
+    tracer = traced(handler().provide(layer).with_span("request"))
+    request, app, step, inner = tracer.spans
+    assert (app.name, app.parent, app.attributes) == ("app", request, {"v": 1})
+    assert (step.parent, inner.parent) == (app, step)
+    assert (app.start, app.end, app.status) == (0, 5, "ok")
+    assert ended == [("app", True)]
+    outside = effects.run_sync(effects.current_span().provide(layer).either())
+    assert isinstance(outside.failure(), NoSuchElementError)  # no tracer: no span
+
+
+def test_layer_span_ends_with_the_failure_of_its_effect() -> None:
+    """The layer's span ends with how the effect it was provided to ended."""
+    tracer = traced(effects.fail(Oops()).provide(Layer.span("app")))
+    [app] = tracer.spans
+    assert app.status == "error" and app.error is not None and "Oops" in app.error
+
+
+def test_a_managed_runtime_with_layer_span_runs_every_effect_in_it() -> None:
+    """A `ManagedRuntime` built with `Layer.span`: each effect it runs traces under that
+    span, which ends when the runtime is disposed."""
+    tracer = RecordingTracer()
+    with ManagedRuntime(Layer.span("server").provide_merge(Tracer.layer(tracer))) as runtime:
+        runtime.run_sync(effects.succeed(1).with_span("one"))
+        runtime.run_sync(effects.succeed(2).with_span("two"))
+        server = tracer.named("server")
+        assert server.status == "running"
+    assert [s.parent for s in tracer.spans[1:]] == [server, server]
+    assert server.status == "ok"
+
+
+def test_layer_with_span_lasts_the_layers_scope_and_is_the_parent_of_its_build_only() -> None:
+    """`Layer.withSpan(name)`: the layer is built in the span, which ends when the layer's
+    scope closes (then `onEnd`); the effect the layer is provided to is not in it."""
+    ended: list[str] = []
+    layer = with_span(
+        "build db", on_end=lambda span, _: effects.sync(lambda: ended.append(span.name))
+    )(Layer.effect(Db, effects.succeed("conn").with_span("connect")))
+
+    @gen
+    def use():
+        yield from TestClock.adjust(3)
+        found = yield from effects.current_span().either()
+        return found
+
+    tracer = RecordingTracer()
+    program = use().provide(layer).provide(Tracer.layer(tracer)).provide(TestClock.layer())
+    outside = effects.run_sync(program)
+    build, connect = tracer.spans
+    assert connect.parent is build and build.parent is None
+    assert (build.start, build.end) == (0, 3)
+    assert ended == ["build db"]
+    assert isinstance(outside.failure(), NoSuchElementError)

@@ -68,6 +68,16 @@ def subscription(url: str, token: str) -> None:
     report("subscription", {"before": before, "after": after})
 
 
+def rerun(url: str, token: str) -> None:
+    """A subscriber of `notes:list` sees another client's `notes:add` (no auth: an app of a
+    test's own)."""
+    watcher = ConvexClient(url)
+    updates = iter(watcher.subscribe("notes:list", {}))
+    before = next(updates)
+    ConvexClient(url).mutation("notes:add", {"text": "traced"})
+    report("rerun", {"before": before, "after": next(updates)})
+
+
 def across_servers(urls: str, token: str) -> None:
     """A subscriber on one server sees a mutation made through another server process."""
     first, second = urls.split(",")
@@ -152,6 +162,7 @@ if __name__ == "__main__":
         "basics": basics,
         "paginated": paginated,
         "subscription": subscription,
+        "rerun": rerun,
         "across_servers": across_servers,
         "errors": errors,
         "files": files,

@@ -246,7 +246,7 @@ async def test_a_serving_process_recovers_the_jobs_of_one_that_stopped(two_proce
     server = Server(Backend(JOBS_APP, second), recover_every=0.05)
     failed = asyncio.Event()
 
-    def notice(ts: int, writes: list[Write]) -> None:
+    def notice(ts: int, writes: list[Write], cause: object) -> None:
         if any(w.id == job_id and w.new and w.new["state"]["kind"] == "failed" for w in writes):
             failed.set()
 

@@ -387,7 +387,7 @@ async def test_the_server_prunes_old_records_periodically():
     server = Server(backend, keep_session_requests=60, prune_every=0.01)
     pruned = asyncio.Event()
 
-    def notice(ts: int, writes: list[Write]) -> None:
+    def notice(ts: int, writes: list[Write], cause: object) -> None:
         if any(w.table == SESSION_REQUESTS_TABLE and w.new is None for w in writes):
             pruned.set()
 
