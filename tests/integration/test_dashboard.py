@@ -1,5 +1,5 @@
-"""The dashboard in headless Chromium against `confect serve`: signing in by the link
-`confect dev` prints, browsing and editing a table while an official Python client is
+"""The dashboard in headless Chromium against `confect dev`: signing in by the link it
+prints, browsing and editing a table while an official Python client is
 subscribed (it receives the edit), running a function and seeing its log line live in the
 logs, canceling a scheduled job (js/dashboard.mjs drives the page)."""
 
@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -37,7 +38,10 @@ def visit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, list
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (.ci/run does)")
     app, key = notes_app(tmp_path_factory.mktemp("dashboard"))
-    with confect_serve(app) as served:
+    env = {"PYTHONUNBUFFERED": "1"}
+    with confect_serve(app, "--site-port", "0", command="dev", env=env) as served:
+        assert served.process.stdout is not None
+        link = printed_link(served.process.stdout)
         live = Live(served.url, app, key)
         add_note(live, "bob", "bob's note")
         add_note(live, "ann", "watched note")
@@ -56,13 +60,29 @@ def visit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, list
         )
         try:
             subscribed = json.loads(watcher.stdout.readline())  # its first result came
-            command = ["node", str(JS / "dashboard.mjs"), live.url, ADMIN_KEY, live.token("ann")]
+            command = ["node", str(JS / "dashboard.mjs"), link, live.token("ann")]
             steps = run_driver(command, timeout=180)
             rest = watcher.communicate(timeout=60)[0]
         finally:
             watcher.kill()
         heard = [subscribed] + [json.loads(line) for line in rest.splitlines() if line]
         yield {step["step"]: step["value"] for step in steps}, heard
+
+
+def printed_link(output: IO[str]) -> str:
+    """The dashboard link `confect dev` prints as it starts (no line: the output ends when
+    the test's teardown stops the server)."""
+    for line in output:
+        if line.startswith("dashboard: "):
+            return line.removeprefix("dashboard: ").strip()
+    raise AssertionError("confect dev printed no dashboard link")
+
+
+def test_confect_dev_prints_a_link_that_signs_in_with_the_key_in_the_fragment(visit):
+    shown, _ = visit
+    link = shown["link"]
+    assert link.startswith("http://127.0.0.1:") and "/_dashboard#key=" in link
+    assert link.endswith(ADMIN_KEY)
 
 
 def test_the_link_signs_in_and_leaves_no_key_in_the_address(visit):
@@ -120,3 +140,11 @@ def test_the_deployment_page_reveals_the_key_when_asked_and_a_wrong_key_is_refus
     shown, _ = visit
     assert shown["deployment"] == {"engine": "SQLite", "key": ADMIN_KEY}
     assert "admin key" in shown["wrong key"]
+
+
+def test_confect_serve_prints_the_dashboard_link_without_the_key(tmp_path: Path):
+    app, _ = notes_app(tmp_path)
+    with confect_serve(app, env={"PYTHONUNBUFFERED": "1"}) as served:
+        assert httpx.get(f"{served.url}/").status_code == 200  # it serves
+    assert f"dashboard: {served.url}/_dashboard\n" in served.output
+    assert ADMIN_KEY not in served.output

@@ -1,9 +1,10 @@
 // Drives the dashboard in headless Chromium against a live server; prints one JSON line per
 // step (what the page shows). With SCREENSHOTS=<dir>, saves a PNG of each page there.
-// Usage: node dashboard.mjs <deployment url> <admin key> <token of the user "ann">
+// Usage: node dashboard.mjs <the link confect dev printed> <token of the user "ann">
 import { chromium } from "playwright-core";
 
-const [deployment, adminKey, token] = process.argv.slice(2);
+const [link, token] = process.argv.slice(2);
+const deployment = new URL(link).origin;
 const report = (step, value) => console.log(JSON.stringify({ step, value }));
 const WAIT = { timeout: 15_000 };
 const shots = process.env.SCREENSHOTS;
@@ -38,7 +39,8 @@ const showing = (page, text) =>
   );
 
 async function data(page) {
-  await page.goto(`${deployment}/_dashboard#key=${encodeURIComponent(adminKey)}`);
+  report("link", link);
+  await page.goto(link);
   await page.waitForSelector("#live.on", WAIT);
   report("address", await page.evaluate(() => location.href));
   await page.click('#tables a[data-table="notes"]');
