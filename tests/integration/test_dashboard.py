@@ -136,6 +136,15 @@ def test_a_pending_scheduled_function_is_canceled(visit):
     assert "canceled" in shown["canceled"]
 
 
+def test_a_file_is_uploaded_listed_downloaded_and_deleted(visit):
+    shown, _ = visit
+    file = shown["file"]
+    assert file["cells"][1:3] == ["5 B", "text/plain"]
+    assert file["sha256"] == "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+    assert file["downloaded"] == "hello"
+    assert shown["files after delete"] == "No files stored."
+
+
 def test_the_deployment_page_reveals_the_key_when_asked_and_a_wrong_key_is_refused(visit):
     shown, _ = visit
     assert shown["deployment"] == {"engine": "SQLite", "key": ADMIN_KEY}

@@ -126,8 +126,22 @@ async function schedules(page) {
 
 async function rest(page) {
   await page.goto(`${deployment}/_dashboard#/files`);
-  await page.waitForSelector("#files .empty, #files table", WAIT);
+  await page.waitForSelector("#files .empty", WAIT);
+  const file = { name: "hello.txt", mimeType: "text/plain", buffer: Buffer.from("hello") };
+  await page.setInputFiles("#file-input", file);
+  await page.click("#upload");
+  await page.waitForSelector("#files tbody tr", WAIT);
+  const row = await page.$eval("#files tbody tr", (tr) => ({
+    cells: [...tr.children].map((td) => td.textContent),
+    sha256: tr.children[3].title,
+    href: tr.querySelector("a").href,
+  }));
+  row.downloaded = await (await fetch(row.href)).text();
+  report("file", row);
   await shoot(page, "files");
+  await page.click("#files button.delete-file");
+  await page.waitForSelector("#files .empty", WAIT);
+  report("files after delete", await page.textContent("#files"));
   await page.goto(`${deployment}/_dashboard#/deployment`);
   await page.waitForSelector("#engine", WAIT);
   await page.click("#reveal-key");
