@@ -102,8 +102,13 @@ class CallLog:
 
     def listen(self, listener: Callable[[CallRecord], None]) -> Callable[[], None]:
         """Have `listener` told of each call added from now; returns how to stop."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        # a new list each time: `add`, on any thread, iterates the one it read
+        self._listeners = [*self._listeners, listener]
+
+        def stop() -> None:
+            self._listeners = [other for other in self._listeners if other is not listener]
+
+        return stop
 
     def recent(self, limit: int | None = None) -> list[CallRecord]:
         """The kept calls, oldest first (only the last `limit`, if given)."""

@@ -115,6 +115,17 @@ def test_documents_are_filtered_by_an_index_range(visit):
     assert shown["by author bob"] == ["bob"]
 
 
+def test_the_schema_of_a_table_shows_its_document_type_and_indexes(visit):
+    shown, _ = visit
+    schema = shown["schema"]
+    assert (
+        schema["document"]
+        == "{ author: string; text: string; tags: Array<string>; pinned: boolean }"
+    )
+    assert "by_author author, _creationTime" in schema["indexes"]
+    assert "by_tag_count author, pinned, _creationTime" in schema["indexes"]
+
+
 def test_a_function_runs_with_its_result_and_log_line(visit):
     shown, _ = visit
     assert shown["greet"]["value"] == '"hi"'

@@ -100,8 +100,9 @@ class LiveChannel:
         self._events.put_nowait(event)
 
     def _called(self, record: CallRecord) -> None:
-        """A call ran (on any thread)."""
-        self._loop.call_soon_threadsafe(self._offer, CallEvent(CallInfo.of(record)))
+        """A call ran (on any thread); it must not fail because the page's loop closed."""
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._offer, CallEvent(CallInfo.of(record)))
 
     def _committed(self, ts: int, writes: list[Write]) -> None:
         """A commit (on the server's loop)."""

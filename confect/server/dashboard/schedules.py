@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any, cast
 
 import effects
+from confect.app.crons import CronJob
 from confect.model.ids import table_number_of
-from confect.model.schema import SCHEDULED_TABLE
+from confect.model.schema import CRONS_TABLE, SCHEDULED_TABLE
 from confect.model.values import to_wire
 from confect.runtime.deployment import Deployment
 from confect.server.calls import ErrorCode, RequestError
@@ -77,12 +78,28 @@ async def cancel(deployment: Deployment, request: CancelRequest) -> Done:
 
 def crons(deployment: Deployment) -> CronsResponse:
     """The app's crons, with their next run (ms since the epoch)."""
-    stored = {str(c["name"]): c for c in deployment.engine.documents("_cron_jobs")}
+    stored = {str(c["name"]): c for c in deployment.engine.documents(CRONS_TABLE)}
     listed: list[CronInfo] = []
     for name, job in sorted(deployment.app.crons.jobs.items()):
         path, args = deployment.resolve_for_scheduling(job.function, job.args)
         document = stored.get(name)
         next_run = float(cast(float, document["nextRun"])) if document else 0.0
-        schedule = str(document["schedule"]) if document else job.describe()
-        listed.append(CronInfo(name, schedule, path, to_wire(args), next_run))
+        listed.append(CronInfo(name, _schedule(job), path, to_wire(args), next_run))
     return CronsResponse(listed)
+
+
+_FIELDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+
+
+def _schedule(job: CronJob) -> str:
+    """When `job` runs, as a person reads it: `every 300 s`, or its cron fields."""
+    if job.interval_ms is not None:
+        return f"every {job.interval_ms / 1000:g} s"
+    spec = job.spec
+    assert spec is not None
+    sets = (spec.minutes, spec.hours, spec.days, spec.months, spec.weekdays)
+    fields = [
+        "*" if values == frozenset(range(lo, hi + 1)) else ",".join(map(str, sorted(values)))
+        for values, (lo, hi) in zip(sets, _FIELDS, strict=True)
+    ]
+    return "cron " + " ".join(fields) + " (UTC)"

@@ -10,7 +10,17 @@ import pytest
 import websockets
 
 import effects
-from confect import Backend, load_app
+from confect import (
+    App,
+    Backend,
+    Crons,
+    DatabaseWriter,
+    define_schema,
+    define_table,
+    load_app,
+    mutation,
+    v,
+)
 from confect.engine.interface import Document, Engine
 from confect.server.asgi import Server
 from tests.servers import served
@@ -240,6 +250,41 @@ async def test_a_scheduled_job_is_listed_and_canceled(client):
         "/_dashboard/api/cancel_job", json={"id": scheduled["value"]}, headers=AUTH
     )
     assert again.status_code == 400 and "canceled, not pending" in again.json()["message"]
+
+
+@mutation(args={"message": v.string()})
+def record(message: str):
+    db = yield from DatabaseWriter
+    yield from db.table("records").insert({"message": message})
+
+
+async def test_crons_are_listed_with_their_schedule_and_next_run():
+    crons = Crons()
+    crons.interval("tick", record, {"message": "t"}, minutes=5)
+    crons.cron("weekdays", "30 9 * * 1-5", record, {"message": "w"})
+    schema = define_schema(records=define_table({"message": v.string()}))
+    now = 1_800_000_000.0
+    server = Server(
+        Backend(App({"jobs:record": record}, schema, crons), now=lambda: now), admin_key=ADMIN
+    )
+    async with served(server) as address, httpx.AsyncClient(base_url=f"http://{address}") as c:
+        listed = (await call(c, "crons"))["crons"]
+    assert listed == [
+        {
+            "name": "tick",
+            "schedule": "every 300 s",
+            "function": "jobs:record",
+            "args": {"message": "t"},
+            "next_run": now * 1000 + 300_000,
+        },
+        {
+            "name": "weekdays",
+            "schedule": "cron 30 9 * * 1,2,3,4,5 (UTC)",
+            "function": "jobs:record",
+            "args": {"message": "w"},
+            "next_run": crons.jobs["weekdays"].next_after(now * 1000),
+        },
+    ]
 
 
 async def test_files_are_listed_uploaded_and_deleted(client):

@@ -72,6 +72,7 @@ async function data(page) {
   await page.waitForFunction(() => document.querySelector("#edit-error")?.textContent, null, WAIT);
   report("refused insert", await page.textContent("#edit-error"));
   await shoot(page, "refused");
+  await page.click(".detail button.quiet"); // Close
 
   // by an index range
   await page.selectOption("#index", "by_author");
@@ -79,6 +80,14 @@ async function data(page) {
   await page.click("#apply");
   await page.waitForFunction(() => document.querySelector("#count")?.textContent.startsWith("1 document "), null, WAIT);
   report("by author bob", await column(page, "author"));
+
+  await page.click("#show-schema");
+  await page.waitForSelector("#schema-indexes", WAIT);
+  report("schema", {
+    document: await page.textContent("#schema-document"),
+    indexes: await page.$$eval("#schema-indexes tbody tr", (rows) => rows.map((row) => row.innerText.replace(/\s+/g, " ").trim())),
+  });
+  await shoot(page, "schema");
 }
 
 async function functions(page) {

@@ -336,7 +336,7 @@ function documentsPane(view, pane, table) {
     table.system ? h("span", { class: "badge" }, "system, read-only") : null,
     count,
     h("span", { class: "spacer" }),
-    h("button", { onclick: () => schemaPanel(table) }, "Schema"),
+    h("button", { id: "show-schema", onclick: () => schemaPanel(table) }, "Schema"),
     table.system ? null : h("button", { id: "add-document", onclick: () => editPanel(null) }, "Add document"),
     table.system ? null : deleteSelected,
   );
@@ -493,16 +493,22 @@ function documentsPane(view, pane, table) {
     );
   }
 
-  // live: a commit to this table reloads what is shown (as many documents, up to a bound)
-  let reloading = false;
+  // live: a commit to this table reloads what is shown (as many documents, up to a bound);
+  // commits during a reload make one more reload after it
+  let reloading = null;
+  let stale = false;
   view.onCommit = async (tables) => {
-    if (!tables.includes(table.name) || reloading) return;
-    reloading = true;
-    try {
-      await load(false, Math.max(PAGE, Math.min(shown.length, 500)));
-    } finally {
-      reloading = false;
+    if (!tables.includes(table.name)) return;
+    if (reloading) {
+      stale = true;
+      return;
     }
+    do {
+      stale = false;
+      reloading = load(false, Math.max(PAGE, Math.min(shown.length, 500)));
+      await reloading;
+    } while (stale && state.view === view);
+    reloading = null;
     if (open) {
       const fresh = shown.find((d) => d._id === open._id);
       const showing = document.getElementById("document-json");
