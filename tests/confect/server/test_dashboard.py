@@ -82,6 +82,7 @@ async def test_the_root_and_the_dashboard_page_are_served_without_a_key(client):
     assert root.status_code == 200 and 'href="/_dashboard"' in root.text
     page = await client.get("/_dashboard")
     assert page.status_code == 200 and "dashboard.js" in page.text
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     script = await client.get("/_dashboard/static/dashboard.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
 

@@ -332,7 +332,7 @@ function documentsPane(view, pane, table) {
   const toolbar = h(
     "div",
     { class: "toolbar" },
-    h("h2", { style: "margin:0" }, table.name),
+    h("h2", { class: "flat" }, table.name),
     table.system ? h("span", { class: "badge" }, "system, read-only") : null,
     count,
     h("span", { class: "spacer" }),
@@ -410,7 +410,7 @@ function documentsPane(view, pane, table) {
     open = doc;
     draw();
     panel(
-      h("div", { class: "toolbar" }, h("h2", { style: "margin:0" }, "Document"), h("span", { class: "spacer" }), h("button", { class: "quiet", onclick: closePanel }, "Close")),
+      h("div", { class: "toolbar" }, h("h2", { class: "flat" }, "Document"), h("span", { class: "spacer" }), h("button", { class: "quiet", onclick: closePanel }, "Close")),
       h("pre", { class: "json", id: "document-json" }, pretty(doc)),
       table.system
         ? null
@@ -447,7 +447,7 @@ function documentsPane(view, pane, table) {
     };
     open = doc;
     panel(
-      h("div", { class: "toolbar" }, h("h2", { style: "margin:0" }, doc ? "Edit document" : `Add a document to ${table.name}`), h("span", { class: "spacer" }), h("button", { class: "quiet", onclick: closePanel }, "Close")),
+      h("div", { class: "toolbar" }, h("h2", { class: "flat" }, doc ? "Edit document" : `Add a document to ${table.name}`), h("span", { class: "spacer" }), h("button", { class: "quiet", onclick: closePanel }, "Close")),
       doc ? h("p", { class: "muted mono" }, doc._id) : null,
       h("p", { class: "muted" }, "The fields as Convex JSON (an int64 is {\"$integer\": base64}); checked against the schema: ", h("code", {}, table.document)),
       text,
@@ -472,7 +472,7 @@ function documentsPane(view, pane, table) {
 
   function schemaPanel(table) {
     panel(
-      h("div", { class: "toolbar" }, h("h2", { style: "margin:0" }, `Schema of ${table.name}`), h("span", { class: "spacer" }), h("button", { class: "quiet", onclick: closePanel }, "Close")),
+      h("div", { class: "toolbar" }, h("h2", { class: "flat" }, `Schema of ${table.name}`), h("span", { class: "spacer" }), h("button", { class: "quiet", onclick: closePanel }, "Close")),
       h("h3", {}, "Documents"),
       h("pre", { class: "json", id: "schema-document" }, table.document),
       h("h3", {}, "Indexes"),
@@ -579,7 +579,7 @@ function functionPane(pane, fn) {
   };
   replaceWith(
     pane,
-    h("div", { class: "toolbar" }, h("h2", { style: "margin:0" }, h("span", { class: "mono" }, fn.path)), h("span", { class: `badge ${fn.kind}` }, fn.kind), fn.visibility === "internal" ? h("span", { class: "badge internal" }, "internal") : null),
+    h("div", { class: "toolbar" }, h("h2", { class: "flat" }, h("span", { class: "mono" }, fn.path)), h("span", { class: `badge ${fn.kind}` }, fn.kind), fn.visibility === "internal" ? h("span", { class: "badge internal" }, "internal") : null),
     h(
       "dl",
       { class: "kv" },
@@ -652,7 +652,7 @@ function logsView() {
     h(
       "div",
       { class: "page" },
-      h("div", { class: "toolbar" }, h("h2", { style: "margin:0" }, "Logs"), h("span", { class: "muted" }, "every call as it ends, newest first")),
+      h("div", { class: "toolbar" }, h("h2", { class: "flat" }, "Logs"), h("span", { class: "muted" }, "every call as it ends, newest first")),
       h(
         "div",
         { class: "filters" },
@@ -765,10 +765,10 @@ function schedulesView() {
     h(
       "div",
       { class: "page" },
-      h("div", { class: "toolbar" }, h("h2", { style: "margin:0" }, "Scheduled functions"), h("span", { class: "spacer" }), h("label", {}, "State", stateSelect)),
+      h("div", { class: "toolbar" }, h("h2", { class: "flat" }, "Scheduled functions"), h("span", { class: "spacer" }), h("label", {}, "State", stateSelect)),
       jobsBox,
       h("div", { class: "actions" }, more),
-      h("h2", { style: "margin-top:1.5rem" }, "Crons"),
+      h("h2", { class: "spaced" }, "Crons"),
       cronsBox,
     ),
   );
@@ -854,7 +854,7 @@ function filesView() {
     h(
       "div",
       { class: "page" },
-      h("div", { class: "toolbar" }, h("h2", { style: "margin:0" }, "Files"), h("span", { class: "spacer" }), picker, h("button", { class: "primary", id: "upload", onclick: upload }, "Upload")),
+      h("div", { class: "toolbar" }, h("h2", { class: "flat" }, "Files"), h("span", { class: "spacer" }), picker, h("button", { class: "primary", id: "upload", onclick: upload }, "Upload")),
       box,
       h("div", { class: "actions" }, more),
     ),
@@ -899,7 +899,7 @@ function deploymentView() {
           h("dt", {}, "Admin key"),
           key,
           h("dt", {}, ""),
-          h("dd", {}, h("div", { class: "actions", style: "margin:0" }, reveal, copy)),
+          h("dd", {}, h("div", { class: "actions flat" }, reveal, copy)),
         ),
         h("p", { class: "muted" }, "The admin key runs any function and reads and writes any data: keep it secret."),
       ),
