@@ -113,6 +113,7 @@ def test_a_document_the_schema_refuses_shows_why(visit):
 def test_documents_are_filtered_by_an_index_range(visit):
     shown, _ = visit
     assert shown["by author bob"] == ["bob"]
+    assert shown["authors after ann"] == ["bob"]
 
 
 def test_the_schema_of_a_table_shows_its_document_type_and_indexes(visit):

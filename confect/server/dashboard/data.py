@@ -121,14 +121,18 @@ def _range(table: TableDefinition[Any], request: DocumentsRequest) -> tuple[byte
             ErrorCode.BAD_REQUEST,
             f"index {request.index!r} orders by {fields}: too many values for its range",
         )
+    if request.lower is not None and request.lower.op not in ("gt", "gte"):
+        raise RequestError(ErrorCode.BAD_REQUEST, "a lower bound's op is gt or gte")
+    if request.upper is not None and request.upper.op not in ("lt", "lte"):
+        raise RequestError(ErrorCode.BAD_REQUEST, "an upper bound's op is lt or lte")
     builder = IndexRangeBuilder(request.index, fields, FieldEncoder(table.validator))
     try:
         for field, value in zip(fields, request.eq, strict=False):
             builder.eq(field, _value(value, f"eq.{field}"))
-        following = fields[len(request.eq)] if len(request.eq) < len(fields) else ""
         for bound in (request.lower, request.upper):
-            if bound is not None:
-                getattr(builder, bound.op)(following, _value(bound.value, bound.op))
+            if bound is not None:  # on the field after the equalities (checked above)
+                bounded = fields[len(request.eq)]
+                getattr(builder, bound.op)(bounded, _value(bound.value, bound.op))
     except ValidationError as error:
         raise RequestError(ErrorCode.BAD_REQUEST, str(error)) from None
     return builder.bounds()

@@ -80,6 +80,12 @@ async function data(page) {
   await page.click("#apply");
   await page.waitForFunction(() => document.querySelector("#count")?.textContent.startsWith("1 document "), null, WAIT);
   report("by author bob", await column(page, "author"));
+  await page.fill('input.eq[data-field="author"]', "");
+  await page.selectOption("#lower-op", "gt");
+  await page.fill("#lower-value", "ann");
+  await page.click("#apply");
+  await page.waitForFunction(() => document.querySelector("#count")?.textContent.startsWith("1 document "), null, WAIT);
+  report("authors after ann", await column(page, "author"));
 
   await page.click("#show-schema");
   await page.waitForSelector("#schema-indexes", WAIT);

@@ -288,6 +288,11 @@ function documentsPane(view, pane, table) {
   );
   const orderSelect = h("select", { id: "order" }, h("option", { value: "desc" }, "newest first"), h("option", { value: "asc" }, "oldest first"));
   const rangeInputs = h("span", { class: "range" });
+  // then a range on the field after the equalities given
+  const lowerOp = h("select", { id: "lower-op" }, h("option", { value: "gte" }, "≥"), h("option", { value: "gt" }, ">"));
+  const lowerValue = h("input", { id: "lower-value", placeholder: "from", title: "the next field from this value" });
+  const upperOp = h("select", { id: "upper-op" }, h("option", { value: "lt" }, "<"), h("option", { value: "lte" }, "≤"));
+  const upperValue = h("input", { id: "upper-value", placeholder: "to", title: "the next field up to this value" });
   const fieldPath = h("input", { id: "field-path", placeholder: "field" });
   const fieldValue = h("input", { id: "field-value", placeholder: "equals", title: "a value: JSON (3, true, \"x\") or plain text" });
   const drawRange = () => {
@@ -306,13 +311,15 @@ function documentsPane(view, pane, table) {
       if (input.value === "") break;
       query.eq.push(typedValue(input.value));
     }
+    query.lower = lowerValue.value ? { op: lowerOp.value, value: typedValue(lowerValue.value) } : null;
+    query.upper = upperValue.value ? { op: upperOp.value, value: typedValue(upperValue.value) } : null;
     query.field = fieldPath.value ? { path: fieldPath.value, value: typedValue(fieldValue.value) } : null;
     load(false);
   };
   const clear = () => {
     indexSelect.value = "by_creation_time";
     orderSelect.value = "desc";
-    fieldPath.value = fieldValue.value = "";
+    fieldPath.value = fieldValue.value = lowerValue.value = upperValue.value = "";
     drawRange();
     apply();
   };
@@ -321,6 +328,7 @@ function documentsPane(view, pane, table) {
     { class: "filters", onsubmit: (e) => (e.preventDefault(), apply()) },
     h("label", {}, "Index", indexSelect),
     rangeInputs,
+    h("span", { class: "bounds", title: "a range on the index's next field" }, lowerOp, lowerValue, upperOp, upperValue),
     orderSelect,
     h("label", {}, "Filter", fieldPath, fieldValue),
     h("button", { type: "submit", class: "primary", id: "apply" }, "Apply"),
