@@ -179,7 +179,7 @@ function signInPage(reason) {
       localStorage.setItem(KEY_STORE, state.key);
       start();
     } catch (error) {
-      signInPage(error.message);
+      signInPage(error instanceof ApiError ? "That is not this deployment's admin key." : error.message);
     }
   };
   show(
