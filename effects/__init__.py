@@ -5,7 +5,7 @@ error `E`, and succeeds with `A`. Build effects with constructors and combinator
 with `@gen` generator functions, then run them with `run_sync` or `await run(...)`.
 """
 
-from effects import clock
+from effects import clock, random
 from effects.cause import Cause
 from effects.clock import Clock, LiveClock, TestClock, sleep
 from effects.combinators import (
@@ -96,6 +96,7 @@ from effects.logger import (
 from effects.managed_runtime import ManagedRuntime
 from effects.pubsub import PubSub
 from effects.queue import Queue
+from effects.random import Random, RandomService
 from effects.redacted import Redacted
 from effects.ref import Ref
 from effects.running_fiber import RunningFiber, run_fork
@@ -136,6 +137,8 @@ __all__ = [
     "NoSuchElementError",
     "PubSub",
     "Queue",
+    "Random",
+    "RandomService",
     "Redacted",
     "Ref",
     "Reference",
@@ -198,6 +201,7 @@ __all__ = [
     "race",
     "race_all",
     "race_first",
+    "random",
     "retry_or_else",
     "run",
     "run_exit",

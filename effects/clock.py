@@ -1,4 +1,12 @@
-"""The `Clock` service: the current time and sleeping. `TestClock` moves time by hand."""
+"""The `Clock` service: the current time and sleeping. `TestClock` moves time by hand.
+
+As Effect's `Clock`, a clock is read two ways: `now()` on the service (Effect's
+`unsafeCurrentTimeMillis`), which the runtime itself uses for log and span times and
+schedules, and the effect `effects.clock.now()` (Effect's `Clock.currentTimeMillis`, the
+service's `current_time()`), what a program asks for when it wants the time. A clock may
+answer them differently: a confect query's answers `now()` with a time frozen for the call
+and counts `current_time()` as having read real time (see docs/confect.md).
+"""
 
 from __future__ import annotations
 
@@ -23,9 +31,12 @@ from effects.effect import (
 
 
 class ClockService(Protocol):
-    """What a clock offers: `now()` in seconds since the epoch, and `sleep(seconds)`."""
+    """What a clock offers: `now()` in seconds since the epoch, `current_time()` the same
+    as an effect (what `effects.clock.now()` runs), and `sleep(seconds)`."""
 
     def now(self) -> float: ...
+
+    def current_time(self) -> Effect[float]: ...
 
     def sleep(self, seconds: float) -> Effect[None]: ...
 
@@ -37,6 +48,9 @@ class LiveClock:
 
     def now(self) -> float:
         return time.time()
+
+    def current_time(self) -> Effect[float]:
+        return sync(time.time)
 
     def sleep(self, seconds: float) -> Effect[None]:
         if seconds <= 0:
@@ -69,6 +83,9 @@ class TestClock:
 
     def now(self) -> float:
         return self._now
+
+    def current_time(self) -> Effect[float]:
+        return sync(self.now)
 
     def sleep(self, seconds: float) -> Effect[None]:
         if seconds <= 0:
@@ -142,8 +159,9 @@ def _settle() -> Effect[None]:
 
 
 def now() -> Effect[float, Any, Any]:
-    """The current time in seconds since the epoch, from the `Clock` in force."""
-    return Clock.map(lambda clock: clock.now())
+    """The current time in seconds since the epoch, from the `Clock` in force (its
+    `current_time()`)."""
+    return Clock.flat_map(lambda clock: clock.current_time())
 
 
 def sleep(seconds: float) -> Effect[None, Any, Any]:

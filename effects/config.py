@@ -9,12 +9,17 @@ with a `ConfigError` naming each bad key and what was expected.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Generator, Mapping
 from typing import Any, Generic, Never, TypeVar, overload
+
+import attrs
 
 from effects.config_error import ConfigError, ConfigIssue
 from effects.config_provider import ConfigProvider, ConfigProviderService, Path
 from effects.effect import Effect, fail, succeed
+from effects.logger import LogLevel
 from effects.redacted import Redacted
 
 A = TypeVar("A", covariant=True)
@@ -47,12 +52,14 @@ class Config(Generic[A]):
     # --- primitives -----------------------------------------------------------------------------
 
     @staticmethod
-    def primitive(name: str, parse: Callable[[str], T], expected: str) -> Config[T]:
-        """The text at key `name`, parsed by `parse`; when `parse` raises `ValueError` the
-        value is malformed: "Expected {expected} but received {text}"."""
+    def primitive(name: str | None, parse: Callable[[str], T], expected: str) -> Config[T]:
+        """The text at key `name` (at the config's own path when None: how a sequence's
+        items are read), parsed by `parse`; when `parse` raises `ValueError` the value is
+        malformed: `Expected {expected} but received "{text}"` (Effect's message)."""
+        own: Path = () if name is None else (name,)
 
         def load(provider: ConfigProviderService, path: Path) -> T:
-            key = (*path, name)
+            key = (*path, *own)
             text = provider.lookup(key)
             if text is None:
                 shown = provider.key(key)
@@ -60,32 +67,73 @@ class Config(Generic[A]):
             try:
                 return parse(text)
             except ValueError:
-                raise _error(provider, key, f"Expected {expected} but received {text}") from None
+                received = json.dumps(text, ensure_ascii=False)
+                raise _error(
+                    provider, key, f"Expected {expected} but received {received}"
+                ) from None
 
-        return Config(load, (name,))
+        return Config(load, own)
 
     @staticmethod
-    def string(name: str) -> Config[str]:
+    def string(name: str | None = None) -> Config[str]:
         """The text at key `name`."""
         return Config.primitive(name, str, "a string")
 
     @staticmethod
-    def integer(name: str) -> Config[int]:
+    def non_empty_string(name: str | None = None) -> Config[str]:
+        """Text that is not empty; empty text counts as missing, as in Effect (so
+        `with_default` applies to it): "Expected a non-empty string"."""
+        string = Config.string(name)
+        load = string._load  # pyright: ignore[reportPrivateUsage]
+
+        def non_empty(provider: ConfigProviderService, path: Path) -> str:
+            text = load(provider, path)
+            if not text:
+                raise _error(provider, (*path, *string._key), "Expected a non-empty string", True)
+            return text
+
+        return Config(non_empty, string._key)
+
+    @staticmethod
+    def integer(name: str | None = None) -> Config[int]:
         """An integer (`int(text)`)."""
         return Config.primitive(name, int, "an integer value")
 
     @staticmethod
-    def number(name: str) -> Config[float]:
+    def number(name: str | None = None) -> Config[float]:
         """A number (`float(text)`)."""
         return Config.primitive(name, float, "a number value")
 
     @staticmethod
-    def boolean(name: str) -> Config[bool]:
+    def boolean(name: str | None = None) -> Config[bool]:
         """A boolean: true/yes/on/1 or false/no/off/0 (Effect's words; any case here)."""
         return Config.primitive(name, _parse_bool, "a boolean value")
 
     @staticmethod
-    def literal(name: str, *values: L) -> Config[L]:
+    def port(name: str | None = None) -> Config[int]:
+        """A network port: an integer from 1 to 65535, written plainly (`"080"` is not)."""
+        return Config.primitive(name, _parse_port, "a network port value")
+
+    @staticmethod
+    def url(name: str | None = None) -> Config[str]:
+        """An absolute URL (with a scheme, as JavaScript's `new URL` requires), as text."""
+        return Config.primitive(name, _parse_url, "an URL value")
+
+    @staticmethod
+    def duration(name: str | None = None) -> Config[float]:
+        """A duration in seconds (effects' unit of time), written as Effect's
+        `Duration.decode` reads it: a number and a unit, `"10 seconds"`, `"1.5 hours"`,
+        `"250 millis"` (nanos, micros, millis, seconds, minutes, hours, days, weeks)."""
+        return Config.primitive(name, _parse_duration, "a duration")
+
+    @staticmethod
+    def log_level(name: str | None = None) -> Config[LogLevel]:
+        """A `LogLevel` by Effect's label, in any case: ALL, TRACE, DEBUG, INFO, WARN,
+        ERROR, FATAL, OFF (and the Python names WARNING, NONE)."""
+        return Config.primitive(name, _parse_log_level, "a log level")
+
+    @staticmethod
+    def literal(name: str | None, *values: L) -> Config[L]:
         """One of `values`, compared as text (`str(value) == text`), as Effect's `literal`."""
         by_text = {str(value): value for value in values}
         listed = ", ".join(by_text)
@@ -97,10 +145,95 @@ class Config(Generic[A]):
 
         return Config.primitive(name, parse, f"one of ({listed})")
 
+    @overload
     @staticmethod
-    def redacted(name: str) -> Config[Redacted[str]]:
-        """A secret: the text at `name` wrapped in `Redacted`, so it never prints."""
-        return Config.primitive(name, Redacted[str], "a string")
+    def redacted(name: str | None = None, /) -> Config[Redacted[str]]: ...
+    @overload
+    @staticmethod
+    def redacted(config: Config[T], /) -> Config[Redacted[T]]: ...
+    @staticmethod
+    def redacted(name_or_config: str | Config[Any] | None = None, /) -> Config[Redacted[Any]]:
+        """A secret: the text at `name` (or the value of `config`) wrapped in `Redacted`,
+        so it never prints; the messages of its errors are `<redacted>` too, since a
+        malformed value's message would show it (Effect 3.22)."""
+        config = (
+            name_or_config if isinstance(name_or_config, Config) else Config.string(name_or_config)
+        )
+        load = config._load
+
+        def hidden(provider: ConfigProviderService, path: Path) -> Redacted[Any]:
+            try:
+                return Redacted(load(provider, path))
+            except ConfigError as error:
+                issues = tuple(attrs.evolve(issue, message="<redacted>") for issue in error.issues)
+                raise ConfigError(issues=issues) from None
+
+        return Config(hidden, config._key)
+
+    @staticmethod
+    def fail(message: str) -> Config[Never]:
+        """A config that always fails, as missing data with `message` (Effect's
+        `Config.fail`): `or_else` and `with_default` recover from it."""
+
+        def load(provider: ConfigProviderService, path: Path) -> Never:
+            raise _error(provider, path, message, True)
+
+        return Config(load)
+
+    # --- collections ----------------------------------------------------------------------------
+
+    @staticmethod
+    def array(config: Config[T], name: str | None = None) -> Config[list[T]]:
+        """A list of `config`'s values (Effect's `Config.array`): read from a list in a
+        dict, or from text split at the provider's `seq_delim` ("," by default:
+        `Config.array(Config.integer(), "PORTS")` reads `PORTS=80,443`). Each item is
+        read by `config` (nameless: `Config.integer()`); a bad item fails naming the key
+        of the sequence."""
+        own: Path = () if name is None else (name,)
+        load = config._load
+
+        def items(provider: ConfigProviderService, path: Path) -> list[T]:
+            key = (*path, *own)
+            texts = provider.sequence(key)
+            if texts is None:
+                return [load(provider, key)]  # fails as missing, unless `config` needs no value
+            return [load(provider.with_value(key, text), key) for text in texts]
+
+        return Config(items, own)
+
+    @staticmethod
+    def chunk(config: Config[T], name: str | None = None) -> Config[tuple[T, ...]]:
+        """As `array`, as a tuple (Effect's `Config.chunk`, an immutable sequence)."""
+        return Config.array(config, name).map(tuple)
+
+    @staticmethod
+    def hash_set(config: Config[T], name: str | None = None) -> Config[frozenset[T]]:
+        """As `array`, as a frozenset (Effect's `Config.hashSet`)."""
+        return Config.array(config, name).map(frozenset)
+
+    @staticmethod
+    def hash_map(config: Config[T], name: str | None = None) -> Config[dict[str, T]]:
+        """A dict of every key one level under `name`, each read by `config` (Effect's
+        `Config.hashMap`): `Config.hash_map(Config.integer(), "LIMITS")` reads `LIMITS_A=1`
+        and `LIMITS_B=2` from the environment as `{"A": 1, "B": 2}`; no keys, `{}`. When
+        some fail, the error lists each."""
+        own: Path = () if name is None else (name,)
+        load = config._load
+
+        def table(provider: ConfigProviderService, path: Path) -> dict[str, T]:
+            key = (*path, *own)
+            values: dict[str, T] = {}
+            issues: list[ConfigIssue] = []
+            for child in provider.children(key):
+                try:
+                    values[child] = load(provider, (*key, child))
+                except ConfigError as error:
+                    issues.extend(error.issues)
+            if issues:
+                raise ConfigError(issues=tuple(issues))
+            return values
+
+        return Config(table, own)
 
     @staticmethod
     def succeed(value: T) -> Config[T]:
@@ -139,6 +272,23 @@ class Config(Generic[A]):
                 raise
 
         return Config(defaulted, self._key)
+
+    def or_else(self, that: Callable[[], Config[B]] | Config[B]) -> Config[A | B]:
+        """This config's value, or when it fails in any way `that`'s (Effect's
+        `Config.orElse`); when both fail, the error lists the problems of both."""
+        load = self._load
+
+        def fallback(provider: ConfigProviderService, path: Path) -> A | B:
+            try:
+                return load(provider, path)
+            except ConfigError as first:
+                other = that() if callable(that) else that
+                try:
+                    return other._load(provider, path)
+                except ConfigError as second:
+                    raise ConfigError(issues=first.issues + second.issues) from None
+
+        return Config(fallback)
 
     def option(self) -> Config[A | None]:
         """None when the value is missing (Effect's `Config.option`, with None for `Option`)."""
@@ -239,6 +389,55 @@ class Config(Generic[A]):
 
     def __repr__(self) -> str:
         return "<Config>"
+
+
+def _parse_port(text: str) -> int:
+    port = int(text)
+    if str(port) != text or not 1 <= port <= 65535:
+        raise ValueError(text)
+    return port
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _parse_url(text: str) -> str:
+    if not _SCHEME.match(text) or any(c.isspace() for c in text):
+        raise ValueError(text)
+    return text
+
+
+_DURATION = re.compile(
+    r"(-?\d+(?:\.\d+)?)\s+(nanos?|micros?|millis?|seconds?|minutes?|hours?|days?|weeks?)"
+)
+_UNIT_SECONDS = {
+    "nano": 1e-9,
+    "micro": 1e-6,
+    "milli": 1e-3,
+    "second": 1.0,
+    "minute": 60.0,
+    "hour": 3600.0,
+    "day": 86400.0,
+    "week": 604800.0,
+}
+
+
+def _parse_duration(text: str) -> float:
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        raise ValueError(text)
+    amount, unit = match.groups()
+    return float(amount) * _UNIT_SECONDS[unit.removesuffix("s")]
+
+
+_LEVELS = {level.label: level for level in LogLevel} | {level.name: level for level in LogLevel}
+
+
+def _parse_log_level(text: str) -> LogLevel:
+    try:
+        return _LEVELS[text.upper()]
+    except KeyError:
+        raise ValueError(text) from None
 
 
 def _parse_bool(text: str) -> bool:

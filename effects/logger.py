@@ -1,10 +1,12 @@
 """Logging (Effect's `Effect.log`, `Logger`, `LogLevel`, `annotateLogs`, `withLogSpan`).
 
 `log(...)` and `log_debug(...)` .. `log_fatal(...)` are effects that hand a `LogEntry` to
-the `Logger` service in force, if its level is at least the `MinimumLogLevel` in force
-(INFO where none is set). The default logger writes to Python's `logging` (logger
-"effects"), so handlers, formatters and pytest's `caplog` see every entry; swap it with
-`Logger.replace(other)` (a layer) or `.provide_service(Logger, other)`.
+each logger in force (`CurrentLoggers`), if its level is at least the `MinimumLogLevel`
+in force (INFO where none is set). The default logger writes to Python's `logging`
+(logger "effects"), so handlers, formatters and pytest's `caplog` see every entry; the
+layers `Logger.add(other)`, `Logger.remove(...)` and `Logger.replace(old, new)` change the
+loggers in force, and `Logger.json`, `Logger.logfmt`, `Logger.structured`,
+`Logger.pretty` print Effect's formats instead of the default (see `effects.log_format`).
 
 An entry carries the annotations (`annotate_logs`) and log spans (`with_log_span`) of the
 fiber that logged it, which a forked fiber inherits, and its time from the `Clock` in
@@ -14,19 +16,24 @@ force, so a `TestClock` controls both the timestamps and the spans' durations.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, Never, Protocol, TextIO, TypeVar, cast, overload
 
+from effects import log_format
+from effects._internal.constructors import suspend
 from effects._internal.core import UNIT, Effect
 from effects._internal.primitives import add_services, with_fiber
 from effects.cause import Cause
-from effects.clock import Clock
+from effects.clock import Clock, sleep
+from effects.concurrency import fork_in
 from effects.context import Reference
 from effects.fiber_ref import FiberRef
 from effects.layer import Layer
+from effects.scope import Scope, ScopeService
 from effects.tracing import Span, span_of
 
 if TYPE_CHECKING:
@@ -50,6 +57,15 @@ class LogLevel(IntEnum):
     ERROR = logging.ERROR
     FATAL = logging.CRITICAL
     NONE = 2**31 - 1
+
+    @property
+    def label(self) -> str:
+        """The level's name as Effect writes it in logs: `WARN` for WARNING, `OFF` for
+        NONE, else the name."""
+        return _LABELS.get(self, self.name)
+
+
+_LABELS = {LogLevel.WARNING: "WARN", LogLevel.NONE: "OFF"}
 
 
 class MinimumLogLevel(Reference["MinimumLogLevel", LogLevel], default=LogLevel.INFO):
@@ -96,9 +112,12 @@ class LogEntry:
 
 
 class LoggerService(Protocol):
-    """What a logger offers: `log(entry)`, called in the fiber that logs."""
+    """What a logger offers: `log(entry)`, called in the fiber that logs. What it returns
+    is the logger's output (Effect's `Logger<Message, Output>`): the formats return their
+    text, which `Logger.with_console_log` prints; a logger in force has its output
+    ignored."""
 
-    def log(self, entry: LogEntry) -> None: ...
+    def log(self, entry: LogEntry, /) -> object: ...
 
 
 class StdlibLogger:
@@ -149,7 +168,9 @@ class StdlibLogger:
 
 
 class TestLogger:
-    """A logger that keeps every entry, for tests: `entries`, and `messages()` their text."""
+    """A logger that keeps every entry, for tests: `entries`, and `messages()` their text.
+    Put it in force with `Logger.replace(Logger.default_logger, test_logger)` (instead of
+    the default) or `Logger.add(test_logger)` (besides it)."""
 
     __slots__ = ("entries",)
     __test__ = False  # not a pytest test class
@@ -164,29 +185,202 @@ class TestLogger:
         return [entry.text for entry in self.entries]
 
 
-class Logger(Reference["Logger", LoggerService], default=StdlibLogger()):
-    """The logger service key (Effect's `Logger`); where none is provided, entries go to
-    Python's `logging` through `StdlibLogger`."""
-
-    @staticmethod
-    def replace(logger: LoggerService) -> Layer[Logger]:
-        """A layer making `logger` the logger (Effect's `Logger.replace`)."""
-        return Layer.succeed(Logger, logger)
-
-    @staticmethod
-    def make(log: Callable[[LogEntry], None]) -> LoggerService:
-        """A logger from a function of the entry (Effect's `Logger.make`)."""
-        return _FunctionLogger(log)
+DEFAULT_LOGGER = StdlibLogger()
+"""The logger in force where none was added or replaced (Effect's `defaultLogger`, which
+writes to the console; this one writes to Python's `logging`)."""
 
 
-class _FunctionLogger:
+class CurrentLoggers(
+    Reference["CurrentLoggers", tuple[LoggerService, ...]], default=(DEFAULT_LOGGER,)
+):
+    """The loggers in force, each given every entry (Effect's `currentLoggers`): the
+    default logger unless changed with the layers `Logger.add`, `Logger.remove`,
+    `Logger.replace` (or the layers of the formats, `Logger.json` ...)."""
+
+
+Out = TypeVar("Out", covariant=True)
+Out2 = TypeVar("Out2")
+
+
+class FunctionLogger(Generic[Out]):
+    """A logger whose `log(entry)` is a function of the entry (see `Logger.make`)."""
+
     __slots__ = ("_log",)
 
-    def __init__(self, log: Callable[[LogEntry], None]) -> None:
+    def __init__(self, log: Callable[[LogEntry], Out]) -> None:
         self._log = log
 
-    def log(self, entry: LogEntry) -> None:
-        self._log(entry)
+    def log(self, entry: LogEntry, /) -> Out:
+        return self._log(entry)
+
+
+class Logger:
+    """Loggers and the layers that choose them (Effect's `Logger` module).
+
+    Several loggers can be in force at once (`CurrentLoggers`): `add(logger)` adds one,
+    `remove(logger)` takes one away, `replace(old, new)` swaps one for another. Each is a
+    layer that changes the loggers in force where it is built (what `effect.provide(layer)`
+    runs in), so to change them twice provide one layer after the other, or chain them
+    with `provide_merge`: two of them in one `Layer.merge` each start from the same
+    loggers, and only the later one's change is kept.
+
+    The formats, `string_logger`, `logfmt_logger`, `json_logger`, `structured_logger`,
+    return their text (or dict) and print nothing; `with_console_log(logger)` prints what
+    a logger returns; the layers `Logger.logfmt`, `Logger.json`, `Logger.structured`,
+    `Logger.pretty` replace the default logger with one printing that format to
+    `sys.stdout` (as Effect's print with `console.log`).
+    """
+
+    default_logger: LoggerService = DEFAULT_LOGGER
+
+    @staticmethod
+    def make(log: Callable[[LogEntry], Out2]) -> FunctionLogger[Out2]:
+        """A logger from a function of the entry (Effect's `Logger.make`)."""
+        return FunctionLogger(log)
+
+    @staticmethod
+    def add(logger: LoggerService) -> Layer[Never]:
+        """A layer adding `logger` to the loggers in force (Effect's `Logger.add`)."""
+        return _change_loggers(lambda loggers: _with_logger(loggers, logger))
+
+    @staticmethod
+    def add_scoped(logger: Effect[LoggerService, E, R]) -> Layer[Never, E, Any]:
+        """A layer adding the logger `logger` makes, in the layer's `Scope` (Effect's
+        `Logger.addScoped`): `Logger.add_scoped(Logger.batched(...))` flushes its last
+        batch when the layer's user ends."""
+
+        def added(made: LoggerService) -> Effect[tuple[LoggerService, ...]]:
+            return CurrentLoggers.map(lambda loggers: _with_logger(loggers, made))  # pyright: ignore[reportReturnType] - CurrentLoggers is a Reference: it needs no provider
+
+        return Layer.scoped(CurrentLoggers, logger.flat_map(added))  # pyright: ignore[reportReturnType] - Layer[Never]: it only changes a Reference
+
+    @staticmethod
+    def batched(
+        logger: FunctionLogger[Out2],
+        window: float,
+        flush: Callable[[list[Out2]], Effect[None, Never, R]],
+    ) -> Effect[FunctionLogger[None], Never, R | Scope]:
+        """A logger keeping what `logger` returns, and every `window` seconds (on the
+        `Clock`) handing what it kept to `flush`, in a fiber of the current `Scope`;
+        closing the scope flushes the rest (Effect's `Logger.batched`)."""
+
+        def make(scope: ScopeService) -> Effect[FunctionLogger[None], Never, R]:
+            kept: list[Out2] = []
+
+            def drain() -> Effect[None, Never, R]:
+                if not kept:
+                    return UNIT
+                batch = kept.copy()
+                kept.clear()
+                return flush(batch)
+
+            every_window = sleep(window).then(suspend(drain)).forever()
+            return (
+                fork_in(every_window, scope)
+                .then(scope.add_finalizer(lambda _: suspend(drain)))
+                .as_(FunctionLogger(lambda entry: kept.append(logger.log(entry))))
+            )
+
+        return Scope.flat_map(make)
+
+    @staticmethod
+    def remove(logger: LoggerService) -> Layer[Never]:
+        """A layer taking `logger` out of the loggers in force (Effect's `Logger.remove`):
+        `Logger.remove(Logger.default_logger)` silences the default."""
+        return _change_loggers(lambda loggers: tuple(one for one in loggers if one != logger))
+
+    @staticmethod
+    def replace(old: LoggerService, new: LoggerService) -> Layer[Never]:
+        """A layer putting `new` in `old`'s place among the loggers in force (Effect's
+        `Logger.replace`; `new` is added even when `old` was not there):
+        `Logger.replace(Logger.default_logger, TestLogger())`."""
+
+        def swap(loggers: tuple[LoggerService, ...]) -> tuple[LoggerService, ...]:
+            kept = tuple(one for one in loggers if one != old and one != new)
+            return (*kept, new)
+
+        return _change_loggers(swap)
+
+    @staticmethod
+    def with_console_log(logger: LoggerService) -> FunctionLogger[None]:
+        """A logger printing what `logger` returns to `sys.stdout` (Effect's
+        `Logger.withConsoleLog`). The stream is looked up at each entry, so a handler's
+        entries in a confect call become the call's log lines."""
+        return FunctionLogger(lambda entry: _print(logger.log(entry), sys.stdout))
+
+    @staticmethod
+    def with_console_error(logger: LoggerService) -> FunctionLogger[None]:
+        """A logger printing what `logger` returns to `sys.stderr` (Effect's
+        `Logger.withConsoleError`)."""
+        return FunctionLogger(lambda entry: _print(logger.log(entry), sys.stderr))
+
+    @staticmethod
+    def pretty_logger(*, colors: bool | None = None, stderr: bool = False) -> FunctionLogger[None]:
+        """A logger printing entries for people (Effect's `Logger.prettyLogger`): a header
+        line `[12:00:00.000] INFO (#1): message`, the rest indented under it; in colour when
+        `colors` (by default: when the stream is a terminal); to stderr if `stderr`."""
+
+        def log(entry: LogEntry) -> None:
+            stream = sys.stderr if stderr else sys.stdout
+            shown = colors if colors is not None else _is_terminal(stream)
+            _print(log_format.pretty(entry, colors=shown), stream)
+
+        return FunctionLogger(log)
+
+    none: FunctionLogger[None] = FunctionLogger(lambda entry: None)
+    """A logger that does nothing (Effect's `Logger.none`)."""
+
+    string_logger: FunctionLogger[str] = FunctionLogger(log_format.string)
+    """Returns Effect's `key=value` text of an entry (Effect's `Logger.stringLogger`)."""
+
+    logfmt_logger: FunctionLogger[str] = FunctionLogger(log_format.logfmt)
+    """Returns the entry in logfmt (Effect's `Logger.logfmtLogger`)."""
+
+    structured_logger: FunctionLogger[dict[str, object]] = FunctionLogger(log_format.structured)
+    """Returns the entry as a dict (Effect's `Logger.structuredLogger`)."""
+
+    json_logger: FunctionLogger[str] = FunctionLogger(log_format.json_line)
+    """Returns the entry as one line of JSON (Effect's `Logger.jsonLogger`)."""
+
+    logfmt: Layer[Never]
+    """A layer printing logfmt instead of the default logger (Effect's `Logger.logFmt`)."""
+    json: Layer[Never]
+    """A layer printing JSON lines instead of the default logger (Effect's `Logger.json`)."""
+    structured: Layer[Never]
+    """A layer printing the structured dict instead of the default logger (Effect's
+    `Logger.structured`)."""
+    pretty: Layer[Never]
+    """A layer printing `pretty_logger()`'s lines instead of the default logger (Effect's
+    `Logger.pretty`)."""
+
+
+def _change_loggers(
+    change: Callable[[tuple[LoggerService, ...]], tuple[LoggerService, ...]],
+) -> Layer[Never]:
+    return Layer.effect(CurrentLoggers, CurrentLoggers.map(change))  # pyright: ignore[reportReturnType] - CurrentLoggers is a Reference: it needs no provider
+
+
+def _with_logger(
+    loggers: tuple[LoggerService, ...], logger: LoggerService
+) -> tuple[LoggerService, ...]:
+    return loggers if logger in loggers else (*loggers, logger)
+
+
+def _print(output: object, stream: TextIO) -> None:
+    print(output, file=stream)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+Logger.logfmt = Logger.replace(DEFAULT_LOGGER, Logger.with_console_log(Logger.logfmt_logger))
+Logger.json = Logger.replace(DEFAULT_LOGGER, Logger.with_console_log(Logger.json_logger))
+Logger.structured = Logger.replace(
+    DEFAULT_LOGGER, Logger.with_console_log(Logger.structured_logger)
+)
+Logger.pretty = Logger.replace(DEFAULT_LOGGER, Logger.pretty_logger())
 
 
 # --- the fiber's annotations and spans --------------------------------------------------------
@@ -311,8 +505,9 @@ def _log(
         cause,
         span,
     )
-    logger: LoggerService = context.get(Logger, Logger.default)
-    logger.log(entry)
+    loggers: tuple[LoggerService, ...] = context.get(CurrentLoggers, CurrentLoggers.default)
+    for logger in loggers:
+        logger.log(entry)
     if span is not None:  # as Effect's tracerLogger: the entry is an event of the span
         span.add_event(entry.text, entry.timestamp, _event_attributes(entry))
     return UNIT
@@ -353,6 +548,8 @@ if logging.getLevelName(LogLevel.TRACE) == f"Level {int(LogLevel.TRACE)}":
     logging.addLevelName(LogLevel.TRACE, "TRACE")
 
 __all__ = [
+    "CurrentLoggers",
+    "FunctionLogger",
     "LogEntry",
     "LogLevel",
     "LogSpan",

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, Generic, Never, TypeVar, cast
 
 from effects._internal.primitives import Canceler, Resume, add_services, async_
+from effects.context import Context
 from effects.effect import Effect, die, fail_cause, succeed, suspend, uninterruptible
 from effects.errors import AsyncInSyncError
 from effects.exit import Exit, Failure, Success
@@ -55,6 +56,11 @@ class ManagedRuntime(Generic[ROut, ER]):
         return ManagedRuntime(layer)
 
     # --- running --------------------------------------------------------------------------------
+
+    def context(self) -> Effect[Context, ER]:
+        """The layer's services (building it if not yet built): Effect's `runtimeEffect`,
+        the context of the runtime it gives."""
+        return self._services().map(Context)
 
     def provide(self, effect: Effect[A, E, ROut]) -> Effect[A, E | ER, Never]:
         """`effect` with this runtime's services (building the layer if not yet built)."""

@@ -1,7 +1,7 @@
 """The `confect` command line: `cli` (a Typer app) and `main`, its entry point.
 
 The commands live in private modules: `_data` (run, data, export, import), `_serve`
-(dev, serve) and `_codegen` (codegen), with what they share in `_common`.
+(dev, serve), `_codegen` (codegen), `_token` (token) and `_init` (init), with what they share in `_common`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import typer
 
 from confect.cli._codegen import codegen_
 from confect.cli._data import data, export_, import_, run
+from confect.cli._init import init
 from confect.cli._serve import dev, serve
+from confect.cli._token import token
 
 cli = typer.Typer(
     help="Run confect apps: serve them, call their functions, move their data.",
@@ -24,6 +26,8 @@ cli.command("import")(import_)
 cli.command("codegen")(codegen_)
 cli.command()(dev)
 cli.command()(serve)
+cli.command()(token)
+cli.command()(init)
 
 
 def main() -> None:

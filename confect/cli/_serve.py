@@ -23,14 +23,17 @@ import watchfiles
 from rich.logging import RichHandler
 
 from confect import codegen
+from confect.app.dev_auth import DevIssuer
 from confect.app.registry import App, load_app
 from confect.cli._common import AppArg, EngineOpt, console, open_app, open_engine, reported
+from confect.cli._log_format import JsonLines, LogFormat
 from confect.engine.interface import Engine
 from confect.engine.sql.postgres import PostgresEngine
 from confect.engine.sql.sqlite import SqliteEngine
 from confect.runtime import logs
 from confect.runtime.deployment import Deployment
 from confect.server.asgi import Server, create_app, create_site_app
+from confect.server.jwks import JWKS_PATH, serving_jwks
 from confect.server.limits import ConnectionLimits, protocols
 
 _LIMITS = ConnectionLimits()  # the defaults of serve's limit options
@@ -57,6 +60,22 @@ SiteFdOpt = Annotated[
     typer.Option(help="Serve the site (see --site-port) on this already-listening socket."),
 ]
 LogCallsOpt = Annotated[bool, typer.Option(help="Print each call with its duration and log lines.")]
+LogFormatOpt = Annotated[
+    LogFormat,
+    typer.Option(
+        help="text: for people; json: one JSON object a line on stdout (each call as "
+        "Convex's function_execution log event, with its log lines), the rest to stderr. "
+        "json prints every call, as --log-calls.",
+        case_sensitive=False,
+    ),
+]
+DevAuthOpt = Annotated[
+    bool,
+    typer.Option(
+        help="Trust the app's development issuer (`confect token`) as `confect dev` does; "
+        "for trying out, never for a deployment people use."
+    ),
+]
 ShutdownGraceOpt = Annotated[
     int,
     typer.Option(
@@ -103,13 +122,26 @@ def dev(
     engine: EngineOpt = None,
     fd: FdOpt = None,
     site_fd: SiteFdOpt = None,
+    log_format: LogFormatOpt = LogFormat.TEXT,
 ) -> None:
     """Serve the app for development: SQLite data in APP/.confect/ (or the engine given),
     functions reloaded when files change (connections stay open), APP/_generated/ written
     at start and after each reload (see `confect codegen`), each call printed with its
-    duration and logs; its HTTP routes also at their own paths on the site port."""
+    duration and logs; its HTTP routes also at their own paths on the site port. It trusts
+    the app's development issuer: `confect token APP --subject alice` signs a user in."""
     site = _Site(site_port, site_fd)
-    _serve(app, host, port, engine, watch=True, log_calls=True, fd=fd, site=site)
+    _serve(
+        app,
+        host,
+        port,
+        engine,
+        watch=True,
+        log_calls=True,
+        fd=fd,
+        site=site,
+        log_format=log_format,
+        dev_auth=True,
+    )
 
 
 def serve(
@@ -121,12 +153,14 @@ def serve(
     site_port: SitePortOpt = 0,
     site_fd: SiteFdOpt = None,
     log_calls: LogCallsOpt = False,
+    log_format: LogFormatOpt = LogFormat.TEXT,
     shutdown_grace: ShutdownGraceOpt = 30,
     header_timeout: HeaderTimeoutOpt = _LIMITS.header_timeout,
     body_timeout: BodyTimeoutOpt = _LIMITS.body_timeout,
     body_min_rate: BodyMinRateOpt = _LIMITS.body_min_rate,
     max_connections_per_address: MaxConnectionsPerAddressOpt = _LIMITS.per_address,
     max_connections: MaxConnectionsOpt = None,
+    dev_auth: DevAuthOpt = False,
 ) -> None:
     """Serve the app (no reloading)."""
     try:
@@ -146,11 +180,13 @@ def serve(
         port,
         engine,
         watch=False,
-        log_calls=log_calls,
+        log_calls=log_calls or log_format is LogFormat.JSON,
+        log_format=log_format,
         fd=fd,
         shutdown_grace=shutdown_grace,
         limits=limits,
         site=_Site(site_port, site_fd),
+        dev_auth=dev_auth,
     )
 
 
@@ -182,9 +218,16 @@ def _serve(
     shutdown_grace: int = 30,
     limits: ConnectionLimits | None = None,
     site: _Site = _Site(0),
+    log_format: LogFormat = LogFormat.TEXT,
+    dev_auth: bool = False,
 ) -> None:
-    _configure_logging(log_calls)
-    app, data = open_app(app_path, codegen.load_generating if watch else load_app)
+    _configure_logging(log_calls, log_format)
+    load = codegen.load_generating if watch else load_app
+    with reported():
+        issuer = DevIssuer.of_app(app_path) if dev_auth else None
+    if issuer is not None:
+        load = issuer.trusted_by(load)
+    app, data = open_app(app_path, load)
     if watch:
         _generate(app, app_path)
     if fd is not None:
@@ -199,10 +242,12 @@ def _serve(
         server = Server(backend, admin_key=_admin_key(engine, data), shutdown_grace=shutdown_grace)
     http, ws = protocols(limits or ConnectionLimits())
     site_server = _site_server(server, host, site, http, shutdown_grace)
-    background = (_reloading(app_path, server),) if watch else ()
+    background = (_reloading(app_path, server, load),) if watch else ()
     if site_server is not None:
         background += (lambda: site_server.serve(sockets=site.sockets()),)
     asgi = create_app(server, on_shutdown=engine.close, background=background)
+    if issuer is not None:
+        asgi = serving_jwks(asgi, issuer)
     where = f"PostgreSQL schema {engine.schema}" if isinstance(engine, PostgresEngine) else data
     console.print(f"confect serving {app_path} at [bold]{base_url}[/bold] (data in {where})")
     if site_server is not None:
@@ -210,6 +255,10 @@ def _serve(
     console.print(f"admin key: {data / 'admin_key'}")
     dashboard = _dashboard_url(base_url, server.admin_key if watch else None)
     console.print(f"dashboard: {dashboard}", soft_wrap=True, highlight=False, markup=False)
+    if issuer is not None:
+        console.print(
+            f"dev sign-in: `confect token {app_path} --subject alice` (keys at {base_url}{JWKS_PATH})"
+        )
     config = uvicorn.Config(
         asgi,
         host=host,
@@ -271,8 +320,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _configure_logging(log_calls: bool) -> None:
-    handler = RichHandler(console=console, show_path=False)
+def _configure_logging(log_calls: bool, log_format: LogFormat = LogFormat.TEXT) -> None:
+    handler: logging.Handler
+    if log_format is LogFormat.JSON:  # stdout is the machines': people's text to stderr
+        console.file = sys.stderr
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(JsonLines())
+    else:
+        handler = RichHandler(console=console, show_path=False)
     if log_calls:  # what a call logs is printed under it, with the call
         handler.addFilter(logs.outside_calls)
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[handler])
@@ -309,7 +364,9 @@ def _is_source(path: str) -> bool:
     return path.endswith(".py") and codegen.GENERATED not in Path(path).parts
 
 
-def _reloading(app_path: Path, server: Server) -> Callable[[], Coroutine[Any, Any, None]]:
+def _reloading(
+    app_path: Path, server: Server, load: Callable[[str], App]
+) -> Callable[[], Coroutine[Any, Any, None]]:
     """A background task that gives `server` the app afresh whenever a .py file under
     `app_path` changes, and writes its `_generated/` anew; an app that fails to load leaves
     the previous one serving."""
@@ -320,8 +377,8 @@ def _reloading(app_path: Path, server: Server) -> Callable[[], Coroutine[Any, An
         )
         async for _ in changes:
             try:
-                app = _reload_app(app_path)
-                server.reload(app)
+                app = _reload_app(app_path, load)
+                await server.reload(app)
                 console.print(
                     f"[green]reloaded[/green] {len(server.backend.app.functions)} functions"
                 )
@@ -334,13 +391,13 @@ def _reloading(app_path: Path, server: Server) -> Callable[[], Coroutine[Any, An
     return watch_files
 
 
-def _reload_app(path: Path) -> App:
-    """Import the app package at `path` afresh (its modules changed on disk)."""
+def _reload_app(path: Path, load: Callable[[str], App]) -> App:
+    """Import the app package at `path` afresh (its modules changed on disk) with `load`."""
     name = path.resolve().name
     for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
         del sys.modules[module]
     importlib.invalidate_caches()
-    return codegen.load_generating(name)
+    return load(name)
 
 
 class _Uvicorn(uvicorn.Server):

@@ -36,6 +36,8 @@ cron's run)."""
 log = logging.getLogger("confect.calls")
 
 KEEP_CALLS = 1000
+CALL_ATTRIBUTE = "confect_call"
+"""The attribute of a "confect.calls" log record that holds its `CallRecord`."""
 
 
 @attrs.define
@@ -57,6 +59,34 @@ class CallRecord:
     where: str = ""
     log_lines: Sequence[LogLine] = ()
     cached: bool = False
+
+    def event(self) -> dict[str, object]:
+        """The call as one JSON object for machines (`--log-format json`), named as
+        Convex's log streams name a `function_execution` event (times in ms since the
+        epoch), with `origin`, `where` (for a defect, the app's code line) and its
+        `log_lines` as Convex's `console` events (`message`: the wire text after the level)."""
+        return {
+            "timestamp": round(self.started * 1000),
+            "topic": "function_execution",
+            "function": {"type": self.kind, "path": self.path, "cached": self.cached},
+            "origin": self.origin,
+            "execution_time_ms": round(self.duration_ms, 3),
+            "status": "success" if self.success else "failure",
+            "error_message": self.error or None,
+            "where": self.where or None,
+            "log_lines": [
+                {
+                    "timestamp": round(line.timestamp * 1000),
+                    "log_level": str(line.level),
+                    "message": line.message(),
+                    "is_truncated": line.truncated,
+                }
+                for line in self.log_lines
+            ],
+        }
+
+    def __str__(self) -> str:
+        return "\n".join(self.describe())
 
     def describe(self) -> list[str]:
         """The call as `confect dev` prints it: a line for the call, then its log lines."""
@@ -97,8 +127,8 @@ class CallLog:
         self._records.append(record)
         for listener in self._listeners:
             listener(record)
-        if log.isEnabledFor(logging.INFO):
-            log.info("%s", "\n".join(record.describe()))
+        if log.isEnabledFor(logging.INFO):  # rendered by the handler: text, or `event()`
+            log.info("%s", record, extra={CALL_ATTRIBUTE: record})
 
     def listen(self, listener: Callable[[CallRecord], None]) -> Callable[[], None]:
         """Have `listener` told of each call added from now; returns how to stop."""

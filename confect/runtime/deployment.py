@@ -2,8 +2,9 @@
 parts that run calls (`execution`) and jobs (`jobs`).
 
 `Deployment.open(app, engine, ...)` opens one: it adopts the schema in the engine, builds
-the app's layer, recovers the jobs of a server that stopped and syncs the crons; `close()`
-releases what the layer acquired. `Backend(app, engine, ...)` does the same `open`, under
+the app's layer (on a `ManagedRuntime`, see `app_services`), recovers the jobs of a server
+that stopped and syncs the crons; `close()` (or `await aclose()`) releases what the layer
+acquired. `reload(app)` swaps in a new version of the app, its services built afresh. `Backend(app, engine, ...)` does the same `open`, under
 the name tests and scripts have long used.
 
 A server uses a deployment through the methods under "for a server" (commits, read sets,
@@ -26,6 +27,7 @@ from confect.engine.interface import Commit, Engine, ReadRange, Write, index_key
 from confect.engine.memory import MemoryEngine
 from confect.model.errors import WriteConflict
 from confect.model.validators import bind
+from confect.runtime.app_services import AppServices
 from confect.runtime.blobs import BlobCollector
 from confect.runtime.call_log import CallLog
 from confect.runtime.execution import Executor
@@ -34,7 +36,7 @@ from confect.runtime.jobs import Jobs
 from confect.runtime.transaction import Transaction
 from confect.runtime.user_code import Inline, UserCode, in_worker_thread
 from confect.services.file_store import StorageFiles
-from effects import Effect, Exit, Layer, Scope, ScopeService
+from effects import Effect, Layer
 
 DEFAULT_BASE_URL = "http://127.0.0.1:3210"
 
@@ -63,8 +65,8 @@ class Deployment:
         files: StorageFiles,
         *,
         now: Callable[[], float],
+        app_services: AppServices,
         services: Mapping[Any, Any],
-        scope: ScopeService,
         group_commit: bool,
     ) -> None:
         """The parts of a deployment, put together (no I/O: `open` does what needs it)."""
@@ -74,7 +76,9 @@ class Deployment:
         self.numbers = numbers
         self.now = now
         self.files = files
-        self._scope = scope  # holds what the app's layer acquired, until `close`
+        self.app_services = app_services  # what the app's layer built, until `close`
+        self._laid_over = dict(services)  # what every call gets over them (mocks)
+        self._built: list[AppServices] = []  # the layers `build` built, until `close`
         self.commit_listeners: list[CommitListener] = []
         # where handlers run (a server's worker threads, set as it starts); commit listeners
         # run on `listener_loop` when it is set, whichever thread committed
@@ -83,7 +87,7 @@ class Deployment:
         self._blobs = BlobCollector(files)
         # with group_commit, mutations must run on an asyncio loop (the server's)
         self._committer = GroupCommitter(engine) if group_commit else None
-        self.executor = Executor(self, services)
+        self.executor = Executor(self, {**app_services.services, **services})
         self.jobs = Jobs(self.executor)
         self.call_log = CallLog()  # the recent calls, for `confect dev` and a dashboard
         self._bind_validators()
@@ -122,16 +126,14 @@ class Deployment:
         engine = engine or MemoryEngine()
         numbers = engine.configure(app.schema)
         files = StorageFiles(engine, base_url, lambda: now() * 1000)
-        scope = ScopeService()
-        built = _build(app.layer, scope) if app.layer is not None else {}
         deployment = cls(
             app,
             engine,
             numbers,
             files,
             now=now,
-            services={**built, **(services or {})},
-            scope=scope,
+            app_services=AppServices.build_now(app.layer),
+            services=services or {},
             group_commit=group_commit,
         )
         deployment.jobs.recover()
@@ -140,11 +142,24 @@ class Deployment:
 
     def build(self, layer: Layer[Any, Any, Any]) -> dict[Any, Any]:
         """The services `layer` builds, its resources held until `close`."""
-        return _build(layer, self._scope)
+        built = AppServices.build_now(layer)
+        self._built.append(built)
+        return built.services
 
     def close(self) -> None:
-        """Release what the app's layer (and `build`) acquired."""
-        effects.run_sync(self._scope.close(Exit.succeed(None)))
+        """Release what the app's layer (and `build`) acquired, last acquired first."""
+        for services in self._releasing():
+            services.dispose()
+
+    async def aclose(self) -> None:
+        """`close`, on the running event loop (a server's, as it shuts down)."""
+        for services in self._releasing():
+            await services.dispose()
+
+    def _releasing(self) -> list[AppServices]:
+        releasing = [*reversed(self._built), self.app_services]
+        self._built = []
+        return releasing
 
     def _bind_validators(self) -> None:
         documents = {name: table.validator for name, table in self.schema.tables.items()}
@@ -154,14 +169,27 @@ class Deployment:
             bind(function.args, self.numbers, documents)
             bind(function.returns, self.numbers, documents)
 
-    def reload(self, app: App) -> None:
-        """Switch to a new version of the app (same data): schema, functions, crons.
+    def reload(self, app: App, services: AppServices | None = None) -> AppServices:
+        """Switch to a new version of the app (same data): schema, functions, crons, and
+        the services of its layer, `services` if given (built with `AppServices.build`),
+        else built here. Calls from now on get them; the previous version's are returned,
+        to be disposed once the calls that began with them have ended.
 
-        Raises `SchemaError` (and keeps the old version) if the data does not fit."""
-        numbers = self.engine.configure(app.schema)
+        Raises (and keeps the old version) if the layer fails to build, or `SchemaError`
+        if the data does not fit the schema."""
+        fresh = services or AppServices.build_now(app.layer)
+        try:
+            numbers = self.engine.configure(app.schema)
+        except BaseException:
+            if services is None:
+                fresh.dispose()
+            raise
         self.app, self.schema, self.numbers = app, app.schema, numbers
+        previous, self.app_services = self.app_services, fresh
+        self.executor.services = {**fresh.services, **self._laid_over}
         self._bind_validators()
         self.jobs.sync_crons()
+        return previous
 
     def renumber_tables(self, numbers: dict[str, int]) -> None:
         """Adopt another deployment's table numbers (its ids name them); only when empty."""
@@ -261,7 +289,3 @@ class Deployment:
 Backend = Deployment.open
 """`Deployment.open` by the name tests and scripts have long used: `Backend(app, engine)`
 opens a deployment. The server, the command line and `ConfectTest` call `Deployment.open`."""
-
-
-def _build(layer: Layer[Any, Any, Any], scope: ScopeService) -> dict[Any, Any]:
-    return effects.run_sync(layer.build().provide_service(Scope, scope)).as_dict()

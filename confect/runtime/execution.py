@@ -30,6 +30,7 @@ from confect.engine.interface import ReadRange, Write
 from confect.model.errors import ValidationError, WriteConflict
 from confect.model.values import Value
 from confect.runtime import logs, session_requests
+from confect.runtime.determinism import QueryRun
 from confect.runtime.layers import (
     ServiceMap,
     action_service_map,
@@ -45,6 +46,7 @@ from confect.runtime.user_code import MovedOffLoop
 from confect.services.auth import UserIdentity
 from effects import Effect, Exit, Schedule
 from effects.clock import Clock
+from effects.logger import MinimumLogLevel
 from effects.schedule import Driver
 from effects.tracing import Span, SpanKind, Tracer, current_span, with_span
 
@@ -67,13 +69,15 @@ process took)."""
 
 @attrs.frozen
 class QueryResult:
-    """A query's value, what it read (its reactive dependencies), the ts it read at and its
-    journal (where its paginated query's page ended, to pin it there when run again)."""
+    """A query's value, what it read (its reactive dependencies), the ts it read at, its
+    journal (where its paginated query's page ended, to pin it there when run again) and
+    whether it read real time (`effects.clock.now()`, see `determinism`)."""
 
     value: Value
     reads: list[ReadRange]
     ts: int
     journal: str | None = None
+    observed_time: bool = False
 
 
 @attrs.frozen
@@ -176,7 +180,8 @@ class Executor:
         `journal` (a previous run's) says; run again if a commit raced its reads."""
 
         def start() -> Effect[QueryResult, Any]:
-            attempt = self._query_attempt(fn, args, identity, at_ts, journal, None, False)
+            run = QueryRun()
+            attempt = self._query_attempt(fn, args, identity, at_ts, journal, run, None, False)
             return self._traced(self.resolve(fn, "query"), attempt, "server")
 
         return effects.suspend(start)
@@ -188,6 +193,7 @@ class Executor:
         identity: UserIdentity | None,
         at_ts: int | None,
         journal: str | None,
+        run: QueryRun,
         retries: Driver | None,
         off_loop: bool,
         rewind_to: int | None = None,
@@ -199,24 +205,30 @@ class Executor:
         function = self.resolve(fn, "query")
         tx = deployment.new_transaction(at_ts)
         tx.journal_in = journal
-        services = query_service_map(self, tx, identity)
-        body = deployment.user_code.run(self._invoke(function, args, services), "query", off_loop)
+        run.next_attempt()
+        services = query_service_map(self, tx, identity, run)
+        invoked = self._invoke(function, args, services, run)
+        body = deployment.user_code.run(invoked, "query", off_loop)
         lines = logs.mark()  # a run again logs afresh: only the last run's lines are the call's
 
         def check(value: Value) -> Effect[QueryResult, Any]:
-            result = QueryResult(value, tx.reads, tx.begin_ts, tx.journal_out)
+            result = QueryResult(
+                value, tx.reads, tx.begin_ts, tx.journal_out, observed_time=run.observed_time
+            )
             if deployment.engine.is_valid(tx.engine_ts, tx.reads):
                 return effects.succeed(result)
             return _run_call_again(
                 lambda driver: self._query_attempt(
-                    fn, args, identity, at_ts, journal, driver, off_loop, lines
+                    fn, args, identity, at_ts, journal, run, driver, off_loop, lines
                 ),
                 retries,
                 lambda: effects.succeed(result),
             )
 
         def moved(_: MovedOffLoop) -> Effect[QueryResult, Any]:
-            return self._query_attempt(fn, args, identity, at_ts, journal, retries, True, lines)
+            return self._query_attempt(
+                fn, args, identity, at_ts, journal, run, retries, True, lines
+            )
 
         return body.on_exit(self._finishing(tx)).flat_map(check).catch_tag(MovedOffLoop, moved)
 
@@ -357,20 +369,32 @@ class Executor:
         return self.action(function, args, identity)
 
     def _invoke(
-        self, function: FunctionDefinition[..., Any, Any], args: Value, services: ServiceMap
+        self,
+        function: FunctionDefinition[..., Any, Any],
+        args: Value,
+        services: ServiceMap,
+        run: QueryRun | None = None,
     ) -> Effect[Value, Any]:
         def start() -> Effect[Any, Any]:
             return function.handler(**function.decode_args(args))
 
-        return self._provide(services, function.kind, start).map(function.encode_result)
+        return self._provide(services, function.kind, start, run).map(function.encode_result)
 
     def _provide(
-        self, services: ServiceMap, kind: str, effect: Callable[[], Effect[Any, Any, Any]]
+        self,
+        services: ServiceMap,
+        kind: str,
+        effect: Callable[[], Effect[Any, Any, Any]],
+        run: QueryRun | None = None,
     ) -> Effect[Any, Any]:
-        """`effect()` with a call's services, the app's and tests' own laid over them, and
-        the function context of `kind` over all of them."""
+        """`effect()` with a call's services, the app's and tests' own laid over them, the
+        clock and generator of the query `run` it is part of (if any) over those, and the
+        function context of `kind` over all of them."""
+        services[MinimumLogLevel] = logs.CALL_MINIMUM_LOG_LEVEL
         if self.services:
             services.update(self.services)
+        if run is not None:
+            run.lay(services)
         return as_layer(add_ctx(services, kind)).provide_to(effects.suspend(effect))
 
     def _traced(
@@ -403,15 +427,20 @@ class Executor:
     # --- calls from inside functions -----------------------------------------------------------
 
     def nested_query(
-        self, tx: Transaction, identity: UserIdentity | None, fn: Any, args: Mapping[str, Any]
+        self,
+        tx: Transaction,
+        identity: UserIdentity | None,
+        fn: Any,
+        args: Mapping[str, Any],
+        run: QueryRun | None = None,
     ) -> Effect[Any, Any]:
-        """A query run inside the caller's transaction (so it sees the caller's writes)."""
+        """A query run inside the caller's transaction (so it sees the caller's writes), as
+        part of the caller's query `run`, if it is a query."""
 
         def start() -> Effect[Any, Any]:
             function = self.resolve(fn, "query")
-            body = self._invoke(
-                function, function.encode_args(args), query_service_map(self, tx, identity)
-            )
+            services = query_service_map(self, tx, identity, run)
+            body = self._invoke(function, function.encode_args(args), services, run)
             return self._traced(function, body.map(function.decode_result))
 
         return effects.suspend(start)

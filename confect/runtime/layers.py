@@ -57,6 +57,7 @@ from effects import Layer
 from effects.context import Unavailable
 
 if TYPE_CHECKING:
+    from confect.runtime.determinism import QueryRun
     from confect.runtime.execution import Executor
     from confect.runtime.transaction import Transaction
 
@@ -153,9 +154,10 @@ _HTTP_ACTION_MISSING = _stand_ins("http_action", _ACTION_HAS - {VectorSearch})
 
 
 def query_service_map(
-    executor: Executor, tx: Transaction, identity: UserIdentity | None
+    executor: Executor, tx: Transaction, identity: UserIdentity | None, run: QueryRun | None = None
 ) -> ServiceMap:
-    """The services of a query running in `tx`."""
+    """The services of a query running in `tx` (as part of the query `run`, if any: the
+    queries it runs are part of it too)."""
     deployment = executor.deployment
     in_tx = tx.run_with
     services: ServiceMap = {
@@ -164,7 +166,7 @@ def query_service_map(
         Auth: AuthService(identity),
         StorageReader: StorageReaderService(deployment.files, in_tx),
         QueryRunner: QueryRunnerService(
-            lambda fn, args: executor.nested_query(tx, identity, fn, args)
+            lambda fn, args: executor.nested_query(tx, identity, fn, args, run)
         ),
     }
     return services

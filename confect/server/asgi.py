@@ -22,6 +22,7 @@ from confect.app.http import METHODS, HttpRequest, HttpResponse, HttpRouter
 from confect.app.registry import App
 from confect.engine.interface import Write
 from confect.model.schema import CRONS_TABLE, SCHEDULED_TABLE
+from confect.runtime.app_services import AppServices
 from confect.runtime.call_log import recorded
 from confect.runtime.deployment import Deployment, Subscription
 from confect.runtime.session_requests import KEEP_SECONDS
@@ -55,7 +56,7 @@ class Server:
 
     Making one changes nothing in the deployment: `start` (as the ASGI lifespan begins) has
     it run user code on worker threads and tell the subscriptions of commits; `stop` ends
-    the telling."""
+    the telling, and `close` (as the lifespan ends) releases the deployment's services."""
 
     def __init__(
         self,
@@ -82,8 +83,10 @@ class Server:
         self.keep_session_requests = keep_session_requests
         self.prune_every = prune_every
         self.transition_part_chars = TRANSITION_PART_CHARS  # per TransitionChunk
-        self.functions = ClientCalls(backend)
         limits = limits or Limits()
+        # as Convex's: a result that read real time serves for the longest a query may run
+        # and a second more
+        self.functions = ClientCalls(backend, time_dependent_age=limits.transaction + 1.0)
         self.workers = WorkerThreads(limits.transaction, limits.action)
         self.subscriptions = Subscriptions(self.functions)
         self.verifier = TokenVerifier(backend.app.auth_providers)
@@ -94,6 +97,7 @@ class Server:
         self._in_flight: set[asyncio.Task[Any]] = set()  # the tasks running calls
         self._stop_by: float | None = None  # when shutdown interrupts what still runs
         self._other_processes: Subscription | None = None
+        self._retiring: set[asyncio.Task[None]] = set()  # disposing reloaded-away services
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Serve on `loop`: user code runs on the worker threads (no handler holds up the
@@ -112,14 +116,37 @@ class Server:
         self.subscriptions.stop()
         self.workers.close()
 
-    def reload(self, app: App) -> None:
-        """Serve a new version of the app; connections stay and get fresh results."""
-        self.backend.reload(app)
+    async def reload(self, app: App) -> asyncio.Task[None]:
+        """Serve a new version of the app; connections stay and get fresh results. Its
+        layer is built first, on a runtime of its own: if that fails, or its schema does
+        not fit the data, this raises and the previous version goes on serving.
+
+        Returns the task that disposes the previous version's services once the calls in
+        flight, which began with them, have ended."""
+        fresh = await AppServices.build(app.layer)
+        try:
+            previous = self.backend.reload(app, fresh)
+        except BaseException:
+            await fresh.dispose()
+            raise
         self.router = app.http or HttpRouter()
         self.verifier = TokenVerifier(app.auth_providers)
         self.functions.cache.clear()
         self.subscriptions.invalidate_all()
         self._jobs_changed.set()
+        retiring = asyncio.get_running_loop().create_task(
+            _dispose_after(previous, set(self._in_flight))
+        )
+        self._retiring.add(retiring)
+        retiring.add_done_callback(self._retiring.discard)
+        return retiring
+
+    async def close(self) -> None:
+        """Release the deployment's services (the previous versions' once their calls have
+        ended; then the current version's), finalizers last-acquired first."""
+        if self._retiring:
+            await asyncio.wait(set(self._retiring))
+        await self.backend.aclose()
 
     # --- callers ---------------------------------------------------------------------------------
 
@@ -239,6 +266,16 @@ class Server:
                     await asyncio.sleep(0)
             except Exception:
                 log.exception("pruning session requests failed; trying again later")
+
+
+async def _dispose_after(services: AppServices, calls: set[asyncio.Task[Any]]) -> None:
+    """Dispose `services` once `calls` have ended (a failing finalizer is logged)."""
+    if calls:
+        await asyncio.wait(calls)
+    try:
+        await services.dispose()
+    except Exception:
+        log.exception("releasing the services of the app's previous version failed")
 
 
 # --- HTTP handlers ---------------------------------------------------------------------------------
@@ -379,6 +416,7 @@ def create_app(
                 task.cancel()
             await server.drain(scheduler)
             server.stop()
+            await server.close()
             if on_shutdown is not None:
                 on_shutdown()
 

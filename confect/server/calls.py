@@ -37,7 +37,12 @@ from confect.runtime.deployment import Deployment
 from confect.runtime.execution import MutationResult, QueryResult
 from confect.runtime.logs import LogLine
 from confect.runtime.session_requests import SessionRequest
-from confect.server.query_cache import QueryCache, query_key, unwrap_args
+from confect.server.query_cache import (
+    MAX_TIME_DEPENDENT_AGE,
+    QueryCache,
+    query_key,
+    unwrap_args,
+)
 from confect.services.auth import UserIdentity
 from effects import Effect
 from effects.exit import Exit, Failure, Success
@@ -120,6 +125,8 @@ class Outcome:
     ts: int | None = None
     reads: list[ReadRange] = attrs.field(factory=list[ReadRange])
     journal: str | None = None  # a query's: where its page ended (see QueryResult)
+    observed_time: bool = False  # a query's: whether it read real time (see QueryResult)
+    ran_at: float | None = None  # a query's: when it began, by the deployment's clock
 
 
 @attrs.frozen
@@ -134,9 +141,13 @@ class ClientCalls:
     """Runs the calls clients make to a deployment's functions (a path and wire arguments
     in, an `Outcome` out), queries through the query cache."""
 
-    def __init__(self, deployment: Deployment) -> None:
+    def __init__(
+        self, deployment: Deployment, time_dependent_age: float = MAX_TIME_DEPENDENT_AGE
+    ) -> None:
+        """`time_dependent_age`: how long (seconds) the cache serves a query's result that
+        read real time (see `QueryCache`)."""
         self.deployment = deployment
-        self.cache = QueryCache(deployment)
+        self.cache = QueryCache(deployment, time_dependent_age=time_dependent_age)
 
     def find(
         self, path: str, kind: Kind | None, caller: Caller
@@ -225,7 +236,7 @@ class ClientCalls:
             raise RequestError(
                 ErrorCode.BAD_REQUEST, f"{path} is an http action; call it through its route"
             )
-        started, clock = time.time(), time.perf_counter()
+        started, clock, ran_at = time.time(), time.perf_counter(), self.deployment.now()
         with logs.collecting() as collector:
             # the time limit is on user code (the deployment's `user_code` enforces it), not on
             # a commit: once one begins, the answer is its real outcome
@@ -237,7 +248,7 @@ class ClientCalls:
         took = (time.perf_counter() - clock) * 1000
         record = functools.partial(CallRecord, started, function.kind, path, took)
         try:
-            outcome = self._outcome(function, exit_, lines)
+            outcome = self._outcome(function, exit_, lines, ran_at)
         except RequestError as refused:  # the call's own arguments were refused
             self.deployment.call_log.add(record(False, error=refused.message, log_lines=lines))
             raise
@@ -253,6 +264,7 @@ class ClientCalls:
         function: FunctionDefinition[..., Any, Any],
         exit_: Exit[Any, Any],
         lines: list[LogLine],
+        ran_at: float,
     ) -> Outcome:
         if isinstance(exit_, Success):
             result: Any = exit_.value
@@ -264,6 +276,8 @@ class ClientCalls:
                     ts=result.ts,
                     reads=result.reads,
                     journal=result.journal,
+                    observed_time=result.observed_time,
+                    ran_at=ran_at,
                 )
             if isinstance(result, MutationResult):
                 return Outcome(True, to_wire(result.value), log_lines=lines, ts=result.ts)

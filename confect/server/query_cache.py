@@ -3,7 +3,10 @@
 A query is a deterministic function of its arguments, its caller and the documents it read,
 so a successful outcome stays the answer until a commit writes into one of its read ranges.
 A hit costs a dictionary lookup and a check of the commits made since the outcome was last
-known to be current.
+known to be current. A query that read real time (`effects.clock.now()`, see
+`confect.runtime.determinism`) depends on the time too: as Convex's cache does
+(`crates/application/src/cache/mod.rs`, MAX_CACHE_AGE), its outcome is served only while it
+is younger than `time_dependent_age`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,11 @@ import attrs
 if TYPE_CHECKING:
     from confect.runtime.deployment import Deployment
     from confect.server.calls import Caller, Outcome
+
+MAX_TIME_DEPENDENT_AGE = 2.0
+"""How long (seconds) a query's outcome that read real time is served, by default: as
+Convex's, the longest a query may run (the server's default limit, 1 s) and a second more,
+so that a run which took its whole limit is still fresh when it ends."""
 
 QueryKey = tuple[str, str, str | None, bool, str | None]
 """path, canonical arguments JSON, canonical identity claims JSON, admin, journal (where a
@@ -54,8 +62,15 @@ class QueryCache:
     """The most recently used successful query outcomes of one deployment: at most `size`
     of them and `max_bytes` of values (an outcome over a sixteenth of that is not kept)."""
 
-    def __init__(self, deployment: Deployment, size: int = 4096, max_bytes: int = 64 << 20) -> None:
+    def __init__(
+        self,
+        deployment: Deployment,
+        size: int = 4096,
+        max_bytes: int = 64 << 20,
+        time_dependent_age: float = MAX_TIME_DEPENDENT_AGE,
+    ) -> None:
         self._deployment = deployment
+        self._time_dependent_age = time_dependent_age
         self._size = size
         self._max_bytes = max_bytes
         self._bytes = 0
@@ -69,6 +84,9 @@ class QueryCache:
         if entry is None:
             return None
         outcome, nbytes = entry
+        if not self.timely(outcome):
+            self._drop(key)
+            return None
         latest = self._deployment.last_ts()
         if outcome.ts != latest:
             assert outcome.ts is not None
@@ -79,6 +97,15 @@ class QueryCache:
             self._entries[key] = (outcome, nbytes)
         self._entries.move_to_end(key)
         return outcome
+
+    def timely(self, outcome: Outcome) -> bool:
+        """Whether the time `outcome` was computed at still serves: always, unless it read
+        real time; then while it is younger than `time_dependent_age` (by the deployment's
+        clock; never if it seems to come from the future)."""
+        if not outcome.observed_time or outcome.ran_at is None:
+            return True
+        age = self._deployment.now() - outcome.ran_at
+        return 0 <= age <= self._time_dependent_age
 
     def put(self, key: QueryKey, outcome: Outcome) -> None:
         """Keep a query's outcome (successes only); a hit answers with its log lines too, as

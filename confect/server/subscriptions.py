@@ -136,21 +136,30 @@ class Subscriptions:
             del self._queries[key]
 
     async def result(self, key: QueryKey, raw_args: Any, caller: Caller) -> Outcome:
-        """The query's current outcome: cached if nothing it read changed, else run once
-        for every subscriber that asks meanwhile. Raises `RequestError` for bad requests."""
+        """The query's current outcome: cached if nothing it read changed (and, if it read
+        real time, it is still young: see `QueryCache.timely`), else run once for every
+        subscriber that asks meanwhile. Raises `RequestError` for bad requests."""
         shared = self._queries.get(key)
         if shared is None:  # nobody subscribes (any more): run it on its own
             shared = SharedQuery(key)
+        fresh = False  # whether a run finished since this call began: its outcome serves
         while True:
             running = shared.running
             if running is not None:  # a fresh run is under way: its outcome is the answer
                 await asyncio.wait({running})
                 if not running.cancelled() and running.exception() is not None:
                     raise running.exception()  # pyright: ignore[reportGeneralTypeIssues]
+                fresh = not running.cancelled()
                 continue
-            if not shared.stale and shared.outcome is not None:
-                return shared.outcome
+            outcome = shared.outcome
+            if (
+                not shared.stale
+                and outcome is not None
+                and (fresh or self._calls.cache.timely(outcome))
+            ):
+                return outcome
             await self._run(shared, key, raw_args, caller)
+            fresh = True
 
     async def _run(self, shared: SharedQuery, key: QueryKey, raw_args: Any, caller: Caller) -> None:
         shared.stale = False

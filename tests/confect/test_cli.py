@@ -4,6 +4,7 @@ import contextlib
 import json
 import re
 import shutil
+import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -12,7 +13,15 @@ import pytest
 from typer.testing import CliRunner
 
 from confect.cli import cli
-from tests.servers import NOTES, confect_serve, copy_app, listening_socket
+from tests.servers import (
+    NOTES,
+    ROOT,
+    STOP_SECONDS,
+    confect_serve,
+    copy_app,
+    listening_socket,
+    serve_command,
+)
 
 
 @pytest.fixture
@@ -122,6 +131,53 @@ def test_serve_prints_a_calls_log_lines_under_it_and_why_a_call_failed(app: Path
     failed = r"query loud:broken failed [\d.]+ ms: Server Error: Uncaught ValueError: it broke"
     assert re.search(failed, out), out
     assert re.search(r"at \S*loud.py:\d+ in broken: raise ValueError\(\"it broke\"\)", out), out
+
+
+def test_serve_log_format_json_writes_one_call_event_a_line_on_stdout(app: Path):
+    """`confect serve --log-format json`: stdout is one JSON object a line, each call as
+    Convex's `function_execution` log event (status, time, cached, error message, the
+    app's code line of a defect) with its log lines; the banner goes to stderr."""
+    (app / "loud.py").write_text(LOUD_MODULE)
+    listener = listening_socket()
+    fd = listener.fileno()
+    process = subprocess.Popen(
+        serve_command(app, fd, "--log-format", "json"),
+        pass_fds=[fd],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+    try:
+        for path in ("loud:greet", "loud:broken", "notes:digests", "notes:digests"):
+            args = {"author": "a"} if path == "notes:digests" else {}
+            body = json.dumps({"path": path, "args": args}).encode()
+            request = urllib.request.Request(
+                f"{url}/api/query", body, headers={"content-type": "application/json"}
+            )
+            with contextlib.suppress(urllib.error.HTTPError):  # the failed call's 560
+                urllib.request.urlopen(request, timeout=30).close()
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=STOP_SECONDS)
+    print(out, err)
+    events = [json.loads(line) for line in out.splitlines()]  # every line is JSON
+    calls = [e for e in events if e["topic"] == "function_execution"]
+    greet, broken, first, cached = calls
+    assert greet["function"] == {"type": "query", "path": "loud:greet", "cached": False}
+    assert (greet["status"], greet["error_message"], greet["where"]) == ("success", None, None)
+    assert isinstance(greet["execution_time_ms"], float) and greet["timestamp"] > 0
+    assert [(line["log_level"], line["message"]) for line in greet["log_lines"]] == [
+        ("LOG", "'hello'"),
+        ("WARN", "'careful'"),
+    ]
+    assert broken["status"] == "failure"
+    assert broken["error_message"] == "Server Error: Uncaught ValueError: it broke"
+    assert re.search(r"loud.py:\d+ in broken: raise ValueError", broken["where"])
+    assert (first["function"]["cached"], cached["function"]["cached"]) == (False, True)
+    assert "confect serving" in err and "confect serving" not in out
 
 
 def test_every_command_takes_the_engine_it_is_given(app: Path, tmp_path: Path):

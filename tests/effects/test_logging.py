@@ -3,6 +3,7 @@ through Python's `logging` by default (seen with pytest's `caplog`) or a replace
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -66,11 +67,13 @@ def test_minimum_level_is_info_by_default_and_set_per_region() -> None:
         yield from effects.log_debug("hidden again")
         yield from effects.log_warning("also shown")
 
-    effects.run_sync(program().provide(Logger.replace(logger)))
+    effects.run_sync(program().provide(Logger.replace(Logger.default_logger, logger)))
     assert logger.messages() == ["shown", "also shown"]
 
     layered = TestLogger()
-    both = Layer.merge(Logger.replace(layered), minimum_log_level(LogLevel.NONE))
+    both = Layer.merge(
+        Logger.replace(Logger.default_logger, layered), minimum_log_level(LogLevel.NONE)
+    )
     effects.run_sync(effects.log_fatal("nothing").provide(both))
     assert layered.entries == []
 
@@ -94,7 +97,7 @@ def test_annotations_are_carried_by_the_fiber_and_its_children() -> None:
         )
         yield from effects.log("after")
 
-    effects.run_sync(program().provide(Logger.replace(logger)))
+    effects.run_sync(program().provide(Logger.replace(Logger.default_logger, logger)))
     assert [(e.text, dict(e.annotations)) for e in logger.entries] == [
         ("in parent", {"request": "r1", "user": "ada"}),
         ("in child", {"request": "r1", "user": "ada"}),
@@ -145,7 +148,7 @@ def test_log_spans_show_elapsed_milliseconds_on_the_clock() -> None:
     effects.run_sync(
         program()
         .pipe(effects.with_log_span("request"))
-        .provide(Logger.replace(logger))
+        .provide(Logger.replace(Logger.default_logger, logger))
         .provide(TestClock.layer())
     )
     first, second = logger.entries
@@ -165,17 +168,20 @@ def test_a_cause_among_the_messages_is_the_entry_cause(caplog: pytest.LogCapture
     assert record.exc_info is not None and record.exc_info[1] is boom
 
     logger = TestLogger()
-    effects.run_sync(effects.log_error(Cause.fail(Oops())).provide(Logger.replace(logger)))
+    effects.run_sync(
+        effects.log_error(Cause.fail(Oops())).provide(Logger.replace(Logger.default_logger, logger))
+    )
     [entry] = logger.entries
     assert entry.message == () and entry.cause == Cause.fail(Oops())
     assert "Oops" in entry.text
 
 
-def test_logger_make_and_provide_service() -> None:
-    """`Logger.make(f)` is a logger calling `f(entry)`; any logger can be provided as a
-    service for one effect."""
+def test_logger_make_and_replace() -> None:
+    """`Logger.make(f)` is a logger calling `f(entry)`; a layer puts it in force for one
+    effect."""
     seen: list[LogEntry] = []
-    effects.run_sync(effects.log_warning("x", 1).provide_service(Logger, Logger.make(seen.append)))
+    replaced = Logger.replace(Logger.default_logger, Logger.make(seen.append))
+    effects.run_sync(effects.log_warning("x", 1).provide(replaced))
     [entry] = seen
     assert (entry.level, entry.message) == (LogLevel.WARNING, ("x", 1))
 
@@ -187,3 +193,105 @@ def test_stdlib_logger_level_filters_before_building_a_record(
     caplog.set_level(logging.ERROR, logger="effects")
     effects.run_sync(effects.log_warning("dropped").then(effects.log_error("kept")))
     assert [r.getMessage() for r in effects_records(caplog)] == ["kept"]
+
+
+def test_several_loggers_at_once(caplog: pytest.LogCaptureFixture) -> None:
+    """As Effect's `Logger.add`: an added logger gets every entry besides the default;
+    `Logger.remove` takes one out (here the default: `logging` then sees nothing);
+    layers provided one after the other each change the loggers the next one starts from."""
+    caplog.set_level(logging.INFO, logger="effects")
+    added = TestLogger()
+    effects.run_sync(effects.log("both").provide(Logger.add(added)))
+    assert added.messages() == ["both"]
+    assert [r.getMessage() for r in effects_records(caplog)] == ["both"]
+
+    caplog.clear()
+    first, second = TestLogger(), TestLogger()
+    program = (
+        effects.log("only tests")
+        .provide(Logger.remove(Logger.default_logger))
+        .provide(Logger.add(second))
+        .provide(Logger.add(first))
+    )
+    effects.run_sync(program)
+    assert first.messages() == second.messages() == ["only tests"]
+    assert effects_records(caplog) == []
+
+    chained = TestLogger()
+    layer = Logger.add(chained).provide_merge(Logger.remove(Logger.default_logger))
+    effects.run_sync(effects.log("chained").provide(layer))
+    assert chained.messages() == ["chained"]
+    assert effects_records(caplog) == []
+
+
+def test_replace_swaps_one_logger_and_adding_twice_is_once() -> None:
+    """`Logger.replace(old, new)` puts `new` where `old` was (and adds it when `old` was
+    not there); the loggers are a set, as Effect's: adding one already there changes
+    nothing."""
+    logger = TestLogger()
+    twice = (
+        effects.log("once")
+        .provide(Logger.add(logger))
+        .provide(Logger.replace(Logger.default_logger, logger))
+    )
+    effects.run_sync(twice)
+    assert logger.messages() == ["once"]
+
+
+def test_format_layers_print_instead_of_the_default(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """`Logger.json` / `Logger.logfmt` / `Logger.structured` replace the default logger
+    with one printing that format to stdout (Effect's print with `console.log`)."""
+    caplog.set_level(logging.INFO, logger="effects")
+    program = effects.log("hi").pipe(effects.annotate_logs("user", "ada"))
+    effects.run_sync(program.provide(Logger.json))
+    line = json.loads(capsys.readouterr().out)
+    assert (line["message"], line["logLevel"], line["annotations"]) == (
+        "hi",
+        "INFO",
+        {"user": "ada"},
+    )
+
+    effects.run_sync(program.provide(Logger.logfmt))
+    out = capsys.readouterr().out
+    assert out.startswith("timestamp=") and out.endswith(" message=hi user=ada\n")
+
+    effects.run_sync(program.provide(Logger.structured))
+    assert "'message': 'hi'" in capsys.readouterr().out
+    assert effects_records(caplog) == []
+
+    effects.run_sync(effects.log_error("bad").provide(Logger.pretty))
+    pretty = capsys.readouterr().out
+    assert "ERROR (#" in pretty and pretty.rstrip().endswith(": bad")
+
+
+def test_with_console_error_prints_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    logger = Logger.with_console_error(Logger.logfmt_logger)
+    effects.run_sync(effects.log_warning("careful").provide(Logger.add(logger)))
+    assert "level=WARN" in capsys.readouterr().err
+
+
+def test_batched_hands_each_windows_outputs_to_flush_and_the_rest_at_the_end() -> None:
+    """Effect's `Logger.batched` test: what the logger returns is kept and flushed every
+    window (on the Clock); closing the scope flushes what is left. `Logger.add_scoped`
+    puts such a logger in force."""
+    batches: list[list[str]] = []
+
+    def flush(batch: list[str]) -> effects.Effect[None]:
+        return effects.sync(lambda: batches.append([line.split(" message=")[1] for line in batch]))
+
+    @gen
+    def program():
+        yield from effects.log("a")
+        yield from effects.log("b")
+        yield from effects.log("c")
+        yield from TestClock.adjust(0.1)
+        yield from effects.log("d")
+        yield from effects.log("e")
+        yield from TestClock.adjust(0.1)
+        yield from effects.log("f")
+
+    batched = Logger.add_scoped(Logger.batched(Logger.logfmt_logger, 0.1, flush))
+    effects.run_sync(program().provide(batched).provide(TestClock.layer()))
+    assert batches == [["a", "b", "c"], ["d", "e"], ["f"]]

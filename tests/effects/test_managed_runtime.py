@@ -56,6 +56,17 @@ def test_layer_is_built_lazily_and_once_across_runs() -> None:
     runtime.dispose()
 
 
+def test_context_is_the_layers_services_built_once() -> None:
+    """Effect: runtimeEffect gives the runtime (its context) of the one build."""
+    log: list[str] = []
+    runtime = ManagedRuntime.make(app_layer(log))
+    context = runtime.run_sync(runtime.context())
+    assert context.get(First) is runtime.run_sync(runtime.context()).get(First)
+    assert {context.get(First).name, context.get(Second).name} == {"first", "second"}
+    assert log == ["acquire first", "acquire second"]
+    runtime.dispose()
+
+
 async def test_async_runs_share_one_build() -> None:
     """Effect: concurrent first runs wait for the one build (runtimeEffect is cached)."""
     builds: list[int] = []

@@ -140,7 +140,13 @@ def logs(url: str, token: str) -> None:
     report("greet", {"value": value, "printed": printed.getvalue().splitlines()})
 
 
-def watch(url: str, wanted: str) -> None:
+def watch(url: str, token: str) -> None:
+    """Every value of a subscription to `items:names`, as it comes, until killed."""
+    for value in ConvexClient(url).subscribe("items:names"):
+        report("update", value)
+
+
+def watch_note(url: str, wanted: str) -> None:
     """Subscribes to an author's notes (`wanted` is `author:text`): reports the first
     result, then waits for a result holding the text and reports it."""
     author, text = wanted.split(":", 1)
@@ -165,5 +171,6 @@ if __name__ == "__main__":
         "values": values,
         "logs": logs,
         "watch": watch,
+        "watch_note": watch_note,
     }
     scenarios[scenario](url, token)

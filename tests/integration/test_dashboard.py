@@ -51,7 +51,7 @@ def visit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, list
                 "-m",
                 "tests.integration.python_client",
                 live.url,
-                "watch",
+                "watch_note",
                 f"ann:{EDITED}",
             ],
             cwd=ROOT,

@@ -88,3 +88,16 @@ runtime.dispose()
 
 assert_type(effects.run_fork(effects.succeed(1)), RunningFiber[int, Never])
 assert_type(Layer.launch(Layer.succeed(Greeter, "hi")), Effect[Never, Never, Never])
+
+
+def test_collection_and_fallback_config_types() -> None:
+    assert_type(Config.array(Config.integer(), "PORTS"), Config[list[int]])
+    assert_type(Config.chunk(Config.string(), "NAMES"), Config[tuple[str, ...]])
+    assert_type(Config.hash_set(Config.string(), "TAGS"), Config[frozenset[str]])
+    assert_type(Config.hash_map(Config.number(), "LIMITS"), Config[dict[str, float]])
+    assert_type(Config.integer("A").or_else(Config.string("B")), Config[int | str])
+    assert_type(Config.redacted(Config.port("PORT")), Config[Redacted[int]])
+    assert_type(Config.redacted("TOKEN"), Config[Redacted[str]])
+    assert_type(Config.duration("TIMEOUT"), Config[float])
+    assert_type(Config.log_level("LEVEL"), Config[effects.LogLevel])
+    assert_type(Config.fail("no"), Config[Never])

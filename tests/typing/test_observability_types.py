@@ -6,7 +6,7 @@ Each `assert_type` is verified statically; running the file also executes it.
 
 from __future__ import annotations
 
-from typing import assert_type
+from typing import Never, assert_type
 
 import effects
 from effects import (
@@ -22,7 +22,13 @@ from effects import (
     Tracer,
     gen,
 )
-from effects.logger import LoggerService, MinimumLogLevel, TestLogger, minimum_log_level
+from effects.logger import (
+    FunctionLogger,
+    LoggerService,
+    MinimumLogLevel,
+    TestLogger,
+    minimum_log_level,
+)
 from effects.tracing import RecordingTracer
 
 
@@ -48,9 +54,13 @@ def test_logging_types() -> None:
     assert_type(
         failing.pipe(effects.with_minimum_log_level(LogLevel.WARNING)), Effect[int, Boom, Db]
     )
-    assert_type(Logger.replace(TestLogger()), Layer[Logger])
+    assert_type(Logger.replace(Logger.default_logger, TestLogger()), Layer[Never])
+    assert_type(Logger.add(Logger.json_logger), Layer[Never])
+    assert_type(Logger.json_logger, FunctionLogger[str])
     assert_type(minimum_log_level(LogLevel.ALL), Layer[MinimumLogLevel])
-    assert_type(Logger.make(lambda entry: None), LoggerService)
+    assert_type(Logger.make(lambda entry: None), FunctionLogger[None])
+    logger: LoggerService = Logger.make(lambda entry: entry.text)
+    assert logger
     assert LogLevel.ERROR > LogLevel.INFO
 
 

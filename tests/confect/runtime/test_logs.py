@@ -108,3 +108,50 @@ def test_a_run_again_drops_the_lines_of_the_run_before():
         logs.rewind(mark)
         print("second run")
     assert [line.text for line in collector.lines] == ["before the transaction", "second run"]
+
+
+def test_print_shows_each_value_as_convexs_console_shows_each_argument():
+    """Convex joins `console.log`'s arguments, each formatted by object-inspect (text in
+    quotes): `print("a", "b")` is `[LOG] 'a' 'b'`; other values show their `repr`. Another
+    `sep` or `end`, or a line begun by a write, is text as written."""
+    with logs.collecting() as collector:
+        print("a", "b")
+        print("it's", 1, None, {"k": "v"})
+        print("to", "stderr", file=sys.stderr)
+        print("a", "b", sep=",")
+        sys.stdout.write("begun ")
+        print("then", "printed")
+    assert wires(collector.lines) == [
+        "[LOG] 'a' 'b'",
+        "[LOG] 'it\\'s' 1 None {'k': 'v'}",
+        "[ERROR] 'to' 'stderr'",
+        "[LOG] 'a,b'",
+        "[LOG] 'begun then printed'",
+    ]
+    assert collector.lines[1].text == "it's 1 None {'k': 'v'}"
+
+
+def test_a_record_below_its_loggers_level_is_the_calls_line_only():
+    """As Convex collects `console.debug`: in a call, `debug` on a logger at INFO is a
+    `[DEBUG]` line, and no handler of the process sees it; outside a call nothing is made."""
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    app_log.addHandler(handler)
+    app_log.setLevel(logging.INFO)
+    try:
+        with logs.collecting() as collector:
+            app_log.debug("quiet %s", 1)
+            app_log.info("loud")
+        app_log.debug("outside")
+        off = logging.getLogger("tests.app.off")
+        off.disabled = True
+        with logs.collecting() as disabled:
+            off.debug("not even in a call")
+        off.disabled = False
+    finally:
+        app_log.removeHandler(handler)
+        app_log.setLevel(logging.NOTSET)
+    assert wires(collector.lines) == ["[DEBUG] 'quiet 1'", "[INFO] 'loud'"]
+    assert seen == ["loud"]
+    assert disabled.lines == []

@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 
+import pytest
 import websockets
 
 import effects
@@ -75,6 +76,15 @@ def flood():
 
 
 @query()
+def debugging():
+    """`print` with several values, and DEBUG logs though the process logs INFO and up."""
+    print("a", "b", 1)
+    yield from effects.log_debug("from effects")
+    logging.getLogger("tests.log_lines_debug").debug("from logging")
+    return None
+
+
+@query()
 def slow_start():
     """Holds the event loop past INLINE_SECONDS: stopped there and run again on a thread."""
     print("starting")
@@ -109,6 +119,7 @@ def app() -> App:
         "log:flood": flood,
         "log:later": later,
         "log:slow_start": slow_start,
+        "log:debugging": debugging,
         "log:hello": hello,
     }
     return App(functions, SCHEMA, http=ROUTER)
@@ -171,7 +182,7 @@ async def test_the_http_api_answers_with_the_calls_lines_within_convexs_limit():
         status, body = await post(address, "/api/action", {"path": "log:chatty", "args": {}})
         assert body["logLines"] == ["[LOG] 'on a worker thread'", "[ERROR] 'to stderr'"]
         status, body = await post(address, "/api/query", {"path": "log:flood", "args": {}})
-        assert len(body["logLines"]) == 256 and body["logLines"][0] == "[LOG] '0'"
+        assert len(body["logLines"]) == 256 and body["logLines"][0] == "[LOG] 0"
         assert body["logLines"][-1].startswith("[ERROR] 'Log overflow (maximum 256)")
 
 
@@ -245,3 +256,22 @@ def test_the_call_log_keeps_only_the_most_recent_calls(caplog):
     assert [r.path for r in calls.recent()] == ["q:1", "q:2"]
     assert [r.path for r in calls.recent(1)] == ["q:2"]
     assert [m.split(" ")[2] for m in caplog.messages] == ["q:0", "q:1", "q:2"]
+
+
+async def test_print_values_and_debug_logs_are_lines_as_convexs_console_makes_them(
+    caplog: pytest.LogCaptureFixture,
+):
+    """Convex's `console.log("a", "b", 1)` is `[LOG] 'a' 'b' 1`; `console.debug` is a
+    `[DEBUG]` line whatever the deployment logs: so are `effects.log_debug` and
+    `logging.debug` in a handler, with the process's loggers at INFO, and they reach no
+    handler of the process."""
+    caplog.set_level(logging.INFO)
+    server = Server(Backend(app()))
+    async with served(server) as address:
+        status, body = await post(address, "/api/query", {"path": "log:debugging", "args": {}})
+    assert (status, body["logLines"]) == (
+        200,
+        ["[LOG] 'a' 'b' 1", "[DEBUG] 'from effects'", "[DEBUG] 'from logging'"],
+    )
+    assert logging.getLogger("tests.log_lines_debug").getEffectiveLevel() == logging.INFO
+    assert not [r for r in caplog.records if r.levelno < logging.INFO]

@@ -109,7 +109,7 @@ async def test_reloading_the_app_forgets_cached_results():
     def count_plus_one(name: str):
         return 1 + (yield from count.handler(name=name))
 
-    served.reload(App({"items:count": count_plus_one, "items:add": add}, SCHEMA))
+    await served.reload(App({"items:count": count_plus_one, "items:add": add}, SCHEMA))
     assert (await call(served, "items:count", {"name": "a"})).value == 1
 
 

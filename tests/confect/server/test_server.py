@@ -131,7 +131,7 @@ async def test_reload_swaps_functions_under_an_open_subscription():
             seen.append(json.loads(await asyncio.wait_for(socket_.recv(), 10)))
         [updated] = [m for m in seen if m["type"] == "Transition" and m["modifications"]]
         assert updated["modifications"][0]["value"] == ["x"]
-        server.reload(app(listing=shouted_names))
+        await server.reload(app(listing=shouted_names))
         reloaded = {"type": "Transition", "modifications": []}
         while not reloaded["modifications"]:  # skip the empty transition that followed the mutation
             reloaded = json.loads(await asyncio.wait_for(socket_.recv(), 10))
