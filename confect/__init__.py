@@ -35,6 +35,8 @@ from confect.model.errors import (
     ConvexError,
     CorruptDocumentError,
     DocumentDecodeError,
+    EnvironmentVariableError,
+    EnvVarProblem,
     GetByIdFailure,
     GetByIndexFailure,
     InvalidCursorError,
@@ -53,6 +55,7 @@ from confect.model.schema import define_schema, define_table
 from confect.model.validators import v
 from confect.model.values import MISSING, Missing
 from confect.runtime.deployment import Backend
+from confect.runtime.environment import EnvVarChange
 from confect.services.auth import Auth, UserIdentity
 from confect.services.ctx import ActionCtx, MutationCtx, QueryCtx
 from confect.services.database import (
@@ -87,6 +90,9 @@ __all__ = [
     "Doc",
     "Document",
     "DocumentDecodeError",
+    "EnvVarChange",
+    "EnvVarProblem",
+    "EnvironmentVariableError",
     "Expression",
     "FilterBuilder",
     "FunctionDefinition",

@@ -32,6 +32,7 @@ from confect.engine.memory import MemoryEngine
 from confect.model.schema import SCHEDULED_TABLE
 from confect.model.values import Value, from_wire, to_wire
 from confect.runtime.deployment import Deployment
+from confect.runtime.environment import EnvVarChange
 from confect.runtime.execution import Executor
 from confect.runtime.jobs import Jobs
 from confect.services.auth import UserIdentity
@@ -72,12 +73,22 @@ class ConfectTest:
         *,
         engine: Engine | None = None,
         start_time: float = DEFAULT_START,
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        """`env`: the deployment's environment variables to start with (see `set_env`)."""
         self.app = app if isinstance(app, App) else load_app(app)
         self.clock = TestClock(start=start_time)
         self.backend = Deployment.open(
-            self.app, engine or MemoryEngine(), now=self.clock.now, services={Clock: self.clock}
+            self.app,
+            engine or MemoryEngine(),
+            now=self.clock.now,
+            site_url=SITE_URL,
+            services={Clock: self.clock},
         )
+        if env:
+            self.backend.update_environment_variables(
+                EnvVarChange(name, value) for name, value in env.items()
+            )
         self.identity: UserIdentity | None = None
         self._executor = self.backend.executor  # with the services of `with_layer`
         self._jobs = self.backend.jobs  # the same, for scheduled functions
@@ -107,6 +118,13 @@ class ConfectTest:
         """The same deployment, with the layer's services replacing or adding to each call's
         (mock a service: `t.with_layer(Layer.succeed(Mailer, FakeMailer()))`)."""
         return self._twin(executor=self._executor.with_services(self.backend.build(layer)))
+
+    def set_env(self, name: str, value: str | None) -> None:
+        """Set the deployment's environment variable `name` (unset it with None), as
+        `confect env set` does: handlers read it with `effects.Config`, and the queries that
+        read it run again. Convex's rules for names and values hold
+        (`EnvironmentVariableError`)."""
+        self.backend.update_environment_variables([EnvVarChange(name, value)])
 
     def close(self) -> None:
         """Release what the app's layer and `with_layer` layers acquired."""

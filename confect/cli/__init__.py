@@ -1,7 +1,8 @@
 """The `confect` command line: `cli` (a Typer app) and `main`, its entry point.
 
 The commands live in private modules: `_data` (run, data, export, import), `_serve`
-(dev, serve), `_codegen` (codegen), `_token` (token) and `_init` (init), with what they share in `_common`.
+(dev, serve), `_codegen` (codegen), `_env` (env), `_token` (token) and `_init` (init),
+with what they share in `_common`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import typer
 
 from confect.cli._codegen import codegen_
 from confect.cli._data import data, export_, import_, run
+from confect.cli._env import env
 from confect.cli._init import init
 from confect.cli._serve import dev, serve
 from confect.cli._token import token
@@ -28,6 +30,7 @@ cli.command()(dev)
 cli.command()(serve)
 cli.command()(token)
 cli.command()(init)
+cli.add_typer(env, name="env")
 
 
 def main() -> None:

@@ -238,7 +238,10 @@ def _serve(
         engine = open_engine(engine_url, data)
         if isinstance(engine, SqliteEngine):
             data = engine.directory
-        backend = Deployment.open(app, engine, group_commit=True, base_url=base_url)
+        site_url = _site_url(host, site) if site.served else None  # else under base_url
+        backend = Deployment.open(
+            app, engine, group_commit=True, base_url=base_url, site_url=site_url
+        )
         server = Server(backend, admin_key=_admin_key(engine, data), shutdown_grace=shutdown_grace)
     http, ws = protocols(limits or ConnectionLimits())
     site_server = _site_server(server, host, site, http, shutdown_grace)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from effects import TaggedError
@@ -161,3 +162,27 @@ class MultiplePaginatedQueriesError(TaggedError):
             "This query or mutation function ran multiple paginated queries. Convex only "
             "supports a single paginated query in each function."
         )
+
+
+class EnvVarProblem(enum.StrEnum):
+    """Why a change to a deployment's environment variables is refused: Convex's code for
+    the rule it breaks."""
+
+    NAME_INVALID = "EnvironmentVariableNameInvalid"
+    NAME_TOO_LONG = "EnvironmentVariableNameTooLong"
+    NAME_FORBIDDEN = "EnvVarNameForbidden"
+    VALUE_TOO_LARGE = "EnvironmentVariableValueTooLarge"
+    LIMIT_MET = "EnvVarLimitMet"
+    TOTAL_SIZE_LIMIT_MET = "EnvVarTotalSizeLimitMet"
+
+
+class EnvironmentVariableError(TaggedError):
+    """A change to the deployment's environment variables that breaks one of Convex's
+    rules (`problem`), naming the variable and the rule; nothing of the change was made."""
+
+    problem: EnvVarProblem
+    name: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message

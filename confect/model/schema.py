@@ -36,7 +36,9 @@ SCHEDULED_TABLE = "_scheduled_functions"
 CRONS_TABLE = "_cron_jobs"
 SESSION_REQUESTS_TABLE = "_session_requests"
 SESSION_REQUESTS_INDEX = "by_session_id_and_request_id"
-HIDDEN_TABLES = frozenset({SESSION_REQUESTS_TABLE})
+ENVIRONMENT_VARIABLES_TABLE = "_environment_variables"
+ENVIRONMENT_VARIABLES_INDEX = "by_name"
+HIDDEN_TABLES = frozenset({SESSION_REQUESTS_TABLE, ENVIRONMENT_VARIABLES_TABLE})
 """System tables only the server itself reads: apps, listings and exports do not see them."""
 
 
@@ -220,7 +222,7 @@ def _table_object(document: ObjectV[Any]) -> ObjectV[Any]:
 
 class Schema:
     """All tables of an app, with the system tables `_storage`, `_scheduled_functions`,
-    `_cron_jobs` and (hidden) `_session_requests`."""
+    `_cron_jobs` and (hidden) `_session_requests` and `_environment_variables`."""
 
     def __init__(self, tables: Mapping[str, TableDefinition[Any]]) -> None:
         self.tables: dict[str, TableDefinition[Any]] = {**_system_tables(), **tables}
@@ -323,9 +325,15 @@ def _system_tables() -> dict[str, TableDefinition[Any]]:
             "ts": v.int64(),  # of the commit that wrote it (the engine sets it)
         }
     ).index(SESSION_REQUESTS_INDEX, ["sessionId", "requestId"])
+    # the deployment's environment variables (see confect.runtime.environment), as Convex's
+    # `_environment_variables`: one document per variable
+    environment_variables: TableDefinition[Any] = define_table(
+        {"name": v.string(), "value": v.string()}
+    ).index(ENVIRONMENT_VARIABLES_INDEX, ["name"])
     return {
         STORAGE_TABLE: storage,
         SCHEDULED_TABLE: scheduled,
         CRONS_TABLE: crons,
         SESSION_REQUESTS_TABLE: session_requests,
+        ENVIRONMENT_VARIABLES_TABLE: environment_variables,
     }

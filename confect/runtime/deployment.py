@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -27,10 +27,11 @@ from confect.engine.interface import Commit, Engine, ReadRange, Write, index_key
 from confect.engine.memory import MemoryEngine
 from confect.model.errors import WriteConflict
 from confect.model.validators import bind
+from confect.runtime import environment
 from confect.runtime.app_services import AppServices
 from confect.runtime.blobs import BlobCollector
 from confect.runtime.call_log import CallLog
-from confect.runtime.execution import Executor
+from confect.runtime.execution import MAX_COMMIT_ATTEMPTS, Executor
 from confect.runtime.group_commit import GroupCommitter
 from confect.runtime.jobs import Jobs
 from confect.runtime.transaction import Transaction
@@ -68,9 +69,12 @@ class Deployment:
         app_services: AppServices,
         services: Mapping[Any, Any],
         group_commit: bool,
+        system_environment: Mapping[str, str],
     ) -> None:
         """The parts of a deployment, put together (no I/O: `open` does what needs it)."""
         self.app = app
+        # what every call sees besides the deployment's environment variables
+        self.system_environment = dict(system_environment)
         self.schema = app.schema
         self.engine = engine
         self.numbers = numbers
@@ -113,6 +117,7 @@ class Deployment:
         *,
         now: Callable[[], float] = time.time,
         base_url: str = DEFAULT_BASE_URL,
+        site_url: str | None = None,
         services: Mapping[Any, Any] | None = None,
         group_commit: bool = False,
     ) -> Deployment:
@@ -120,7 +125,9 @@ class Deployment:
         schema (`SchemaError` if the data does not fit it), build the app's layer, mark
         failed the action jobs a stopped server was running, and sync the crons.
 
-        `now`: the clock (seconds). `base_url`: where file URLs point. `services`: laid over
+        `now`: the clock (seconds). `base_url`: where file URLs point (and the deployment's
+        CONVEX_CLOUD_URL); `site_url`: where its HTTP routes are (CONVEX_SITE_URL; by default
+        under `base_url`/http). `services`: laid over
         every call's (mocks). `group_commit`: concurrent mutations share commits; they must
         then run on an asyncio loop (a server's)."""
         engine = engine or MemoryEngine()
@@ -135,6 +142,9 @@ class Deployment:
             app_services=AppServices.build_now(app.layer),
             services=services or {},
             group_commit=group_commit,
+            system_environment=environment.system_variables(
+                base_url, site_url or f"{base_url}/http"
+            ),
         )
         deployment.jobs.recover()
         deployment.jobs.sync_crons()
@@ -200,6 +210,30 @@ class Deployment:
     def now_ms(self) -> float:
         """The clock, in ms since the epoch."""
         return self.now() * 1000
+
+    # --- environment variables ---------------------------------------------------------------
+
+    def environment_variables(self) -> dict[str, str]:
+        """The deployment's environment variables (not the system ones), by name, as of
+        one commit: read again while a commit races the read (as a query is), with no
+        commit of its own (which on PostgreSQL would take the deployment's commit lock)."""
+        attempts = MAX_COMMIT_ATTEMPTS
+        while True:
+            tx = self.new_transaction()
+            try:
+                variables = environment.read_all(tx)
+            finally:
+                self.finish(tx)
+            attempts -= 1
+            if attempts == 0 or self.engine.is_valid(tx.engine_ts, tx.reads):
+                return variables
+
+    def update_environment_variables(self, changes: Iterable[environment.EnvVarChange]) -> None:
+        """Set and unset environment variables, all in one commit (see
+        `environment.update`); raises `EnvironmentVariableError` and changes nothing if a
+        change breaks a rule. The queries that read a changed variable run again."""
+        changes = list(changes)
+        self.in_own_transaction(lambda tx: environment.update(tx, changes))
 
     # --- transactions --------------------------------------------------------------------------
 

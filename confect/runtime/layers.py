@@ -14,6 +14,10 @@
 | MutationRunner      |       | yes      | yes    | yes         |
 | ActionRunner        |       |          | yes    | yes         |
 | VectorSearch        |       |          | yes    |             |
+| ConfigProvider      | yes   | yes      | yes    | yes         |
+
+The `ConfigProvider` reads the deployment's environment variables (see
+`confect.runtime.environment`): in a query or mutation, in its transaction.
 
 `transact` (`ConfectTest.run`) gets a mutation's services and `StorageActionWriter`, as
 convex-test's `t.run` does. A service the type does not have is present as a stand-in
@@ -27,6 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from confect.model.errors import ServiceNotAvailable
+from confect.runtime import environment
 from confect.services.auth import Auth, AuthService, UserIdentity
 from confect.services.ctx import ActionCtx, FunctionCtx, MutationCtx, QueryCtx
 from confect.services.database import (
@@ -53,7 +58,7 @@ from confect.services.storage import (
     StorageWriterService,
 )
 from confect.services.vector_search import VectorSearch, VectorSearchService
-from effects import Layer
+from effects import ConfigProvider, Layer
 from effects.context import Unavailable
 
 if TYPE_CHECKING:
@@ -168,8 +173,15 @@ def query_service_map(
         QueryRunner: QueryRunnerService(
             lambda fn, args: executor.nested_query(tx, identity, fn, args, run)
         ),
+        ConfigProvider: _variables_in(tx, executor),
     }
     return services
+
+
+def _variables_in(tx: Transaction, executor: Executor) -> Any:
+    """The environment variables, each read in `tx` when a config asks for it."""
+    system = executor.deployment.system_environment
+    return environment.config_provider(environment.in_transaction(tx, system))
 
 
 def mutation_service_map(
@@ -192,6 +204,7 @@ def mutation_service_map(
         MutationRunner: MutationRunnerService(
             lambda fn, args: executor.nested_mutation(tx, identity, fn, args)
         ),
+        ConfigProvider: _variables_in(tx, executor),
     }
     return services
 
@@ -229,6 +242,9 @@ def action_service_map(
         ),
         ActionRunner: ActionRunnerService(
             lambda fn, args: executor.call_from_action("action", identity, fn, args)
+        ),
+        ConfigProvider: environment.config_provider(
+            environment.loaded_once(deployment.environment_variables, deployment.system_environment)
         ),
     }
     if kind == "action":

@@ -27,7 +27,7 @@ from confect.runtime.call_log import recorded
 from confect.runtime.deployment import Deployment, Subscription
 from confect.runtime.session_requests import KEEP_SECONDS
 from confect.runtime.user_code import WorkerThreads
-from confect.server import dashboard
+from confect.server import dashboard, environment_api
 from confect.server.api import (
     INTERRUPTED,
     MAX_BODY_BYTES,
@@ -423,10 +423,15 @@ def create_app(
     def post(path: str, handler: Handler) -> Route:
         return Route(path, _guarded(server, handler), methods=["POST"])
 
+    def get(path: str, handler: Handler) -> Route:
+        return Route(path, _guarded(server, handler), methods=["GET"])
+
     routes = [
         post("/api/query_ts", _query_ts),
         post("/api/storage/upload", _upload),
         Route("/api/storage/{storage_id}", _guarded(server, _download), methods=["GET"]),
+        *(post(path, environment_api.update) for path in environment_api.UPDATE_PATHS),
+        *(get(path, environment_api.list_) for path in environment_api.LIST_PATHS),
         _http_routes_under(server, server.http_prefix),
         WebSocketRoute("/api/sync", sync),
         WebSocketRoute("/api/{version}/sync", sync),

@@ -81,6 +81,13 @@ class ErrorCode(enum.StrEnum):
     INTERNAL_SERVER_ERROR = "InternalServerError", 500
     INTERRUPTED = "Interrupted", 503
     TOO_MANY_UPLOADS = "TooManyUploads", 503
+    # an environment variable change refused (`EnvVarProblem`'s codes, Convex's)
+    ENV_VAR_NAME_INVALID = "EnvironmentVariableNameInvalid", 400
+    ENV_VAR_NAME_TOO_LONG = "EnvironmentVariableNameTooLong", 400
+    ENV_VAR_NAME_FORBIDDEN = "EnvVarNameForbidden", 400
+    ENV_VAR_VALUE_TOO_LARGE = "EnvironmentVariableValueTooLarge", 400
+    ENV_VAR_LIMIT_MET = "EnvVarLimitMet", 400
+    ENV_VAR_TOTAL_SIZE_LIMIT_MET = "EnvVarTotalSizeLimitMet", 400
 
 
 class RequestError(Exception):
