@@ -157,9 +157,11 @@ def test_a_file_is_uploaded_listed_downloaded_and_deleted(visit):
     assert shown["files after delete"] == "No files stored."
 
 
-def test_the_deployment_page_reveals_the_key_when_asked_and_a_wrong_key_is_refused(visit):
+def test_the_deployment_page_reveals_the_key_sets_a_variable_and_a_wrong_key_is_refused(visit):
     shown, _ = visit
     assert shown["deployment"] == {"engine": "SQLite", "key": ADMIN_KEY}
+    assert shown["variable"] == "hello"
+    assert shown["variables after remove"] == 0
     assert "admin key" in shown["wrong key"]
 
 

@@ -24,7 +24,7 @@ from starlette.websockets import WebSocket
 
 from confect.server.api import json_object, read_body, refusal
 from confect.server.calls import ErrorCode, RequestError
-from confect.server.dashboard import data, files, functions, schedules
+from confect.server.dashboard import data, environment, files, functions, schedules
 from confect.server.dashboard.deployment import deployment_info
 from confect.server.dashboard.live import LiveChannel
 from confect.server.dashboard.messages import (
@@ -33,6 +33,7 @@ from confect.server.dashboard.messages import (
     DeleteRequest,
     DocumentsRequest,
     Empty,
+    EnvironmentChanges,
     FilesRequest,
     InsertRequest,
     JobsRequest,
@@ -82,6 +83,8 @@ ENDPOINTS: dict[str, tuple[type[Any], Endpoint]] = {
     "upload_url": (Empty, _sync(lambda s, _: files.upload_url(s.backend))),
     "delete_file": (DeleteFileRequest, lambda s, r: files.delete(s.backend, r)),
     "deployment": (Empty, _sync(lambda s, _: deployment_info(s.backend))),
+    "environment": (Empty, _sync(lambda s, _: environment.variables(s.backend))),
+    "set_environment": (EnvironmentChanges, _sync(lambda s, r: environment.change(s.backend, r))),
 }
 
 

@@ -342,6 +342,33 @@ class DeleteFileRequest:
     id: str
 
 
+# --- environment variables ------------------------------------------------------------------
+
+
+@attrs.frozen
+class EnvironmentVariable:
+    name: str
+    value: str
+
+
+@attrs.frozen
+class EnvironmentResponse:
+    variables: list[EnvironmentVariable]
+
+
+@attrs.frozen
+class EnvironmentChange:
+    """Set `name` to `value`, or unset it (`value` None)."""
+
+    name: str
+    value: str | None = None
+
+
+@attrs.frozen
+class EnvironmentChanges:
+    changes: list[EnvironmentChange]
+
+
 # --- the deployment --------------------------------------------------------------------------
 
 

@@ -310,6 +310,26 @@ async def test_the_deployment_says_what_serves(client):
     assert info["engine"] == "memory" and info["tables"] == 3
 
 
+async def test_environment_variables_are_set_listed_and_unset_together(client):
+    changes = [{"name": "API_URL", "value": "https://x.test"}, {"name": "MODE", "value": "dev"}]
+    assert (await call(client, "set_environment", {"changes": changes}))["count"] == 2
+    listed = (await call(client, "environment"))["variables"]
+    assert listed == [
+        {"name": "API_URL", "value": "https://x.test"},
+        {"name": "MODE", "value": "dev"},
+    ]
+    await call(client, "set_environment", {"changes": [{"name": "MODE", "value": None}]})
+    assert [v["name"] for v in (await call(client, "environment"))["variables"]] == ["API_URL"]
+    bad = [{"name": "OK", "value": "1"}, {"name": "9 bad", "value": "x"}]
+    answer = await client.post(
+        "/_dashboard/api/set_environment", json={"changes": bad}, headers=AUTH
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "EnvironmentVariableNameInvalid"
+    assert "9 bad" in answer.json()["message"]
+    assert [v["name"] for v in (await call(client, "environment"))["variables"]] == ["API_URL"]
+
+
 async def test_the_live_channel_tells_of_calls_and_commits_after_signing_in(client):
     base = str(client.base_url).replace("http", "ws")
     await client.post("/api/query", json={"path": "notes:list_by_author", "args": {"author": "x"}})

@@ -161,7 +161,16 @@ async function rest(page) {
   await page.waitForSelector("#engine", WAIT);
   await page.click("#reveal-key");
   report("deployment", { engine: await page.textContent("#engine"), key: await page.textContent("#admin-key-value") });
+  await page.fill("#env-name", "GREETING");
+  await page.fill("#env-value", "hello");
+  await page.click("#add-env");
+  const variable = '#environment tr[data-name="GREETING"]';
+  await page.waitForSelector(variable, WAIT);
+  report("variable", await page.inputValue(`${variable} input`));
   await shoot(page, "deployment");
+  await page.click(`${variable} .remove-env`);
+  await page.waitForSelector(variable, { ...WAIT, state: "detached" });
+  report("variables after remove", await page.$$eval("#environment tr[data-name]", (rows) => rows.length));
   await page.click("#sign-out");
   await page.waitForSelector("#admin-key", WAIT);
   await page.fill("#admin-key", "not the key");

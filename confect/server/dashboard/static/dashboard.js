@@ -910,9 +910,65 @@ function deploymentView() {
           h("dd", {}, h("div", { class: "actions flat" }, reveal, copy)),
         ),
         h("p", { class: "muted" }, "The admin key runs any function and reads and writes any data: keep it secret."),
+        h("h2", { class: "spaced" }, "Environment variables"),
+        environmentBox,
       ),
     );
+    loadEnvironment();
   }, (error) => toast(error.message, true));
+
+  // the environment variables: each editable in place; set and unset as `confect env` does
+  const environmentBox = h("div", { id: "environment" });
+  const change = async (changes, done) => {
+    try {
+      await api("set_environment", { changes });
+      toast(done);
+      await loadEnvironment();
+    } catch (error) {
+      toast(error.message, true);
+    }
+  };
+  async function loadEnvironment() {
+    const { variables } = await api("environment");
+    if (state.view !== view) return;
+    const name = h("input", { id: "env-name", placeholder: "NAME" });
+    const value = h("input", { id: "env-value", placeholder: "value" });
+    environmentBox.replaceChildren(
+      h(
+        "table",
+        { class: "grid env" },
+        h("thead", {}, h("tr", {}, h("th", {}, "name"), h("th", {}, "value"), h("th", {}))),
+        h(
+          "tbody",
+          {},
+          variables.map((variable) => {
+            const input = h("input", { class: "env-value", value: variable.value });
+            return h(
+              "tr",
+              { "data-name": variable.name },
+              h("td", {}, variable.name),
+              h("td", {}, input),
+              h(
+                "td",
+                {},
+                h("button", { class: "save-env", onclick: () => change([{ name: variable.name, value: input.value }], `Saved ${variable.name}`) }, "Save"),
+                " ",
+                h("button", { class: "danger remove-env", onclick: () => change([{ name: variable.name, value: null }], `Removed ${variable.name}`) }, "Remove"),
+              ),
+            );
+          }),
+          h(
+            "tr",
+            {},
+            h("td", {}, name),
+            h("td", {}, value),
+            h("td", {}, h("button", { class: "primary", id: "add-env", onclick: () => change([{ name: name.value.trim(), value: value.value }], `Added ${name.value.trim()}`) }, "Add")),
+          ),
+        ),
+      ),
+    );
+  }
+  view.onCommit = (tables) => tables.includes("_environment_variables") && loadEnvironment();
   return view;
 }
 
