@@ -6,6 +6,11 @@ STAMP := $(VENV)/.installed
 JS := tests/integration/js
 JS_STAMP := $(JS)/node_modules/.installed
 
+# The TypeScript peers of the benchmarks. An install that fails (no network, no npm) leaves
+# no stamp, and the benchmarks report those peers missing instead of stopping.
+TS := benchmarks/ts
+TS_STAMP := $(TS)/node_modules/.installed
+
 .PHONY: dev example test lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
@@ -17,6 +22,10 @@ $(STAMP): pyproject.toml
 $(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
 	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(JS_STAMP)
+
+$(TS_STAMP): $(TS)/package.json $(TS)/package-lock.json
+	(cd $(TS) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed) \
+	  || echo "$(TS): npm ci failed; the TypeScript peers will be reported missing"
 
 dev: $(STAMP)
 	$(VENV)/bin/confect dev examples/notes
@@ -31,17 +40,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/pyright
 
-unit: $(STAMP) $(JS_STAMP)
+unit: $(STAMP) $(JS_STAMP) $(TS_STAMP)
 	$(VENV)/bin/pytest
 
 test: lint typecheck unit
 
-bench: $(STAMP)
+bench: $(STAMP) $(TS_STAMP)
 	$(PY) benchmarks/effects_bench.py
 	$(PY) benchmarks/confect_bench.py
 	$(PY) benchmarks/sqlite_bench.py
 	$(PY) benchmarks/server_bench.py
 	$(PY) benchmarks/scale_out_bench.py
+	$(PY) benchmarks/plots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(JS)/node_modules examples/notes/.confect
+	rm -rf $(TS)/node_modules $(TS)/build

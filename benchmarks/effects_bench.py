@@ -1,8 +1,12 @@
-"""Benchmark of the `effects` runtime against plain Python and Python peers, in one run.
+"""Benchmark of the `effects` runtime against plain Python, Python peers and Effect-TS on
+Node, in one run.
 
 Workloads are those of shared/design/PERFORMANCE.md. Every figure is the best of a few
 repeats, in milliseconds for the whole workload, and compared as a ratio to plain Python
-measured in the same run. Prints a table and writes JSON to benchmarks/results/.
+measured in the same run. Effect-TS 3.x runs workloads 1-6 in one Node process
+(benchmarks/ts/effect_bench.ts, warmed up): V8 compiles it to machine code, so its column
+is a JIT beside an interpreter, context rather than a target. Prints a table and writes
+JSON to benchmarks/results/.
 
     python benchmarks/effects_bench.py [--quick]
 """
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import _bench
+import _ts
 
 import effects
 from effects import Layer, Tag, TaggedError, gen
@@ -486,21 +491,68 @@ NOTES = {
     ("run_sync 100k", "expression"): "no runtime: containers are eager",
     ("with_span 10k", "effects"): "plain is the same effects loop without with_span (no tracer)",
 }
-PEERS = ["effects", "returns", "expression", "python-effect"]
+EFFECT_TS = "Effect-TS (Node)"
+EFFECT_TS_LAYER_N = 2_000  # Effect 3's layer build costs ~300 µs: 20,000 would take a minute
+JIT_NOTE = "V8's JIT, not CPython: context, not a target"
+PEERS = ["effects", "returns", "expression", "python-effect", EFFECT_TS]
+EFFECT_TS_WORKLOADS = list(WORKLOADS)[:6]  # PERFORMANCE.md's workloads 1-6
+
+
+def effect_ts(workload: str) -> dict[str, Any] | _ts.Missing:
+    """Effect-TS's versions and best ms for `workload` (if it runs it), from a Node process
+    started just after the plain-Python baseline, so that both see the same machine load
+    (the layer workload scaled from EFFECT_TS_LAYER_N builds to N_LAYER)."""
+    if workload not in EFFECT_TS_WORKLOADS:
+        return {"ms": {}}
+    answer = _ts.run("effect_bench.ts", N, N_FAIL, EFFECT_TS_LAYER_N, REPEAT, workload)
+    if not isinstance(answer, _ts.Missing) and workload == "per-request layer 20k":
+        answer["ms"][workload] *= N_LAYER / EFFECT_TS_LAYER_N
+    return answer
+
+
+def effect_ts_note(workload: str) -> str:
+    if workload == "per-request layer 20k":
+        return f"{JIT_NOTE}; measured at n={EFFECT_TS_LAYER_N}, scaled to 20k"
+    return JIT_NOTE
 
 
 def main() -> None:
     results: dict[str, Any] = {"python": platform.python_version(), "workloads": {}, "deep": {}}
+    results["missing"] = {}
     header = f"{'workload':<24}{'plain ms':>10}" + "".join(
-        f"{p + ' ms':>18}{'×':>7}" for p in PEERS
+        f"{p + ' ms':>{max(18, len(p) + 4)}}{'×':>7}" for p in PEERS
     )
     print(header)
     print("-" * len(header))
     for name, runners in WORKLOADS.items():
         plain = best_ms(runners["plain"])  # type: ignore[arg-type]
+        node = effect_ts(name)
+        if isinstance(node, _ts.Missing):
+            node_ms: dict[str, float] | _ts.Missing = node
+            results["missing"] = {EFFECT_TS: node.reason}
+        else:
+            node_ms = node["ms"]
+            if "effect" in node:
+                results["effect_ts"] = {"effect": node["effect"], "node": node["node"]}
         row: dict[str, Any] = {"plain_ms": round(plain, 2)}
         line = f"{name:<24}{plain:>10.2f}"
         for peer in PEERS:
+            width = max(18, len(peer) + 4)
+            if peer == EFFECT_TS:
+                if isinstance(node_ms, _ts.Missing):
+                    row[peer] = {"missing": node_ms.reason}
+                    line += f"{'missing':>{width}}{'':>7}"
+                    continue
+                if name not in node_ms:
+                    row[peer] = None
+                    line += f"{'n/a':>{width}}{'':>7}"
+                    continue
+                ms = node_ms[name]
+                ratio = ms / plain
+                row[peer] = {"ms": round(ms, 2), "ratio": round(ratio, 2)}
+                row[peer]["note"] = effect_ts_note(name)
+                line += f"{ms:>{width - 1}.2f}*{ratio:>6.1f}×"
+                continue
             fn = runners.get(peer)
             if fn is None:
                 row[peer] = None
@@ -548,6 +600,10 @@ def main() -> None:
         "span_without_tracer_us": round(span_us, 3),
     }
     print("* see notes in the JSON:", "; ".join(f"{w} / {p}: {n}" for (w, p), n in NOTES.items()))
+    if EFFECT_TS in results["missing"]:
+        print(f"{EFFECT_TS} missing: {results['missing'][EFFECT_TS]}")
+    else:
+        print(f"* {EFFECT_TS}: {JIT_NOTE} (per-request layer at n={EFFECT_TS_LAYER_N}, scaled)")
     print(
         f"\nper-request layer: {per_call_us:.2f} µs/call · run_sync overhead: {run_sync_us:.3f} µs · "
         f"service access overhead: {service_us:.3f} µs · span without tracer: {span_us:.3f} µs"

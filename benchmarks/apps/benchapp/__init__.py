@@ -1,1 +1,2 @@
-"""The app the server benchmark serves: one table, a lookup by index, an insert."""
+"""The app the benchmarks serve and call: one table, a lookup by index, an insert, an action
+doing both (benchmarks/ts/benchapp is the same app in Confect TS)."""

@@ -1,4 +1,13 @@
-from confect import DatabaseReader, DatabaseWriter, mutation, query, v
+from confect import (
+    DatabaseReader,
+    DatabaseWriter,
+    MutationRunner,
+    QueryRunner,
+    action,
+    mutation,
+    query,
+    v,
+)
 
 
 @query(args={"key": v.string()})
@@ -12,6 +21,15 @@ def by_key(key: str):
 def insert(key: str, n: float):
     db = yield from DatabaseWriter
     yield from db.table("items").insert({"key": key, "n": n})
+
+
+@action(args={"key": v.string(), "n": v.number()})
+def insert_then_get(key: str, n: float):
+    """`insert` then `by_key`, from one action (the round trip inside one call)."""
+    mutations = yield from MutationRunner
+    queries = yield from QueryRunner
+    yield from mutations.run_mutation(insert, key=key, n=n)
+    return (yield from queries.run_query(by_key, key=key))
 
 
 @query()

@@ -40,7 +40,7 @@ def test_a_missing_or_malformed_variable_is_a_config_error_naming_it():
     t.set_env("PORT", "eighty")
     with pytest.raises(ConfigError) as malformed:
         t.query("settings:port")
-    assert "Expected an integer value but received eighty" in malformed.value.issues[0].message
+    assert 'Expected an integer value but received "eighty"' in malformed.value.issues[0].message
 
 
 def test_the_system_variables_are_the_deployments_urls_and_the_process_environment_is_not_read(

@@ -1,0 +1,3 @@
+import schemaDefinition from "../confect/schema";
+
+export default schemaDefinition.convexSchemaDefinition;
