@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import ipaddress
 import logging
 import os
 import secrets
 import socket
 import sys
+import urllib.parse
 from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
 from pathlib import Path
 from typing import Annotated, Any
@@ -282,6 +284,8 @@ def _serve(
     if site_server is not None:
         console.print(f"HTTP routes at [bold]{_site_url(host, site)}[/bold]")
     console.print(f"admin key: {data / 'admin_key'}")
+    dashboard = _dashboard_url(base_url, server.admin_key if watch else None)
+    console.print(f"dashboard: {dashboard}", soft_wrap=True, highlight=False, markup=False)
     if issuer is not None:
         console.print(
             f"dev sign-in: `confect token {app_path} --subject alice` (keys at {base_url}{JWKS_PATH})"
@@ -328,6 +332,23 @@ def _site_url(host: str, site: _Site) -> str:
     with socket.socket(fileno=os.dup(site.fd)) as listening:
         site_host, site_port = listening.getsockname()[:2]
     return f"http://{site_host}:{site_port}"
+
+
+def _dashboard_url(base_url: str, admin_key: str | None) -> str:
+    """The dashboard's URL; with `admin_key` (`confect dev`, on a loopback address) one that
+    signs in directly: the key is in the fragment, which the browser never sends."""
+    url = f"{base_url}/_dashboard"
+    host = urllib.parse.urlsplit(base_url).hostname or ""
+    if admin_key is None or not _is_loopback(host):
+        return url
+    return f"{url}#key={urllib.parse.quote(admin_key, safe='')}"
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _configure_logging(log_calls: bool, log_format: LogFormat = LogFormat.TEXT) -> None:

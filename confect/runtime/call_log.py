@@ -112,18 +112,33 @@ def _clock(timestamp: float) -> str:
 
 class CallLog:
     """The most recent `keep` calls of a deployment, oldest first; each also written to
-    the "confect.calls" logger (when it is enabled for INFO)."""
+    the "confect.calls" logger (when it is enabled for INFO) and told to the listeners
+    (the dashboard's live channels)."""
 
-    __slots__ = ("_records",)
+    __slots__ = ("_listeners", "_records")
 
     def __init__(self, keep: int = KEEP_CALLS) -> None:
         self._records: collections.deque[CallRecord] = collections.deque(maxlen=keep)
+        self._listeners: list[Callable[[CallRecord], None]] = []
 
     def add(self, record: CallRecord) -> None:
-        """Keep `record` (forgetting the oldest past the limit) and log it."""
+        """Keep `record` (forgetting the oldest past the limit), log it, tell the
+        listeners (on the thread that ran the call)."""
         self._records.append(record)
+        for listener in self._listeners:
+            listener(record)
         if log.isEnabledFor(logging.INFO):  # rendered by the handler: text, or `event()`
             log.info("%s", record, extra={CALL_ATTRIBUTE: record})
+
+    def listen(self, listener: Callable[[CallRecord], None]) -> Callable[[], None]:
+        """Have `listener` told of each call added from now; returns how to stop."""
+        # a new list each time: `add`, on any thread, iterates the one it read
+        self._listeners = [*self._listeners, listener]
+
+        def stop() -> None:
+            self._listeners = [other for other in self._listeners if other is not listener]
+
+        return stop
 
     def recent(self, limit: int | None = None) -> list[CallRecord]:
         """The kept calls, oldest first (only the last `limit`, if given)."""

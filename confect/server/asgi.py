@@ -27,7 +27,7 @@ from confect.runtime.call_log import recorded
 from confect.runtime.deployment import Deployment, Subscription
 from confect.runtime.session_requests import KEEP_SECONDS
 from confect.runtime.user_code import WorkerThreads
-from confect.server import environment_api
+from confect.server import dashboard, environment_api
 from confect.server.api import (
     INTERRUPTED,
     MAX_BODY_BYTES,
@@ -388,7 +388,7 @@ def create_app(
     background: tuple[Callable[[], Coroutine[Any, Any, None]], ...] = (),
 ) -> ASGIApp:
     """The ASGI application serving `server` (running `background` tasks while it serves):
-    the function-call endpoints, and Starlette for everything else."""
+    the function-call endpoints, and Starlette for everything else (the dashboard too)."""
 
     async def sync(websocket: WebSocket) -> None:
         chunks = takes_chunks(websocket.path_params.get("version"))
@@ -436,6 +436,7 @@ def create_app(
         _http_routes_under(server, server.http_prefix),
         WebSocketRoute("/api/sync", sync),
         WebSocketRoute("/api/{version}/sync", sync),
+        *dashboard.routes(server),
     ]
     return CallEndpoints(server, Starlette(routes=routes, lifespan=lifespan))
 

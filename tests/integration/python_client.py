@@ -1,7 +1,7 @@
 """Drives a confect server with the official PyPI `convex` client, in its own process
 (the client blocks holding the GIL). Prints one JSON line per step.
 
-    python -m tests.integration.python_client URL SCENARIO [TOKEN]
+    python -m tests.integration.python_client URL SCENARIO [TOKEN or what the scenario takes]
 """
 
 import contextlib
@@ -156,6 +156,19 @@ def watch(url: str, token: str) -> None:
         report("update", value)
 
 
+def watch_note(url: str, wanted: str) -> None:
+    """Subscribes to an author's notes (`wanted` is `author:text`): reports the first
+    result, then waits for a result holding the text and reports it."""
+    author, text = wanted.split(":", 1)
+    updates = iter(ConvexClient(url).subscribe("notes:list_by_author", {"author": author}))
+    report("initial", [n["text"] for n in next(updates)])
+    for result in updates:
+        texts = [n["text"] for n in result]
+        if text in texts:
+            report("seen", texts)
+            return
+
+
 if __name__ == "__main__":
     url, scenario, token = sys.argv[1], sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else "")
     scenarios = {
@@ -169,5 +182,6 @@ if __name__ == "__main__":
         "values": values,
         "logs": logs,
         "watch": watch,
+        "watch_note": watch_note,
     }
     scenarios[scenario](url, token)
