@@ -28,6 +28,7 @@ from confect.server.dashboard.messages import (
 
 if TYPE_CHECKING:
     from confect.server.asgi import Server
+    from effects.tracing import Span
 
 BACKLOG = 200  # recent calls sent on sign-in
 QUEUE = 10_000  # events held for a slow page; past that, the oldest are dropped
@@ -104,6 +105,6 @@ class LiveChannel:
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self._offer, CallEvent(CallInfo.of(record)))
 
-    def _committed(self, ts: int, writes: list[Write]) -> None:
-        """A commit (on the server's loop)."""
+    def _committed(self, ts: int, writes: list[Write], cause: Span | None) -> None:
+        """A commit (on the server's loop); its cause's span is not shown."""
         self._offer(CommitEvent(sorted({w.table for w in writes})))
