@@ -191,7 +191,9 @@ async def test_a_body_that_is_not_a_json_object_is_refused(client):
 
 async def test_insert_edit_delete_commit_as_mutations_do(server, client):
     heard: list[set[str]] = []
-    server.backend.subscribe_commits(lambda ts, writes: heard.append({w.table for w in writes}))
+    server.backend.subscribe_commits(
+        lambda ts, writes, cause: heard.append({w.table for w in writes})
+    )
     document = {"author": "ann", "text": "hello", "tags": ["a"], "pinned": False}
     inserted = (await call(client, "insert", {"table": "notes", "document": document}))["id"]
     page = await call(client, "documents", {"table": "notes"})
