@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -41,6 +42,8 @@ from effects import Effect, Layer
 from effects.tracing import Span
 
 DEFAULT_BASE_URL = "http://127.0.0.1:3210"
+
+_log = logging.getLogger("confect")
 
 CommitListener = Callable[[int, list[Write], Span | None], None]
 """Told of each commit: its ts, its writes and the span of the call that made it (None: not
@@ -272,8 +275,13 @@ class Deployment:
             self._tell_listeners(ts, writes, cause)
 
     def _tell_listeners(self, ts: int, writes: list[Write], cause: Span | None) -> None:
-        for listener in self.commit_listeners:
-            listener(ts, writes, cause)
+        # The commit has happened: a listener that fails must neither fail the call that
+        # made it nor keep the commit from the others (subscriptions among them).
+        for listener in list(self.commit_listeners):
+            try:
+                listener(ts, writes, cause)
+            except Exception:
+                _log.exception("a commit listener failed on commit %d", ts)
 
     # --- for a server --------------------------------------------------------------------------
 
