@@ -485,6 +485,10 @@ def _log(
     context = fiber.context
     if level < context.get(MinimumLogLevel, LogLevel.INFO):
         return UNIT
+    loggers: tuple[LoggerService, ...] = context.get(CurrentLoggers, CurrentLoggers.default)
+    span = span_of(fiber)
+    if span is None and _dropped_by_stdlib(loggers, level):
+        return UNIT  # the common case of a line nobody prints: build no entry for it
     cause: Cause[Any] | None = None
     values: list[object] = []
     for value in message:
@@ -494,7 +498,6 @@ def _log(
         else:
             values.append(value)
     refs = fiber.fiber_refs
-    span = span_of(fiber)
     entry = LogEntry(
         level,
         tuple(values),
@@ -505,12 +508,19 @@ def _log(
         cause,
         span,
     )
-    loggers: tuple[LoggerService, ...] = context.get(CurrentLoggers, CurrentLoggers.default)
     for logger in loggers:
         logger.log(entry)
     if span is not None:  # as Effect's tracerLogger: the entry is an event of the span
         span.add_event(entry.text, entry.timestamp, _event_attributes(entry))
     return UNIT
+
+
+def _dropped_by_stdlib(loggers: tuple[LoggerService, ...], level: LogLevel) -> bool:
+    """Whether the only logger in force is a stdlib one that drops `level`."""
+    if len(loggers) != 1:
+        return False
+    only = loggers[0]
+    return type(only) is StdlibLogger and not only.logger.isEnabledFor(int(level))
 
 
 def _event_attributes(entry: LogEntry) -> dict[str, object]:
