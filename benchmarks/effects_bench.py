@@ -353,7 +353,29 @@ def span_effects() -> int:
     return effects.run_sync(loop())
 
 
-# --- 8. deep recursion --------------------------------------------------------------------------------------
+# --- 8. log lines nobody prints --------------------------------------------------------------------------------
+# `plain` is the same effects loop without the log call: the ratio is what `effects.log` costs
+# when its record goes nowhere (the default logger, through stdlib logging at its default
+# WARNING level: an INFO line is dropped).
+
+N_LOG = N_SPAN  # the plain loop is the span workload's
+
+
+def log_effects() -> int:
+    succeed, log = effects.succeed, effects.log
+
+    @gen
+    def loop():
+        total = 0
+        for i in range(N_LOG):
+            yield from log("step")
+            total += yield from succeed(i)
+        return total
+
+    return effects.run_sync(loop())
+
+
+# --- 9. deep recursion --------------------------------------------------------------------------------------
 
 
 def deep_chain_effects() -> int:
@@ -478,6 +500,13 @@ WORKLOADS: dict[str, dict[str, Callable[[], Any] | None]] = {
         "expression": None,
         "python-effect": None,
     },
+    "log 10k": {
+        "plain": span_free_effects,
+        "effects": log_effects,
+        "returns": None,
+        "expression": None,
+        "python-effect": None,
+    },
 }
 
 NOTES = {
@@ -490,6 +519,7 @@ NOTES = {
     ("run_sync 100k", "returns"): "no runtime: containers are eager",
     ("run_sync 100k", "expression"): "no runtime: containers are eager",
     ("with_span 10k", "effects"): "plain is the same effects loop without with_span (no tracer)",
+    ("log 10k", "effects"): "plain is the loop without the log (its INFO record dropped)",
 }
 EFFECT_TS = "Effect-TS (Node)"
 EFFECT_TS_LAYER_N = 2_000  # Effect 3's layer build costs ~300 µs: 20,000 would take a minute
@@ -593,11 +623,20 @@ def main() -> None:
         * 1000
         / N_SPAN
     )
+    log_us = (
+        (
+            results["workloads"]["log 10k"]["effects"]["ms"]
+            - results["workloads"]["log 10k"]["plain_ms"]
+        )
+        * 1000
+        / N_LOG
+    )
     results["derived"] = {
         "per_request_layer_us": round(per_call_us, 2),
         "run_sync_overhead_us": round(run_sync_us, 3),
         "service_access_overhead_us": round(service_us, 3),
         "span_without_tracer_us": round(span_us, 3),
+        "log_without_output_us": round(log_us, 3),
     }
     print("* see notes in the JSON:", "; ".join(f"{w} / {p}: {n}" for (w, p), n in NOTES.items()))
     if EFFECT_TS in results["missing"]:
@@ -607,6 +646,7 @@ def main() -> None:
     print(
         f"\nper-request layer: {per_call_us:.2f} µs/call · run_sync overhead: {run_sync_us:.3f} µs · "
         f"service access overhead: {service_us:.3f} µs · span without tracer: {span_us:.3f} µs"
+        f" · log without output: {log_us:.3f} µs"
     )
 
     print(f"\n{'deep recursion (1M)':<34}{'ms':>10}{'outcome':>16}{'peak MB':>10}")
