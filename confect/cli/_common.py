@@ -1,5 +1,6 @@
-"""What the commands share: the console, the app and engine arguments, opening an app, its
-engine and its deployment, and one-line error reports."""
+"""What the commands share: the console, the app and engine arguments, opening an app and
+its engine, and one-line error reports (confect/cli/_deployment.py finds the deployment a
+command works on)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from confect.app.registry import App, load_app
 from confect.engine.interface import Engine
 from confect.engine.sql.postgres import PostgresEngine, split_url
 from confect.engine.sql.sqlite import EngineLockedError, SqliteEngine
-from confect.runtime.deployment import Deployment
 from effects import TaggedError
 
 console = Console()
@@ -64,17 +64,3 @@ def open_app(path: Path, load: Callable[[str], App] = load_app) -> tuple[App, Pa
     sys.path.insert(0, str(path.parent))
     importlib.invalidate_caches()
     return load(path.name), path / ".confect"
-
-
-@contextlib.contextmanager
-def open_backend(path: Path, engine_url: str | None) -> Generator[Deployment]:
-    """The app's deployment on the engine `engine_url` names, closed afterwards."""
-    app, data = open_app(path)
-    with reported():
-        engine = open_engine(engine_url, data)
-        try:
-            backend = Deployment.open(app, engine)
-            yield backend
-            backend.close()
-        finally:
-            engine.close()
