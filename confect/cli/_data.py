@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -64,7 +65,7 @@ def run(
             raise typer.BadParameter(f"no function {function!r}; the app has: {known}") from None
         outcome = effects.run_sync_exit(target.call(called, decoded))
     if isinstance(outcome, Failure):
-        console.print(f"[red]failed:[/red] {outcome.cause.pretty()}")
+        console.print(f"[red]failed:[/red] {escape(outcome.cause.pretty())}")
         raise typer.Exit(1)
     if isinstance(outcome, Success):
         console.print_json(json.dumps(to_wire(outcome.value)))
@@ -84,7 +85,7 @@ def _run_remote(target: RemoteDeployment, function: str, args: Any) -> None:
     if status == 404:
         raise typer.BadParameter(str(answer.get("message", answer)))
     if status == CALL_FAILED:
-        console.print(f"[red]failed:[/red] {answer.get('errorMessage')}")
+        console.print(f"[red]failed:[/red] {escape(str(answer.get('errorMessage')))}")
         raise typer.Exit(1)
     console.print_json(json.dumps(answer["value"]))
 

@@ -25,12 +25,19 @@ from rich.logging import RichHandler
 from confect import codegen
 from confect.app.dev_auth import DevIssuer
 from confect.app.registry import App, load_app
-from confect.cli._common import AppArg, EngineOpt, console, open_app, open_engine, reported
+from confect.cli._common import (
+    AppArg,
+    EngineOpt,
+    as_postgres,
+    console,
+    open_app,
+    open_engine,
+    reported,
+)
 from confect.cli._deployment import ServerRecord, listening_url
 from confect.cli._log_format import JsonLines, LogFormat
 from confect.cli._otel import otlp_export
 from confect.engine.interface import Engine
-from confect.engine.sql.postgres import PostgresEngine
 from confect.engine.sql.sqlite import SqliteEngine
 from confect.runtime import logs
 from confect.runtime.deployment import Deployment
@@ -280,7 +287,8 @@ def _serve(
     asgi = create_app(server, on_shutdown=shut_down, background=background)
     if issuer is not None:
         asgi = serving_jwks(asgi, issuer)
-    where = f"PostgreSQL schema {engine.schema}" if isinstance(engine, PostgresEngine) else data
+    postgres = as_postgres(engine)
+    where = data if postgres is None else f"PostgreSQL schema {postgres.schema}"
     console.print(f"confect serving {app_path} at [bold]{base_url}[/bold] (data in {where})")
     if site_server is not None:
         console.print(f"HTTP routes at [bold]{_site_url(host, site)}[/bold]")
@@ -374,8 +382,9 @@ def _admin_key(engine: Engine, data: Path) -> str:
     path = data / "admin_key"
     local = path.read_text().strip() if path.exists() else None
     key = local or secrets.token_urlsafe(32)
-    if isinstance(engine, PostgresEngine):
-        key = engine.admin_key(key)
+    postgres = as_postgres(engine)
+    if postgres is not None:
+        key = postgres.admin_key(key)
     if key != local:
         data.mkdir(parents=True, exist_ok=True)
         path.write_text(key)
