@@ -18,8 +18,6 @@ from confect.cli import cli
 API = Path(os.environ.get("CONFECT_API_MD", "/work/shared/design/API.md"))
 APP = "examples.notes"  # stands for the user's app package (it has its _generated/)
 NOT_YET_BUILT = {
-    "confect init": "issue 18, the scaffold (another branch)",
-    "confect token": "issue 18, dev sign-in (another branch)",
     "confect env": "environment variables (branch fix/envvars)",
 }
 """Names API.md shows for work not built yet, with where it is being built: their tests are
