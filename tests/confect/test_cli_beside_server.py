@@ -26,6 +26,7 @@ from confect.engine.sql.sqlite import SqliteEngine
 from tests.servers import NOTES, ROOT, ServeProcess, confect_serve, copy_app, listening_socket
 
 WAIT_SECONDS = 30.0  # the most a subscriber's next update is waited for (a bound, not a measure)
+ENV_APP = ROOT / "tests" / "confect" / "env_app"
 NO_SITE = ("--site-port", "0")  # not Convex's 3211: tests run side by side
 DIGEST = '{"author": "a", "summary": "s", "count": 1}'
 
@@ -48,9 +49,13 @@ def query(serving: ServeProcess, path: str, args: dict[str, Any]) -> Any:
         return json.loads(response.read())["value"]
 
 
-def wait_for_record(app: Path, serving: ServeProcess) -> ServerRecord:
-    """The server's record, once it listens (a query answered means it does)."""
-    query(serving, "notes:digests", {"author": "nobody"})
+def wait_for_record(
+    app: Path,
+    serving: ServeProcess,
+    answered: tuple[str, dict[str, Any]] = ("notes:digests", {"author": "nobody"}),
+) -> ServerRecord:
+    """The server's record, once it listens (the query `answered` answered means it does)."""
+    query(serving, *answered)
     record = ServerRecord.read(app / ".confect")
     assert record is not None
     return record
@@ -221,3 +226,20 @@ def test_a_url_nothing_answers_at_is_a_clear_error(app: Path):
     closed.close()  # nothing listens there now
     result = invoke("data", app, "--url", url, "--admin-key", "k")
     assert result.exit_code == 1 and f"cannot reach the deployment at {url}" in result.output
+
+
+def test_env_sets_and_lists_the_running_servers_variables(tmp_path: Path):
+    app = copy_app(ENV_APP, tmp_path, "env_beside")
+    with confect_serve(app, *NO_SITE, command="dev") as serving:
+        wait_for_record(app, serving, ("settings:greeting", {}))
+        with subscribed(serving.url, "settings:greeting", {}) as watcher:
+            assert watcher.next() == "unset"
+            set_ = invoke("env", "set", app, "GREETING", "hello")
+            assert set_.exit_code == 0, set_.output
+            assert watcher.next() == "hello"  # the server's subscriber sees it
+        assert invoke("env", "list", app).output == "GREETING=hello\n"
+        assert invoke("env", "get", app, "GREETING").output == "hello\n"
+        bad = invoke("env", "set", app, "9LIVES", "x")
+        assert bad.exit_code == 1 and "is invalid" in bad.output, bad.output
+        assert invoke("env", "unset", app, "GREETING").exit_code == 0
+        assert invoke("env", "list", app).output == "No environment variables set\n"
