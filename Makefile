@@ -27,8 +27,9 @@ $(TS_STAMP): $(TS)/package.json $(TS)/package-lock.json
 	(cd $(TS) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed) \
 	  || echo "$(TS): npm ci failed; the TypeScript peers will be reported missing"
 
+# `make dev PORT=4000 HOST=0.0.0.0`: passed to `confect dev` (its defaults when not given)
 dev: $(STAMP)
-	$(VENV)/bin/confect dev examples/notes
+	$(VENV)/bin/confect dev examples/notes$(if $(PORT), --port $(PORT))$(if $(HOST), --host $(HOST))
 
 example: $(STAMP)
 	$(PY) examples/effects_tour.py

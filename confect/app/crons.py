@@ -7,79 +7,43 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+from croniter import CroniterError, croniter
 
 from confect.model.errors import SchemaError
 
 _UTC = dt.UTC
+_FIELDS = 5  # minute hour day-of-month month day-of-week, as Convex's cron strings
 
 
 @attrs.frozen
 class CronSpec:
-    """A parsed five-field cron expression (minute hour day-of-month month day-of-week), UTC."""
+    """A five-field cron expression (minute hour day-of-month month day-of-week), read as
+    cron reads it, in UTC: names of months and days, ranges and steps, and a day that
+    matches when either the day of the month or the day of the week does if both are
+    restricted. `croniter` evaluates it; Convex's backend evaluates its cron strings the
+    same way (in UTC)."""
 
-    minutes: frozenset[int]
-    hours: frozenset[int]
-    days: frozenset[int]
-    months: frozenset[int]
-    weekdays: frozenset[int]  # 0 = Sunday
+    expression: str
 
     @staticmethod
     def parse(expression: str) -> CronSpec:
-        parts = expression.split()
-        if len(parts) != 5:
-            raise SchemaError(message=f"cron {expression!r}: expected 5 fields, got {len(parts)}")
-        ranges = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
-        sets = [
-            _field(part, lo, hi, expression) for part, (lo, hi) in zip(parts, ranges, strict=True)
-        ]
-        return CronSpec(*sets)
+        """The spec of `expression`; `SchemaError` if it is not one, or never matches."""
+        fields = len(expression.split())
+        if fields != _FIELDS:
+            raise SchemaError(message=f"cron {expression!r}: expected 5 fields, got {fields}")
+        spec = CronSpec(expression)
+        try:
+            spec.next_after(0)
+        except CroniterError as error:  # a bad field, or a date that never comes (Feb 30)
+            raise SchemaError(
+                message=f"cron {expression!r} is not a valid cron expression: {error}"
+            ) from None
+        return spec
 
     def next_after(self, after_ms: float) -> float:
         """The first matching minute strictly after `after_ms` (ms since the epoch)."""
-        moment = dt.datetime.fromtimestamp(after_ms / 1000, _UTC).replace(second=0, microsecond=0)
-        moment += dt.timedelta(minutes=1)
-        for _ in range(366 * 24 * 60 * 5):
-            if (
-                moment.month in self.months
-                and moment.day in self.days
-                and (moment.weekday() + 1) % 7 in self.weekdays
-                and moment.hour in self.hours
-                and moment.minute in self.minutes
-            ):
-                return moment.timestamp() * 1000
-            moment += (
-                dt.timedelta(minutes=1)
-                if moment.hour in self.hours
-                else dt.timedelta(minutes=60 - moment.minute)
-            )
-        raise SchemaError(message="cron expression never matches")
-
-
-def _field(part: str, lo: int, hi: int, expression: str) -> frozenset[int]:
-    values: set[int] = set()
-    for item in part.split(","):
-        body, _, step_text = item.partition("/")
-        step = int(step_text) if step_text.isdigit() else 1
-        if (step_text and not step_text.isdigit()) or step < 1:
-            raise SchemaError(message=f"cron {expression!r}: bad step in {item!r}")
-        if body == "*":
-            start, end = lo, hi
-        elif "-" in body:
-            a, _, b = body.partition("-")
-            start, end = _number(a, expression), _number(b, expression)
-        else:
-            start = _number(body, expression)
-            end = hi if step_text else start
-        if not lo <= start <= end <= hi:
-            raise SchemaError(message=f"cron {expression!r}: {item!r} is outside {lo}-{hi}")
-        values.update(range(start, end + 1, step))
-    return frozenset(values)
-
-
-def _number(text: str, expression: str) -> int:
-    if not text.isdigit():
-        raise SchemaError(message=f"cron {expression!r}: {text!r} is not a number")
-    return int(text)
+        after = dt.datetime.fromtimestamp(after_ms / 1000, _UTC)
+        return float(croniter(self.expression, after).get_next(float)) * 1000
 
 
 @attrs.frozen

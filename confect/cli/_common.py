@@ -1,5 +1,6 @@
-"""What the commands share: the console, the app and engine arguments, opening an app, its
-engine and its deployment, and one-line error reports."""
+"""What the commands share: the console, the app and engine arguments, opening an app and
+its engine, and one-line error reports (confect/cli/_deployment.py finds the deployment a
+command works on)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,21 @@ import importlib
 import sys
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import psycopg
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from confect.app.registry import App, load_app
 from confect.engine.interface import Engine
-from confect.engine.sql.postgres import PostgresEngine, split_url
 from confect.engine.sql.sqlite import EngineLockedError, SqliteEngine
-from confect.runtime.deployment import Deployment
 from effects import TaggedError
+
+if TYPE_CHECKING:
+    from confect.engine.sql.postgres import PostgresEngine
+
+POSTGRES_MODULE = "confect.engine.sql.postgres"  # imported (with psycopg) only when used
 
 console = Console()
 AppArg = Annotated[Path, typer.Argument(help="The app's package directory (it holds schema.py).")]
@@ -37,9 +41,23 @@ def reported() -> Generator[None]:
     """Turn a confect error into a one-line message and exit status 1."""
     try:
         yield
-    except (TaggedError, EngineLockedError, psycopg.OperationalError) as error:
-        console.print(f"[red]error:[/red] {error}")
+    except Exception as error:
+        if not isinstance(error, TaggedError | EngineLockedError) and not _database_unreachable(
+            error
+        ):
+            raise
+        console.print(f"[red]error:[/red] {escape(str(error))}")  # brackets are no markup
         raise typer.Exit(1) from None
+
+
+def _database_unreachable(error: Exception) -> bool:
+    """Whether `error` is psycopg's for a PostgreSQL server it cannot reach (or that refused
+    it); never true when the PostgreSQL engine was not used (psycopg was not imported)."""
+    if POSTGRES_MODULE not in sys.modules:
+        return False
+    import psycopg
+
+    return isinstance(error, psycopg.OperationalError)
 
 
 def open_engine(url: str | None, data: Path) -> Engine:
@@ -49,10 +67,21 @@ def open_engine(url: str | None, data: Path) -> Engine:
     if url.startswith("sqlite:"):
         return SqliteEngine(Path(url.removeprefix("sqlite:")))
     if url.startswith(("postgres://", "postgresql://")):
+        from confect.engine.sql.postgres import PostgresEngine, split_url
+
         return PostgresEngine(*split_url(url))
     raise typer.BadParameter(
         f"unknown engine {url!r} (sqlite:PATH and postgresql://... are supported)"
     )
+
+
+def as_postgres(engine: Engine) -> PostgresEngine | None:
+    """`engine`, if it is a PostgreSQL engine (none is unless its module was imported)."""
+    if POSTGRES_MODULE not in sys.modules:
+        return None
+    from confect.engine.sql.postgres import PostgresEngine
+
+    return engine if isinstance(engine, PostgresEngine) else None
 
 
 def open_app(path: Path, load: Callable[[str], App] = load_app) -> tuple[App, Path]:
@@ -64,17 +93,3 @@ def open_app(path: Path, load: Callable[[str], App] = load_app) -> tuple[App, Pa
     sys.path.insert(0, str(path.parent))
     importlib.invalidate_caches()
     return load(path.name), path / ".confect"
-
-
-@contextlib.contextmanager
-def open_backend(path: Path, engine_url: str | None) -> Generator[Deployment]:
-    """The app's deployment on the engine `engine_url` names, closed afterwards."""
-    app, data = open_app(path)
-    with reported():
-        engine = open_engine(engine_url, data)
-        try:
-            backend = Deployment.open(app, engine)
-            yield backend
-            backend.close()
-        finally:
-            engine.close()

@@ -25,11 +25,19 @@ from rich.logging import RichHandler
 from confect import codegen
 from confect.app.dev_auth import DevIssuer
 from confect.app.registry import App, load_app
-from confect.cli._common import AppArg, EngineOpt, console, open_app, open_engine, reported
+from confect.cli._common import (
+    AppArg,
+    EngineOpt,
+    as_postgres,
+    console,
+    open_app,
+    open_engine,
+    reported,
+)
+from confect.cli._deployment import ServerRecord, listening_url
 from confect.cli._log_format import JsonLines, LogFormat
 from confect.cli._otel import otlp_export
 from confect.engine.interface import Engine
-from confect.engine.sql.postgres import PostgresEngine
 from confect.engine.sql.sqlite import SqliteEngine
 from confect.runtime import logs
 from confect.runtime.deployment import Deployment
@@ -279,7 +287,8 @@ def _serve(
     asgi = create_app(server, on_shutdown=shut_down, background=background)
     if issuer is not None:
         asgi = serving_jwks(asgi, issuer)
-    where = f"PostgreSQL schema {engine.schema}" if isinstance(engine, PostgresEngine) else data
+    postgres = as_postgres(engine)
+    where = data if postgres is None else f"PostgreSQL schema {postgres.schema}"
     console.print(f"confect serving {app_path} at [bold]{base_url}[/bold] (data in {where})")
     if site_server is not None:
         console.print(f"HTTP routes at [bold]{_site_url(host, site)}[/bold]")
@@ -304,7 +313,7 @@ def _serve(
     # algorithm on for TCP (40 ms stalls): give it the socket as what it is
     sockets = [socket.socket(fileno=fd)] if fd is not None else None
     _tune_gc()
-    _Uvicorn(config, server, site_server).run(sockets=sockets)
+    _Uvicorn(config, server, site_server, data).run(sockets=sockets)
 
 
 def _site_server(
@@ -373,8 +382,9 @@ def _admin_key(engine: Engine, data: Path) -> str:
     path = data / "admin_key"
     local = path.read_text().strip() if path.exists() else None
     key = local or secrets.token_urlsafe(32)
-    if isinstance(engine, PostgresEngine):
-        key = engine.admin_key(key)
+    postgres = as_postgres(engine)
+    if postgres is not None:
+        key = postgres.admin_key(key)
     if key != local:
         data.mkdir(parents=True, exist_ok=True)
         path.write_text(key)
@@ -434,14 +444,25 @@ def _reload_app(path: Path, load: Callable[[str], App]) -> App:
 class _Uvicorn(uvicorn.Server):
     """uvicorn, telling the confect server (and the site's server) when its shutdown
     begins: from then, what is in flight has the grace period (uvicorn gives its requests
-    the same)."""
+    the same). While it listens, its URL is recorded in the data directory `data`, for the
+    CLI's commands (confect/cli/_deployment.py)."""
 
-    def __init__(self, config: uvicorn.Config, server: Server, site: uvicorn.Server | None) -> None:
+    def __init__(
+        self, config: uvicorn.Config, server: Server, site: uvicorn.Server | None, data: Path
+    ) -> None:
         super().__init__(config)
         self._confect = server
         self._site = site
+        self._data = data
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            address = self.servers[0].sockets[0].getsockname()
+            ServerRecord(listening_url(address), os.getpid()).write(self._data)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        ServerRecord.remove(self._data, os.getpid())
         self._confect.stopping()
         if self._site is not None:
             self._site.should_exit = True

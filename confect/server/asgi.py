@@ -28,6 +28,7 @@ from confect.runtime.deployment import Deployment, Subscription
 from confect.runtime.session_requests import KEEP_SECONDS
 from confect.runtime.user_code import WorkerThreads
 from confect.server import dashboard, environment_api
+from confect.server.admin import admin_routes
 from confect.server.api import (
     INTERRUPTED,
     MAX_BODY_BYTES,
@@ -107,7 +108,7 @@ class Server:
         self.backend.user_code = self.workers
         self.backend.listener_loop = loop
         self.subscriptions.start()
-        self._other_processes = self.backend.hear_other_processes(loop, self._missed_commits)
+        self._other_processes = self.backend.hear_other_processes(loop, self.data_changed)
 
     def stop(self) -> None:
         """Hear no more commits; stop the idle worker threads."""
@@ -215,8 +216,9 @@ class Server:
         if late:
             await asyncio.wait(late)  # their finalizers run
 
-    def _missed_commits(self) -> None:
-        """Some commits of other processes went unheard: anything may have changed."""
+    def data_changed(self) -> None:
+        """The data changed unheard (commits of other processes went unheard, or an import
+        wrote to the engine): every cached result and subscription is computed afresh."""
         self.functions.cache.clear()
         self.subscriptions.invalidate_all()
         self._jobs_changed.set()
@@ -437,6 +439,7 @@ def create_app(
         WebSocketRoute("/api/sync", sync),
         WebSocketRoute("/api/{version}/sync", sync),
         *dashboard.routes(server),
+        *admin_routes(lambda handler: _guarded(server, handler)),
     ]
     return CallEndpoints(server, Starlette(routes=routes, lifespan=lifespan))
 

@@ -22,8 +22,13 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import psycopg
-from psycopg import sql
+try:  # the driver is an optional extra: say which, when it is missing
+    import psycopg
+    from psycopg import sql
+except ModuleNotFoundError as missing:
+    from confect.engine.sql.postgres_driver import PostgresDriverMissingError
+
+    raise PostgresDriverMissingError(missing=missing.name or "psycopg") from None
 
 from confect.engine.interface import (
     BlobWriter,

@@ -31,7 +31,11 @@ _SQL = Statements.of(SQLITE)
 
 
 class EngineLockedError(Exception):
-    """Another process has this data directory open."""
+    """Another process has the data directory `directory` open."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(f"{directory} is in use by another process")
+        self.directory = directory
 
 
 class SqliteEngine(SingleProcessEngine, SqlReads):
@@ -47,7 +51,7 @@ class SqliteEngine(SingleProcessEngine, SqlReads):
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._lock_file.close()
-            raise EngineLockedError(f"{self.directory} is in use by another process") from None
+            raise EngineLockedError(self.directory) from None
         self._blobs = self.directory / "blobs"
         self._incoming = self._blobs / "incoming"
         shutil.rmtree(self._incoming, ignore_errors=True)  # uploads cut off by a stop

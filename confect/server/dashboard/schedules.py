@@ -88,18 +88,9 @@ def crons(deployment: Deployment) -> CronsResponse:
     return CronsResponse(listed)
 
 
-_FIELDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
-
-
 def _schedule(job: CronJob) -> str:
-    """When `job` runs, as a person reads it: `every 300 s`, or its cron fields."""
+    """When `job` runs, as a person reads it: `every 300 s`, or its cron string as written."""
     if job.interval_ms is not None:
         return f"every {job.interval_ms / 1000:g} s"
-    spec = job.spec
-    assert spec is not None
-    sets = (spec.minutes, spec.hours, spec.days, spec.months, spec.weekdays)
-    fields = [
-        "*" if values == frozenset(range(lo, hi + 1)) else ",".join(map(str, sorted(values)))
-        for values, (lo, hi) in zip(sets, _FIELDS, strict=True)
-    ]
-    return "cron " + " ".join(fields) + " (UTC)"
+    assert job.spec is not None
+    return f"cron {job.spec.expression} (UTC)"

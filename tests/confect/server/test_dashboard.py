@@ -285,7 +285,7 @@ async def test_crons_are_listed_with_their_schedule_and_next_run():
         },
         {
             "name": "weekdays",
-            "schedule": "cron 30 9 * * 1,2,3,4,5 (UTC)",
+            "schedule": "cron 30 9 * * 1-5 (UTC)",
             "function": "jobs:record",
             "args": {"message": "w"},
             "next_run": crons.jobs["weekdays"].next_after(now * 1000),

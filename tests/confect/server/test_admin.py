@@ -1,0 +1,122 @@
+"""The admin endpoints (confect/server/admin.py): only with the admin key, bad requests
+answered with what was wrong, and an import's writes seen by the next query."""
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from confect import (
+    App,
+    Backend,
+    DatabaseReader,
+    DatabaseWriter,
+    define_schema,
+    define_table,
+    mutation,
+    query,
+    v,
+)
+from confect.server.asgi import Server
+from tests.servers import served
+
+SCHEMA = define_schema(items=define_table({"name": v.string()}))
+KEY = "the-admin-key"
+ADMIN = {"Authorization": f"Convex {KEY}"}
+
+
+@query()
+def names():
+    db = yield from DatabaseReader
+    return [item["name"] for item in (yield from db.table("items").collect())]
+
+
+@mutation(args={"name": v.string()})
+def add(name: str):
+    db = yield from DatabaseWriter
+    yield from db.table("items").insert({"name": name})
+
+
+@contextlib.asynccontextmanager
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of a served deployment of the items app, admin key `KEY`."""
+    app = App({"items:names": names, "items:add": add}, SCHEMA)
+    async with (
+        served(Server(Backend(app), admin_key=KEY)) as address,
+        httpx.AsyncClient(base_url=f"http://{address}") as http,
+    ):
+        yield http
+
+
+async def call(http: httpx.AsyncClient, path: str, args: dict) -> object:
+    answer = (await http.post("/api/function", json={"path": path, "args": args})).json()
+    return answer["value"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/tables"),
+        ("GET", "/api/tables/items/documents"),
+        ("GET", "/api/export/zip"),
+        ("POST", "/api/import?format=zip"),
+    ],
+)
+async def test_every_admin_endpoint_needs_the_admin_key(method: str, path: str):
+    async with client() as http:
+        for headers in ({}, {"Authorization": "Convex wrong"}):
+            refused = await http.request(method, path, headers=headers)
+            assert refused.status_code == 401
+            assert refused.json()["code"] == "Unauthenticated"
+
+
+async def test_tables_and_their_newest_documents():
+    async with client() as http:
+        for name in ("a", "b", "c"):
+            await call(http, "items:add", {"name": name})
+        tables = (await http.get("/api/tables", headers=ADMIN)).json()["tables"]
+        assert {"name": "items", "documents": 3} in tables
+        newest = (await http.get("/api/tables/items/documents?limit=2", headers=ADMIN)).json()
+        assert [document["name"] for document in newest["documents"]] == ["c", "b"]
+        missing = await http.get("/api/tables/nope/documents", headers=ADMIN)
+        assert missing.status_code == 404 and "no table 'nope'" in missing.json()["message"]
+        for limit in ("0", "x", "100000"):
+            bad = await http.get(f"/api/tables/items/documents?limit={limit}", headers=ADMIN)
+            assert bad.status_code == 400 and "limit must be" in bad.json()["message"]
+
+
+async def test_an_export_imported_into_another_deployment_is_seen_by_its_next_query():
+    async with client() as source:
+        await call(source, "items:add", {"name": "kept"})
+        exported = await source.get("/api/export/confect", headers=ADMIN)
+        assert exported.status_code == 200 and exported.headers["confect-documents"] == "1"
+    async with client() as target:
+        assert await call(target, "items:names", {}) == []  # cached now
+        imported = await target.post(
+            "/api/import?format=confect", headers=ADMIN, content=exported.content
+        )
+        assert imported.json() == {"numWritten": 1}
+        assert await call(target, "items:names", {}) == ["kept"]
+        again = await target.post(
+            "/api/import?format=confect", headers=ADMIN, content=exported.content
+        )
+        assert again.status_code == 400 and "not empty" in again.json()["message"]
+
+
+@pytest.mark.parametrize("format_", ["zip", "confect"])
+async def test_a_body_that_is_no_snapshot_is_a_bad_request(format_: str):
+    async with client() as http:
+        bad = await http.post(
+            f"/api/import?format={format_}", headers=ADMIN, content=b"not a snapshot"
+        )
+        assert bad.status_code == 400
+        assert f"not a {format_} snapshot" in bad.json()["message"]
+
+
+async def test_an_unknown_format_is_a_bad_request():
+    async with client() as http:
+        for method, path in (("GET", "/api/export/csv"), ("POST", "/api/import?format=csv")):
+            bad = await http.request(method, path, headers=ADMIN, content=b"")
+            assert bad.status_code == 400 and "unknown snapshot format 'csv'" in bad.text
+        assert (await http.post("/api/import", headers=ADMIN)).json()["code"] == "BadRequest"
