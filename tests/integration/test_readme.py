@@ -1,6 +1,7 @@
 """The README's first steps, run as written: sign in with `confect token`, write and read a
-note with the official Python and Node clients against `confect dev examples/notes`, then
-scaffold an app with `confect init`, test it and serve it.
+note with the official Python and Node clients against `confect dev examples/notes`, call
+it with the CLI beside the server, then scaffold an app with `confect init`, test it and
+serve it.
 
 They run in a checkout of their own (the notes example copied, `.venv` the one running
 the tests), against servers on free ports: the only changes to the snippets are the
@@ -24,7 +25,7 @@ from tests.servers import NOTES, ROOT, confect_serve, copy_app
 from .test_clients import JS
 
 README = ROOT / "README.md"
-FIRST_STEPS = ("With `make dev` running", "## effects in five minutes")
+FIRST_STEPS = ("## Your first ten minutes", "## What is here")
 DEFAULT_URL = "http://127.0.0.1:3210"
 TIMEOUT = 300
 LINE_SECONDS = 60.0  # the most a client is waited for to print its next line
@@ -127,6 +128,10 @@ def test_sign_in_and_call_the_example_from_python_and_node(checkout: Path):
         )
         assert done.returncode == 0, done.stderr
         assert "text: 'from node'" in done.stdout and "text: 'buy milk'" in done.stdout
+
+        # the CLI, beside the running server (which holds the data): through it
+        printed = bash(block("sh", "confect run"), checkout)
+        assert '"text": "buy milk"' in printed and '"text": "from node"' in printed
 
 
 def test_scaffold_test_and_serve_an_app_of_your_own(checkout: Path):
