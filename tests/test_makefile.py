@@ -1,5 +1,6 @@
 """The Makefile's targets: what `make dev` runs (read with `make -n`, which runs nothing)."""
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -15,8 +16,16 @@ def dev_command(*variables: str) -> list[str]:
     """The `confect dev` command line `make dev VARIABLES` runs (the venv's setup aside)."""
     if shutil.which("make") is None:
         pytest.skip("no make")
+    # under `make test` the parent make's flags and level would make this one print
+    # "Entering/Leaving directory" lines: run it as a make of its own
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     printed = subprocess.run(
-        ["make", "-n", "dev", *variables], cwd=ROOT, capture_output=True, text=True, check=True
+        ["make", "--no-print-directory", "-n", "dev", *variables],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return shlex.split(printed.strip().splitlines()[-1])
 

@@ -74,7 +74,9 @@ async def test_sigterm_finishes_mutations_interrupts_actions_and_exits(tmp_path:
     app = copy_app(GATED_APP, tmp_path)
     gate = Gate()
     gate_path = str(tmp_path / "gate")
-    gate_server = await asyncio.start_unix_server(gate.knocked, gate_path)
+    # all 251 actions knock at once: a Unix socket's connects past its backlog fail (the
+    # actions die with "Connection lost") instead of waiting as TCP's would
+    gate_server = await asyncio.start_unix_server(gate.knocked, gate_path, backlog=1024)
     listener = listening_socket(512)
     port = listener.getsockname()[1]
     with (tmp_path / "server.log").open("w") as log:
