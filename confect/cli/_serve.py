@@ -20,7 +20,6 @@ import attrs
 import typer
 import uvicorn
 import watchfiles
-from rich.logging import RichHandler
 
 from confect import codegen
 from confect.app.dev_auth import DevIssuer
@@ -35,7 +34,7 @@ from confect.cli._common import (
     reported,
 )
 from confect.cli._deployment import ServerRecord, listening_url
-from confect.cli._log_format import JsonLines, LogFormat
+from confect.cli._log_format import JsonLines, LogFormat, TextLines
 from confect.cli._otel import otlp_export
 from confect.engine.interface import Engine
 from confect.engine.sql.sqlite import SqliteEngine
@@ -367,7 +366,7 @@ def _configure_logging(log_calls: bool, log_format: LogFormat = LogFormat.TEXT) 
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(JsonLines())
     else:
-        handler = RichHandler(console=console, show_path=False)
+        handler = TextLines(console=console, show_path=False)
     if log_calls:  # what a call logs is printed under it, with the call
         handler.addFilter(logs.outside_calls)
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[handler])

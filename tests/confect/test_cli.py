@@ -133,6 +133,24 @@ def test_serve_prints_a_calls_log_lines_under_it_and_why_a_call_failed(app: Path
     assert re.search(r"at \S*loud.py:\d+ in broken: raise ValueError\(\"it broke\"\)", out), out
 
 
+def test_serve_prints_a_call_whole_on_one_line_in_a_narrow_terminal(app: Path):
+    """A call's line starts with its own time and is not cut into rich's message column
+    (beside a second time and the level), where a failure's message wrapped mid-word."""
+    (app / "loud.py").write_text(LOUD_MODULE)
+    with confect_serve(app, "--log-calls", env={"COLUMNS": "80"}) as serving:
+        body = json.dumps({"path": "loud:broken", "args": {}}).encode()
+        request = urllib.request.Request(
+            f"{serving.url}/api/query", body, headers={"content-type": "application/json"}
+        )
+        with contextlib.suppress(urllib.error.HTTPError):  # the failed call's 560
+            urllib.request.urlopen(request, timeout=30).close()
+    line = (
+        r"^[\d:.]+ query loud:broken failed [\d.]+ ms: Server Error: Uncaught ValueError: it broke$"
+    )
+    assert re.search(line, serving.output, re.MULTILINE), serving.output
+    assert re.search(r"^    at \S*loud.py:\d+ in broken: ", serving.output, re.MULTILINE)
+
+
 def test_serve_log_format_json_writes_one_call_event_a_line_on_stdout(app: Path):
     """`confect serve --log-format json`: stdout is one JSON object a line, each call as
     Convex's `function_execution` log event (status, time, cached, error message, the
