@@ -20,6 +20,7 @@ import attrs
 import typer
 import uvicorn
 import watchfiles
+from rich.markup import escape
 
 from confect import codegen
 from confect.app.dev_auth import DevIssuer
@@ -29,6 +30,7 @@ from confect.cli._common import (
     EngineOpt,
     as_postgres,
     console,
+    load_reported,
     open_app,
     open_engine,
     reported,
@@ -425,7 +427,8 @@ def _reloading(
                 _generate(app, app_path)
             except Exception as error:
                 console.print(
-                    f"[red]reload failed, still serving the previous version:[/red] {error}"
+                    "[red]reload failed, still serving the previous version:[/red] "
+                    + escape(str(error))  # brackets are no markup
                 )
 
     return watch_files
@@ -437,7 +440,7 @@ def _reload_app(path: Path, load: Callable[[str], App]) -> App:
     for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
         del sys.modules[module]
     importlib.invalidate_caches()
-    return load(name)
+    return load_reported(name, load)
 
 
 class _Uvicorn(uvicorn.Server):

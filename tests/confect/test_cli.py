@@ -51,6 +51,26 @@ def test_bad_input_gets_a_message_not_a_traceback(app: Path):
     assert "Traceback" not in unknown.output + bad_json.output
 
 
+def test_an_app_that_raises_as_it_is_imported_is_named_with_the_line_not_a_traceback(
+    tmp_path: Path,
+):
+    app = copy_app(NOTES, tmp_path, "notes_raising")
+    schema = app / "schema.py"
+    schema.write_text(schema.read_text() + '\nraise ValueError("a typo in the schema")\n')
+    failed = invoke("data", app)
+    assert failed.exit_code == 1, failed.output
+    assert "the app notes_raising failed to import: ValueError: a typo in the schema" in (
+        failed.output
+    )
+    assert re.search(r"at \S*schema.py:\d+ in <module>: raise ValueError", failed.output)
+    assert "Traceback" not in failed.output
+    schema.write_text("def broken(:\n")
+    unparsed = invoke("run", app, "notes:digests")
+    assert unparsed.exit_code == 1 and "SyntaxError: invalid syntax (schema.py, line 1)" in (
+        unparsed.output
+    )
+
+
 def test_export_then_import_into_an_empty_copy(app: Path, tmp_path: Path):
     invoke("run", app, "notes:save_digest", '{"author": "a", "summary": "s", "count": 1}')
     exported = invoke("export", app, tmp_path / "snap")
