@@ -92,7 +92,7 @@ OtelOpt = Annotated[
     typer.Option(
         help="Export each call's span over OTLP/HTTP, to where OpenTelemetry's environment "
         "variables say (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ...); needs "
-        "confect-py[otel]."
+        "confect-py\\[otel]."  # help is rich markup: [otel] unescaped would vanish
     ),
 ]
 ShutdownGraceOpt = Annotated[
@@ -144,11 +144,13 @@ def dev(
     log_format: LogFormatOpt = LogFormat.TEXT,
     otel: OtelOpt = False,
 ) -> None:
-    """Serve the app for development: SQLite data in APP/.confect/ (or the engine given),
-    functions reloaded when files change (connections stay open), APP/_generated/ written
-    at start and after each reload (see `confect codegen`), each call printed with its
-    duration and logs; its HTTP routes also at their own paths on the site port. It trusts
-    the app's development issuer: `confect token APP --subject alice` signs a user in."""
+    """Serve the app for development, reloading it as its files change.
+
+    SQLite data in APP/.confect/ (or the engine given), functions reloaded when files change
+    (connections stay open), APP/_generated/ written at start and after each reload (see
+    `confect codegen`), each call printed with its duration and logs; its HTTP routes also
+    at their own paths on the site port. It trusts the app's development issuer: `confect
+    token APP --subject alice` signs a user in."""
     site = _Site(site_port, site_fd)
     _serve(
         app,

@@ -19,9 +19,11 @@ def token(
         int, typer.Option(min=1, help="Seconds until the token expires.")
     ] = DEFAULT_LIFETIME_SECONDS,
 ) -> None:
-    """Print a token of APP's development issuer, which `confect dev` trusts (and `confect
-    serve --dev-auth`): give it to a client (`client.set_auth(token)`) to call as SUBJECT.
-    The issuer's key is made in APP/.confect/ on first use."""
+    """Print a token signing SUBJECT in, for a client of `confect dev`.
+
+    A token of APP's development issuer, which `confect dev` trusts (and `confect serve
+    --dev-auth`): give it to a client (`client.set_auth(token)`) to call as SUBJECT. The
+    issuer's key is made in APP/.confect/ on first use."""
     with reported():
         issuer = DevIssuer.of_app(app)
     typer.echo(issuer.token(subject, name=name, email=email, lifetime=lifetime))

@@ -260,6 +260,19 @@ def test_serve_help_lists_the_settings_the_readme_points_to():
         assert option in result.output
 
 
+def test_help_lists_each_command_on_one_line_and_keeps_brackets():
+    """`confect --help` lists each command by a one-line summary (rich markup mode kept a
+    docstring's line breaks there), and option help keeps its brackets (rich markup ate
+    `[otel]`)."""
+    listing = CliRunner().invoke(cli, ["--help"], env={"COLUMNS": "200"}).output
+    commands = [line for line in listing[listing.index("Commands") :].splitlines() if "│" in line]
+    assert len(commands) == len(cli.registered_commands) + len(cli.registered_groups)
+    dev = next(line for line in commands if line.startswith("│ dev "))
+    assert "Serve the app for development, reloading it as its files change." in dev
+    served = CliRunner().invoke(cli, ["dev", "--help"], env={"COLUMNS": "200"}).output
+    assert "needs confect-py[otel]." in served
+
+
 @pytest.mark.parametrize("command", ["serve", "dev"])
 def test_the_http_routes_answer_at_their_own_paths_on_the_site_port(app: Path, command: str):
     site = listening_socket()
