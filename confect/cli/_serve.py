@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import importlib
 import ipaddress
@@ -292,14 +293,15 @@ def _serve(
         asgi = serving_jwks(asgi, issuer)
     postgres = as_postgres(engine)
     where = data if postgres is None else f"PostgreSQL schema {postgres.schema}"
-    console.print(f"confect serving {app_path} at [bold]{base_url}[/bold] (data in {where})")
+    # whole lines, the terminal's to wrap: a path or URL cut by rich could not be copied
+    say = functools.partial(console.print, soft_wrap=True, highlight=False, markup=False)
+    say(f"confect serving {app_path.resolve().name} at {base_url} (data in {where})")
     if site_server is not None:
-        console.print(f"HTTP routes at [bold]{_site_url(host, site)}[/bold]")
-    console.print(f"admin key: {data / 'admin_key'}")
-    dashboard = _dashboard_url(base_url, server.admin_key if watch else None)
-    console.print(f"dashboard: {dashboard}", soft_wrap=True, highlight=False, markup=False)
+        say(f"HTTP routes at {_site_url(host, site)}")
+    say(f"admin key: {data / 'admin_key'}")
+    say(f"dashboard: {_dashboard_url(base_url, server.admin_key if watch else None)}")
     if issuer is not None:
-        console.print(
+        say(
             f"dev sign-in: `confect token {app_path} --subject alice` (keys at {base_url}{JWKS_PATH})"
         )
     config = uvicorn.Config(

@@ -155,7 +155,8 @@ def test_serve_prints_a_calls_log_lines_under_it_and_why_a_call_failed(app: Path
 
 def test_serve_prints_a_call_whole_on_one_line_in_a_narrow_terminal(app: Path):
     """A call's line starts with its own time and is not cut into rich's message column
-    (beside a second time and the level), where a failure's message wrapped mid-word."""
+    (beside a second time and the level), where a failure's message wrapped mid-word; the
+    banner names the app and keeps each path on its line."""
     (app / "loud.py").write_text(LOUD_MODULE)
     with confect_serve(app, "--log-calls", env={"COLUMNS": "80"}) as serving:
         body = json.dumps({"path": "loud:broken", "args": {}}).encode()
@@ -169,6 +170,8 @@ def test_serve_prints_a_call_whole_on_one_line_in_a_narrow_terminal(app: Path):
     )
     assert re.search(line, serving.output, re.MULTILINE), serving.output
     assert re.search(r"^    at \S*loud.py:\d+ in broken: ", serving.output, re.MULTILINE)
+    banner = r"^confect serving notes_copy at http://127\.0\.0\.1:\d+ \(data in \S+\)$"
+    assert re.search(banner, serving.output, re.MULTILINE), serving.output
 
 
 def test_serve_log_format_json_writes_one_call_event_a_line_on_stdout(app: Path):
