@@ -28,6 +28,8 @@ POSTGRES_MODULE = "confect.engine.sql.postgres"  # imported (with psycopg) only 
 
 console = Console()
 AppArg = Annotated[Path, typer.Argument(help="The app's package directory (it holds schema.py).")]
+HERE = Path(".")
+"""The app argument's default where it is a command's only one: the current directory."""
 EngineOpt = Annotated[
     str | None,
     typer.Option(

@@ -7,12 +7,12 @@ from typing import Annotated
 import typer
 
 from confect.app.dev_auth import DEFAULT_LIFETIME_SECONDS, DevIssuer
-from confect.cli._common import AppArg, reported
+from confect.cli._common import HERE, AppArg, reported
 
 
 def token(
-    app: AppArg,
     subject: Annotated[str, typer.Option(help="Who the token signs in: its `sub` claim.")],
+    app: AppArg = HERE,
     name: Annotated[str | None, typer.Option(help="The `name` claim.")] = None,
     email: Annotated[str | None, typer.Option(help="The `email` claim.")] = None,
     lifetime: Annotated[

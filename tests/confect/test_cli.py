@@ -71,6 +71,21 @@ def test_an_app_that_raises_as_it_is_imported_is_named_with_the_line_not_a_trace
     )
 
 
+def test_token_codegen_and_env_list_work_on_the_app_in_the_current_directory(
+    app: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """As `confect dev`, the commands whose only argument is the app take the current
+    directory when it is not given (an app's README runs them from the app's directory)."""
+    monkeypatch.chdir(app)
+    token = invoke("token", "--subject", "alice")
+    assert token.exit_code == 0, token.output
+    assert token.output.count(".") == 2  # a JWT: header.claims.signature
+    assert (app / ".confect").is_dir()  # the issuer's key, made in the app's data
+    assert invoke("codegen", "--check").exit_code == 0
+    assert invoke("env", "set", app, "GREETING=hi").exit_code == 0
+    assert invoke("env", "list").output == "GREETING=hi\n"
+
+
 def test_export_then_import_into_an_empty_copy(app: Path, tmp_path: Path):
     invoke("run", app, "notes:save_digest", '{"author": "a", "summary": "s", "count": 1}')
     exported = invoke("export", app, tmp_path / "snap")
