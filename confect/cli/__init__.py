@@ -7,6 +7,9 @@ with what they share in `_common`.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+
 import typer
 
 from confect.cli._codegen import codegen_
@@ -21,15 +24,25 @@ cli = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-cli.command()(run)
-cli.command()(data)
-cli.command("export")(export_)
-cli.command("import")(import_)
-cli.command("codegen")(codegen_)
-cli.command()(dev)
-cli.command()(serve)
-cli.command()(token)
-cli.command()(init)
+
+
+def _command(function: Callable[..., None], name: str | None = None) -> None:
+    """Add `function` as a command, listed in `confect --help` by the first paragraph of
+    its docstring as one text (typer's rich markup mode keeps its line breaks there, which
+    cut the listing into ragged lines)."""
+    first = inspect.cleandoc(function.__doc__ or "").split("\n\n")[0]
+    cli.command(name, short_help=" ".join(first.split()))(function)
+
+
+_command(run)
+_command(data)
+_command(export_, "export")
+_command(import_, "import")
+_command(codegen_, "codegen")
+_command(dev)
+_command(serve)
+_command(token)
+_command(init)
 cli.add_typer(env, name="env")
 
 

@@ -8,7 +8,7 @@ import typer
 
 from confect import codegen
 from confect.app.registry import load_app
-from confect.cli._common import AppArg, console, open_app, reported
+from confect.cli._common import HERE, AppArg, console, open_app, reported
 
 CheckOpt = Annotated[
     bool,
@@ -19,7 +19,7 @@ CheckOpt = Annotated[
 ]
 
 
-def codegen_(app: AppArg, check: CheckOpt = False) -> None:
+def codegen_(app: AppArg = HERE, check: CheckOpt = False) -> None:
     """Write APP/_generated/, the app's code typed by its schema and functions.
 
     services.py (DatabaseReader, DatabaseWriter and the runners typed by the app's tables

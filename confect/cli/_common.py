@@ -18,6 +18,7 @@ from rich.markup import escape
 from confect.app.registry import App, load_app
 from confect.engine.interface import Engine
 from confect.engine.sql.sqlite import EngineLockedError, SqliteEngine
+from confect.runtime.call_log import app_frame
 from effects import TaggedError
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ POSTGRES_MODULE = "confect.engine.sql.postgres"  # imported (with psycopg) only 
 
 console = Console()
 AppArg = Annotated[Path, typer.Argument(help="The app's package directory (it holds schema.py).")]
+HERE = Path(".")
+"""The app argument's default where it is a command's only one: the current directory."""
 EngineOpt = Annotated[
     str | None,
     typer.Option(
@@ -46,7 +49,8 @@ def reported() -> Generator[None]:
             error
         ):
             raise
-        console.print(f"[red]error:[/red] {escape(str(error))}")  # brackets are no markup
+        # brackets are no markup; long lines (paths) are the terminal's to wrap, not cut
+        console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -84,12 +88,42 @@ def as_postgres(engine: Engine) -> PostgresEngine | None:
     return engine if isinstance(engine, PostgresEngine) else None
 
 
+class AppImportError(TaggedError):
+    """The app's own code raised while it was imported: `error`, the exception as
+    `Type: message`, and `where`, the line of the app's code that raised it ("" if none
+    is known, as for a syntax error, whose message holds the file and line)."""
+
+    app: str
+    error: str
+    where: str = ""
+
+    def __str__(self) -> str:
+        at = f"\n    at {self.where}" if self.where else ""
+        return f"the app {self.app} failed to import: {self.error}{at}"
+
+    @staticmethod
+    def of(app: str, error: Exception) -> AppImportError:
+        """The failure of importing `app` with `error`."""
+        where = "" if isinstance(error, SyntaxError) else app_frame(error)
+        return AppImportError(app, f"{type(error).__name__}: {error}", where)
+
+
+def load_reported(name: str, load: Callable[[str], App]) -> App:
+    """`load(name)`, an exception from the app's code raised as an `AppImportError`."""
+    try:
+        return load(name)
+    except Exception as error:
+        raise AppImportError.of(name, error) from error
+
+
 def open_app(path: Path, load: Callable[[str], App] = load_app) -> tuple[App, Path]:
     """Import the app package at `path` (with `load`, given its name); return it and its
-    data directory (`path/.confect`)."""
+    data directory (`path/.confect`). An app whose code raises is reported in one message
+    naming the exception and the app's line that raised it, and exit status 1."""
     path = path.resolve()
     if not (path / "__init__.py").exists():
         raise typer.BadParameter(f"{path} is not a Python package (no __init__.py)")
     sys.path.insert(0, str(path.parent))
     importlib.invalidate_caches()
-    return load(path.name), path / ".confect"
+    with reported():
+        return load_reported(path.name, load), path / ".confect"

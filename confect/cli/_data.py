@@ -65,7 +65,7 @@ def run(
             raise typer.BadParameter(f"no function {function!r}; the app has: {known}") from None
         outcome = effects.run_sync_exit(target.call(called, decoded))
     if isinstance(outcome, Failure):
-        console.print(f"[red]failed:[/red] {escape(outcome.cause.pretty())}")
+        console.print(f"[red]failed:[/red] {escape(outcome.cause.pretty())}", soft_wrap=True)
         raise typer.Exit(1)
     if isinstance(outcome, Success):
         console.print_json(json.dumps(to_wire(outcome.value)))
@@ -85,7 +85,9 @@ def _run_remote(target: RemoteDeployment, function: str, args: Any) -> None:
     if status == 404:
         raise typer.BadParameter(str(answer.get("message", answer)))
     if status == CALL_FAILED:
-        console.print(f"[red]failed:[/red] {escape(str(answer.get('errorMessage')))}")
+        console.print(
+            f"[red]failed:[/red] {escape(str(answer.get('errorMessage')))}", soft_wrap=True
+        )
         raise typer.Exit(1)
     console.print_json(json.dumps(answer["value"]))
 

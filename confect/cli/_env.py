@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from confect.cli._common import AppArg, EngineOpt, console
+from confect.cli._common import HERE, AppArg, EngineOpt, console
 from confect.cli._deployment import AdminKeyOpt, RemoteDeployment, Target, UrlOpt, open_deployment
 from confect.runtime.environment import EnvVarChange
 from confect.server.environment_api import LIST_PATHS, UPDATE_PATHS
@@ -64,7 +64,10 @@ def get(
 
 @env.command("list")
 def list_(
-    app: AppArg, engine: EngineOpt = None, url: UrlOpt = None, admin_key: AdminKeyOpt = None
+    app: AppArg = HERE,
+    engine: EngineOpt = None,
+    url: UrlOpt = None,
+    admin_key: AdminKeyOpt = None,
 ) -> None:
     """Print every variable as NAME=value, one a line, by name."""
     with open_deployment(app, engine, url, admin_key) as target:

@@ -24,9 +24,11 @@ def init(
         typer.Argument(help="Where to make the app (new or empty); its name is the package's."),
     ] = Path("."),
 ) -> None:
-    """Scaffold an app in DIRECTORY: a schema, a query, mutations, an action that schedules
-    a job, an HTTP route, dev sign-in, tests with ConfectTest and a README with the next
-    commands; then write its _generated/ (as `confect codegen` does)."""
+    """Scaffold a new app, with its tests, in DIRECTORY.
+
+    A schema, a query, mutations, an action that schedules a job, an HTTP route, dev
+    sign-in, tests with ConfectTest and a README with the next commands; then write its
+    _generated/ (as `confect codegen` does)."""
     package = directory.resolve().name
     _refuse_unfit(directory, package)
     for template in sorted(TEMPLATE.rglob("*.tmpl")):

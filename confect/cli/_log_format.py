@@ -10,6 +10,9 @@ import enum
 import json
 import logging
 
+from rich.logging import RichHandler
+from rich.text import Text
+
 from confect.runtime.call_log import CALL_ATTRIBUTE, CallRecord
 
 
@@ -18,6 +21,21 @@ class LogFormat(enum.StrEnum):
 
     TEXT = "text"
     JSON = "json"
+
+
+class TextLines(RichHandler):
+    """People's text: a call as `CallRecord.describe()` writes it (its time to the
+    millisecond first, its log lines under it), in whole lines that the terminal wraps, a
+    failed one in red; any other record in rich's columns (time, level, message). In those
+    columns a call would be squeezed into what the time and level leave of the width,
+    beside a second time."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        call = getattr(record, CALL_ATTRIBUTE, None)
+        if not isinstance(call, CallRecord):
+            return super().emit(record)
+        style = "" if call.success else "red"
+        self.console.print(Text(str(call), style=style), soft_wrap=True, highlight=False)
 
 
 class JsonLines(logging.Formatter):

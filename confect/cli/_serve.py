@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import importlib
 import ipaddress
@@ -20,7 +21,7 @@ import attrs
 import typer
 import uvicorn
 import watchfiles
-from rich.logging import RichHandler
+from rich.markup import escape
 
 from confect import codegen
 from confect.app.dev_auth import DevIssuer
@@ -30,12 +31,13 @@ from confect.cli._common import (
     EngineOpt,
     as_postgres,
     console,
+    load_reported,
     open_app,
     open_engine,
     reported,
 )
 from confect.cli._deployment import ServerRecord, listening_url
-from confect.cli._log_format import JsonLines, LogFormat
+from confect.cli._log_format import JsonLines, LogFormat, TextLines
 from confect.cli._otel import otlp_export
 from confect.engine.interface import Engine
 from confect.engine.sql.sqlite import SqliteEngine
@@ -91,7 +93,7 @@ OtelOpt = Annotated[
     typer.Option(
         help="Export each call's span over OTLP/HTTP, to where OpenTelemetry's environment "
         "variables say (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ...); needs "
-        "confect-py[otel]."
+        "confect-py\\[otel]."  # help is rich markup: [otel] unescaped would vanish
     ),
 ]
 ShutdownGraceOpt = Annotated[
@@ -143,11 +145,13 @@ def dev(
     log_format: LogFormatOpt = LogFormat.TEXT,
     otel: OtelOpt = False,
 ) -> None:
-    """Serve the app for development: SQLite data in APP/.confect/ (or the engine given),
-    functions reloaded when files change (connections stay open), APP/_generated/ written
-    at start and after each reload (see `confect codegen`), each call printed with its
-    duration and logs; its HTTP routes also at their own paths on the site port. It trusts
-    the app's development issuer: `confect token APP --subject alice` signs a user in."""
+    """Serve the app for development, reloading it as its files change.
+
+    SQLite data in APP/.confect/ (or the engine given), functions reloaded when files change
+    (connections stay open), APP/_generated/ written at start and after each reload (see
+    `confect codegen`), each call printed with its duration and logs; its HTTP routes also
+    at their own paths on the site port. It trusts the app's development issuer: `confect
+    token APP --subject alice` signs a user in."""
     site = _Site(site_port, site_fd)
     _serve(
         app,
@@ -289,14 +293,15 @@ def _serve(
         asgi = serving_jwks(asgi, issuer)
     postgres = as_postgres(engine)
     where = data if postgres is None else f"PostgreSQL schema {postgres.schema}"
-    console.print(f"confect serving {app_path} at [bold]{base_url}[/bold] (data in {where})")
+    # whole lines, the terminal's to wrap: a path or URL cut by rich could not be copied
+    say = functools.partial(console.print, soft_wrap=True, highlight=False, markup=False)
+    say(f"confect serving {app_path.resolve().name} at {base_url} (data in {where})")
     if site_server is not None:
-        console.print(f"HTTP routes at [bold]{_site_url(host, site)}[/bold]")
-    console.print(f"admin key: {data / 'admin_key'}")
-    dashboard = _dashboard_url(base_url, server.admin_key if watch else None)
-    console.print(f"dashboard: {dashboard}", soft_wrap=True, highlight=False, markup=False)
+        say(f"HTTP routes at {_site_url(host, site)}")
+    say(f"admin key: {data / 'admin_key'}")
+    say(f"dashboard: {_dashboard_url(base_url, server.admin_key if watch else None)}")
     if issuer is not None:
-        console.print(
+        say(
             f"dev sign-in: `confect token {app_path} --subject alice` (keys at {base_url}{JWKS_PATH})"
         )
     config = uvicorn.Config(
@@ -367,7 +372,7 @@ def _configure_logging(log_calls: bool, log_format: LogFormat = LogFormat.TEXT) 
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(JsonLines())
     else:
-        handler = RichHandler(console=console, show_path=False)
+        handler = TextLines(console=console, show_path=False)
     if log_calls:  # what a call logs is printed under it, with the call
         handler.addFilter(logs.outside_calls)
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[handler])
@@ -426,7 +431,8 @@ def _reloading(
                 _generate(app, app_path)
             except Exception as error:
                 console.print(
-                    f"[red]reload failed, still serving the previous version:[/red] {error}"
+                    "[red]reload failed, still serving the previous version:[/red] "
+                    + escape(str(error))  # brackets are no markup
                 )
 
     return watch_files
@@ -438,7 +444,7 @@ def _reload_app(path: Path, load: Callable[[str], App]) -> App:
     for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
         del sys.modules[module]
     importlib.invalidate_caches()
-    return load(name)
+    return load_reported(name, load)
 
 
 class _Uvicorn(uvicorn.Server):

@@ -51,6 +51,41 @@ def test_bad_input_gets_a_message_not_a_traceback(app: Path):
     assert "Traceback" not in unknown.output + bad_json.output
 
 
+def test_an_app_that_raises_as_it_is_imported_is_named_with_the_line_not_a_traceback(
+    tmp_path: Path,
+):
+    app = copy_app(NOTES, tmp_path, "notes_raising")
+    schema = app / "schema.py"
+    schema.write_text(schema.read_text() + '\nraise ValueError("a typo in the schema")\n')
+    failed = invoke("data", app)
+    assert failed.exit_code == 1, failed.output
+    assert "the app notes_raising failed to import: ValueError: a typo in the schema" in (
+        failed.output
+    )
+    assert re.search(r"at \S*schema.py:\d+ in <module>: raise ValueError", failed.output)
+    assert "Traceback" not in failed.output
+    schema.write_text("def broken(:\n")
+    unparsed = invoke("run", app, "notes:digests")
+    assert unparsed.exit_code == 1 and "SyntaxError: invalid syntax (schema.py, line 1)" in (
+        unparsed.output
+    )
+
+
+def test_token_codegen_and_env_list_work_on_the_app_in_the_current_directory(
+    app: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """As `confect dev`, the commands whose only argument is the app take the current
+    directory when it is not given (an app's README runs them from the app's directory)."""
+    monkeypatch.chdir(app)
+    token = invoke("token", "--subject", "alice")
+    assert token.exit_code == 0, token.output
+    assert token.output.count(".") == 2  # a JWT: header.claims.signature
+    assert (app / ".confect").is_dir()  # the issuer's key, made in the app's data
+    assert invoke("codegen", "--check").exit_code == 0
+    assert invoke("env", "set", app, "GREETING=hi").exit_code == 0
+    assert invoke("env", "list").output == "GREETING=hi\n"
+
+
 def test_export_then_import_into_an_empty_copy(app: Path, tmp_path: Path):
     invoke("run", app, "notes:save_digest", '{"author": "a", "summary": "s", "count": 1}')
     exported = invoke("export", app, tmp_path / "snap")
@@ -131,6 +166,27 @@ def test_serve_prints_a_calls_log_lines_under_it_and_why_a_call_failed(app: Path
     failed = r"query loud:broken failed [\d.]+ ms: Server Error: Uncaught ValueError: it broke"
     assert re.search(failed, out), out
     assert re.search(r"at \S*loud.py:\d+ in broken: raise ValueError\(\"it broke\"\)", out), out
+
+
+def test_serve_prints_a_call_whole_on_one_line_in_a_narrow_terminal(app: Path):
+    """A call's line starts with its own time and is not cut into rich's message column
+    (beside a second time and the level), where a failure's message wrapped mid-word; the
+    banner names the app and keeps each path on its line."""
+    (app / "loud.py").write_text(LOUD_MODULE)
+    with confect_serve(app, "--log-calls", env={"COLUMNS": "80"}) as serving:
+        body = json.dumps({"path": "loud:broken", "args": {}}).encode()
+        request = urllib.request.Request(
+            f"{serving.url}/api/query", body, headers={"content-type": "application/json"}
+        )
+        with contextlib.suppress(urllib.error.HTTPError):  # the failed call's 560
+            urllib.request.urlopen(request, timeout=30).close()
+    line = (
+        r"^[\d:.]+ query loud:broken failed [\d.]+ ms: Server Error: Uncaught ValueError: it broke$"
+    )
+    assert re.search(line, serving.output, re.MULTILINE), serving.output
+    assert re.search(r"^    at \S*loud.py:\d+ in broken: ", serving.output, re.MULTILINE)
+    banner = r"^confect serving notes_copy at http://127\.0\.0\.1:\d+ \(data in \S+\)$"
+    assert re.search(banner, serving.output, re.MULTILINE), serving.output
 
 
 def test_serve_log_format_json_writes_one_call_event_a_line_on_stdout(app: Path):
@@ -220,6 +276,19 @@ def test_serve_help_lists_the_settings_the_readme_points_to():
     assert result.exit_code == 0
     for option in ("--shutdown-grace", "--header-timeout", "--max-connections-per-address"):
         assert option in result.output
+
+
+def test_help_lists_each_command_on_one_line_and_keeps_brackets():
+    """`confect --help` lists each command by a one-line summary (rich markup mode kept a
+    docstring's line breaks there), and option help keeps its brackets (rich markup ate
+    `[otel]`)."""
+    listing = CliRunner().invoke(cli, ["--help"], env={"COLUMNS": "200"}).output
+    commands = [line for line in listing[listing.index("Commands") :].splitlines() if "│" in line]
+    assert len(commands) == len(cli.registered_commands) + len(cli.registered_groups)
+    dev = next(line for line in commands if line.startswith("│ dev "))
+    assert "Serve the app for development, reloading it as its files change." in dev
+    served = CliRunner().invoke(cli, ["dev", "--help"], env={"COLUMNS": "200"}).output
+    assert "needs confect-py[otel]." in served
 
 
 @pytest.mark.parametrize("command", ["serve", "dev"])

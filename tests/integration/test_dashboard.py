@@ -134,6 +134,11 @@ def test_a_function_runs_with_its_result_and_log_line(visit):
     assert "j" in shown["added as carol"] and "ok" in shown["added as carol"]
 
 
+def test_a_long_function_path_leaves_its_kind_badge_showing(visit):
+    shown, _ = visit
+    assert shown["badges cut off"] == []
+
+
 def test_the_logs_show_calls_live_with_their_log_lines_and_filter_by_outcome(visit):
     shown, _ = visit
     calls = shown["log"]

@@ -5,6 +5,7 @@ among them, keep their connections and their subscriptions' updates; a layer tha
 build leaves the previous version serving, and the failure is printed."""
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -161,6 +162,13 @@ def test_dev_swaps_the_services_runtime_on_reload_under_open_connections(tmp_pat
                 assert "no prefix today" in failed, failed
                 writer.mutation("items:add", {"name": "b"})  # v2 still serves
                 assert next(seen) == next(on_socket) == ["v2:a", "v2:b"]
+
+                # a module raising as it is imported: the error and the app's line
+                (app / "broken.py").write_text('raise ValueError("no [b]rackets lost")\n')
+                failed = lines_until(output, "reload failed")[-1]
+                assert "failed to import: ValueError: no [b]rackets lost" in failed, failed
+                where = next(output)
+                assert re.search(r"^ +at \S*broken.py:1 in <module>: raise", where), where
             assert released.read_text() == "v1\n"  # the old one, once swapped out
         finally:
             watchdog.cancel()

@@ -103,6 +103,15 @@ async function functions(page) {
   await page.waitForSelector("#run-logs", WAIT);
   report("greet", { value: await page.textContent("#run-value"), logs: await page.textContent("#run-logs") });
   await shoot(page, "functions");
+  // each function's kind badge lies inside its link, however long the function's path
+  report(
+    "badges cut off",
+    await page.$$eval("#functions a", (links) =>
+      links
+        .filter((link) => link.querySelector(".badge").getBoundingClientRect().right > link.getBoundingClientRect().right)
+        .map((link) => link.dataset.path),
+    ),
+  );
 
   await page.goto(`${deployment}/_dashboard#/functions/notes:add`);
   await page.waitForSelector("#run", WAIT);

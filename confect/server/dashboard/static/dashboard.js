@@ -538,8 +538,8 @@ function functionsView(path) {
     const links = functions.map((f) =>
       h(
         "a",
-        { href: `#/functions/${encodeURIComponent(f.path)}`, class: f === current ? "current" : "", "data-path": f.path },
-        h("span", {}, f.path),
+        { href: `#/functions/${encodeURIComponent(f.path)}`, class: f === current ? "current" : "", "data-path": f.path, title: f.path },
+        h("span", { class: "name" }, f.path),
         h("span", { class: `badge ${f.kind}` }, f.kind[0].toUpperCase()),
       ),
     );
