@@ -22,6 +22,7 @@ from confect import (
     query,
     v,
 )
+from confect.runtime import snapshot
 from confect.server import admin
 from confect.server.asgi import Server
 from tests.servers import served
@@ -174,3 +175,25 @@ async def test_a_compressed_tar_is_no_confect_snapshot():
         assert refused.status_code == 400
         assert "not a confect snapshot" in refused.json()["message"]
         assert await call(target, "items:names", {}) == []
+
+
+async def test_an_import_that_fails_part_way_leaves_the_deployment_empty():
+    """Its first batch of documents committed before a later document broke the schema:
+    they are deleted again, and the import can be tried again."""
+    good = "".join('{"name": "n"}\n' for _ in range(snapshot.BATCH + 1))
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("items/documents.jsonl", good + '{"name": 5}\n')
+    async with client() as http:
+        refused = await http.post(
+            "/api/import?format=zip", headers=ADMIN, content=packed.getvalue()
+        )
+        assert refused.status_code == 400 and "does not match the schema" in refused.text
+        tables = (await http.get("/api/tables", headers=ADMIN)).json()["tables"]
+        assert {"name": "items", "documents": 0} in tables
+        assert await call(http, "items:names", {}) == []
+        packed = io.BytesIO()
+        with zipfile.ZipFile(packed, "w") as archive:
+            archive.writestr("items/documents.jsonl", good)
+        again = await http.post("/api/import?format=zip", headers=ADMIN, content=packed.getvalue())
+        assert again.json() == {"numWritten": snapshot.BATCH + 1}
