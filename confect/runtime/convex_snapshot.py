@@ -39,6 +39,7 @@ from confect.runtime.snapshot import (
     all_or_nothing,
     ensure_empty,
     ensure_known_tables,
+    lines_of,
     load_documents,
 )
 
@@ -215,8 +216,7 @@ def import_convex_zip(
 def _lines(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> Iterator[tuple[str, Any]]:
     """Each line's JSON, with where it is (`name line N`)."""
     with archive.open(entry) as raw:
-        for number, line in enumerate(raw, 1):
-            where = f"{entry.filename} line {number}"
+        for where, line in lines_of(raw, entry.filename):
             try:
                 yield where, json.loads(line)
             except ValueError as error:

@@ -10,12 +10,13 @@ import contextlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import IO
 
 from confect.engine.interface import BLOB_CHUNK_BYTES, Write
 from confect.model.documents import user_fields
 from confect.model.errors import SchemaError, ValidationError
 from confect.model.schema import CRONS_TABLE, STORAGE_TABLE
-from confect.model.values import Value, check_limits, from_wire, to_wire
+from confect.model.values import MAX_DOCUMENT_BYTES, Value, check_limits, from_wire, to_wire
 from confect.runtime.deployment import Deployment
 from confect.services.file_store import blob_key
 
@@ -23,6 +24,9 @@ Progress = Callable[[str, int], None]
 """Called with (table, documents done so far)."""
 
 BATCH = 1000
+MAX_LINE_BYTES = 8 * MAX_DOCUMENT_BYTES
+"""The longest line of a snapshot's JSON lines (a document's JSON, escapes and all, is
+shorter): a longer one is refused, not read into memory whole."""
 
 
 def export_snapshot(
@@ -100,10 +104,10 @@ def _import_snapshot(
     for table in numbers:
         path = directory / "documents" / f"{table}.jsonl"
         if path.exists():
-            with open(path) as lines:
+            with open(path, "rb") as raw:
                 documents = (
-                    from_wire(json.loads(line), f"documents/{table}.jsonl line {number}")
-                    for number, line in enumerate(lines, 1)
+                    from_wire(json.loads(line), where)
+                    for where, line in lines_of(raw, f"documents/{table}.jsonl")
                 )
                 counts[table] = load_documents(backend, table, documents, written, progress)
     return counts
@@ -123,6 +127,16 @@ def ensure_known_tables(backend: Deployment, tables: Iterable[str]) -> None:
     unknown = sorted(set(tables) - set(backend.schema.visible_tables))
     if unknown:
         raise SchemaError(message=f"the snapshot has tables the schema does not: {unknown}")
+
+
+def lines_of(raw: IO[bytes], name: str) -> Iterator[tuple[str, bytes]]:
+    """Each line of `raw`, with where it is (`name line N`); a `SchemaError` for a line
+    over `MAX_LINE_BYTES`."""
+    for number, line in enumerate(iter(lambda: raw.readline(MAX_LINE_BYTES + 1), b""), 1):
+        where = f"{name} line {number}"
+        if len(line) > MAX_LINE_BYTES:
+            raise SchemaError(message=f"{where} is over {MAX_LINE_BYTES} bytes: no document is")
+        yield where, line
 
 
 @contextlib.contextmanager

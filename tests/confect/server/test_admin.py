@@ -197,3 +197,24 @@ async def test_an_import_that_fails_part_way_leaves_the_deployment_empty():
             archive.writestr("items/documents.jsonl", good)
         again = await http.post("/api/import?format=zip", headers=ADMIN, content=packed.getvalue())
         assert again.json() == {"numWritten": snapshot.BATCH + 1}
+
+
+async def test_a_snapshot_line_longer_than_any_document_is_refused_unread(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """A line is read up to `MAX_LINE_BYTES`, not whole: a ZIP of one line of gigabytes
+    compresses to little, and would otherwise be held in memory."""
+    long_name = "x" * 2000
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("items/documents.jsonl", f'{{"name": "{long_name}"}}\n')
+    async with client() as source:
+        await call(source, "items:add", {"name": long_name})
+        exported = (await source.get("/api/export/confect", headers=ADMIN)).content
+    monkeypatch.setattr(snapshot, "MAX_LINE_BYTES", 1000)
+    async with client() as http:
+        for format_, body in (("zip", packed.getvalue()), ("confect", exported)):
+            refused = await http.post(f"/api/import?format={format_}", headers=ADMIN, content=body)
+            assert refused.status_code == 400, refused.text
+            assert "line 1 is over 1000 bytes" in refused.json()["message"]
+        assert await call(http, "items:names", {}) == []
