@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -140,7 +140,7 @@ def lines_of(raw: IO[bytes], name: str) -> Iterator[tuple[str, bytes]]:
 
 
 @contextlib.contextmanager
-def all_or_nothing(backend: Deployment) -> Iterator[list[tuple[str, str]]]:
+def all_or_nothing(backend: Deployment) -> Generator[list[tuple[str, str]]]:
     """Run an import into the empty deployment: it puts the (table, id) of each document
     it writes in the list yielded, and if it fails those are deleted again, so that the
     deployment is as empty as before (and the import can be tried again)."""
