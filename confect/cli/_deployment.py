@@ -10,6 +10,7 @@ for calls, as `npx convex run` does).
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import urllib.error
 import urllib.parse
@@ -101,6 +102,16 @@ class ServerRecord:
         record = ServerRecord.read(data)
         if record is not None and (pid is None or record.pid == pid):
             (data / SERVER_RECORD).unlink(missing_ok=True)
+
+
+def _on_this_machine(url: str) -> bool:
+    """Whether `url` is http on a loopback address, as `listening_url` makes it for a
+    server listening on every interface or on loopback (the record could be anyone's)."""
+    parsed = urllib.parse.urlsplit(url)
+    try:
+        return parsed.scheme == "http" and ipaddress.ip_address(parsed.hostname or "").is_loopback
+    except ValueError:
+        return False
 
 
 def listening_url(address: tuple[Any, ...]) -> str:
@@ -231,6 +242,12 @@ def _served(locked: EngineLockedError) -> RemoteDeployment:
         raise RemoteError(
             message=f"{data} is in use by another process, which is not a confect server "
             f"(none recorded its URL in {data / SERVER_RECORD}): another confect command?"
+        )
+    if not _on_this_machine(record.url):
+        raise RemoteError(
+            message=f"{data / SERVER_RECORD} says the server holding {data} is at {record.url}, "
+            "which is not on this machine: the admin key is not sent there (give --url and "
+            "--admin-key to work on a deployment elsewhere)"
         )
     try:
         key = (data / ADMIN_KEY).read_text().strip()

@@ -36,8 +36,10 @@ from confect.runtime.deployment import Deployment
 from confect.runtime.snapshot import (
     BATCH,
     Progress,
+    all_or_nothing,
     ensure_empty,
     ensure_known_tables,
+    lines_of,
     load_documents,
 )
 
@@ -193,7 +195,7 @@ def import_convex_zip(
     """Load a ZIP written by `npx convex export` into an empty deployment, keeping ids,
     creation times and files; return counts per table."""
     ensure_empty(backend)
-    with zipfile.ZipFile(path) as archive:
+    with zipfile.ZipFile(path) as archive, all_or_nothing(backend) as written:
         layout = _layout(archive)
         ensure_known_tables(backend, layout.documents)
         metadata = _file_metadata_by_id(archive, layout.file_metadata)
@@ -204,18 +206,17 @@ def import_convex_zip(
         for table, entry in layout.documents.items():
             integers = _is_uniform(archive, layout.schemas.get(table))
             rows = _documents(backend, archive, entry, table, integers)
-            counts[table] = load_documents(backend, table, rows, progress)
+            counts[table] = load_documents(backend, table, rows, written, progress)
         if layout.files or metadata:
             files = _files(backend, archive, layout.files, metadata)
-            counts[STORAGE_TABLE] = load_documents(backend, STORAGE_TABLE, files, progress)
+            counts[STORAGE_TABLE] = load_documents(backend, STORAGE_TABLE, files, written, progress)
     return counts
 
 
 def _lines(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> Iterator[tuple[str, Any]]:
     """Each line's JSON, with where it is (`name line N`)."""
     with archive.open(entry) as raw:
-        for number, line in enumerate(raw, 1):
-            where = f"{entry.filename} line {number}"
+        for where, line in lines_of(raw, entry.filename):
             try:
                 yield where, json.loads(line)
             except ValueError as error:

@@ -6,15 +6,17 @@ line, Convex wire JSON, so every value type round-trips exactly) and `files/<sha
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
+from typing import IO
 
 from confect.engine.interface import BLOB_CHUNK_BYTES, Write
 from confect.model.documents import user_fields
 from confect.model.errors import SchemaError, ValidationError
 from confect.model.schema import CRONS_TABLE, STORAGE_TABLE
-from confect.model.values import Value, check_limits, from_wire, to_wire
+from confect.model.values import MAX_DOCUMENT_BYTES, Value, check_limits, from_wire, to_wire
 from confect.runtime.deployment import Deployment
 from confect.services.file_store import blob_key
 
@@ -22,6 +24,9 @@ Progress = Callable[[str, int], None]
 """Called with (table, documents done so far)."""
 
 BATCH = 1000
+MAX_LINE_BYTES = 8 * MAX_DOCUMENT_BYTES
+"""The longest line of a snapshot's JSON lines (a document's JSON, escapes and all, is
+shorter): a longer one is refused, not read into memory whole."""
 
 
 def export_snapshot(
@@ -75,6 +80,16 @@ def import_snapshot(
 ) -> dict[str, int]:
     """Load a snapshot into an empty deployment; return counts per table."""
     ensure_empty(backend)
+    with all_or_nothing(backend) as written:
+        return _import_snapshot(backend, directory, written, progress)
+
+
+def _import_snapshot(
+    backend: Deployment,
+    directory: Path,
+    written: list[tuple[str, str]],
+    progress: Progress | None,
+) -> dict[str, int]:
     numbers: dict[str, int] = json.loads((directory / "tables.json").read_text())
     ensure_known_tables(backend, numbers)
     backend.renumber_tables(numbers)
@@ -89,12 +104,12 @@ def import_snapshot(
     for table in numbers:
         path = directory / "documents" / f"{table}.jsonl"
         if path.exists():
-            with open(path) as lines:
+            with open(path, "rb") as raw:
                 documents = (
-                    from_wire(json.loads(line), f"documents/{table}.jsonl line {number}")
-                    for number, line in enumerate(lines, 1)
+                    from_wire(json.loads(line), where)
+                    for where, line in lines_of(raw, f"documents/{table}.jsonl")
                 )
-                counts[table] = load_documents(backend, table, documents, progress)
+                counts[table] = load_documents(backend, table, documents, written, progress)
     return counts
 
 
@@ -114,13 +129,41 @@ def ensure_known_tables(backend: Deployment, tables: Iterable[str]) -> None:
         raise SchemaError(message=f"the snapshot has tables the schema does not: {unknown}")
 
 
+def lines_of(raw: IO[bytes], name: str) -> Iterator[tuple[str, bytes]]:
+    """Each line of `raw`, with where it is (`name line N`); a `SchemaError` for a line
+    over `MAX_LINE_BYTES`."""
+    for number, line in enumerate(iter(lambda: raw.readline(MAX_LINE_BYTES + 1), b""), 1):
+        where = f"{name} line {number}"
+        if len(line) > MAX_LINE_BYTES:
+            raise SchemaError(message=f"{where} is over {MAX_LINE_BYTES} bytes: no document is")
+        yield where, line
+
+
+@contextlib.contextmanager
+def all_or_nothing(backend: Deployment) -> Generator[list[tuple[str, str]]]:
+    """Run an import into the empty deployment: it puts the (table, id) of each document
+    it writes in the list yielded, and if it fails those are deleted again, so that the
+    deployment is as empty as before (and the import can be tried again)."""
+    written: list[tuple[str, str]] = []
+    try:
+        yield written
+    except BaseException:
+        for start in range(0, len(written), BATCH):
+            found = ((t, i, backend.engine.get(t, i)) for t, i in written[start : start + BATCH])
+            deletes = [Write(t, i, old, None) for t, i, old in found if old is not None]
+            backend.engine.commit(backend.engine.last_ts(), [], deletes)
+        raise
+
+
 def load_documents(
     backend: Deployment,
     table: str,
     documents: Iterable[Value],
+    written: list[tuple[str, str]],
     progress: Progress | None = None,
 ) -> int:
-    """Check each document against the schema and write it (in batches); the count."""
+    """Check each document against the schema and write it (in batches), adding its
+    (table, id) to `written`; the count."""
     batch: list[Write] = []
     count = 0
     for document in documents:
@@ -130,11 +173,13 @@ def load_documents(
         count += 1
         if len(batch) == BATCH:
             backend.engine.commit(backend.engine.last_ts(), [], batch)
+            written.extend((table, w.id) for w in batch)
             batch = []
             if progress is not None:
                 progress(table, count)
     if batch:
         backend.engine.commit(backend.engine.last_ts(), [], batch)
+        written.extend((table, w.id) for w in batch)
     if progress is not None:
         progress(table, count)
     return count

@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 
 MAX_IMPORT_BYTES = 4 << 30
 """The largest snapshot `POST /api/import` takes."""
+MAX_UNPACKED_BYTES = 4 * MAX_IMPORT_BYTES
+"""The most an imported snapshot may unpack to, as its archive declares (checked before
+anything is unpacked: a zip bomb is refused, not written out)."""
 MAX_LISTED_DOCUMENTS = 1000
 """The most documents `GET /api/tables/<table>/documents` answers with."""
 DOCUMENTS_HEADER = "confect-documents"
@@ -174,9 +177,12 @@ def _load_import(backend: Deployment, format_: SnapshotFormat, received: Path, w
     """Load the snapshot in the file `received` (unpacked in `work` if a tar); its count."""
     try:
         if format_ is SnapshotFormat.ZIP:
+            with zipfile.ZipFile(received) as archive:  # reading an entry stops at its size
+                _ensure_unpacks_within(sum(entry.file_size for entry in archive.infolist()))
             return sum(convex_snapshot.import_convex_zip(backend, received).values())
         directory = work / "snapshot"
-        with tarfile.open(received) as archive:
+        with tarfile.open(received, "r:") as archive:  # uncompressed, as the CLI sends it
+            _ensure_unpacks_within(sum(member.size for member in archive.getmembers()))
             archive.extractall(directory, filter="data")
         return sum(snapshot.import_snapshot(backend, directory).values())
     except (SchemaError, InvalidValueError) as error:
@@ -185,3 +191,11 @@ def _load_import(backend: Deployment, format_: SnapshotFormat, received: Path, w
         raise RequestError(
             ErrorCode.BAD_REQUEST, f"the request body is not a {format_.value} snapshot: {error}"
         ) from None
+
+
+def _ensure_unpacks_within(size: int) -> None:
+    if size > MAX_UNPACKED_BYTES:
+        raise RequestError(
+            ErrorCode.REQUEST_TOO_LARGE,
+            f"the snapshot unpacks to {size} bytes, over the {MAX_UNPACKED_BYTES} an import takes",
+        )

@@ -243,3 +243,19 @@ def test_env_sets_and_lists_the_running_servers_variables(tmp_path: Path):
         assert bad.exit_code == 1 and "is invalid" in bad.output, bad.output
         assert invoke("env", "unset", app, "GREETING").exit_code == 0
         assert invoke("env", "list", app).output == "No environment variables set\n"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://confect-attacker.invalid:9", "http://192.0.2.1:9", "https://127.0.0.1:9"]
+)
+def test_the_admin_key_is_not_sent_where_a_record_names_another_machine(app: Path, url: str):
+    """Anyone who can write the record could name their own host to have the CLI send it
+    the admin key: only a loopback http URL, as a server here records, is trusted."""
+    engine = SqliteEngine(app / ".confect")
+    try:
+        ServerRecord(url, os.getpid()).write(app / ".confect")
+        held = invoke("data", app)
+    finally:
+        engine.close()
+    assert held.exit_code == 1
+    assert "not on this machine: the admin key is not sent there" in " ".join(held.output.split())

@@ -2,7 +2,7 @@
 first sends `SignIn` (the admin key: a browser's WebSocket cannot send an Authorization
 header), then hears the recent calls, `ReadyEvent`, and from then on every call
 (`CallEvent`) and every commit (`CommitEvent`, naming the tables it wrote) as they
-happen. A wrong key closes the socket with code 4001."""
+happen. A wrong key, or none within `SIGN_IN_SECONDS`, closes the socket with code 4001."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 BACKLOG = 200  # recent calls sent on sign-in
 QUEUE = 10_000  # events held for a slow page; past that, the oldest are dropped
 REFUSED = 4001
+SIGN_IN_SECONDS = 10.0  # a socket that does not sign in by then is closed: it holds a connection
 
 
 class LiveChannel:
@@ -69,9 +70,14 @@ class LiveChannel:
             commits.remove()
 
     async def _sign_in(self) -> bool:
-        text = await self._websocket.receive_text()
         try:
-            message = read(json.loads(text), SignIn)
+            received = await asyncio.wait_for(self._websocket.receive(), SIGN_IN_SECONDS)
+        except TimeoutError:
+            return False
+        if received["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(received.get("code", 1000))
+        try:
+            message = read(json.loads(received.get("text") or ""), SignIn)  # a binary frame too
         except (ValueError, RequestError):
             return False
         return is_admin_key(message.admin_key, self._server.admin_key)

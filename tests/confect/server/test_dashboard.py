@@ -2,6 +2,7 @@
 table read without reading the table, writes through the deployment's commit path (a
 subscribed query hears them), typed refusals of bad input, and the live channel."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 
@@ -23,6 +24,7 @@ from confect import (
 )
 from confect.engine.interface import Document, Engine
 from confect.server.asgi import Server
+from confect.server.dashboard import live as live_channel
 from tests.servers import served
 
 ADMIN = "the-admin-key"
@@ -352,6 +354,24 @@ async def test_the_live_channel_closes_on_a_wrong_key(client):
     base = str(client.base_url).replace("http", "ws")
     async with websockets.connect(f"{base}/_dashboard/api/live") as live:
         await live.send(json.dumps({"admin_key": "wrong"}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await live.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4001
+
+
+async def test_the_live_channel_closes_a_socket_that_never_signs_in(client, monkeypatch):
+    monkeypatch.setattr(live_channel, "SIGN_IN_SECONDS", 0.05)
+    base = str(client.base_url).replace("http", "ws")
+    async with websockets.connect(f"{base}/_dashboard/api/live") as live:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(live.recv(), 30)  # the bound only ends a failing test
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4001
+
+
+async def test_the_live_channel_refuses_a_binary_sign_in(client):
+    base = str(client.base_url).replace("http", "ws")
+    async with websockets.connect(f"{base}/_dashboard/api/live") as live:
+        await live.send(json.dumps({"admin_key": ADMIN}).encode())
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await live.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4001
