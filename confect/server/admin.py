@@ -76,11 +76,9 @@ def admin_routes(
 
 
 async def _as_admin(server: Server, request: Request) -> Deployment:
-    caller = await server.caller(request.headers.get("authorization"))
-    if not caller.admin:
-        raise RequestError(
-            ErrorCode.UNAUTHENTICATED, "this endpoint needs the deployment's admin key"
-        )
+    await server.require_admin(
+        request.headers.get("authorization"), "this endpoint needs the deployment's admin key"
+    )
     return server.backend
 
 

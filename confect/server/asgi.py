@@ -168,6 +168,12 @@ class Server:
             ErrorCode.UNAUTHENTICATED, "the Authorization header is not a valid token or admin key"
         )
 
+    async def require_admin(self, header: str | None, refusal: str) -> None:
+        """Raise `RequestError` 401 with `refusal` unless the Authorization header holds the
+        admin key (a user's token is refused too)."""
+        if not (await self.caller(header)).admin:
+            raise RequestError(ErrorCode.UNAUTHENTICATED, refusal)
+
     # --- in-flight calls, for a bounded shutdown -------------------------------------------------
 
     def started(self) -> None:

@@ -73,10 +73,8 @@ async def list_(server: Server, request: Request) -> Response:
 
 
 async def _require_admin(server: Server, request: Request) -> None:
-    caller = await server.caller(request.headers.get("authorization"))
-    if not caller.admin:
-        raise RequestError(
-            ErrorCode.UNAUTHENTICATED,
-            "the environment variables are for the deployment's admin key only "
-            "(Authorization: Convex <admin key>)",
-        )
+    await server.require_admin(
+        request.headers.get("authorization"),
+        "the environment variables are for the deployment's admin key only "
+        "(Authorization: Convex <admin key>)",
+    )

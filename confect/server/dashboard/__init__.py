@@ -116,12 +116,10 @@ async def _answer(server: Server, request: Request) -> Response:
         name = str(request.path_params["name"])
         if name not in ENDPOINTS:
             raise RequestError(ErrorCode.NOT_FOUND, f"no dashboard endpoint {name!r}")
-        caller = await server.caller(request.headers.get("authorization"))
-        if not caller.admin:
-            raise RequestError(
-                ErrorCode.UNAUTHENTICATED,
-                "the dashboard needs the deployment's admin key (Authorization: Convex <key>)",
-            )
+        await server.require_admin(
+            request.headers.get("authorization"),
+            "the dashboard needs the deployment's admin key (Authorization: Convex <key>)",
+        )
         kind, endpoint = ENDPOINTS[name]
         body = await read_body(request.receive, request.headers.get("content-length"))
         answer = await endpoint(server, read(json_object(body), kind))
