@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from confect.model.errors import EnvironmentVariableError
+from confect.runtime.deployment import Deployment
 from confect.runtime.environment import EnvVarChange
 from confect.server.api import MAX_BODY_BYTES, json_object, read_body
 from confect.server.calls import ErrorCode, RequestError
@@ -58,11 +59,17 @@ async def update(server: Server, request: Request) -> Response:
             ErrorCode.BAD_REQUEST,
             f'the body must be {{"changes": [{{"name": string, "value": string | null}}]}}: {message}',
         ) from None
+    apply_changes(server.backend, changes)
+    return Response(status_code=200)
+
+
+def apply_changes(deployment: Deployment, changes: list[EnvVarChange]) -> None:
+    """Make `changes` in one commit; a broken rule is a `RequestError` with Convex's code
+    for it (and nothing changed)."""
     try:
-        server.backend.update_environment_variables(changes)
+        deployment.update_environment_variables(changes)
     except EnvironmentVariableError as error:
         raise RequestError(ErrorCode(error.problem.value), error.message) from None
-    return Response(status_code=200)
 
 
 async def list_(server: Server, request: Request) -> Response:

@@ -4,16 +4,15 @@ none when one breaks a rule, refused with the rule's code)."""
 
 from __future__ import annotations
 
-from confect.model.errors import EnvironmentVariableError
 from confect.runtime.deployment import Deployment
 from confect.runtime.environment import EnvVarChange
-from confect.server.calls import ErrorCode, RequestError
 from confect.server.dashboard.messages import (
     Done,
     EnvironmentChanges,
     EnvironmentResponse,
     EnvironmentVariable,
 )
+from confect.server.environment_api import apply_changes
 
 
 def variables(deployment: Deployment) -> EnvironmentResponse:
@@ -25,8 +24,5 @@ def variables(deployment: Deployment) -> EnvironmentResponse:
 def change(deployment: Deployment, request: EnvironmentChanges) -> Done:
     """Set (a value) and unset (None) variables, together."""
     changes = [EnvVarChange(c.name, c.value) for c in request.changes]
-    try:
-        deployment.update_environment_variables(changes)
-    except EnvironmentVariableError as error:
-        raise RequestError(ErrorCode(error.problem.value), error.message) from None
+    apply_changes(deployment, changes)
     return Done(len(changes))
